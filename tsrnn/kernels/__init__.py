@@ -1,0 +1,1 @@
+"""Numerical kernels: ``reference`` (NumPy spec), ``cpu`` (``numba.njit``)."""

@@ -1,0 +1,400 @@
+"""Forward and backpropagation-through-time kernels of the recurrent cells (CPU).
+
+One direction of one layer per call; stacking and bidirectionality are composed
+by :class:`tsrnn.layers.Recurrent`. Conventions (time-major layout, right-acting
+weights, gate order, masking, ``reverse``) are documented once in
+:mod:`tsrnn.kernels.reference.recurrent` and are the same here.
+
+Structure of every kernel:
+
+1. the input projection of all steps is one GEMM, ``(T*B, F) @ (F, G*H)``;
+2. each step does one recurrent GEMM ``(B, H) @ (H, G*H)`` (two for the
+   reset-before GRU, whose candidate needs ``r * h`` first);
+3. gate nonlinearities and the state update are fused in one loop, parallel over
+   the batch (rows are independent, so results do not depend on thread count);
+4. backward accumulates the per-step pre-activation gradients ``da`` and forms
+   the weight gradients after the time loop as three large GEMMs.
+
+Kernels assume validated, C-contiguous arrays of one float dtype and write into
+the preallocated outputs and workspaces they are given; they allocate nothing
+inside the time loop. ``h_state`` (and ``c_state``) hold the initial state on
+entry and the final state on return; in backward, ``dh_state`` (``dc_state``)
+hold dL/dh_n on entry and dL/dh0 on return.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from tsrnn._config import JIT_OPTIONS, PARALLEL_JIT_OPTIONS
+from tsrnn.kernels.scalar import TANH, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
+
+# ------------------------------------------------------------------------------------
+# Helpers shared by every cell
+# ------------------------------------------------------------------------------------
+
+
+@njit(**JIT_OPTIONS)
+def previous_states(h_seq, h0, reverse, out):
+    """Write into ``out[t]`` the state each step started from (h0 for the first step)."""
+    n_steps = h_seq.shape[0]
+    for t in range(n_steps):
+        src = t + 1 if reverse else t - 1
+        if 0 <= src < n_steps:
+            out[t] = h_seq[src]
+        else:
+            out[t] = h0
+
+
+@njit(**JIT_OPTIONS)
+def input_gradients(x, da_seq, W_x, dx, dW_x, db):
+    """dx = da W_x^T, dW_x = x^T da, db = sum(da) over all steps and samples."""
+    n_steps, batch, n_features = x.shape
+    width = da_seq.shape[2]
+    x2 = x.reshape(n_steps * batch, n_features)
+    da2 = da_seq.reshape(n_steps * batch, width)
+    np.dot(da2, W_x.T, dx.reshape(n_steps * batch, n_features))
+    np.dot(x2.T, da2, dW_x)
+    db[:] = 0
+    for row in range(n_steps * batch):
+        for k in range(width):
+            db[k] += da2[row, k]
+
+
+@njit(**JIT_OPTIONS)
+def _project_inputs(x, W_x, out):
+    n_steps, batch, n_features = x.shape
+    np.dot(x.reshape(n_steps * batch, n_features), W_x, out.reshape(n_steps * batch, out.shape[2]))
+
+
+# ------------------------------------------------------------------------------------
+# Simple RNN
+# ------------------------------------------------------------------------------------
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def rnn_forward(x, mask, W_x, W_h, b, activation, reverse, h_state, h_seq, h_proj):
+    """Elman RNN forward. ``h_seq`` (T, B, H) first receives the input projection."""
+    n_steps, batch, _ = x.shape
+    hidden = W_h.shape[0]
+    _project_inputs(x, W_x, h_seq)
+    for s in range(n_steps):
+        t = n_steps - 1 - s if reverse else s
+        np.dot(h_state, W_h, h_proj)
+        for bi in prange(batch):
+            if mask[t, bi]:
+                for j in range(hidden):
+                    a = h_seq[t, bi, j] + h_proj[bi, j] + b[j]
+                    y = tanh(a) if activation == TANH else relu(a)
+                    h_state[bi, j] = y
+                    h_seq[t, bi, j] = y
+            else:
+                for j in range(hidden):
+                    h_seq[t, bi, j] = h_state[bi, j]
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def rnn_backward(
+    x, mask, h0, W_x, W_h, activation, reverse, h_seq, dh_seq, dh_state,
+    dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
+):  # fmt: skip
+    """BPTT for :func:`rnn_forward`."""
+    n_steps, batch, _ = x.shape
+    hidden = W_h.shape[0]
+    for s in range(n_steps):
+        t = s if reverse else n_steps - 1 - s
+        for bi in prange(batch):
+            if mask[t, bi]:
+                for j in range(hidden):
+                    g = dh_state[bi, j] + dh_seq[t, bi, j]
+                    y = h_seq[t, bi, j]
+                    da_seq[t, bi, j] = g * (dtanh(y) if activation == TANH else drelu(y))
+            else:
+                for j in range(hidden):
+                    dh_state[bi, j] += dh_seq[t, bi, j]
+                    da_seq[t, bi, j] = 0
+        np.dot(da_seq[t], W_h.T, dh_proj)
+        for bi in prange(batch):
+            if mask[t, bi]:
+                for j in range(hidden):
+                    dh_state[bi, j] = dh_proj[bi, j]
+    previous_states(h_seq, h0, reverse, h_prev_seq)
+    hidden_total = h_prev_seq.shape[0] * batch
+    np.dot(
+        h_prev_seq.reshape(hidden_total, hidden).T,
+        da_seq.reshape(hidden_total, hidden),
+        dW_h,
+    )
+    input_gradients(x, da_seq, W_x, dx, dW_x, db)
+
+
+# ------------------------------------------------------------------------------------
+# LSTM (gate order i, f, g, o)
+# ------------------------------------------------------------------------------------
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def lstm_forward(
+    x, mask, W_x, W_h, b, reverse, h_state, c_state, h_seq, c_seq, gates, h_proj
+):
+    """LSTM forward. ``gates`` (T, B, 4H) receives the input projection, then i, f, g, o."""
+    n_steps, batch, _ = x.shape
+    H = W_h.shape[0]
+    _project_inputs(x, W_x, gates)
+    for s in range(n_steps):
+        t = n_steps - 1 - s if reverse else s
+        np.dot(h_state, W_h, h_proj)
+        for bi in prange(batch):
+            if mask[t, bi]:
+                for j in range(H):
+                    i = sigmoid(gates[t, bi, j] + h_proj[bi, j] + b[j])
+                    f = sigmoid(gates[t, bi, H + j] + h_proj[bi, H + j] + b[H + j])
+                    g = tanh(gates[t, bi, 2 * H + j] + h_proj[bi, 2 * H + j] + b[2 * H + j])
+                    o = sigmoid(gates[t, bi, 3 * H + j] + h_proj[bi, 3 * H + j] + b[3 * H + j])
+                    c = f * c_state[bi, j] + i * g
+                    h = o * tanh(c)
+                    gates[t, bi, j] = i
+                    gates[t, bi, H + j] = f
+                    gates[t, bi, 2 * H + j] = g
+                    gates[t, bi, 3 * H + j] = o
+                    c_state[bi, j] = c
+                    h_state[bi, j] = h
+                    c_seq[t, bi, j] = c
+                    h_seq[t, bi, j] = h
+            else:
+                for j in range(H):
+                    c_seq[t, bi, j] = c_state[bi, j]
+                    h_seq[t, bi, j] = h_state[bi, j]
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def lstm_backward(
+    x, mask, h0, c0, W_x, W_h, reverse, h_seq, c_seq, gates, dh_seq, dh_state, dc_state,
+    dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
+):  # fmt: skip
+    """BPTT for :func:`lstm_forward`."""
+    n_steps, batch, _ = x.shape
+    H = W_h.shape[0]
+    for s in range(n_steps):
+        t = s if reverse else n_steps - 1 - s
+        tp = t + 1 if reverse else t - 1  # the step processed just before t
+        first = s == n_steps - 1
+        for bi in prange(batch):
+            if mask[t, bi]:
+                for j in range(H):
+                    dh = dh_state[bi, j] + dh_seq[t, bi, j]
+                    i = gates[t, bi, j]
+                    f = gates[t, bi, H + j]
+                    g = gates[t, bi, 2 * H + j]
+                    o = gates[t, bi, 3 * H + j]
+                    c_prev = c0[bi, j] if first else c_seq[tp, bi, j]
+                    tanh_c = tanh(c_seq[t, bi, j])
+                    dc = dc_state[bi, j] + dh * o * dtanh(tanh_c)
+                    da_seq[t, bi, j] = dc * g * dsigmoid(i)
+                    da_seq[t, bi, H + j] = dc * c_prev * dsigmoid(f)
+                    da_seq[t, bi, 2 * H + j] = dc * i * dtanh(g)
+                    da_seq[t, bi, 3 * H + j] = dh * tanh_c * dsigmoid(o)
+                    dc_state[bi, j] = dc * f
+            else:
+                for j in range(H):
+                    dh_state[bi, j] += dh_seq[t, bi, j]
+                for k in range(4 * H):
+                    da_seq[t, bi, k] = 0
+        np.dot(da_seq[t], W_h.T, dh_proj)
+        for bi in prange(batch):
+            if mask[t, bi]:
+                for j in range(H):
+                    dh_state[bi, j] = dh_proj[bi, j]
+    previous_states(h_seq, h0, reverse, h_prev_seq)
+    rows = n_steps * batch
+    np.dot(h_prev_seq.reshape(rows, H).T, da_seq.reshape(rows, 4 * H), dW_h)
+    input_gradients(x, da_seq, W_x, dx, dW_x, db)
+
+
+# ------------------------------------------------------------------------------------
+# GRU, reset after (PyTorch; gate order r, z, n)
+# ------------------------------------------------------------------------------------
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def gru_forward(x, mask, W_x, W_h, b, b_hn, reverse, h_state, h_seq, gates, hn_seq, h_proj):
+    """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
+    ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn."""
+    n_steps, batch, _ = x.shape
+    H = W_h.shape[0]
+    _project_inputs(x, W_x, gates)
+    for s in range(n_steps):
+        t = n_steps - 1 - s if reverse else s
+        np.dot(h_state, W_h, h_proj)
+        for bi in prange(batch):
+            if mask[t, bi]:
+                for j in range(H):
+                    r = sigmoid(gates[t, bi, j] + b[j] + h_proj[bi, j])
+                    z = sigmoid(gates[t, bi, H + j] + b[H + j] + h_proj[bi, H + j])
+                    hn = h_proj[bi, 2 * H + j] + b_hn[j]
+                    n = tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + r * hn)
+                    h_prev = h_state[bi, j]
+                    h = n + z * (h_prev - n)  # (1 - z) n + z h_prev
+                    gates[t, bi, j] = r
+                    gates[t, bi, H + j] = z
+                    gates[t, bi, 2 * H + j] = n
+                    hn_seq[t, bi, j] = hn
+                    h_state[bi, j] = h
+                    h_seq[t, bi, j] = h
+            else:
+                for j in range(H):
+                    h_seq[t, bi, j] = h_state[bi, j]
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def gru_backward(
+    x, mask, h0, W_x, W_h, reverse, h_seq, gates, hn_seq, dh_seq, dh_state,
+    dx, dW_x, dW_h, db, db_hn, da_seq, dah_seq, h_prev_seq, dh_proj,
+):  # fmt: skip
+    """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
+    pre-activations (differs from ``da_seq`` in the candidate block: r * dn)."""
+    n_steps, batch, _ = x.shape
+    H = W_h.shape[0]
+    for s in range(n_steps):
+        t = s if reverse else n_steps - 1 - s
+        tp = t + 1 if reverse else t - 1
+        first = s == n_steps - 1
+        for bi in prange(batch):
+            if mask[t, bi]:
+                for j in range(H):
+                    dh = dh_state[bi, j] + dh_seq[t, bi, j]
+                    r = gates[t, bi, j]
+                    z = gates[t, bi, H + j]
+                    n = gates[t, bi, 2 * H + j]
+                    h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
+                    dan = (dh - dh * z) * dtanh(n)
+                    dar = dan * hn_seq[t, bi, j] * dsigmoid(r)
+                    daz = dh * (h_prev - n) * dsigmoid(z)
+                    da_seq[t, bi, j] = dar
+                    da_seq[t, bi, H + j] = daz
+                    da_seq[t, bi, 2 * H + j] = dan
+                    dah_seq[t, bi, j] = dar
+                    dah_seq[t, bi, H + j] = daz
+                    dah_seq[t, bi, 2 * H + j] = dan * r
+                    dh_state[bi, j] = dh * z  # the direct path; the GEMM part is added below
+            else:
+                for j in range(H):
+                    dh_state[bi, j] += dh_seq[t, bi, j]
+                for k in range(3 * H):
+                    da_seq[t, bi, k] = 0
+                    dah_seq[t, bi, k] = 0
+        np.dot(dah_seq[t], W_h.T, dh_proj)
+        for bi in prange(batch):
+            if mask[t, bi]:
+                for j in range(H):
+                    dh_state[bi, j] += dh_proj[bi, j]
+    previous_states(h_seq, h0, reverse, h_prev_seq)
+    rows = n_steps * batch
+    dah2 = dah_seq.reshape(rows, 3 * H)
+    np.dot(h_prev_seq.reshape(rows, H).T, dah2, dW_h)
+    db_hn[:] = 0
+    for row in range(rows):
+        for j in range(H):
+            db_hn[j] += dah2[row, 2 * H + j]
+    input_gradients(x, da_seq, W_x, dx, dW_x, db)
+
+
+# ------------------------------------------------------------------------------------
+# GRU, original formulation (reset before; gate order r, z, n)
+# ------------------------------------------------------------------------------------
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def gru_reset_before_forward(
+    x, mask, W_x, W_h, b, reverse, h_state, h_seq, gates, rh_seq, h_proj_rz, h_proj_n
+):
+    """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
+    candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient."""
+    n_steps, batch, _ = x.shape
+    H = W_h.shape[0]
+    W_hrz = np.ascontiguousarray(W_h[:, : 2 * H])
+    W_hn = np.ascontiguousarray(W_h[:, 2 * H :])
+    _project_inputs(x, W_x, gates)
+    for s in range(n_steps):
+        t = n_steps - 1 - s if reverse else s
+        np.dot(h_state, W_hrz, h_proj_rz)
+        for bi in prange(batch):
+            for j in range(H):
+                r = sigmoid(gates[t, bi, j] + b[j] + h_proj_rz[bi, j])
+                z = sigmoid(gates[t, bi, H + j] + b[H + j] + h_proj_rz[bi, H + j])
+                gates[t, bi, j] = r
+                gates[t, bi, H + j] = z
+                rh_seq[t, bi, j] = r * h_state[bi, j]
+        np.dot(rh_seq[t], W_hn, h_proj_n)
+        for bi in prange(batch):
+            if mask[t, bi]:
+                for j in range(H):
+                    n = tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + h_proj_n[bi, j])
+                    h_prev = h_state[bi, j]
+                    h = h_prev + gates[t, bi, H + j] * (n - h_prev)  # (1 - z) h_prev + z n
+                    gates[t, bi, 2 * H + j] = n
+                    h_state[bi, j] = h
+                    h_seq[t, bi, j] = h
+            else:
+                for j in range(H):
+                    h_seq[t, bi, j] = h_state[bi, j]
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def gru_reset_before_backward(
+    x, mask, h0, W_x, W_h, reverse, h_seq, gates, rh_seq, dh_seq, dh_state,
+    dx, dW_x, dW_h, db, da_seq, h_prev_seq, da_rz, da_n, drh, dh_proj,
+):  # fmt: skip
+    """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
+    ``drh`` and ``dh_proj`` (B, H) are per-step workspaces."""
+    n_steps, batch, _ = x.shape
+    H = W_h.shape[0]
+    W_hrz = np.ascontiguousarray(W_h[:, : 2 * H])
+    W_hn = np.ascontiguousarray(W_h[:, 2 * H :])
+    for s in range(n_steps):
+        t = s if reverse else n_steps - 1 - s
+        tp = t + 1 if reverse else t - 1
+        first = s == n_steps - 1
+        for bi in prange(batch):
+            if mask[t, bi]:
+                for j in range(H):
+                    dh = dh_state[bi, j] + dh_seq[t, bi, j]
+                    z = gates[t, bi, H + j]
+                    n = gates[t, bi, 2 * H + j]
+                    h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
+                    dan = dh * z * dtanh(n)
+                    da_n[bi, j] = dan
+                    da_rz[bi, H + j] = dh * (n - h_prev) * dsigmoid(z)
+                    dh_state[bi, j] = dh - dh * z  # (1 - z) dh, the direct path
+            else:
+                for j in range(H):
+                    dh_state[bi, j] += dh_seq[t, bi, j]
+                    da_n[bi, j] = 0
+                    da_rz[bi, H + j] = 0
+        np.dot(da_n, W_hn.T, drh)
+        for bi in prange(batch):
+            if mask[t, bi]:
+                for j in range(H):
+                    r = gates[t, bi, j]
+                    h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
+                    da_rz[bi, j] = drh[bi, j] * h_prev * dsigmoid(r)
+                    dh_state[bi, j] += drh[bi, j] * r
+            else:
+                for j in range(H):
+                    da_rz[bi, j] = 0
+            for k in range(2 * H):
+                da_seq[t, bi, k] = da_rz[bi, k]
+            for j in range(H):
+                da_seq[t, bi, 2 * H + j] = da_n[bi, j]
+        np.dot(da_rz, W_hrz.T, dh_proj)
+        for bi in prange(batch):
+            if mask[t, bi]:
+                for j in range(H):
+                    dh_state[bi, j] += dh_proj[bi, j]
+    previous_states(h_seq, h0, reverse, h_prev_seq)
+    rows = n_steps * batch
+    da2 = da_seq.reshape(rows, 3 * H)
+    dW_rz = np.dot(h_prev_seq.reshape(rows, H).T, np.ascontiguousarray(da2[:, : 2 * H]))
+    dW_n = np.dot(rh_seq.reshape(rows, H).T, np.ascontiguousarray(da2[:, 2 * H :]))
+    dW_h[:, : 2 * H] = dW_rz
+    dW_h[:, 2 * H :] = dW_n
+    input_gradients(x, da_seq, W_x, dx, dW_x, db)

@@ -1,0 +1,429 @@
+"""Recurrent layers: shapes, initialisation, validation, and composition of kernels.
+
+A :class:`Recurrent` describes a stack of ``num_layers`` recurrent layers of one
+cell type, optionally bidirectional, like ``torch.nn.LSTM``. It holds no weights:
+parameters live in a :class:`~tsrnn.layers._params.ParameterBuffer` (one flat
+array) that is passed to :meth:`Recurrent.forward` and :meth:`Recurrent.backward`,
+so a network can keep all of its layers' parameters in one buffer.
+
+The math and conventions are documented in :mod:`tsrnn.kernels.reference.recurrent`.
+"""
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from tsrnn.initializers import glorot_uniform, orthogonal
+from tsrnn.kernels.cpu import recurrent as cpu_kernels
+from tsrnn.kernels.scalar import ACTIVATION_CODES
+from tsrnn.layers._params import ParameterBuffer
+
+N_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_float_dtype(dtype):
+    """Return ``dtype`` as a NumPy dtype, or raise if it is not float32 or float64."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from exc
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be 'float32' or 'float64', got {dt}")
+    return dt
+
+
+class Recurrent:
+    """A stack of simple-RNN, LSTM or GRU layers.
+
+    Parameters
+    ----------
+    cell : {'rnn', 'lstm', 'gru'}
+        Cell type. Gate orders: LSTM (i, f, g, o), GRU (r, z, n).
+    input_size : int
+        Number of input features.
+    hidden_size : int
+        Units per layer and direction.
+    num_layers : int, default=1
+        Stacked layers; layer k > 0 reads the full output sequence of layer k - 1.
+    bidirectional : bool, default=False
+        Run a second, reversed pass per layer and concatenate its outputs
+        (forward first) along the feature axis.
+    activation : {'tanh', 'relu'}, default='tanh'
+        Output nonlinearity of the simple RNN (the LSTM and GRU use tanh).
+    reset_after : bool, default=True
+        GRU formulation: True is PyTorch's and Keras' default (reset gate applied
+        after the recurrent matrix product, with a separate bias ``b_hn``); False is
+        the original formulation, in which z weights the candidate.
+    unit_forget_bias : bool, default=True
+        Initialise the LSTM forget-gate bias to 1 (Jozefowicz et al., 2015).
+    dtype : {'float32', 'float64'}, default='float32'
+
+    Notes
+    -----
+    Parameter names are ``l{k}.W_x``, ``l{k}.W_h``, ``l{k}.b`` (and ``l{k}.b_hn`` for
+    the reset-after GRU) for layer ``k``, with the suffix ``_reverse`` on the layer
+    part (``l0_reverse.W_x``) for the reversed direction. ``W_x`` has shape
+    ``(input, G * hidden_size)``, ``W_h`` ``(hidden_size, G * hidden_size)``.
+    """
+
+    def __init__(
+        self,
+        cell,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bidirectional=False,
+        activation="tanh",
+        reset_after=True,
+        unit_forget_bias=True,
+        dtype="float32",
+    ):
+        if cell not in N_GATES:
+            raise ValueError(f"cell must be one of {sorted(N_GATES)}, got {cell!r}")
+        for name, value in (
+            ("input_size", input_size),
+            ("hidden_size", hidden_size),
+            ("num_layers", num_layers),
+        ):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if activation not in ACTIVATION_CODES:
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATION_CODES)}, got {activation!r}"
+            )
+        if activation != "tanh" and cell != "rnn":
+            raise ValueError(f"activation={activation!r} is only available for cell='rnn'")
+        self.cell = cell
+        self.input_size = int(input_size)
+        self.hidden_size = int(hidden_size)
+        self.num_layers = int(num_layers)
+        self.bidirectional = bool(bidirectional)
+        self.activation = activation
+        self.reset_after = bool(reset_after)
+        self.unit_forget_bias = bool(unit_forget_bias)
+        self.dtype = check_float_dtype(dtype)
+        self.kernels = cpu_kernels
+
+    # --- shapes ------------------------------------------------------------------------
+
+    @property
+    def num_directions(self):
+        return 2 if self.bidirectional else 1
+
+    @property
+    def output_size(self):
+        """Features of the output sequence: ``num_directions * hidden_size``."""
+        return self.num_directions * self.hidden_size
+
+    @property
+    def has_cell_state(self):
+        return self.cell == "lstm"
+
+    @property
+    def _has_b_hn(self):
+        return self.cell == "gru" and self.reset_after
+
+    def prefix(self, layer, direction):
+        """Parameter-name prefix of one layer and direction, e.g. ``'l1_reverse'``."""
+        return f"l{layer}" + ("_reverse" if direction else "")
+
+    def param_specs(self):
+        """Names and shapes of all parameters, in buffer order."""
+        G, H = N_GATES[self.cell], self.hidden_size
+        specs = []
+        for layer in range(self.num_layers):
+            n_in = self.input_size if layer == 0 else self.output_size
+            for direction in range(self.num_directions):
+                p = self.prefix(layer, direction)
+                specs += [(f"{p}.W_x", (n_in, G * H)), (f"{p}.W_h", (H, G * H))]
+                specs.append((f"{p}.b", (G * H,)))
+                if self._has_b_hn:
+                    specs.append((f"{p}.b_hn", (H,)))
+        return specs
+
+    # --- initialisation ----------------------------------------------------------------
+
+    def init_params(self, random_state=None, params=None):
+        """Draw initial weights: Glorot-uniform input weights, orthogonal recurrent
+        weights, zero biases (LSTM forget bias 1 when ``unit_forget_bias``).
+
+        Parameters
+        ----------
+        random_state : None, int or numpy.random.Generator / RandomState
+            Seed; the same seed gives bit-identical weights.
+        params : ParameterBuffer, optional
+            Buffer to fill in place (e.g. a network's); a new one is made if omitted.
+        """
+        rng = _as_generator(random_state)
+        if params is None:
+            params = ParameterBuffer(self.param_specs(), self.dtype)
+        H = self.hidden_size
+        for name, shape in self.param_specs():
+            kind = name.rsplit(".", 1)[1]
+            if kind == "W_x":
+                params[name][...] = glorot_uniform(rng, shape, shape[0], shape[1], self.dtype)
+            elif kind == "W_h":
+                params[name][...] = orthogonal(rng, shape, self.dtype)
+            else:
+                params[name][...] = 0
+                if kind == "b" and self.cell == "lstm" and self.unit_forget_bias:
+                    params[name][H : 2 * H] = 1
+        return params
+
+    # --- validation --------------------------------------------------------------------
+
+    def _check_input(self, x, check_finite):
+        if not isinstance(x, np.ndarray):
+            x = np.asarray(x)
+        if x.ndim != 3:
+            raise ValueError(
+                f"expected a 3-D input of shape (n_steps, batch, n_features), got {x.ndim}-D "
+                f"input of shape {x.shape}"
+            )
+        if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+            raise TypeError(f"input must be real numbers, got dtype {x.dtype}")
+        if x.shape[2] != self.input_size:
+            raise ValueError(
+                f"input has {x.shape[2]} features, but this layer expects {self.input_size}"
+            )
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise ValueError(f"input must have at least one step and one sample, got {x.shape}")
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        if check_finite and not np.isfinite(x).all():
+            raise ValueError("input contains NaN or infinity")
+        return x
+
+    def _check_mask(self, mask, n_steps, batch):
+        if mask is None:
+            return np.ones((n_steps, batch), dtype=np.bool_)
+        mask = np.asarray(mask)
+        if mask.shape != (n_steps, batch):
+            raise ValueError(f"mask must have shape (n_steps, batch) = {(n_steps, batch)}, "
+                             f"got {mask.shape}")
+        if mask.dtype != np.bool_:
+            if not np.isin(mask, (0, 1)).all():
+                raise ValueError("mask must be boolean (or 0/1)")
+            mask = mask.astype(np.bool_)
+        return np.ascontiguousarray(mask)
+
+    def _check_state(self, state, name, batch):
+        shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
+        if state is None:
+            return np.zeros(shape, dtype=self.dtype)
+        state = np.asarray(state)
+        if state.shape != shape:
+            raise ValueError(f"{name} must have shape (num_layers * num_directions, batch, "
+                             f"hidden_size) = {shape}, got {state.shape}")
+        if not np.issubdtype(state.dtype, np.floating):
+            raise TypeError(f"{name} must be floating point, got dtype {state.dtype}")
+        return np.array(state, dtype=self.dtype, order="C")
+
+    def _check_params(self, params):
+        for name, shape in self.param_specs():
+            if name not in params:
+                raise KeyError(f"missing parameter {name!r}")
+            p = params[name]
+            if p.shape != shape or p.dtype != self.dtype:
+                raise ValueError(f"parameter {name!r} must have shape {shape} and dtype "
+                                 f"{self.dtype}, got {p.shape} and {p.dtype}")
+
+    # --- forward / backward ------------------------------------------------------------
+
+    def forward(self, params, x, mask=None, h0=None, c0=None, check_finite=True):
+        """Run the stack over a batch of sequences.
+
+        Parameters
+        ----------
+        params : ParameterBuffer or mapping of name -> ndarray
+        x : ndarray of shape (n_steps, batch, input_size)
+            Time-major input; converted to this layer's dtype.
+        mask : ndarray of shape (n_steps, batch), optional
+            False marks padding: the state is carried through those steps unchanged.
+        h0, c0 : ndarray of shape (num_layers * num_directions, batch, hidden_size)
+            Initial states (zeros if omitted); ``c0`` only for the LSTM.
+        check_finite : bool, default=True
+            Raise on NaN or infinity in ``x``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_steps, batch, num_directions * hidden_size)
+            Output sequence of the last layer.
+        h_n : ndarray of shape (num_layers * num_directions, batch, hidden_size)
+            Final states (for the reversed direction: the state after step 0).
+        c_n : ndarray like ``h_n``, or None
+            Final cell states of the LSTM.
+        cache : dict
+            Everything :meth:`backward` needs.
+        """
+        self._check_params(params)
+        x = self._check_input(x, check_finite)
+        n_steps, batch, _ = x.shape
+        mask = self._check_mask(mask, n_steps, batch)
+        h0 = self._check_state(h0, "h0", batch)
+        if c0 is not None and not self.has_cell_state:
+            raise ValueError(f"c0 is only used by the LSTM, not by cell={self.cell!r}")
+        c0 = self._check_state(c0, "c0", batch) if self.has_cell_state else None
+        h_n = np.empty_like(h0)
+        c_n = np.empty_like(c0) if c0 is not None else None
+        saved, layer_input = [], x
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(self.num_directions):
+                k = layer * self.num_directions + direction
+                p = self._direction_params(params, layer, direction)
+                h_n[k] = h0[k]
+                if c_n is not None:
+                    c_n[k] = c0[k]
+                run = _forward_direction(
+                    self, p, layer_input, mask, direction == 1, h_n[k],
+                    c_n[k] if c_n is not None else None,
+                )  # fmt: skip
+                run.update(x=layer_input, h0=h0[k], c0=c0[k] if c0 is not None else None)
+                saved.append(run)
+                outputs.append(run["h_seq"])
+            layer_input = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)
+        cache = dict(saved=saved, mask=mask, n_steps=n_steps, batch=batch)
+        return layer_input, h_n, c_n, cache
+
+    def backward(self, params, cache, dy=None, dh_n=None, dc_n=None, grads=None):
+        """Backpropagation through time.
+
+        Parameters
+        ----------
+        params : ParameterBuffer or mapping
+            The parameters used in the forward pass.
+        cache : dict
+            From :meth:`forward`.
+        dy : ndarray like ``y``, optional
+            dL/dy (zeros if omitted).
+        dh_n, dc_n : ndarray like ``h_n``, optional
+            dL/dh_n and dL/dc_n (zeros if omitted).
+        grads : ParameterBuffer, optional
+            Where to write the parameter gradients (overwritten); new if omitted.
+
+        Returns
+        -------
+        dx : ndarray of shape (n_steps, batch, input_size)
+        grads : ParameterBuffer
+        dh0 : ndarray like ``h0``
+        dc0 : ndarray like ``c0``, or None
+        """
+        n_steps, batch = cache["n_steps"], cache["batch"]
+        D, H = self.num_directions, self.hidden_size
+        state_shape = (self.num_layers * D, batch, H)
+        dy = self._check_gradient(dy, (n_steps, batch, self.output_size), "dy")
+        dh = self._check_gradient(dh_n, state_shape, "dh_n")
+        dc = self._check_gradient(dc_n, state_shape, "dc_n") if self.has_cell_state else None
+        if grads is None:
+            grads = ParameterBuffer(self.param_specs(), self.dtype)
+        d_out = dy
+        for layer in reversed(range(self.num_layers)):
+            d_in = None
+            for direction in range(D):
+                k = layer * D + direction
+                run = cache["saved"][k]
+                dh_seq = d_out if D == 1 else np.ascontiguousarray(d_out[:, :, direction * H :][:, :, :H])
+                dx = _backward_direction(
+                    self, self._direction_params(params, layer, direction),
+                    self._direction_params(grads, layer, direction), run, cache["mask"],
+                    direction == 1, dh_seq, dh[k], dc[k] if dc is not None else None,
+                )  # fmt: skip
+                d_in = dx if d_in is None else d_in + dx
+            d_out = d_in
+        return d_out, grads, dh, dc
+
+    def _check_gradient(self, g, shape, name):
+        if g is None:
+            return np.zeros(shape, dtype=self.dtype)
+        g = np.asarray(g)
+        if g.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {g.shape}")
+        return np.array(g, dtype=self.dtype, order="C")
+
+    def _direction_params(self, params, layer, direction):
+        p = self.prefix(layer, direction)
+        names = ("W_x", "W_h", "b", "b_hn") if self._has_b_hn else ("W_x", "W_h", "b")
+        return {n: params[f"{p}.{n}"] for n in names}
+
+    def __repr__(self):
+        return (
+            f"Recurrent(cell={self.cell!r}, input_size={self.input_size}, "
+            f"hidden_size={self.hidden_size}, num_layers={self.num_layers}, "
+            f"bidirectional={self.bidirectional}, dtype='{self.dtype}')"
+        )
+
+
+def _as_generator(random_state):
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or isinstance(random_state, (int, np.integer)):
+        return np.random.default_rng(random_state)
+    # A RandomState (or anything sklearn accepts) seeds a Generator deterministically.
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    return np.random.default_rng(seed)
+
+
+# --- one direction of one layer: allocate outputs and workspaces, call the kernel ------
+
+
+def _forward_direction(layer, p, x, mask, reverse, h_state, c_state):
+    """Run one direction; ``h_state``/``c_state`` hold h0/c0 and receive h_n/c_n."""
+    k = layer.kernels
+    n_steps, batch, _ = x.shape
+    H, G = layer.hidden_size, N_GATES[layer.cell]
+    dt = layer.dtype
+    h_seq = np.empty((n_steps, batch, H), dtype=dt)
+    if layer.cell == "rnn":
+        act = ACTIVATION_CODES[layer.activation]
+        k.rnn_forward(x, mask, p["W_x"], p["W_h"], p["b"], act, reverse, h_state, h_seq,
+                      np.empty((batch, H), dt))
+        return dict(h_seq=h_seq)
+    gates = np.empty((n_steps, batch, G * H), dtype=dt)
+    if layer.cell == "lstm":
+        c_seq = np.empty_like(h_seq)
+        k.lstm_forward(x, mask, p["W_x"], p["W_h"], p["b"], reverse, h_state, c_state,
+                       h_seq, c_seq, gates, np.empty((batch, G * H), dt))
+        return dict(h_seq=h_seq, c_seq=c_seq, gates=gates)
+    aux = np.empty_like(h_seq)
+    if layer.reset_after:
+        k.gru_forward(x, mask, p["W_x"], p["W_h"], p["b"], p["b_hn"], reverse, h_state, h_seq,
+                      gates, aux, np.empty((batch, G * H), dt))
+    else:
+        k.gru_reset_before_forward(x, mask, p["W_x"], p["W_h"], p["b"], reverse, h_state,
+                                   h_seq, gates, aux, np.empty((batch, 2 * H), dt),
+                                   np.empty((batch, H), dt))
+    return dict(h_seq=h_seq, gates=gates, aux=aux)
+
+
+def _backward_direction(layer, p, g, run, mask, reverse, dh_seq, dh_state, dc_state):
+    """BPTT of one direction; writes parameter gradients into ``g`` and returns dx.
+    ``dh_state``/``dc_state`` hold dL/dh_n, dL/dc_n and receive dL/dh0, dL/dc0."""
+    k = layer.kernels
+    x, h_seq = run["x"], run["h_seq"]
+    n_steps, batch, _ = x.shape
+    H, G = layer.hidden_size, N_GATES[layer.cell]
+    dt = layer.dtype
+    dx = np.empty_like(x)
+    da_seq = np.empty((n_steps, batch, G * H), dtype=dt)
+    h_prev_seq = np.empty_like(h_seq)
+    dh_proj = np.empty((batch, H), dtype=dt)
+    common = (dx, g["W_x"], g["W_h"], g["b"])
+    if layer.cell == "rnn":
+        act = ACTIVATION_CODES[layer.activation]
+        k.rnn_backward(x, mask, run["h0"], p["W_x"], p["W_h"], act, reverse, h_seq, dh_seq,
+                       dh_state, *common, da_seq, h_prev_seq, dh_proj)
+    elif layer.cell == "lstm":
+        k.lstm_backward(x, mask, run["h0"], run["c0"], p["W_x"], p["W_h"], reverse, h_seq,
+                        run["c_seq"], run["gates"], dh_seq, dh_state, dc_state, *common,
+                        da_seq, h_prev_seq, dh_proj)
+    elif layer.reset_after:
+        k.gru_backward(x, mask, run["h0"], p["W_x"], p["W_h"], reverse, h_seq, run["gates"],
+                       run["aux"], dh_seq, dh_state, *common, g["b_hn"], da_seq,
+                       np.empty_like(da_seq), h_prev_seq, dh_proj)
+    else:
+        k.gru_reset_before_backward(x, mask, run["h0"], p["W_x"], p["W_h"], reverse, h_seq,
+                                    run["gates"], run["aux"], dh_seq, dh_state, *common,
+                                    da_seq, h_prev_seq, np.empty((batch, 2 * H), dt),
+                                    np.empty((batch, H), dt), np.empty((batch, H), dt),
+                                    dh_proj)
+    return dx
