@@ -70,7 +70,7 @@ def _tanh32(x):
 
 
 def _sigmoid32(x):
-    return _HALF32 + _HALF32 * _tanh32(_HALF32 * x)
+    return _HALF32 + _HALF32 * tanh(_HALF32 * x)  # the dispatching tanh, typed by Numba
 
 
 def _relu32(x):

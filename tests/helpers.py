@@ -1,0 +1,150 @@
+"""Shared test helpers: a reference recurrent stack built only from the NumPy spec."""
+
+import numpy as np
+
+from tsrnn import Recurrent
+from tsrnn.kernels.reference import recurrent as ref
+
+# (cell, options) pairs covering every cell formulation.
+CELL_VARIANTS = [
+    ("rnn", {}),
+    ("rnn", {"activation": "relu"}),
+    ("lstm", {}),
+    ("gru", {}),
+    ("gru", {"reset_after": False}),
+]
+CELL_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru", "gru-reset-before"]
+
+
+def rel_err(actual, expected):
+    """max |actual - expected| / max |expected| (absolute when expected is ~0)."""
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    scale = max(np.abs(expected).max(), 1e-300)
+    return np.abs(actual - expected).max() / scale
+
+
+def random_mask(rng, n_steps, batch, kind):
+    """'none', 'lengths' (post-padding, varied lengths incl. 1) or 'holes' (any pattern)."""
+    if kind == "none":
+        return None
+    if kind == "lengths":
+        lengths = rng.integers(1, n_steps + 1, size=batch)
+        lengths[0] = n_steps
+        return np.arange(n_steps)[:, None] < lengths[None, :]
+    return rng.random((n_steps, batch)) > 0.3
+
+
+def make_case(cell, options, n_steps, batch, n_features, hidden, num_layers=1,
+              bidirectional=False, dtype="float64", mask="none", seed=0, scale=0.5):
+    """A layer, random parameters/inputs/states, and random upstream gradients."""
+    rng = np.random.default_rng(seed)
+    layer = Recurrent(cell, n_features, hidden, num_layers=num_layers,
+                      bidirectional=bidirectional, dtype=dtype, **options)
+    params = layer.init_params(seed)
+    for name in params:
+        params[name][...] = scale * rng.standard_normal(params[name].shape)
+    n_states = num_layers * layer.num_directions
+    x = rng.standard_normal((n_steps, batch, n_features))
+    case = dict(
+        layer=layer, params=params, x=x, mask=random_mask(rng, n_steps, batch, mask),
+        h0=0.5 * rng.standard_normal((n_states, batch, hidden)),
+        c0=0.5 * rng.standard_normal((n_states, batch, hidden)) if cell == "lstm" else None,
+        dy=rng.standard_normal((n_steps, batch, layer.output_size)),
+        dh_n=rng.standard_normal((n_states, batch, hidden)),
+        dc_n=rng.standard_normal((n_states, batch, hidden)) if cell == "lstm" else None,
+    )
+    return case
+
+
+def _split(layer, params, lyr, direction):
+    p = layer.prefix(lyr, direction)
+    return {k.split(".", 1)[1]: np.asarray(params[k], np.float64)
+            for k in params if k.split(".", 1)[0] == p}
+
+
+def reference_direction_forward(layer, P, x, h0, c0, mask, reverse):
+    """One direction through the NumPy spec: (h_seq, h_n, c_n, cache)."""
+    if layer.cell == "rnn":
+        ys, hn, cache = ref.rnn_forward(x, h0, P["W_x"], P["W_h"], P["b"],
+                                        layer.activation, mask, reverse)
+        return ys, hn, None, cache
+    if layer.cell == "lstm":
+        return ref.lstm_forward(x, h0, c0, P["W_x"], P["W_h"], P["b"], mask, reverse)
+    ys, hn, cache = ref.gru_forward(x, h0, P["W_x"], P["W_h"], P["b"], P.get("b_hn"),
+                                    layer.reset_after, mask, reverse)
+    return ys, hn, None, cache
+
+
+def reference_direction_backward(layer, cache, dys, dhn, dcn):
+    if layer.cell == "rnn":
+        return ref.rnn_backward(cache, dys, dhn)
+    if layer.cell == "lstm":
+        return ref.lstm_backward(cache, dys, dhn, dcn)
+    return ref.gru_backward(cache, dys, dhn)
+
+
+def reference_stack(layer, params, x, mask=None, h0=None, c0=None, dy=None, dh_n=None,
+                    dc_n=None):
+    """Forward and backward of a whole (stacked, bidirectional) layer via the spec.
+
+    Returns (y, h_n, c_n, grads) where grads maps 'x', 'h0', 'c0' and every
+    parameter name to its gradient (float64).
+    """
+    L, D, H = layer.num_layers, layer.num_directions, layer.hidden_size
+    x = np.asarray(x, np.float64)
+    T, B, _ = x.shape
+    h0 = np.zeros((L * D, B, H)) if h0 is None else np.asarray(h0, np.float64)
+    if layer.cell == "lstm" and c0 is None:
+        c0 = np.zeros_like(h0)
+    h_n, c_n = np.zeros_like(h0), (np.zeros_like(h0) if layer.cell == "lstm" else None)
+    caches, inp = [], x
+    for lyr in range(L):
+        outs = []
+        for d in range(D):
+            k = lyr * D + d
+            ys, hn, cn, cache = reference_direction_forward(
+                layer, _split(layer, params, lyr, d), inp, h0[k],
+                c0[k] if c0 is not None else None, mask, d == 1)
+            h_n[k] = hn
+            if cn is not None:
+                c_n[k] = cn
+            outs.append(ys)
+            caches.append(cache)
+        inp = np.concatenate(outs, axis=2)
+    y = inp
+    dy = np.zeros_like(y) if dy is None else np.asarray(dy, np.float64)
+    dh_n = np.zeros_like(h_n) if dh_n is None else np.asarray(dh_n, np.float64)
+    if layer.cell == "lstm":
+        dc_n = np.zeros_like(c_n) if dc_n is None else np.asarray(dc_n, np.float64)
+    grads = {"h0": np.zeros_like(h0)}
+    if layer.cell == "lstm":
+        grads["c0"] = np.zeros_like(h0)
+    d_out = dy
+    for lyr in reversed(range(L)):
+        d_in = 0
+        for d in range(D):
+            k = lyr * D + d
+            g = reference_direction_backward(
+                layer, caches[k], d_out[:, :, d * H : (d + 1) * H], dh_n[k],
+                dc_n[k] if dc_n is not None else None)
+            d_in = d_in + g.pop("x")
+            grads["h0"][k] = g.pop("h0")
+            if "c0" in g:
+                grads["c0"][k] = g.pop("c0")
+            for name, value in g.items():
+                grads[f"{layer.prefix(lyr, d)}.{name}"] = value
+        d_out = d_in
+    grads["x"] = d_out
+    return y, h_n, c_n, grads
+
+
+def fast_stack(case, dtype=None):
+    """Forward + backward through the Numba kernels for a case from :func:`make_case`."""
+    layer, params = case["layer"], case["params"]
+    y, h_n, c_n, cache = layer.forward(params, case["x"], case["mask"], case["h0"], case["c0"])
+    dx, grads, dh0, dc0 = layer.backward(params, cache, case["dy"], case["dh_n"], case["dc_n"])
+    out = {name: grads[name] for name in grads}
+    out.update(x=dx, h0=dh0)
+    if dc0 is not None:
+        out["c0"] = dc0
+    return y, h_n, c_n, out
