@@ -34,19 +34,41 @@ def random_mask(rng, n_steps, batch, kind):
     return rng.random((n_steps, batch)) > 0.3
 
 
-def make_case(cell, options, n_steps, batch, n_features, hidden, num_layers=1,
-              bidirectional=False, dtype="float64", mask="none", seed=0, scale=0.5):
+def make_case(
+    cell,
+    options,
+    n_steps,
+    batch,
+    n_features,
+    hidden,
+    num_layers=1,
+    bidirectional=False,
+    dtype="float64",
+    mask="none",
+    seed=0,
+    scale=0.5,
+):
     """A layer, random parameters/inputs/states, and random upstream gradients."""
     rng = np.random.default_rng(seed)
-    layer = Recurrent(cell, n_features, hidden, num_layers=num_layers,
-                      bidirectional=bidirectional, dtype=dtype, **options)
+    layer = Recurrent(
+        cell,
+        n_features,
+        hidden,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        dtype=dtype,
+        **options,
+    )
     params = layer.init_params(seed)
     for name in params:
         params[name][...] = scale * rng.standard_normal(params[name].shape)
     n_states = num_layers * layer.num_directions
     x = rng.standard_normal((n_steps, batch, n_features))
     case = dict(
-        layer=layer, params=params, x=x, mask=random_mask(rng, n_steps, batch, mask),
+        layer=layer,
+        params=params,
+        x=x,
+        mask=random_mask(rng, n_steps, batch, mask),
         h0=0.5 * rng.standard_normal((n_states, batch, hidden)),
         c0=0.5 * rng.standard_normal((n_states, batch, hidden)) if cell == "lstm" else None,
         dy=rng.standard_normal((n_steps, batch, layer.output_size)),
@@ -58,20 +80,25 @@ def make_case(cell, options, n_steps, batch, n_features, hidden, num_layers=1,
 
 def _split(layer, params, lyr, direction):
     p = layer.prefix(lyr, direction)
-    return {k.split(".", 1)[1]: np.asarray(params[k], np.float64)
-            for k in params if k.split(".", 1)[0] == p}
+    return {
+        k.split(".", 1)[1]: np.asarray(params[k], np.float64)
+        for k in params
+        if k.split(".", 1)[0] == p
+    }
 
 
 def reference_direction_forward(layer, P, x, h0, c0, mask, reverse):
     """One direction through the NumPy spec: (h_seq, h_n, c_n, cache)."""
     if layer.cell == "rnn":
-        ys, hn, cache = ref.rnn_forward(x, h0, P["W_x"], P["W_h"], P["b"],
-                                        layer.activation, mask, reverse)
+        ys, hn, cache = ref.rnn_forward(
+            x, h0, P["W_x"], P["W_h"], P["b"], layer.activation, mask, reverse
+        )
         return ys, hn, None, cache
     if layer.cell == "lstm":
         return ref.lstm_forward(x, h0, c0, P["W_x"], P["W_h"], P["b"], mask, reverse)
-    ys, hn, cache = ref.gru_forward(x, h0, P["W_x"], P["W_h"], P["b"], P.get("b_hn"),
-                                    layer.reset_after, mask, reverse)
+    ys, hn, cache = ref.gru_forward(
+        x, h0, P["W_x"], P["W_h"], P["b"], P.get("b_hn"), layer.reset_after, mask, reverse
+    )
     return ys, hn, None, cache
 
 
@@ -83,8 +110,7 @@ def reference_direction_backward(layer, cache, dys, dhn, dcn):
     return ref.gru_backward(cache, dys, dhn)
 
 
-def reference_stack(layer, params, x, mask=None, h0=None, c0=None, dy=None, dh_n=None,
-                    dc_n=None):
+def reference_stack(layer, params, x, mask=None, h0=None, c0=None, dy=None, dh_n=None, dc_n=None):
     """Forward and backward of a whole (stacked, bidirectional) layer via the spec.
 
     Returns (y, h_n, c_n, grads) where grads maps 'x', 'h0', 'c0' and every
@@ -103,8 +129,14 @@ def reference_stack(layer, params, x, mask=None, h0=None, c0=None, dy=None, dh_n
         for d in range(D):
             k = lyr * D + d
             ys, hn, cn, cache = reference_direction_forward(
-                layer, _split(layer, params, lyr, d), inp, h0[k],
-                c0[k] if c0 is not None else None, mask, d == 1)
+                layer,
+                _split(layer, params, lyr, d),
+                inp,
+                h0[k],
+                c0[k] if c0 is not None else None,
+                mask,
+                d == 1,
+            )
             h_n[k] = hn
             if cn is not None:
                 c_n[k] = cn
@@ -125,8 +157,12 @@ def reference_stack(layer, params, x, mask=None, h0=None, c0=None, dy=None, dh_n
         for d in range(D):
             k = lyr * D + d
             g = reference_direction_backward(
-                layer, caches[k], d_out[:, :, d * H : (d + 1) * H], dh_n[k],
-                dc_n[k] if dc_n is not None else None)
+                layer,
+                caches[k],
+                d_out[:, :, d * H : (d + 1) * H],
+                dh_n[k],
+                dc_n[k] if dc_n is not None else None,
+            )
             d_in = d_in + g.pop("x")
             grads["h0"][k] = g.pop("h0")
             if "c0" in g:

@@ -68,8 +68,10 @@ def recurrent_from_torch_state_dict(layer, state_dict, params=None):
 
     def get(name):
         if name not in state_dict:
-            raise KeyError(f"state dict has no {name!r}; is it a torch.nn."
-                           f"{_TORCH_CLASSES[layer.cell]} with the same configuration?")
+            raise KeyError(
+                f"state dict has no {name!r}; is it a torch.nn."
+                f"{_TORCH_CLASSES[layer.cell]} with the same configuration?"
+            )
         value = state_dict[name]
         value = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
         return value.astype(layer.dtype)
@@ -80,8 +82,10 @@ def recurrent_from_torch_state_dict(layer, state_dict, params=None):
             W_x, W_h = get(f"weight_ih_{p}").T, get(f"weight_hh_{p}").T
             for name, value in ((f"{p}.W_x", W_x), (f"{p}.W_h", W_h)):
                 if value.shape != params[name].shape:
-                    raise ValueError(f"{name}: torch weight has shape {value.T.shape}, "
-                                     f"expected {params[name].shape[::-1]}")
+                    raise ValueError(
+                        f"{name}: torch weight has shape {value.T.shape}, "
+                        f"expected {params[name].shape[::-1]}"
+                    )
                 params[name][...] = value
             b_ih, b_hh = get(f"bias_ih_{p}"), get(f"bias_hh_{p}")
             if layer.cell == "gru":

@@ -3,8 +3,8 @@
 tanh(x) ~= x * P(x^2) / Q(x^2) on [-CLAMP, CLAMP], clamped outside (where float32
 tanh is already +-1 to within an ulp). The coefficients are fitted by a Sanathanan-Koerner
 iteration on the linearised problem x P(x^2) - tanh(x) Q(x^2) = 0 (Q's constant
-term fixed to 1), followed by Lawson's reweighting towards the minimax fit. Run it to regenerate the constants and print the
-float32 error measured on a dense grid:
+term fixed to 1), followed by Lawson's reweighting towards the minimax fit. Run it
+to regenerate the constants and print the float32 error measured on a dense grid:
 
     python benchmarks/tools/fit_tanh.py
 """
@@ -31,7 +31,8 @@ def fit(sk_iterations=30, lawson_iterations=200):
         # into the true one at convergence; Lawson's reweighting then pushes to minimax.
         sw = np.sqrt(weights) / q_prev
         scaled = design * sw[:, None]
-        norms = np.linalg.norm(scaled, axis=0)  # column scaling keeps the monomials well conditioned
+        # Column scaling keeps the monomial basis well conditioned.
+        norms = np.linalg.norm(scaled, axis=0)
         coef, *_ = np.linalg.lstsq(scaled / norms, t * sw, rcond=None)
         coef = coef / norms
         p = coef[: NUM_DEGREE + 1]

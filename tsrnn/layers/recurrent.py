@@ -198,8 +198,9 @@ class Recurrent:
             return np.ones((n_steps, batch), dtype=np.bool_)
         mask = np.asarray(mask)
         if mask.shape != (n_steps, batch):
-            raise ValueError(f"mask must have shape (n_steps, batch) = {(n_steps, batch)}, "
-                             f"got {mask.shape}")
+            raise ValueError(
+                f"mask must have shape (n_steps, batch) = {(n_steps, batch)}, got {mask.shape}"
+            )
         if mask.dtype != np.bool_:
             if not np.isin(mask, (0, 1)).all():
                 raise ValueError("mask must be boolean (or 0/1)")
@@ -212,8 +213,10 @@ class Recurrent:
             return np.zeros(shape, dtype=self.dtype)
         state = np.asarray(state)
         if state.shape != shape:
-            raise ValueError(f"{name} must have shape (num_layers * num_directions, batch, "
-                             f"hidden_size) = {shape}, got {state.shape}")
+            raise ValueError(
+                f"{name} must have shape (num_layers * num_directions, batch, "
+                f"hidden_size) = {shape}, got {state.shape}"
+            )
         if not np.issubdtype(state.dtype, np.floating):
             raise TypeError(f"{name} must be floating point, got dtype {state.dtype}")
         return np.array(state, dtype=self.dtype, order="C")
@@ -224,8 +227,10 @@ class Recurrent:
                 raise KeyError(f"missing parameter {name!r}")
             p = params[name]
             if p.shape != shape or p.dtype != self.dtype:
-                raise ValueError(f"parameter {name!r} must have shape {shape} and dtype "
-                                 f"{self.dtype}, got {p.shape} and {p.dtype}")
+                raise ValueError(
+                    f"parameter {name!r} must have shape {shape} and dtype "
+                    f"{self.dtype}, got {p.shape} and {p.dtype}"
+                )
 
     # --- forward / backward ------------------------------------------------------------
 
@@ -322,7 +327,8 @@ class Recurrent:
             for direction in range(D):
                 k = layer * D + direction
                 run = cache["saved"][k]
-                dh_seq = d_out if D == 1 else np.ascontiguousarray(d_out[:, :, direction * H :][:, :, :H])
+                lo = direction * H
+                dh_seq = d_out if D == 1 else np.ascontiguousarray(d_out[:, :, lo : lo + H])
                 dx = _backward_direction(
                     self, self._direction_params(params, layer, direction),
                     self._direction_params(grads, layer, direction), run, cache["mask"],
@@ -375,23 +381,68 @@ def _forward_direction(layer, p, x, mask, reverse, h_state, c_state):
     h_seq = np.empty((n_steps, batch, H), dtype=dt)
     if layer.cell == "rnn":
         act = ACTIVATION_CODES[layer.activation]
-        k.rnn_forward(x, mask, p["W_x"], p["W_h"], p["b"], act, reverse, h_state, h_seq,
-                      np.empty((batch, H), dt))
+        k.rnn_forward(
+            x,
+            mask,
+            p["W_x"],
+            p["W_h"],
+            p["b"],
+            act,
+            reverse,
+            h_state,
+            h_seq,
+            np.empty((batch, H), dt),
+        )
         return dict(h_seq=h_seq)
     gates = np.empty((n_steps, batch, G * H), dtype=dt)
     if layer.cell == "lstm":
         c_seq = np.empty_like(h_seq)
-        k.lstm_forward(x, mask, p["W_x"], p["W_h"], p["b"], reverse, h_state, c_state,
-                       h_seq, c_seq, gates, np.empty((batch, G * H), dt))
+        k.lstm_forward(
+            x,
+            mask,
+            p["W_x"],
+            p["W_h"],
+            p["b"],
+            reverse,
+            h_state,
+            c_state,
+            h_seq,
+            c_seq,
+            gates,
+            np.empty((batch, G * H), dt),
+        )
         return dict(h_seq=h_seq, c_seq=c_seq, gates=gates)
     aux = np.empty_like(h_seq)
     if layer.reset_after:
-        k.gru_forward(x, mask, p["W_x"], p["W_h"], p["b"], p["b_hn"], reverse, h_state, h_seq,
-                      gates, aux, np.empty((batch, G * H), dt))
+        k.gru_forward(
+            x,
+            mask,
+            p["W_x"],
+            p["W_h"],
+            p["b"],
+            p["b_hn"],
+            reverse,
+            h_state,
+            h_seq,
+            gates,
+            aux,
+            np.empty((batch, G * H), dt),
+        )
     else:
-        k.gru_reset_before_forward(x, mask, p["W_x"], p["W_h"], p["b"], reverse, h_state,
-                                   h_seq, gates, aux, np.empty((batch, 2 * H), dt),
-                                   np.empty((batch, H), dt))
+        k.gru_reset_before_forward(
+            x,
+            mask,
+            p["W_x"],
+            p["W_h"],
+            p["b"],
+            reverse,
+            h_state,
+            h_seq,
+            gates,
+            aux,
+            np.empty((batch, 2 * H), dt),
+            np.empty((batch, H), dt),
+        )
     return dict(h_seq=h_seq, gates=gates, aux=aux)
 
 
@@ -410,20 +461,81 @@ def _backward_direction(layer, p, g, run, mask, reverse, dh_seq, dh_state, dc_st
     common = (dx, g["W_x"], g["W_h"], g["b"])
     if layer.cell == "rnn":
         act = ACTIVATION_CODES[layer.activation]
-        k.rnn_backward(x, mask, run["h0"], p["W_x"], p["W_h"], act, reverse, h_seq, dh_seq,
-                       dh_state, *common, da_seq, h_prev_seq, dh_proj)
+        k.rnn_backward(
+            x,
+            mask,
+            run["h0"],
+            p["W_x"],
+            p["W_h"],
+            act,
+            reverse,
+            h_seq,
+            dh_seq,
+            dh_state,
+            *common,
+            da_seq,
+            h_prev_seq,
+            dh_proj,
+        )
     elif layer.cell == "lstm":
-        k.lstm_backward(x, mask, run["h0"], run["c0"], p["W_x"], p["W_h"], reverse, h_seq,
-                        run["c_seq"], run["gates"], dh_seq, dh_state, dc_state, *common,
-                        da_seq, h_prev_seq, dh_proj)
+        k.lstm_backward(
+            x,
+            mask,
+            run["h0"],
+            run["c0"],
+            p["W_x"],
+            p["W_h"],
+            reverse,
+            h_seq,
+            run["c_seq"],
+            run["gates"],
+            dh_seq,
+            dh_state,
+            dc_state,
+            *common,
+            da_seq,
+            h_prev_seq,
+            dh_proj,
+        )
     elif layer.reset_after:
-        k.gru_backward(x, mask, run["h0"], p["W_x"], p["W_h"], reverse, h_seq, run["gates"],
-                       run["aux"], dh_seq, dh_state, *common, g["b_hn"], da_seq,
-                       np.empty_like(da_seq), h_prev_seq, dh_proj)
+        k.gru_backward(
+            x,
+            mask,
+            run["h0"],
+            p["W_x"],
+            p["W_h"],
+            reverse,
+            h_seq,
+            run["gates"],
+            run["aux"],
+            dh_seq,
+            dh_state,
+            *common,
+            g["b_hn"],
+            da_seq,
+            np.empty_like(da_seq),
+            h_prev_seq,
+            dh_proj,
+        )
     else:
-        k.gru_reset_before_backward(x, mask, run["h0"], p["W_x"], p["W_h"], reverse, h_seq,
-                                    run["gates"], run["aux"], dh_seq, dh_state, *common,
-                                    da_seq, h_prev_seq, np.empty((batch, 2 * H), dt),
-                                    np.empty((batch, H), dt), np.empty((batch, H), dt),
-                                    dh_proj)
+        k.gru_reset_before_backward(
+            x,
+            mask,
+            run["h0"],
+            p["W_x"],
+            p["W_h"],
+            reverse,
+            h_seq,
+            run["gates"],
+            run["aux"],
+            dh_seq,
+            dh_state,
+            *common,
+            da_seq,
+            h_prev_seq,
+            np.empty((batch, 2 * H), dt),
+            np.empty((batch, H), dt),
+            np.empty((batch, H), dt),
+            dh_proj,
+        )
     return dx

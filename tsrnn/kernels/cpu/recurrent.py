@@ -133,9 +133,7 @@ def rnn_backward(
 
 
 @njit(**PARALLEL_JIT_OPTIONS)
-def lstm_forward(
-    x, mask, W_x, W_h, b, reverse, h_state, c_state, h_seq, c_seq, gates, h_proj
-):
+def lstm_forward(x, mask, W_x, W_h, b, reverse, h_state, c_state, h_seq, c_seq, gates, h_proj):
     """LSTM forward. ``gates`` (T, B, 4H) receives the input projection, then i, f, g, o."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
