@@ -4,10 +4,16 @@
 joblib or Dask threads run kernels concurrently. ``fastmath`` stays off: the float64
 kernels must agree with the NumPy reference to 1e-10, and ``nnan`` would let NaN
 checks be optimised away.
+
+Parallelism: the recurrent kernels alternate a BLAS matrix product and a gate loop
+at every time step. With ``parallel=True`` the gate loops ran on Numba's OpenMP
+threads, which spin-wait after each region and starved OpenBLAS' threads: on a
+2-core machine an LSTM step was 25x slower (33 vs 850 samples/s at batch 64,
+hidden 100). So the gate loops are compiled serially (``prange`` acts as
+``range``) and the matrix products keep BLAS' threads. ``PARALLEL_JIT_OPTIONS`` is
+the single switch for kernels written with ``prange``.
 """
 
 JIT_OPTIONS = {"cache": True, "nogil": True, "fastmath": False}
 
-# Gate nonlinearities loop over the batch with ``prange``; the BLAS calls between
-# those loops run on their own threads, so the two never compete for cores at once.
-PARALLEL_JIT_OPTIONS = {**JIT_OPTIONS, "parallel": True}
+PARALLEL_JIT_OPTIONS = {**JIT_OPTIONS, "parallel": False}

@@ -4,11 +4,14 @@ CI runs this file a second time with NUMBA_BOUNDSCHECK=1, so any out-of-bounds
 access in a kernel would raise IndexError instead of passing silently.
 """
 
+import os
+
 import numpy as np
 import pytest
 
 from tests.helpers import make_case
 from tsrnn import Recurrent
+from tsrnn.kernels.cpu import recurrent as cpu
 
 
 @pytest.fixture(params=["rnn", "lstm", "gru"])
@@ -125,3 +128,21 @@ def test_bad_layer_configuration(kwargs, message):
 def test_bad_layer_dtype(dtype):
     with pytest.raises(TypeError, match="dtype must be 'float32' or 'float64'"):
         Recurrent("lstm", 2, 3, dtype=dtype)
+
+
+@pytest.mark.skipif(
+    os.environ.get("NUMBA_BOUNDSCHECK") != "1",
+    reason="only meaningful when test_boundscheck.py runs this file with NUMBA_BOUNDSCHECK=1",
+)
+def test_boundscheck_is_active():
+    """Proves the bounds-checked run really checks: a kernel handed a bias one
+    element short (which validation normally prevents) raises IndexError."""
+    T, B, F, H = 3, 2, 2, 4
+    x = np.ones((T, B, F), np.float32)
+    short_bias = np.zeros(H - 1, np.float32)
+    with pytest.raises(IndexError):
+        cpu.rnn_forward(
+            x, np.ones((T, B), bool), np.zeros((F, H), np.float32), np.zeros((H, H), np.float32),
+            short_bias, 0, False, np.zeros((B, H), np.float32), np.empty((T, B, H), np.float32),
+            np.empty((B, H), np.float32),
+        )  # fmt: skip
