@@ -77,25 +77,41 @@ def run(shapes, min_seconds):
     for shape in shapes:
         for cell in CELLS:
             t_ours = time_tsrnn(cell, *shape, min_seconds)
-            row = dict(cell=cell, batch=shape[0], n_steps=shape[1], n_features=shape[2],
-                       hidden=shape[3], tsrnn_samples_per_s=shape[0] / t_ours)
+            row = dict(
+                cell=cell,
+                batch=shape[0],
+                n_steps=shape[1],
+                n_features=shape[2],
+                hidden=shape[3],
+                tsrnn_samples_per_s=shape[0] / t_ours,
+            )
             if torch_version:
                 t_torch = time_torch(cell, *shape, min_seconds)
                 row["torch_samples_per_s"] = shape[0] / t_torch
                 row["ratio"] = t_torch / t_ours
             rows.append(row)
             print(_format_row(row), flush=True)
-    return dict(benchmark="recurrent forward+backward, float32", torch=torch_version,
-                machine=_machine(), rows=rows)
+    return dict(
+        benchmark="recurrent forward+backward, float32",
+        torch=torch_version,
+        machine=_machine(),
+        rows=rows,
+    )
 
 
 def _machine():
-    import numba
     import os
 
-    return dict(processor=platform.processor() or platform.machine(), cpus=os.cpu_count(),
-                python=platform.python_version(), numpy=np.__version__,
-                numba=numba.__version__, numba_threads=numba.get_num_threads())
+    import numba
+
+    return dict(
+        processor=platform.processor() or platform.machine(),
+        cpus=os.cpu_count(),
+        python=platform.python_version(),
+        numpy=np.__version__,
+        numba=numba.__version__,
+        numba_threads=numba.get_num_threads(),
+    )
 
 
 HEADER = f"{'cell':<5} {'batch':>5} {'steps':>5} {'feat':>4} {'hidden':>6} " \
@@ -105,8 +121,10 @@ HEADER = f"{'cell':<5} {'batch':>5} {'steps':>5} {'feat':>4} {'hidden':>6} " \
 def _format_row(row):
     torch_s = f"{row['torch_samples_per_s']:10.0f}" if "ratio" in row else f"{'-':>10}"
     ratio = f"{row['ratio']:6.2f}" if "ratio" in row else f"{'-':>6}"
-    return (f"{row['cell']:<5} {row['batch']:>5} {row['n_steps']:>5} {row['n_features']:>4} "
-            f"{row['hidden']:>6} {row['tsrnn_samples_per_s']:10.0f} {torch_s} {ratio}")
+    return (
+        f"{row['cell']:<5} {row['batch']:>5} {row['n_steps']:>5} {row['n_features']:>4} "
+        f"{row['hidden']:>6} {row['tsrnn_samples_per_s']:10.0f} {torch_s} {ratio}"
+    )
 
 
 def main(argv=None):

@@ -47,6 +47,7 @@ def make_case(
     mask="none",
     seed=0,
     scale=0.5,
+    recurrent_dropout=0.0,
 ):
     """A layer, random parameters/inputs/states, and random upstream gradients."""
     rng = np.random.default_rng(seed)
@@ -75,6 +76,10 @@ def make_case(
         dh_n=rng.standard_normal((n_states, batch, hidden)),
         dc_n=rng.standard_normal((n_states, batch, hidden)) if cell == "lstm" else None,
     )
+    if recurrent_dropout:
+        keep = rng.random((n_states, batch, hidden)) >= recurrent_dropout
+        keep[:, :, 0] = True  # every recurrent weight row stays reachable
+        case["rmask"] = keep / (1.0 - recurrent_dropout)
     return case
 
 
@@ -87,17 +92,16 @@ def _split(layer, params, lyr, direction):
     }
 
 
-def reference_direction_forward(layer, P, x, h0, c0, mask, reverse):
+def reference_direction_forward(layer, P, x, h0, c0, mask, reverse, rmask=None):
     """One direction through the NumPy spec: (h_seq, h_n, c_n, cache)."""
+    W = (P["W_x"], P["W_h"], P["b"])
     if layer.cell == "rnn":
-        ys, hn, cache = ref.rnn_forward(
-            x, h0, P["W_x"], P["W_h"], P["b"], layer.activation, mask, reverse
-        )
+        ys, hn, cache = ref.rnn_forward(x, h0, *W, layer.activation, mask, reverse, rmask)
         return ys, hn, None, cache
     if layer.cell == "lstm":
-        return ref.lstm_forward(x, h0, c0, P["W_x"], P["W_h"], P["b"], mask, reverse)
+        return ref.lstm_forward(x, h0, c0, *W, mask, reverse, rmask)
     ys, hn, cache = ref.gru_forward(
-        x, h0, P["W_x"], P["W_h"], P["b"], P.get("b_hn"), layer.reset_after, mask, reverse
+        x, h0, *W, P.get("b_hn"), layer.reset_after, mask, reverse, rmask
     )
     return ys, hn, None, cache
 
@@ -110,7 +114,9 @@ def reference_direction_backward(layer, cache, dys, dhn, dcn):
     return ref.gru_backward(cache, dys, dhn)
 
 
-def reference_stack(layer, params, x, mask=None, h0=None, c0=None, dy=None, dh_n=None, dc_n=None):
+def reference_stack(
+    layer, params, x, mask=None, h0=None, c0=None, dy=None, dh_n=None, dc_n=None, rmask=None
+):
     """Forward and backward of a whole (stacked, bidirectional) layer via the spec.
 
     Returns (y, h_n, c_n, grads) where grads maps 'x', 'h0', 'c0' and every
@@ -136,6 +142,7 @@ def reference_stack(layer, params, x, mask=None, h0=None, c0=None, dy=None, dh_n
                 c0[k] if c0 is not None else None,
                 mask,
                 d == 1,
+                None if rmask is None else rmask[k],
             )
             h_n[k] = hn
             if cn is not None:
@@ -177,7 +184,9 @@ def reference_stack(layer, params, x, mask=None, h0=None, c0=None, dy=None, dh_n
 def fast_stack(case, dtype=None):
     """Forward + backward through the Numba kernels for a case from :func:`make_case`."""
     layer, params = case["layer"], case["params"]
-    y, h_n, c_n, cache = layer.forward(params, case["x"], case["mask"], case["h0"], case["c0"])
+    y, h_n, c_n, cache = layer.forward(
+        params, case["x"], case["mask"], case["h0"], case["c0"], rmask=case.get("rmask")
+    )
     dx, grads, dh0, dc0 = layer.backward(params, cache, case["dy"], case["dh_n"], case["dc_n"])
     out = {name: grads[name] for name in grads}
     out.update(x=dx, h0=dh0)

@@ -30,9 +30,15 @@ def _check(args):
             ry, _, _, rc = ref.lstm_forward(x, h0, h0, p["l0.W_x"], p["l0.W_h"], p["l0.b"])
             rg = ref.lstm_backward(rc, dy, h0, h0)
         elif cell == "gru":
-            ry, _, rc = ref.gru_forward(x, h0, p["l0.W_x"], p["l0.W_h"], p["l0.b"],
-                                        p["l0.b_hn"] if layer.reset_after else None,
-                                        layer.reset_after)
+            ry, _, rc = ref.gru_forward(
+                x,
+                h0,
+                p["l0.W_x"],
+                p["l0.W_h"],
+                p["l0.b"],
+                p["l0.b_hn"] if layer.reset_after else None,
+                layer.reset_after,
+            )
             rg = ref.gru_backward(rc, dy, h0)
         else:
             ry, _, rc = ref.rnn_forward(x, h0, p["l0.W_x"], p["l0.W_h"], p["l0.b"])

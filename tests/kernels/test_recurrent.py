@@ -36,6 +36,7 @@ def _compare(case, tol):
         case["dy"],
         case["dh_n"],
         case["dc_n"],
+        case.get("rmask"),
     )
     errors = {"y": rel_err(y, ry), "h_n": rel_err(h_n, rh)}
     if c_n is not None:
@@ -55,6 +56,17 @@ def test_float64_matches_reference(cell, options, shape, mask):
     T, B, F, H, L, bi = shape
     case = make_case(cell, options, T, B, F, H, L, bi, mask=mask, seed=T * 31 + B)
     _compare(case, 1e-10)
+
+
+@pytest.mark.parametrize("mask", ["none", "holes"])
+@pytest.mark.parametrize(("cell", "options"), CELL_VARIANTS, ids=CELL_IDS)
+def test_recurrent_dropout_matches_reference(cell, options, mask):
+    case = make_case(cell, options, 8, 3, 2, 5, 2, True, mask=mask, recurrent_dropout=0.4)
+    errors = _compare(case, 1e-10)
+    # The mask changes the result (the test would pass vacuously otherwise).
+    plain = fast_stack(dict(case, rmask=None))
+    assert np.abs(plain[0] - fast_stack(case)[0]).max() > 1e-3
+    assert errors["dl0.W_h"] <= 1e-10
 
 
 @pytest.mark.parametrize(("cell", "options"), CELL_VARIANTS, ids=CELL_IDS)

@@ -234,7 +234,7 @@ class Recurrent:
 
     # --- forward / backward ------------------------------------------------------------
 
-    def forward(self, params, x, mask=None, h0=None, c0=None, check_finite=True):
+    def forward(self, params, x, mask=None, h0=None, c0=None, check_finite=True, rmask=None):
         """Run the stack over a batch of sequences.
 
         Parameters
@@ -248,6 +248,9 @@ class Recurrent:
             Initial states (zeros if omitted); ``c0`` only for the LSTM.
         check_finite : bool, default=True
             Raise on NaN or infinity in ``x``.
+        rmask : ndarray of shape (num_layers * num_directions, batch, hidden_size), optional
+            Variational recurrent-dropout masks, already scaled by 1 / (1 - p): the
+            recurrent product of layer/direction ``k`` reads ``h_{t-1} * rmask[k]``.
 
         Returns
         -------
@@ -268,6 +271,9 @@ class Recurrent:
         if c0 is not None and not self.has_cell_state:
             raise ValueError(f"c0 is only used by the LSTM, not by cell={self.cell!r}")
         c0 = self._check_state(c0, "c0", batch) if self.has_cell_state else None
+        if rmask is not None:
+            rmask = self._check_state(rmask, "rmask", batch)
+        no_dropout = np.empty((0, self.hidden_size), dtype=self.dtype)
         h_n = np.empty_like(h0)
         c_n = np.empty_like(c0) if c0 is not None else None
         saved, layer_input = [], x
@@ -279,11 +285,12 @@ class Recurrent:
                 h_n[k] = h0[k]
                 if c_n is not None:
                     c_n[k] = c0[k]
+                rm = no_dropout if rmask is None else rmask[k]
                 run = _forward_direction(
                     self, p, layer_input, mask, direction == 1, h_n[k],
-                    c_n[k] if c_n is not None else None,
+                    c_n[k] if c_n is not None else None, rm,
                 )  # fmt: skip
-                run.update(x=layer_input, h0=h0[k], c0=c0[k] if c0 is not None else None)
+                run.update(x=layer_input, h0=h0[k], c0=c0[k] if c0 is not None else None, rmask=rm)
                 saved.append(run)
                 outputs.append(run["h_seq"])
             layer_input = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)
@@ -372,76 +379,31 @@ def _as_generator(random_state):
 # --- one direction of one layer: allocate outputs and workspaces, call the kernel ------
 
 
-def _forward_direction(layer, p, x, mask, reverse, h_state, c_state):
+def _forward_direction(layer, p, x, mask, reverse, h_state, c_state, rmask):
     """Run one direction; ``h_state``/``c_state`` hold h0/c0 and receive h_n/c_n."""
     k = layer.kernels
     n_steps, batch, _ = x.shape
-    H, G = layer.hidden_size, N_GATES[layer.cell]
-    dt = layer.dtype
+    H, G, dt = layer.hidden_size, N_GATES[layer.cell], layer.dtype
     h_seq = np.empty((n_steps, batch, H), dtype=dt)
+    weights = (x, mask, p["W_x"], p["W_h"], p["b"])
     if layer.cell == "rnn":
         act = ACTIVATION_CODES[layer.activation]
-        k.rnn_forward(
-            x,
-            mask,
-            p["W_x"],
-            p["W_h"],
-            p["b"],
-            act,
-            reverse,
-            h_state,
-            h_seq,
-            np.empty((batch, H), dt),
-        )
+        k.rnn_forward(*weights, rmask, act, reverse, h_state, h_seq, np.empty((batch, H), dt))
         return dict(h_seq=h_seq)
     gates = np.empty((n_steps, batch, G * H), dtype=dt)
     if layer.cell == "lstm":
         c_seq = np.empty_like(h_seq)
-        k.lstm_forward(
-            x,
-            mask,
-            p["W_x"],
-            p["W_h"],
-            p["b"],
-            reverse,
-            h_state,
-            c_state,
-            h_seq,
-            c_seq,
-            gates,
-            np.empty((batch, G * H), dt),
-        )
+        work = np.empty((batch, G * H), dt)
+        k.lstm_forward(*weights, rmask, reverse, h_state, c_state, h_seq, c_seq, gates, work)
         return dict(h_seq=h_seq, c_seq=c_seq, gates=gates)
     aux = np.empty_like(h_seq)
     if layer.reset_after:
-        k.gru_forward(
-            x,
-            mask,
-            p["W_x"],
-            p["W_h"],
-            p["b"],
-            p["b_hn"],
-            reverse,
-            h_state,
-            h_seq,
-            gates,
-            aux,
-            np.empty((batch, G * H), dt),
-        )
+        work = np.empty((batch, G * H), dt)
+        k.gru_forward(*weights, p["b_hn"], rmask, reverse, h_state, h_seq, gates, aux, work)
     else:
+        work_rz, work_n = np.empty((batch, 2 * H), dt), np.empty((batch, H), dt)
         k.gru_reset_before_forward(
-            x,
-            mask,
-            p["W_x"],
-            p["W_h"],
-            p["b"],
-            reverse,
-            h_state,
-            h_seq,
-            gates,
-            aux,
-            np.empty((batch, 2 * H), dt),
-            np.empty((batch, H), dt),
+            *weights, rmask, reverse, h_state, h_seq, gates, aux, work_rz, work_n
         )
     return dict(h_seq=h_seq, gates=gates, aux=aux)
 
@@ -450,92 +412,36 @@ def _backward_direction(layer, p, g, run, mask, reverse, dh_seq, dh_state, dc_st
     """BPTT of one direction; writes parameter gradients into ``g`` and returns dx.
     ``dh_state``/``dc_state`` hold dL/dh_n, dL/dc_n and receive dL/dh0, dL/dc0."""
     k = layer.kernels
-    x, h_seq = run["x"], run["h_seq"]
+    x, h_seq, rmask = run["x"], run["h_seq"], run["rmask"]
     n_steps, batch, _ = x.shape
-    H, G = layer.hidden_size, N_GATES[layer.cell]
-    dt = layer.dtype
+    H, G, dt = layer.hidden_size, N_GATES[layer.cell], layer.dtype
     dx = np.empty_like(x)
     da_seq = np.empty((n_steps, batch, G * H), dtype=dt)
     h_prev_seq = np.empty_like(h_seq)
     dh_proj = np.empty((batch, H), dtype=dt)
-    common = (dx, g["W_x"], g["W_h"], g["b"])
+    inputs = (x, mask, run["h0"])
+    weights = (p["W_x"], p["W_h"], rmask, reverse)
+    grads = (dx, g["W_x"], g["W_h"], g["b"])
     if layer.cell == "rnn":
         act = ACTIVATION_CODES[layer.activation]
         k.rnn_backward(
-            x,
-            mask,
-            run["h0"],
-            p["W_x"],
-            p["W_h"],
-            act,
-            reverse,
-            h_seq,
-            dh_seq,
-            dh_state,
-            *common,
-            da_seq,
-            h_prev_seq,
-            dh_proj,
-        )
+            *inputs, p["W_x"], p["W_h"], rmask, act, reverse, h_seq, dh_seq, dh_state,
+            *grads, da_seq, h_prev_seq, dh_proj,
+        )  # fmt: skip
     elif layer.cell == "lstm":
         k.lstm_backward(
-            x,
-            mask,
-            run["h0"],
-            run["c0"],
-            p["W_x"],
-            p["W_h"],
-            reverse,
-            h_seq,
-            run["c_seq"],
-            run["gates"],
-            dh_seq,
-            dh_state,
-            dc_state,
-            *common,
-            da_seq,
-            h_prev_seq,
-            dh_proj,
-        )
+            *inputs, run["c0"], *weights, h_seq, run["c_seq"], run["gates"], dh_seq,
+            dh_state, dc_state, *grads, da_seq, h_prev_seq, dh_proj,
+        )  # fmt: skip
     elif layer.reset_after:
         k.gru_backward(
-            x,
-            mask,
-            run["h0"],
-            p["W_x"],
-            p["W_h"],
-            reverse,
-            h_seq,
-            run["gates"],
-            run["aux"],
-            dh_seq,
-            dh_state,
-            *common,
-            g["b_hn"],
-            da_seq,
-            np.empty_like(da_seq),
-            h_prev_seq,
-            dh_proj,
-        )
+            *inputs, *weights, h_seq, run["gates"], run["aux"], dh_seq, dh_state, *grads,
+            g["b_hn"], da_seq, np.empty_like(da_seq), h_prev_seq, dh_proj,
+        )  # fmt: skip
     else:
         k.gru_reset_before_backward(
-            x,
-            mask,
-            run["h0"],
-            p["W_x"],
-            p["W_h"],
-            reverse,
-            h_seq,
-            run["gates"],
-            run["aux"],
-            dh_seq,
-            dh_state,
-            *common,
-            da_seq,
-            h_prev_seq,
-            np.empty((batch, 2 * H), dt),
-            np.empty((batch, H), dt),
-            np.empty((batch, H), dt),
-            dh_proj,
-        )
+            *inputs, *weights, h_seq, run["gates"], run["aux"], dh_seq, dh_state, *grads,
+            da_seq, h_prev_seq, np.empty((batch, 2 * H), dt), np.empty((batch, H), dt),
+            np.empty((batch, H), dt), dh_proj,
+        )  # fmt: skip
     return dx

@@ -17,7 +17,9 @@ Structure of every kernel:
 
 Kernels assume validated, C-contiguous arrays of one float dtype and write into
 the preallocated outputs and workspaces they are given; they allocate nothing
-inside the time loop. ``h_state`` (and ``c_state``) hold the initial state on
+inside the time loop. ``rmask`` is the recurrent-dropout mask ``(batch, hidden)``
+(already scaled by 1 / (1 - p)), or an empty ``(0, hidden)`` array for none.
+``h_state`` (and ``c_state``) hold the initial state on
 entry and the final state on return; in backward, ``dh_state`` (``dc_state``)
 hold dL/dh_n on entry and dL/dh0 on return.
 """
@@ -43,6 +45,29 @@ def previous_states(h_seq, h0, reverse, out):
             out[t] = h_seq[src]
         else:
             out[t] = h0
+
+
+@njit(**JIT_OPTIONS)
+def dropped_state(h_state, rmask, work):
+    """The recurrent GEMM's input: ``h_state * rmask`` in ``work``, or ``h_state``."""
+    if rmask.shape[0] == 0:
+        return h_state
+    for bi in range(h_state.shape[0]):
+        for j in range(h_state.shape[1]):
+            work[bi, j] = h_state[bi, j] * rmask[bi, j]
+    return work
+
+
+@njit(**JIT_OPTIONS)
+def drop_in_place(a, rmask):
+    """Multiply ``a`` (batch, hidden) or (steps, batch, hidden) by ``rmask`` if present."""
+    if rmask.shape[0] == 0:
+        return
+    flat = a.reshape(-1, rmask.shape[0], rmask.shape[1])
+    for t in range(flat.shape[0]):
+        for bi in range(rmask.shape[0]):
+            for j in range(rmask.shape[1]):
+                flat[t, bi, j] *= rmask[bi, j]
 
 
 @njit(**JIT_OPTIONS)
@@ -72,14 +97,15 @@ def _project_inputs(x, W_x, out):
 
 
 @njit(**PARALLEL_JIT_OPTIONS)
-def rnn_forward(x, mask, W_x, W_h, b, activation, reverse, h_state, h_seq, h_proj):
+def rnn_forward(x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq, h_proj):
     """Elman RNN forward. ``h_seq`` (T, B, H) first receives the input projection."""
     n_steps, batch, _ = x.shape
     hidden = W_h.shape[0]
+    h_work = np.empty_like(h_state)
     _project_inputs(x, W_x, h_seq)
     for s in range(n_steps):
         t = n_steps - 1 - s if reverse else s
-        np.dot(h_state, W_h, h_proj)
+        np.dot(dropped_state(h_state, rmask, h_work), W_h, h_proj)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(hidden):
@@ -94,7 +120,7 @@ def rnn_forward(x, mask, W_x, W_h, b, activation, reverse, h_state, h_seq, h_pro
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def rnn_backward(
-    x, mask, h0, W_x, W_h, activation, reverse, h_seq, dh_seq, dh_state,
+    x, mask, h0, W_x, W_h, rmask, activation, reverse, h_seq, dh_seq, dh_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`rnn_forward`."""
@@ -113,11 +139,13 @@ def rnn_backward(
                     dh_state[bi, j] += dh_seq[t, bi, j]
                     da_seq[t, bi, j] = 0
         np.dot(da_seq[t], W_h.T, dh_proj)
+        drop_in_place(dh_proj, rmask)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(hidden):
                     dh_state[bi, j] = dh_proj[bi, j]
     previous_states(h_seq, h0, reverse, h_prev_seq)
+    drop_in_place(h_prev_seq, rmask)
     hidden_total = h_prev_seq.shape[0] * batch
     np.dot(
         h_prev_seq.reshape(hidden_total, hidden).T,
@@ -133,14 +161,17 @@ def rnn_backward(
 
 
 @njit(**PARALLEL_JIT_OPTIONS)
-def lstm_forward(x, mask, W_x, W_h, b, reverse, h_state, c_state, h_seq, c_seq, gates, h_proj):
+def lstm_forward(
+    x, mask, W_x, W_h, b, rmask, reverse, h_state, c_state, h_seq, c_seq, gates, h_proj
+):
     """LSTM forward. ``gates`` (T, B, 4H) receives the input projection, then i, f, g, o."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
+    h_work = np.empty_like(h_state)
     _project_inputs(x, W_x, gates)
     for s in range(n_steps):
         t = n_steps - 1 - s if reverse else s
-        np.dot(h_state, W_h, h_proj)
+        np.dot(dropped_state(h_state, rmask, h_work), W_h, h_proj)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
@@ -166,7 +197,7 @@ def lstm_forward(x, mask, W_x, W_h, b, reverse, h_state, c_state, h_seq, c_seq, 
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def lstm_backward(
-    x, mask, h0, c0, W_x, W_h, reverse, h_seq, c_seq, gates, dh_seq, dh_state, dc_state,
+    x, mask, h0, c0, W_x, W_h, rmask, reverse, h_seq, c_seq, gates, dh_seq, dh_state, dc_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`lstm_forward`."""
@@ -198,11 +229,13 @@ def lstm_backward(
                 for k in range(4 * H):
                     da_seq[t, bi, k] = 0
         np.dot(da_seq[t], W_h.T, dh_proj)
+        drop_in_place(dh_proj, rmask)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
                     dh_state[bi, j] = dh_proj[bi, j]
     previous_states(h_seq, h0, reverse, h_prev_seq)
+    drop_in_place(h_prev_seq, rmask)
     rows = n_steps * batch
     np.dot(h_prev_seq.reshape(rows, H).T, da_seq.reshape(rows, 4 * H), dW_h)
     input_gradients(x, da_seq, W_x, dx, dW_x, db)
@@ -214,15 +247,16 @@ def lstm_backward(
 
 
 @njit(**PARALLEL_JIT_OPTIONS)
-def gru_forward(x, mask, W_x, W_h, b, b_hn, reverse, h_state, h_seq, gates, hn_seq, h_proj):
+def gru_forward(x, mask, W_x, W_h, b, b_hn, rmask, reverse, h_state, h_seq, gates, hn_seq, h_proj):
     """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
     ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
+    h_work = np.empty_like(h_state)
     _project_inputs(x, W_x, gates)
     for s in range(n_steps):
         t = n_steps - 1 - s if reverse else s
-        np.dot(h_state, W_h, h_proj)
+        np.dot(dropped_state(h_state, rmask, h_work), W_h, h_proj)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
@@ -245,7 +279,7 @@ def gru_forward(x, mask, W_x, W_h, b, b_hn, reverse, h_state, h_seq, gates, hn_s
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def gru_backward(
-    x, mask, h0, W_x, W_h, reverse, h_seq, gates, hn_seq, dh_seq, dh_state,
+    x, mask, h0, W_x, W_h, rmask, reverse, h_seq, gates, hn_seq, dh_seq, dh_state,
     dx, dW_x, dW_h, db, db_hn, da_seq, dah_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
@@ -281,11 +315,13 @@ def gru_backward(
                     da_seq[t, bi, k] = 0
                     dah_seq[t, bi, k] = 0
         np.dot(dah_seq[t], W_h.T, dh_proj)
+        drop_in_place(dh_proj, rmask)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
                     dh_state[bi, j] += dh_proj[bi, j]
     previous_states(h_seq, h0, reverse, h_prev_seq)
+    drop_in_place(h_prev_seq, rmask)
     rows = n_steps * batch
     dah2 = dah_seq.reshape(rows, 3 * H)
     np.dot(h_prev_seq.reshape(rows, H).T, dah2, dW_h)
@@ -303,7 +339,7 @@ def gru_backward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def gru_reset_before_forward(
-    x, mask, W_x, W_h, b, reverse, h_state, h_seq, gates, rh_seq, h_proj_rz, h_proj_n
+    x, mask, W_x, W_h, b, rmask, reverse, h_state, h_seq, gates, rh_seq, h_proj_rz, h_proj_n
 ):
     """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
     candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient."""
@@ -311,17 +347,19 @@ def gru_reset_before_forward(
     H = W_h.shape[0]
     W_hrz = np.ascontiguousarray(W_h[:, : 2 * H])
     W_hn = np.ascontiguousarray(W_h[:, 2 * H :])
+    h_work = np.empty_like(h_state)
     _project_inputs(x, W_x, gates)
     for s in range(n_steps):
         t = n_steps - 1 - s if reverse else s
-        np.dot(h_state, W_hrz, h_proj_rz)
+        h_in = dropped_state(h_state, rmask, h_work)
+        np.dot(h_in, W_hrz, h_proj_rz)
         for bi in prange(batch):
             for j in range(H):
                 r = sigmoid(gates[t, bi, j] + b[j] + h_proj_rz[bi, j])
                 z = sigmoid(gates[t, bi, H + j] + b[H + j] + h_proj_rz[bi, H + j])
                 gates[t, bi, j] = r
                 gates[t, bi, H + j] = z
-                rh_seq[t, bi, j] = r * h_state[bi, j]
+                rh_seq[t, bi, j] = r * h_in[bi, j]
         np.dot(rh_seq[t], W_hn, h_proj_n)
         for bi in prange(batch):
             if mask[t, bi]:
@@ -339,7 +377,7 @@ def gru_reset_before_forward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def gru_reset_before_backward(
-    x, mask, h0, W_x, W_h, reverse, h_seq, gates, rh_seq, dh_seq, dh_state,
+    x, mask, h0, W_x, W_h, rmask, reverse, h_seq, gates, rh_seq, dh_seq, dh_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, da_rz, da_n, drh, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
@@ -348,6 +386,7 @@ def gru_reset_before_backward(
     H = W_h.shape[0]
     W_hrz = np.ascontiguousarray(W_h[:, : 2 * H])
     W_hn = np.ascontiguousarray(W_h[:, 2 * H :])
+    h_work = np.empty((batch, H), dtype=x.dtype)
     for s in range(n_steps):
         t = s if reverse else n_steps - 1 - s
         tp = t + 1 if reverse else t - 1
@@ -369,14 +408,17 @@ def gru_reset_before_backward(
                     da_n[bi, j] = 0
                     da_rz[bi, H + j] = 0
         np.dot(da_n, W_hn.T, drh)
+        # Below, drh * r is dL/dh_in; h_in (the dropped state) is r's partner in r * h_in.
+        h_in = dropped_state(h0 if first else h_seq[tp], rmask, h_work)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
                     r = gates[t, bi, j]
-                    h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
-                    da_rz[bi, j] = drh[bi, j] * h_prev * dsigmoid(r)
-                    dh_state[bi, j] += drh[bi, j] * r
+                    da_rz[bi, j] = drh[bi, j] * h_in[bi, j] * dsigmoid(r)
+                    drh[bi, j] *= r
             else:
+                for j in range(H):
+                    drh[bi, j] = 0
                 for j in range(H):
                     da_rz[bi, j] = 0
             for k in range(2 * H):
@@ -385,10 +427,15 @@ def gru_reset_before_backward(
                 da_seq[t, bi, 2 * H + j] = da_n[bi, j]
         np.dot(da_rz, W_hrz.T, dh_proj)
         for bi in prange(batch):
+            for j in range(H):
+                dh_proj[bi, j] += drh[bi, j]  # both are gradients w.r.t. h_in
+        drop_in_place(dh_proj, rmask)
+        for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
                     dh_state[bi, j] += dh_proj[bi, j]
     previous_states(h_seq, h0, reverse, h_prev_seq)
+    drop_in_place(h_prev_seq, rmask)
     rows = n_steps * batch
     da2 = da_seq.reshape(rows, 3 * H)
     dW_rz = np.dot(h_prev_seq.reshape(rows, H).T, np.ascontiguousarray(da2[:, : 2 * H]))

@@ -17,6 +17,10 @@ Conventions (shared with every backend)
   through unchanged (``h_t = h_{t-1}``, ``C_t = C_{t-1}``), the output at that
   step is the carried state (Keras' convention), and the step contributes no
   gradient to the weights.
+* ``rmask`` (optional, ``(batch, hidden_size)``) is a variational recurrent-dropout
+  mask, already scaled by 1 / (1 - p): the recurrent matrix product reads
+  ``h_{t-1} * rmask`` (the same mask at every step, Gal & Ghahramani 2016), while the
+  state carried from step to step is not dropped.
 * ``reverse=True`` runs the recurrence from the last step to the first (the
   backward half of a bidirectional layer); outputs stay aligned with the input
   steps.
@@ -73,6 +77,11 @@ def _step_order(n_steps, reverse):
     return range(n_steps - 1, -1, -1) if reverse else range(n_steps)
 
 
+def _dropped(h, rmask):
+    """The recurrent input h_{t-1} * rmask (h itself when there is no dropout)."""
+    return h if rmask is None else h * rmask
+
+
 def _full_mask(x, mask):
     if mask is None:
         return np.ones(x.shape[:2], dtype=bool)
@@ -84,7 +93,7 @@ def _full_mask(x, mask):
 # ------------------------------------------------------------------------------------
 
 
-def rnn_forward(x, h0, W_x, W_h, b, activation="tanh", mask=None, reverse=False):
+def rnn_forward(x, h0, W_x, W_h, b, activation="tanh", mask=None, reverse=False, rmask=None):
     """Elman RNN forward pass.
 
     Returns
@@ -102,14 +111,14 @@ def rnn_forward(x, h0, W_x, W_h, b, activation="tanh", mask=None, reverse=False)
     h_prev_seq = np.zeros_like(h_seq)
     h = h0.copy()
     for t in _step_order(n_steps, reverse):
-        a = x[t] @ W_x + h @ W_h + b
+        a = x[t] @ W_x + _dropped(h, rmask) @ W_h + b
         h_new = np.tanh(a) if activation == "tanh" else np.maximum(a, 0.0)
         m = mask[t][:, None]
         h_prev_seq[t] = h
         h = np.where(m, h_new, h)
         h_seq[t] = h
     cache = dict(x=x, h_seq=h_seq, h_prev_seq=h_prev_seq, W_x=W_x, W_h=W_h)
-    cache.update(mask=mask, reverse=reverse, activation=activation)
+    cache.update(mask=mask, reverse=reverse, activation=activation, rmask=rmask)
     return h_seq, h, cache
 
 
@@ -120,7 +129,7 @@ def rnn_backward(cache, dh_seq, dh_n):
     gradients of ``x``, ``h0``, ``W_x``, ``W_h`` and ``b``.
     """
     x, h_seq, h_prev_seq = cache["x"], cache["h_seq"], cache["h_prev_seq"]
-    W_x, W_h, mask = cache["W_x"], cache["W_h"], cache["mask"]
+    W_x, W_h, mask, rmask = cache["W_x"], cache["W_h"], cache["mask"], cache["rmask"]
     grads = dict(x=np.zeros_like(x), W_x=np.zeros_like(W_x), W_h=np.zeros_like(W_h))
     grads["b"] = np.zeros(W_h.shape[1], dtype=x.dtype)
     dh = dh_n.copy()
@@ -135,9 +144,9 @@ def rnn_backward(cache, dh_seq, dh_n):
         da = np.where(m, da, 0.0)
         grads["x"][t] = da @ W_x.T
         grads["W_x"] += x[t].T @ da
-        grads["W_h"] += h_prev_seq[t].T @ da
+        grads["W_h"] += _dropped(h_prev_seq[t], rmask).T @ da
         grads["b"] += da.sum(axis=0)
-        dh = np.where(m, da @ W_h.T, dh)
+        dh = np.where(m, _dropped(da @ W_h.T, rmask), dh)
     grads["h0"] = dh
     return grads
 
@@ -147,7 +156,7 @@ def rnn_backward(cache, dh_seq, dh_n):
 # ------------------------------------------------------------------------------------
 
 
-def lstm_forward(x, h0, c0, W_x, W_h, b, mask=None, reverse=False):
+def lstm_forward(x, h0, c0, W_x, W_h, b, mask=None, reverse=False, rmask=None):
     """LSTM forward pass (gate order i, f, g, o).
 
     Returns ``(h_seq, h_n, c_n, cache)``.
@@ -158,7 +167,7 @@ def lstm_forward(x, h0, c0, W_x, W_h, b, mask=None, reverse=False):
     steps = {}
     h, c = h0.copy(), c0.copy()
     for t in _step_order(n_steps, reverse):
-        a = x[t] @ W_x + h @ W_h + b
+        a = x[t] @ W_x + _dropped(h, rmask) @ W_h + b
         i = sigmoid(a[:, 0 * H : 1 * H])
         f = sigmoid(a[:, 1 * H : 2 * H])
         g = np.tanh(a[:, 2 * H : 3 * H])
@@ -170,7 +179,7 @@ def lstm_forward(x, h0, c0, W_x, W_h, b, mask=None, reverse=False):
         h = np.where(m, h_new, h)
         c = np.where(m, c_new, c)
         h_seq[t] = h
-    cache = dict(x=x, steps=steps, W_x=W_x, W_h=W_h, mask=mask, reverse=reverse)
+    cache = dict(x=x, steps=steps, W_x=W_x, W_h=W_h, mask=mask, reverse=reverse, rmask=rmask)
     return h_seq, h, c, cache
 
 
@@ -202,9 +211,9 @@ def lstm_backward(cache, dh_seq, dh_n, dc_n):
         da = np.where(m, da, 0.0)
         grads["x"][t] = da @ W_x.T
         grads["W_x"] += x[t].T @ da
-        grads["W_h"] += s["h_prev"].T @ da
+        grads["W_h"] += _dropped(s["h_prev"], cache["rmask"]).T @ da
         grads["b"] += da.sum(axis=0)
-        dh = np.where(m, da @ W_h.T, dh)
+        dh = np.where(m, _dropped(da @ W_h.T, cache["rmask"]), dh)
         dc = np.where(m, dc_t * s["f"], dc)
     grads["h0"], grads["c0"] = dh, dc
     return grads
@@ -215,7 +224,9 @@ def lstm_backward(cache, dh_seq, dh_n, dc_n):
 # ------------------------------------------------------------------------------------
 
 
-def gru_forward(x, h0, W_x, W_h, b, b_hn=None, reset_after=True, mask=None, reverse=False):
+def gru_forward(
+    x, h0, W_x, W_h, b, b_hn=None, reset_after=True, mask=None, reverse=False, rmask=None
+):
     """GRU forward pass (gate order r, z, n), either formulation.
 
     ``b_hn`` (the recurrent bias of the candidate) exists only when
@@ -228,8 +239,9 @@ def gru_forward(x, h0, W_x, W_h, b, b_hn=None, reset_after=True, mask=None, reve
     h = h0.copy()
     for t in _step_order(n_steps, reverse):
         ax = x[t] @ W_x + b
+        hd = _dropped(h, rmask)
         if reset_after:
-            ah = h @ W_h
+            ah = hd @ W_h
             r = sigmoid(ax[:, :H] + ah[:, :H])
             z = sigmoid(ax[:, H : 2 * H] + ah[:, H : 2 * H])
             hn = ah[:, 2 * H :] + b_hn
@@ -237,16 +249,16 @@ def gru_forward(x, h0, W_x, W_h, b, b_hn=None, reset_after=True, mask=None, reve
             h_new = (1.0 - z) * n + z * h
             steps[t] = dict(r=r, z=z, n=n, hn=hn, h_prev=h)
         else:
-            ah = h @ W_h[:, : 2 * H]
+            ah = hd @ W_h[:, : 2 * H]
             r = sigmoid(ax[:, :H] + ah[:, :H])
             z = sigmoid(ax[:, H : 2 * H] + ah[:, H:])
-            rh = r * h
+            rh = r * hd
             n = np.tanh(ax[:, 2 * H :] + rh @ W_h[:, 2 * H :])
             h_new = (1.0 - z) * h + z * n
             steps[t] = dict(r=r, z=z, n=n, rh=rh, h_prev=h)
         h = np.where(mask[t][:, None], h_new, h)
         h_seq[t] = h
-    cache = dict(x=x, steps=steps, W_x=W_x, W_h=W_h, mask=mask, reverse=reverse)
+    cache = dict(x=x, steps=steps, W_x=W_x, W_h=W_h, mask=mask, reverse=reverse, rmask=rmask)
     cache["reset_after"] = reset_after
     return h_seq, h, cache
 
@@ -254,7 +266,7 @@ def gru_forward(x, h0, W_x, W_h, b, b_hn=None, reset_after=True, mask=None, reve
 def gru_backward(cache, dh_seq, dh_n):
     """BPTT for :func:`gru_forward`. Returns gradients of x, h0, W_x, W_h, b (and b_hn)."""
     x, steps, W_x, W_h, mask = (cache[k] for k in ("x", "steps", "W_x", "W_h", "mask"))
-    H = W_h.shape[0]
+    H, rmask = W_h.shape[0], cache["rmask"]
     reset_after = cache["reset_after"]
     grads = dict(x=np.zeros_like(x), W_x=np.zeros_like(W_x), W_h=np.zeros_like(W_h))
     grads["b"] = np.zeros(W_h.shape[1], dtype=x.dtype)
@@ -277,24 +289,24 @@ def gru_backward(cache, dh_seq, dh_n):
             daz = dz * z * (1.0 - z)
             dax = np.where(m, np.concatenate([dar, daz, dan], axis=1), 0.0)
             dah = np.where(m, np.concatenate([dar, daz, dhn], axis=1), 0.0)
-            grads["W_h"] += h_prev.T @ dah
+            grads["W_h"] += _dropped(h_prev, rmask).T @ dah
             grads["b_hn"] += dah[:, 2 * H :].sum(axis=0)
-            dh_prev = dh_prev + dah @ W_h.T
+            dh_prev = dh_prev + _dropped(dah @ W_h.T, rmask)
         else:
             dn = dh * z
             dz = dh * (n - h_prev)
             dh_prev = dh * (1.0 - z)
             dan = np.where(m, dn * (1.0 - n**2), 0.0)
             drh = dan @ W_h[:, 2 * H :].T
-            dr = drh * h_prev
-            dh_prev = dh_prev + drh * r
+            dr = drh * _dropped(h_prev, rmask)
+            dh_prev = dh_prev + _dropped(drh * r, rmask)
             dar = dr * r * (1.0 - r)
             daz = dz * z * (1.0 - z)
             darz = np.where(m, np.concatenate([dar, daz], axis=1), 0.0)
             dax = np.concatenate([darz, dan], axis=1)
-            grads["W_h"][:, : 2 * H] += h_prev.T @ darz
+            grads["W_h"][:, : 2 * H] += _dropped(h_prev, rmask).T @ darz
             grads["W_h"][:, 2 * H :] += s["rh"].T @ dan
-            dh_prev = dh_prev + darz @ W_h[:, : 2 * H].T
+            dh_prev = dh_prev + _dropped(darz @ W_h[:, : 2 * H].T, rmask)
         grads["x"][t] = dax @ W_x.T
         grads["W_x"] += x[t].T @ dax
         grads["b"] += dax.sum(axis=0)
