@@ -10,10 +10,11 @@ CELL_VARIANTS = [
     ("rnn", {}),
     ("rnn", {"activation": "relu"}),
     ("lstm", {}),
+    ("lstm", {"activation": "relu"}),
     ("gru", {}),
     ("gru", {"reset_after": False}),
 ]
-CELL_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru", "gru-reset-before"]
+CELL_IDS = ["rnn-tanh", "rnn-relu", "lstm", "lstm-relu", "gru", "gru-reset-before"]
 
 
 def rel_err(actual, expected):
@@ -99,7 +100,7 @@ def reference_direction_forward(layer, P, x, h0, c0, mask, reverse, rmask=None):
         ys, hn, cache = ref.rnn_forward(x, h0, *W, layer.activation, mask, reverse, rmask)
         return ys, hn, None, cache
     if layer.cell == "lstm":
-        return ref.lstm_forward(x, h0, c0, *W, mask, reverse, rmask)
+        return ref.lstm_forward(x, h0, c0, *W, mask, reverse, rmask, layer.activation)
     ys, hn, cache = ref.gru_forward(
         x, h0, *W, P.get("b_hn"), layer.reset_after, mask, reverse, rmask
     )

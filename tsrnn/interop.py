@@ -23,6 +23,11 @@ def _check_torch_compatible(layer):
             "PyTorch's GRU is the reset-after formulation; a GRU with reset_after=False "
             "has no PyTorch equivalent"
         )
+    if layer.cell == "lstm" and layer.activation != "tanh":
+        raise ValueError(
+            f"PyTorch's LSTM uses tanh; an LSTM with activation={layer.activation!r} has no "
+            "PyTorch equivalent"
+        )
 
 
 def recurrent_to_torch_state_dict(layer, params):

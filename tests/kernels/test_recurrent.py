@@ -75,8 +75,11 @@ def test_float32_within_float32_tolerance(cell, options):
     case = make_case(cell, options, 30, 4, 3, 8, 2, True, dtype="float32", mask="lengths")
     y, h_n, c_n, grads = fast_stack(case)
     assert y.dtype == np.float32 and grads["l0.W_x"].dtype == np.float32
-    errors = _compare(case, 2e-5)
-    assert errors["y"] <= 2e-6
+    # relu recurrences are unbounded and amplify float32 rounding through 30 steps and
+    # two layers; their math is pinned by the float64 test at 1e-10.
+    relu = options.get("activation") == "relu"
+    errors = _compare(case, 2e-4 if relu else 2e-5)
+    assert errors["y"] <= (1e-5 if relu else 2e-6)
 
 
 @pytest.mark.parametrize(("cell", "options"), CELL_VARIANTS, ids=CELL_IDS)

@@ -115,7 +115,7 @@ def test_bad_upstream_gradient_shape(case):
         (dict(input_size=2.5), "input_size must be a positive integer"),
         (dict(num_layers=0), "num_layers must be a positive integer"),
         (dict(activation="gelu"), "activation must be one of"),
-        (dict(cell="lstm", activation="relu"), "only available for cell='rnn'"),
+        (dict(cell="gru", activation="relu"), "not available for cell='gru'"),
     ],
 )
 def test_bad_layer_configuration(kwargs, message):

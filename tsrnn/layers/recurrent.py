@@ -49,7 +49,9 @@ class Recurrent:
         Run a second, reversed pass per layer and concatenate its outputs
         (forward first) along the feature axis.
     activation : {'tanh', 'relu'}, default='tanh'
-        Output nonlinearity of the simple RNN (the LSTM and GRU use tanh).
+        Nonlinearity of the simple RNN's output, or of the LSTM's candidate and
+        output (``h = o * act(C)``, as Keras' ``LSTM(activation=...)``). The GRU
+        uses tanh.
     reset_after : bool, default=True
         GRU formulation: True is PyTorch's and Keras' default (reset gate applied
         after the recurrent matrix product, with a separate bias ``b_hn``); False is
@@ -91,8 +93,8 @@ class Recurrent:
             raise ValueError(
                 f"activation must be one of {sorted(ACTIVATION_CODES)}, got {activation!r}"
             )
-        if activation != "tanh" and cell != "rnn":
-            raise ValueError(f"activation={activation!r} is only available for cell='rnn'")
+        if activation != "tanh" and cell == "gru":
+            raise ValueError(f"activation={activation!r} is not available for cell='gru'")
         self.cell = cell
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
@@ -394,7 +396,8 @@ def _forward_direction(layer, p, x, mask, reverse, h_state, c_state, rmask):
     if layer.cell == "lstm":
         c_seq = np.empty_like(h_seq)
         work = np.empty((batch, G * H), dt)
-        k.lstm_forward(*weights, rmask, reverse, h_state, c_state, h_seq, c_seq, gates, work)
+        act = ACTIVATION_CODES[layer.activation]
+        k.lstm_forward(*weights, rmask, act, reverse, h_state, c_state, h_seq, c_seq, gates, work)
         return dict(h_seq=h_seq, c_seq=c_seq, gates=gates)
     aux = np.empty_like(h_seq)
     if layer.reset_after:
@@ -430,7 +433,8 @@ def _backward_direction(layer, p, g, run, mask, reverse, dh_seq, dh_state, dc_st
         )  # fmt: skip
     elif layer.cell == "lstm":
         k.lstm_backward(
-            *inputs, run["c0"], *weights, h_seq, run["c_seq"], run["gates"], dh_seq,
+            *inputs, run["c0"], p["W_x"], p["W_h"], rmask, ACTIVATION_CODES[layer.activation],
+            reverse, h_seq, run["c_seq"], run["gates"], dh_seq,
             dh_state, dc_state, *grads, da_seq, h_prev_seq, dh_proj,
         )  # fmt: skip
     elif layer.reset_after:

@@ -162,8 +162,9 @@ def rnn_backward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def lstm_forward(
-    x, mask, W_x, W_h, b, rmask, reverse, h_state, c_state, h_seq, c_seq, gates, h_proj
-):
+    x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, c_state, h_seq, c_seq, gates,
+    h_proj,
+):  # fmt: skip
     """LSTM forward. ``gates`` (T, B, 4H) receives the input projection, then i, f, g, o."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
@@ -177,10 +178,11 @@ def lstm_forward(
                 for j in range(H):
                     i = sigmoid(gates[t, bi, j] + h_proj[bi, j] + b[j])
                     f = sigmoid(gates[t, bi, H + j] + h_proj[bi, H + j] + b[H + j])
-                    g = tanh(gates[t, bi, 2 * H + j] + h_proj[bi, 2 * H + j] + b[2 * H + j])
+                    a_g = gates[t, bi, 2 * H + j] + h_proj[bi, 2 * H + j] + b[2 * H + j]
+                    g = tanh(a_g) if activation == TANH else relu(a_g)
                     o = sigmoid(gates[t, bi, 3 * H + j] + h_proj[bi, 3 * H + j] + b[3 * H + j])
                     c = f * c_state[bi, j] + i * g
-                    h = o * tanh(c)
+                    h = o * (tanh(c) if activation == TANH else relu(c))
                     gates[t, bi, j] = i
                     gates[t, bi, H + j] = f
                     gates[t, bi, 2 * H + j] = g
@@ -197,7 +199,8 @@ def lstm_forward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def lstm_backward(
-    x, mask, h0, c0, W_x, W_h, rmask, reverse, h_seq, c_seq, gates, dh_seq, dh_state, dc_state,
+    x, mask, h0, c0, W_x, W_h, rmask, activation, reverse, h_seq, c_seq, gates, dh_seq,
+    dh_state, dc_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`lstm_forward`."""
@@ -216,12 +219,18 @@ def lstm_backward(
                     g = gates[t, bi, 2 * H + j]
                     o = gates[t, bi, 3 * H + j]
                     c_prev = c0[bi, j] if first else c_seq[tp, bi, j]
-                    tanh_c = tanh(c_seq[t, bi, j])
-                    dc = dc_state[bi, j] + dh * o * dtanh(tanh_c)
+                    c = c_seq[t, bi, j]
+                    if activation == TANH:
+                        act_c = tanh(c)
+                        dact_c, dact_g = dtanh(act_c), dtanh(g)
+                    else:
+                        act_c = relu(c)
+                        dact_c, dact_g = drelu(act_c), drelu(g)
+                    dc = dc_state[bi, j] + dh * o * dact_c
                     da_seq[t, bi, j] = dc * g * dsigmoid(i)
                     da_seq[t, bi, H + j] = dc * c_prev * dsigmoid(f)
-                    da_seq[t, bi, 2 * H + j] = dc * i * dtanh(g)
-                    da_seq[t, bi, 3 * H + j] = dh * tanh_c * dsigmoid(o)
+                    da_seq[t, bi, 2 * H + j] = dc * i * dact_g
+                    da_seq[t, bi, 3 * H + j] = dh * act_c * dsigmoid(o)
                     dc_state[bi, j] = dc * f
             else:
                 for j in range(H):

@@ -35,10 +35,12 @@ LSTM::
 
     i_t = sigma(x_t W_xi + h_{t-1} W_hi + b_i)
     f_t = sigma(x_t W_xf + h_{t-1} W_hf + b_f)
-    g_t = tanh (x_t W_xg + h_{t-1} W_hg + b_g)        (C~_t)
+    g_t = act  (x_t W_xg + h_{t-1} W_hg + b_g)        (C~_t)
     o_t = sigma(x_t W_xo + h_{t-1} W_ho + b_o)
     C_t = f_t * C_{t-1} + i_t * g_t
-    h_t = o_t * tanh(C_t)
+    h_t = o_t * act(C_t)
+
+    act = tanh (default) or relu (Keras' ``LSTM(activation='relu')``)
 
 GRU, "reset after" (PyTorch, Keras' default ``reset_after=True``)::
 
@@ -156,7 +158,16 @@ def rnn_backward(cache, dh_seq, dh_n):
 # ------------------------------------------------------------------------------------
 
 
-def lstm_forward(x, h0, c0, W_x, W_h, b, mask=None, reverse=False, rmask=None):
+def _act(a, activation):
+    return np.tanh(a) if activation == "tanh" else np.maximum(a, 0.0)
+
+
+def _dact(y, activation):
+    """Derivative of the activation from its output y."""
+    return 1.0 - y**2 if activation == "tanh" else (y > 0).astype(y.dtype)
+
+
+def lstm_forward(x, h0, c0, W_x, W_h, b, mask=None, reverse=False, rmask=None, activation="tanh"):
     """LSTM forward pass (gate order i, f, g, o).
 
     Returns ``(h_seq, h_n, c_n, cache)``.
@@ -170,16 +181,17 @@ def lstm_forward(x, h0, c0, W_x, W_h, b, mask=None, reverse=False, rmask=None):
         a = x[t] @ W_x + _dropped(h, rmask) @ W_h + b
         i = sigmoid(a[:, 0 * H : 1 * H])
         f = sigmoid(a[:, 1 * H : 2 * H])
-        g = np.tanh(a[:, 2 * H : 3 * H])
+        g = _act(a[:, 2 * H : 3 * H], activation)
         o = sigmoid(a[:, 3 * H : 4 * H])
         c_new = f * c + i * g
-        h_new = o * np.tanh(c_new)
+        h_new = o * _act(c_new, activation)
         steps[t] = dict(i=i, f=f, g=g, o=o, c=c_new, h_prev=h, c_prev=c)
         m = mask[t][:, None]
         h = np.where(m, h_new, h)
         c = np.where(m, c_new, c)
         h_seq[t] = h
     cache = dict(x=x, steps=steps, W_x=W_x, W_h=W_h, mask=mask, reverse=reverse, rmask=rmask)
+    cache["activation"] = activation
     return h_seq, h, c, cache
 
 
@@ -193,9 +205,10 @@ def lstm_backward(cache, dh_seq, dh_n, dc_n):
         s = steps[t]
         m = mask[t][:, None]
         dh = dh + dh_seq[t]
-        tanh_c = np.tanh(s["c"])
-        do = dh * tanh_c
-        dc_t = dc + dh * s["o"] * (1.0 - tanh_c**2)
+        act = cache["activation"]
+        act_c = _act(s["c"], act)
+        do = dh * act_c
+        dc_t = dc + dh * s["o"] * _dact(act_c, act)
         di = dc_t * s["g"]
         dg = dc_t * s["i"]
         df = dc_t * s["c_prev"]
@@ -203,7 +216,7 @@ def lstm_backward(cache, dh_seq, dh_n, dc_n):
             [
                 di * s["i"] * (1.0 - s["i"]),
                 df * s["f"] * (1.0 - s["f"]),
-                dg * (1.0 - s["g"] ** 2),
+                dg * _dact(s["g"], act),
                 do * s["o"] * (1.0 - s["o"]),
             ],
             axis=1,
