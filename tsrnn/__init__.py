@@ -1,7 +1,27 @@
 """tsrnn: Numba-accelerated recurrent and convolutional networks for time series."""
 
-from tsrnn.layers import ParameterBuffer, Recurrent
+from tsrnn.layers import (
+    GRU,
+    LSTM,
+    RNN,
+    AveragePooling1D,
+    Conv1D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    MaxPooling1D,
+    ParameterBuffer,
+    Recurrent,
+    SimpleRNN,
+)
+from tsrnn.network import Network
 
 __version__ = "0.1.0"
 
-__all__ = ["ParameterBuffer", "Recurrent", "__version__"]
+__all__ = [
+    "GRU", "LSTM", "RNN", "AveragePooling1D", "Conv1D", "Dense", "Dropout", "Flatten",
+    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPooling1D", "Network",
+    "ParameterBuffer", "Recurrent", "SimpleRNN", "__version__",
+]  # fmt: skip

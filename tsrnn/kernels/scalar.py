@@ -151,5 +151,30 @@ dsigmoid = _by_precision(_dsigmoid32, _dsigmoid64, "sigmoid'(a) from y = sigmoid
 drelu = _by_precision(_drelu32, _drelu64, "relu'(a) from y = relu(a): 1 where y > 0, else 0.")
 
 # Activation codes shared by every kernel and the layer classes.
-ACTIVATION_CODES = {"tanh": 0, "relu": 1}
-TANH, RELU = ACTIVATION_CODES["tanh"], ACTIVATION_CODES["relu"]
+ACTIVATION_CODES = {"tanh": 0, "relu": 1, "linear": 2, "sigmoid": 3}
+TANH, RELU, LINEAR, SIGMOID = (ACTIVATION_CODES[k] for k in ("tanh", "relu", "linear", "sigmoid"))
+
+
+# --- compound functions (compiled by each backend: njit(inline="always") on the CPU) --
+
+
+def activate(a, code):
+    """The activation with integer ``code`` applied to a scalar pre-activation."""
+    if code == TANH:
+        return tanh(a)
+    if code == RELU:
+        return relu(a)
+    if code == SIGMOID:
+        return sigmoid(a)
+    return a
+
+
+def activation_slope(y, code):
+    """The activation's derivative, from its output ``y``."""
+    if code == TANH:
+        return dtanh(y)
+    if code == RELU:
+        return drelu(y)
+    if code == SIGMOID:
+        return dsigmoid(y)
+    return y - y + 1  # one, in y's precision

@@ -1,0 +1,166 @@
+"""1-D convolution and pooling over time (CPU). Equations: :mod:`tsrnn.kernels.reference.conv`.
+
+Convolution is an im2col copy followed by one GEMM: ``cols`` has a row per
+(sample, output step) and ``kernel_size * channels`` columns, so the whole batch is
+one ``(batch * n_out, K * C) @ (K * C, filters)`` product.
+"""
+
+import numpy as np
+from numba import njit
+
+from tsrnn._config import JIT_OPTIONS
+from tsrnn.kernels.cpu._scalar import activate
+from tsrnn.kernels.cpu.dense import activation_backward
+
+
+@njit(**JIT_OPTIONS)
+def im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols):
+    batch, n_steps, channels = x.shape
+    for bi in range(batch):
+        for t in range(n_out):
+            row = bi * n_out + t
+            for k in range(kernel_size):
+                s = t * stride + k * dilation - pad_left
+                inside = 0 <= s < n_steps
+                for c in range(channels):
+                    cols[row, k * channels + c] = x[bi, s, c] if inside else 0
+
+
+@njit(**JIT_OPTIONS)
+def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
+    """y (batch, n_out, filters) = act(conv(x, W) + b); ``cols`` is kept for backward."""
+    batch, _, channels = x.shape
+    kernel_size, _, filters = W.shape
+    n_out = y.shape[1]
+    im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols)
+    y2 = y.reshape(batch * n_out, filters)
+    np.dot(cols, W.reshape(kernel_size * channels, filters), y2)
+    for r in range(batch * n_out):
+        for f in range(filters):
+            y2[r, f] = activate(y2[r, f] + b[f], activation)
+
+
+@njit(**JIT_OPTIONS)
+def conv1d_backward(
+    x, W, stride, dilation, pad_left, activation, cols, y, dy, dx, dW, db, da, dcols
+):
+    """Gradients of :func:`conv1d_forward`; ``da`` (like y) and ``dcols`` are workspaces."""
+    batch, n_steps, channels = x.shape
+    kernel_size, _, filters = W.shape
+    n_out = y.shape[1]
+    activation_backward(y, dy, activation, da)
+    da2 = da.reshape(batch * n_out, filters)
+    np.dot(cols.T, da2, dW.reshape(kernel_size * channels, filters))
+    db[:] = 0
+    for r in range(batch * n_out):
+        for f in range(filters):
+            db[f] += da2[r, f]
+    np.dot(da2, W.reshape(kernel_size * channels, filters).T, dcols)
+    dx[:] = 0
+    for bi in range(batch):
+        for t in range(n_out):
+            row = bi * n_out + t
+            for k in range(kernel_size):
+                s = t * stride + k * dilation - pad_left
+                if 0 <= s < n_steps:
+                    for c in range(channels):
+                        dx[bi, s, c] += dcols[row, k * channels + c]
+
+
+@njit(**JIT_OPTIONS)
+def max_pool_forward(x, pool_size, stride, y, arg):
+    """Max over each window; ``arg`` receives the (first) argmax's absolute step."""
+    batch, _, channels = x.shape
+    for bi in range(batch):
+        for t in range(y.shape[1]):
+            for c in range(channels):
+                best_s = t * stride
+                best = x[bi, best_s, c]
+                for k in range(1, pool_size):
+                    s = t * stride + k
+                    v = x[bi, s, c]
+                    # Strict > keeps the first maximum; a NaN propagates (and then sticks).
+                    if v > best or v != v:
+                        if best == best:
+                            best, best_s = v, s
+                y[bi, t, c] = best
+                arg[bi, t, c] = best_s
+
+
+@njit(**JIT_OPTIONS)
+def max_pool_backward(dy, arg, dx):
+    dx[:] = 0
+    for bi in range(dy.shape[0]):
+        for t in range(dy.shape[1]):
+            for c in range(dy.shape[2]):
+                dx[bi, arg[bi, t, c], c] += dy[bi, t, c]
+
+
+@njit(**JIT_OPTIONS)
+def average_pool_forward(x, pool_size, stride, y):
+    for bi in range(x.shape[0]):
+        for t in range(y.shape[1]):
+            for c in range(x.shape[2]):
+                total = x[bi, t * stride, c]
+                for k in range(1, pool_size):
+                    total += x[bi, t * stride + k, c]
+                y[bi, t, c] = total / pool_size
+
+
+@njit(**JIT_OPTIONS)
+def average_pool_backward(dy, pool_size, stride, dx):
+    dx[:] = 0
+    for bi in range(dy.shape[0]):
+        for t in range(dy.shape[1]):
+            for c in range(dy.shape[2]):
+                g = dy[bi, t, c] / pool_size
+                for k in range(pool_size):
+                    dx[bi, t * stride + k, c] += g
+
+
+@njit(**JIT_OPTIONS)
+def global_average_pool_forward(x, mask, y, count):
+    """Mean over the steps where ``mask`` (batch, n_steps) is True."""
+    batch, n_steps, channels = x.shape
+    for bi in range(batch):
+        n = 0
+        for c in range(channels):
+            y[bi, c] = 0
+        for t in range(n_steps):
+            if mask[bi, t]:
+                n += 1
+                for c in range(channels):
+                    y[bi, c] += x[bi, t, c]
+        count[bi] = n
+        for c in range(channels):
+            y[bi, c] /= n
+
+
+@njit(**JIT_OPTIONS)
+def global_average_pool_backward(dy, mask, count, dx):
+    batch, n_steps, channels = dx.shape
+    for bi in range(batch):
+        for t in range(n_steps):
+            for c in range(channels):
+                dx[bi, t, c] = dy[bi, c] / count[bi] if mask[bi, t] else 0
+
+
+@njit(**JIT_OPTIONS)
+def global_max_pool_forward(x, mask, y, arg):
+    """Max over the steps where ``mask`` is True; ``arg`` receives the first argmax."""
+    batch, n_steps, channels = x.shape
+    for bi in range(batch):
+        for c in range(channels):
+            arg[bi, c] = -1
+            for t in range(n_steps):
+                if mask[bi, t] and (arg[bi, c] < 0 or x[bi, t, c] > y[bi, c]):
+                    y[bi, c] = x[bi, t, c]
+                    arg[bi, c] = t
+
+
+@njit(**JIT_OPTIONS)
+def global_max_pool_backward(dy, arg, dx):
+    dx[:] = 0
+    for bi in range(dy.shape[0]):
+        for c in range(dy.shape[1]):
+            dx[bi, arg[bi, c], c] = dy[bi, c]

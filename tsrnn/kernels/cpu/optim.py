@@ -1,0 +1,59 @@
+"""Optimizer steps over a network's flat parameter buffer (CPU), one fused loop each.
+
+Adam and SGD follow ``torch.optim.Adam`` / ``torch.optim.SGD`` exactly (their
+``weight_decay`` is L2: ``g + weight_decay * theta``), so trajectories can be
+compared step by step.
+"""
+
+import math
+
+from numba import njit
+
+from tsrnn._config import JIT_OPTIONS
+
+
+@njit(**JIT_OPTIONS)
+def adam_step(params, grads, m, v, lr, beta1, beta2, eps, weight_decay, step):
+    """One Adam step (Kingma & Ba, 2015) with bias correction; ``step`` counts from 1."""
+    bias1 = 1.0 - beta1**step
+    sqrt_bias2 = math.sqrt(1.0 - beta2**step)
+    step_size = lr / bias1
+    for i in range(params.size):
+        g = grads[i] + weight_decay * params[i]
+        m[i] = beta1 * m[i] + (1.0 - beta1) * g
+        v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
+        params[i] -= step_size * m[i] / (math.sqrt(v[i]) / sqrt_bias2 + eps)
+
+
+@njit(**JIT_OPTIONS)
+def sgd_step(params, grads, velocity, lr, momentum, nesterov, weight_decay, first):
+    """SGD with optional (Nesterov) momentum; the first step sets velocity = g."""
+    for i in range(params.size):
+        g = grads[i] + weight_decay * params[i]
+        if momentum != 0.0:
+            velocity[i] = g if first else momentum * velocity[i] + g
+            g = g + momentum * velocity[i] if nesterov else velocity[i]
+        params[i] -= lr * g
+
+
+@njit(**JIT_OPTIONS)
+def global_norm(grads):
+    """Euclidean norm of the whole gradient, accumulated in float64."""
+    total = 0.0
+    for i in range(grads.size):
+        total += float(grads[i]) * grads[i]
+    return math.sqrt(total)
+
+
+@njit(**JIT_OPTIONS)
+def scale_in_place(a, factor):
+    for i in range(a.size):
+        a[i] *= factor
+
+
+@njit(**JIT_OPTIONS)
+def all_finite(a):
+    for i in range(a.size):
+        if not math.isfinite(a[i]):
+            return False
+    return True

@@ -1,0 +1,138 @@
+"""Reference 1-D convolution and pooling over time, in plain NumPy.
+
+Layout is batch-major ``(batch, n_steps, channels)`` (Keras' ``channels_last``).
+
+Conv1D::
+
+    y[b, t, f] = act( sum_k sum_c x_pad[b, t*stride + k*dilation, c] * W[k, c, f] + bias[f] )
+
+with ``W`` of shape ``(kernel_size, in_channels, filters)`` and ``x_pad`` the input
+with ``pad_left`` zeros before and ``pad_right`` after it (see :func:`conv_padding`).
+
+Pooling (``padding='valid'``, as Keras' default)::
+
+    max:     y[b, t, c] = max_{k < pool}  x[b, t*stride + k, c]   (gradient to the first argmax)
+    average: y[b, t, c] = mean_{k < pool} x[b, t*stride + k, c]
+    global:  y[b, c]    = max or mean over the real (unmasked) steps
+"""
+
+import numpy as np
+
+from tsrnn.kernels.reference.dense import activation_backward, activation_forward
+
+
+def conv_padding(n_steps, kernel_size, stride, dilation, padding):
+    """Return ``(pad_left, pad_right, n_out)`` for a padding mode.
+
+    'valid' pads nothing; 'causal' pads ``dilation * (kernel_size - 1)`` on the left
+    so that output t sees only inputs up to t; 'same' gives ``ceil(n_steps / stride)``
+    outputs, splitting the padding with the extra step on the right (as Keras and
+    PyTorch do).
+    """
+    span = dilation * (kernel_size - 1) + 1
+    if padding == "valid":
+        left = right = 0
+    elif padding == "causal":
+        left, right = span - 1, 0
+    elif padding == "same":
+        n_out = -(-n_steps // stride)
+        total = max((n_out - 1) * stride + span - n_steps, 0)
+        left, right = total // 2, total - total // 2
+    else:
+        raise ValueError(f"padding must be 'valid', 'same' or 'causal', got {padding!r}")
+    n_out = (n_steps + left + right - span) // stride + 1
+    return left, right, max(n_out, 0)
+
+
+def conv1d_forward(x, W, b, stride=1, dilation=1, padding="valid", activation="linear"):
+    """Conv1D forward. Returns ``(y, cache)``."""
+    batch, n_steps, _ = x.shape
+    kernel_size, _, filters = W.shape
+    left, right, n_out = conv_padding(n_steps, kernel_size, stride, dilation, padding)
+    x_pad = np.pad(x, ((0, 0), (left, right), (0, 0)))
+    a = np.zeros((batch, n_out, filters), dtype=x.dtype)
+    for t in range(n_out):
+        for k in range(kernel_size):
+            a[:, t, :] += x_pad[:, t * stride + k * dilation, :] @ W[k]
+    a += b
+    y = activation_forward(a, activation)
+    cache = dict(x_pad=x_pad, W=W, y=y, stride=stride, dilation=dilation, left=left,
+                 n_steps=n_steps, activation=activation)  # fmt: skip
+    return y, cache
+
+
+def conv1d_backward(cache, dy):
+    """Conv1D backward. Returns a dict with the gradients of ``x``, ``W`` and ``b``."""
+    x_pad, W, stride, dilation = cache["x_pad"], cache["W"], cache["stride"], cache["dilation"]
+    da = activation_backward(cache["y"], dy, cache["activation"])
+    n_out = da.shape[1]
+    dx_pad = np.zeros_like(x_pad)
+    dW = np.zeros_like(W)
+    for t in range(n_out):
+        for k in range(W.shape[0]):
+            s = t * stride + k * dilation
+            dW[k] += x_pad[:, s, :].T @ da[:, t, :]
+            dx_pad[:, s, :] += da[:, t, :] @ W[k].T
+    left = cache["left"]
+    return dict(x=dx_pad[:, left : left + cache["n_steps"], :], W=dW, b=da.sum(axis=(0, 1)))
+
+
+def pool_output_length(n_steps, pool_size, stride):
+    return max((n_steps - pool_size) // stride + 1, 0)
+
+
+def max_pool_forward(x, pool_size, stride):
+    """Max pooling over time. Returns ``(y, cache)``."""
+    n_out = pool_output_length(x.shape[1], pool_size, stride)
+    windows = np.stack([x[:, t * stride : t * stride + pool_size, :] for t in range(n_out)], 1)
+    arg = windows.argmax(axis=2)  # first maximum, as PyTorch and Keras
+    y = np.take_along_axis(windows, arg[:, :, None, :], axis=2)[:, :, 0, :]
+    return y, dict(arg=arg, shape=x.shape, stride=stride)
+
+
+def max_pool_backward(cache, dy):
+    dx = np.zeros(cache["shape"], dtype=dy.dtype)
+    batch, n_out, channels = dy.shape
+    b_idx, c_idx = np.meshgrid(np.arange(batch), np.arange(channels), indexing="ij")
+    for t in range(n_out):
+        np.add.at(dx, (b_idx, t * cache["stride"] + cache["arg"][:, t, :], c_idx), dy[:, t, :])
+    return dx
+
+
+def average_pool_forward(x, pool_size, stride):
+    n_out = pool_output_length(x.shape[1], pool_size, stride)
+    y = np.stack([x[:, t * stride : t * stride + pool_size, :].mean(axis=1)
+                  for t in range(n_out)], axis=1)  # fmt: skip
+    return y, dict(shape=x.shape, pool_size=pool_size, stride=stride)
+
+
+def average_pool_backward(cache, dy):
+    dx = np.zeros(cache["shape"], dtype=dy.dtype)
+    p, s = cache["pool_size"], cache["stride"]
+    for t in range(dy.shape[1]):
+        dx[:, t * s : t * s + p, :] += dy[:, t : t + 1, :] / p
+    return dx
+
+
+def global_average_pool_forward(x, mask=None):
+    """Mean over the real steps (all steps when ``mask`` is None); mask is (batch, n_steps)."""
+    m = np.ones(x.shape[:2], dtype=x.dtype) if mask is None else mask.astype(x.dtype)
+    count = m.sum(axis=1, keepdims=True)
+    return (x * m[:, :, None]).sum(axis=1) / count, dict(m=m, count=count)
+
+
+def global_average_pool_backward(cache, dy):
+    return cache["m"][:, :, None] * (dy / cache["count"])[:, None, :]
+
+
+def global_max_pool_forward(x, mask=None):
+    xm = x if mask is None else np.where(mask[:, :, None], x, -np.inf)
+    arg = xm.argmax(axis=1)
+    y = np.take_along_axis(x, arg[:, None, :], axis=1)[:, 0, :]
+    return y, dict(arg=arg, shape=x.shape)
+
+
+def global_max_pool_backward(cache, dy):
+    dx = np.zeros(cache["shape"], dtype=dy.dtype)
+    np.put_along_axis(dx, cache["arg"][:, None, :], dy[:, None, :], axis=1)
+    return dx

@@ -1,0 +1,93 @@
+"""The protocol every network layer follows.
+
+Network layers see batch-major tensors: ``(batch, n_steps, channels)`` for
+sequences, ``(batch, features)`` for vectors. Shapes given to :meth:`Layer.build`
+exclude the batch axis; a sequence length of None means "any length".
+
+A forward pass receives a :class:`Context` (training flag, random generator for
+dropout, the padding mask at the current time resolution) and returns its
+output plus a cache; backward receives that cache and dL/dy, writes parameter
+gradients into ``grads`` (views of the network's flat gradient buffer) and
+returns dL/dx.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tsrnn.kernels.scalar import ACTIVATION_CODES
+
+
+@dataclass
+class Context:
+    """State that flows through one forward pass.
+
+    ``mask`` is (batch, n_steps) with False on padding, or None when every
+    sequence in the batch has the full length.
+    """
+
+    training: bool = False
+    rng: np.random.Generator | None = None
+    mask: np.ndarray | None = None
+
+
+def check_activation(activation, allowed=("linear", "relu", "tanh", "sigmoid")):
+    if activation is None:
+        activation = "linear"
+    if activation not in allowed:
+        raise ValueError(f"activation must be one of {list(allowed)}, got {activation!r}")
+    return activation, ACTIVATION_CODES[activation]
+
+
+def check_positive_int(name, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+class Layer:
+    """Base class: a layer without parameters that passes its input through."""
+
+    #: Short name used in parameter names (``"0.conv1d.W"``).
+    name = "layer"
+    #: Whether a padding mask passes through this layer unchanged.
+    supports_mask = False
+
+    def build(self, input_shape, dtype):
+        """Fix shapes and dtype; return the output shape (without the batch axis)."""
+        self.input_shape = tuple(input_shape)
+        self.dtype = np.dtype(dtype)
+        self.output_shape = self._output_shape(self.input_shape)
+        return self.output_shape
+
+    def _output_shape(self, input_shape):
+        return input_shape
+
+    def param_specs(self):
+        """``[(name, shape), ...]`` of this layer's parameters."""
+        return []
+
+    def init_params(self, params, rng):
+        """Fill ``params`` (a dict of views) with initial values drawn from ``rng``."""
+
+    def forward(self, params, x, ctx):
+        return x, None
+
+    def backward(self, params, cache, dy, grads):
+        return dy
+
+    def _reject_mask(self, ctx):
+        if ctx.mask is not None:
+            raise ValueError(
+                f"{type(self).__name__} cannot take variable-length sequences: its output "
+                "would depend on the padding. Pad to a common length without a mask, or use "
+                "recurrent layers, causal convolutions and global pooling."
+            )
+
+    def __repr__(self):
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({fields})"
+
+    def get_config(self):
+        """Constructor arguments (used by repr and by persistence)."""
+        return {}

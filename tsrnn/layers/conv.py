@@ -1,0 +1,216 @@
+"""Conv1D and pooling network layers over the time axis."""
+
+import numpy as np
+
+from tsrnn.initializers import glorot_uniform
+from tsrnn.kernels.cpu import conv as kernels
+from tsrnn.kernels.reference.conv import conv_padding, pool_output_length
+from tsrnn.layers.base import Layer, check_activation, check_positive_int
+
+PADDINGS = ("valid", "same", "causal")
+
+
+class Conv1D(Layer):
+    """1-D convolution over time, ``(batch, n_steps, channels) -> (batch, n_out, filters)``.
+
+    Parameters
+    ----------
+    filters : int
+    kernel_size : int
+    strides : int, default=1
+    dilation_rate : int, default=1
+    padding : {'valid', 'same', 'causal'}, default='valid'
+        'causal' pads on the left only, so step t sees inputs up to t; it is the one
+        mode that keeps variable-length (masked) batches exact, with ``strides=1``.
+    activation : {'relu', 'linear', 'tanh', 'sigmoid'} or None, default='relu'
+
+    Weights have shape ``(kernel_size, channels, filters)`` (Keras' layout).
+    """
+
+    name = "conv1d"
+
+    def __init__(self, filters, kernel_size, strides=1, dilation_rate=1, padding="valid",
+                 activation="relu"):  # fmt: skip
+        self.filters = check_positive_int("filters", filters)
+        self.kernel_size = check_positive_int("kernel_size", kernel_size)
+        self.strides = check_positive_int("strides", strides)
+        self.dilation_rate = check_positive_int("dilation_rate", dilation_rate)
+        if padding not in PADDINGS:
+            raise ValueError(f"padding must be one of {list(PADDINGS)}, got {padding!r}")
+        if self.strides > 1 and self.dilation_rate > 1:
+            raise ValueError("strides > 1 together with dilation_rate > 1 is not supported")
+        self.padding = padding
+        self.activation, self._code = check_activation(activation)
+
+    @property
+    def supports_mask(self):
+        return self.padding == "causal" and self.strides == 1
+
+    def get_config(self):
+        names = ("filters", "kernel_size", "strides", "dilation_rate", "padding", "activation")
+        return {k: getattr(self, k) for k in names}
+
+    def _geometry(self, n_steps):
+        return conv_padding(n_steps, self.kernel_size, self.strides, self.dilation_rate,
+                            self.padding)  # fmt: skip
+
+    def _output_shape(self, input_shape):
+        n_steps, _ = input_shape
+        if n_steps is None:
+            return (None, self.filters)
+        n_out = self._geometry(n_steps)[2]
+        if n_out < 1:
+            raise ValueError(
+                f"Conv1D(kernel_size={self.kernel_size}, dilation_rate={self.dilation_rate}) "
+                f"needs sequences of at least {self.dilation_rate * (self.kernel_size - 1) + 1}"
+                f" steps with padding='valid', got {n_steps}"
+            )
+        return (n_out, self.filters)
+
+    def param_specs(self):
+        return [("W", (self.kernel_size, self.input_shape[1], self.filters)),
+                ("b", (self.filters,))]  # fmt: skip
+
+    def init_params(self, params, rng):
+        k, c = self.kernel_size, self.input_shape[1]
+        params["W"][...] = glorot_uniform(rng, params["W"].shape, k * c, k * self.filters,
+                                          self.dtype)  # fmt: skip
+        params["b"][...] = 0
+
+    def forward(self, params, x, ctx):
+        if not self.supports_mask:
+            self._reject_mask(ctx)
+        batch, n_steps, channels = x.shape
+        left, _, n_out = self._geometry(n_steps)
+        if n_out < 1:
+            raise ValueError(f"sequences of {n_steps} steps are too short for {self!r}")
+        cols = np.empty((batch * n_out, self.kernel_size * channels), dtype=self.dtype)
+        y = np.empty((batch, n_out, self.filters), dtype=self.dtype)
+        kernels.conv1d_forward(x, params["W"], params["b"], self.strides, self.dilation_rate,
+                               left, self._code, cols, y)  # fmt: skip
+        return y, (x, cols, y, left)
+
+    def backward(self, params, cache, dy, grads):
+        x, cols, y, left = cache
+        dx = np.empty_like(x)
+        kernels.conv1d_backward(
+            x, params["W"], self.strides, self.dilation_rate, left, self._code, cols, y,
+            np.ascontiguousarray(dy), dx, grads["W"], grads["b"], np.empty_like(y),
+            np.empty_like(cols),
+        )  # fmt: skip
+        return dx
+
+
+class _Pooling1D(Layer):
+    def __init__(self, pool_size=2, strides=None):
+        self.pool_size = check_positive_int("pool_size", pool_size)
+        self.strides = self.pool_size if strides is None else check_positive_int(
+            "strides", strides)  # fmt: skip
+
+    def get_config(self):
+        return {"pool_size": self.pool_size, "strides": self.strides}
+
+    def _output_shape(self, input_shape):
+        n_steps, channels = input_shape
+        if n_steps is None:
+            return (None, channels)
+        n_out = pool_output_length(n_steps, self.pool_size, self.strides)
+        if n_out < 1:
+            raise ValueError(f"{type(self).__name__}(pool_size={self.pool_size}) needs at "
+                             f"least {self.pool_size} steps, got {n_steps}")  # fmt: skip
+        return (n_out, channels)
+
+    def _out(self, x):
+        self_n = pool_output_length(x.shape[1], self.pool_size, self.strides)
+        if self_n < 1:
+            raise ValueError(f"sequences of {x.shape[1]} steps are too short for {self!r}")
+        return np.empty((x.shape[0], self_n, x.shape[2]), dtype=x.dtype)
+
+
+class MaxPooling1D(_Pooling1D):
+    """Maximum over windows of ``pool_size`` steps (gradient to the first argmax)."""
+
+    name = "max_pooling1d"
+
+    def forward(self, params, x, ctx):
+        self._reject_mask(ctx)
+        y = self._out(x)
+        arg = np.empty(y.shape, dtype=np.int64)
+        kernels.max_pool_forward(x, self.pool_size, self.strides, y, arg)
+        return y, (arg, x.shape)
+
+    def backward(self, params, cache, dy, grads):
+        arg, shape = cache
+        dx = np.empty(shape, dtype=dy.dtype)
+        kernels.max_pool_backward(np.ascontiguousarray(dy), arg, dx)
+        return dx
+
+
+class AveragePooling1D(_Pooling1D):
+    """Mean over windows of ``pool_size`` steps."""
+
+    name = "average_pooling1d"
+
+    def forward(self, params, x, ctx):
+        self._reject_mask(ctx)
+        y = self._out(x)
+        kernels.average_pool_forward(x, self.pool_size, self.strides, y)
+        return y, x.shape
+
+    def backward(self, params, cache, dy, grads):
+        dx = np.empty(cache, dtype=dy.dtype)
+        kernels.average_pool_backward(np.ascontiguousarray(dy), self.pool_size, self.strides,
+                                      dx)  # fmt: skip
+        return dx
+
+
+class _GlobalPooling1D(Layer):
+    """Pool over all (real) steps: ``(batch, n_steps, channels) -> (batch, channels)``.
+
+    With a padding mask only the real steps count, and the mask ends here.
+    """
+
+    supports_mask = True
+
+    def _output_shape(self, input_shape):
+        return (input_shape[1],)
+
+    @staticmethod
+    def _mask(x, ctx):
+        if ctx.mask is None:
+            return np.ones(x.shape[:2], dtype=np.bool_)
+        return ctx.mask
+
+
+class GlobalAveragePooling1D(_GlobalPooling1D):
+    name = "global_average_pooling1d"
+
+    def forward(self, params, x, ctx):
+        mask = self._mask(x, ctx)
+        y = np.empty((x.shape[0], x.shape[2]), dtype=x.dtype)
+        count = np.empty(x.shape[0], dtype=np.int64)
+        kernels.global_average_pool_forward(x, mask, y, count)
+        return y, (mask, count, x.shape)
+
+    def backward(self, params, cache, dy, grads):
+        mask, count, shape = cache
+        dx = np.empty(shape, dtype=dy.dtype)
+        kernels.global_average_pool_backward(np.ascontiguousarray(dy), mask, count, dx)
+        return dx
+
+
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    name = "global_max_pooling1d"
+
+    def forward(self, params, x, ctx):
+        mask = self._mask(x, ctx)
+        y = np.empty((x.shape[0], x.shape[2]), dtype=x.dtype)
+        arg = np.empty(y.shape, dtype=np.int64)
+        kernels.global_max_pool_forward(x, mask, y, arg)
+        return y, (arg, x.shape)
+
+    def backward(self, params, cache, dy, grads):
+        arg, shape = cache
+        dx = np.empty(shape, dtype=dy.dtype)
+        kernels.global_max_pool_backward(np.ascontiguousarray(dy), arg, dx)
+        return dx

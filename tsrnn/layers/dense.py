@@ -1,0 +1,114 @@
+"""Dense, Dropout and Flatten network layers."""
+
+import numpy as np
+
+from tsrnn.initializers import glorot_uniform
+from tsrnn.kernels.cpu import dense as kernels
+from tsrnn.layers.base import Layer, check_activation, check_positive_int
+
+
+class Dense(Layer):
+    """Fully connected layer ``y = act(x W + b)`` on the last axis.
+
+    Parameters
+    ----------
+    units : int
+        Output features.
+    activation : {'linear', 'relu', 'tanh', 'sigmoid'} or None, default='linear'
+        The classification heads output logits (linear) and apply sigmoid or
+        softmax inside the loss, which is the numerically stable form.
+
+    Applied to a sequence ``(batch, n_steps, features)`` it acts on every step.
+    """
+
+    name = "dense"
+    supports_mask = True
+
+    def __init__(self, units, activation="linear"):
+        self.units = check_positive_int("units", units)
+        self.activation, self._code = check_activation(activation)
+
+    def get_config(self):
+        return {"units": self.units, "activation": self.activation}
+
+    def _output_shape(self, input_shape):
+        return input_shape[:-1] + (self.units,)
+
+    def param_specs(self):
+        return [("W", (self.input_shape[-1], self.units)), ("b", (self.units,))]
+
+    def init_params(self, params, rng):
+        n_in = self.input_shape[-1]
+        params["W"][...] = glorot_uniform(rng, params["W"].shape, n_in, self.units, self.dtype)
+        params["b"][...] = 0
+
+    def forward(self, params, x, ctx):
+        x2 = x.reshape(-1, x.shape[-1])
+        y = np.empty((x2.shape[0], self.units), dtype=self.dtype)
+        kernels.dense_forward(x2, params["W"], params["b"], self._code, y)
+        return y.reshape(x.shape[:-1] + (self.units,)), (x2, y)
+
+    def backward(self, params, cache, dy, grads):
+        x2, y = cache
+        dy2 = np.ascontiguousarray(dy.reshape(y.shape))
+        dx = np.empty_like(x2)
+        kernels.dense_backward(
+            x2, params["W"], y, dy2, self._code, dx, grads["W"], grads["b"], np.empty_like(y)
+        )
+        return dx.reshape(dy.shape[:-1] + (x2.shape[1],))
+
+
+class Dropout(Layer):
+    """Inverted dropout: ``x * keep / (1 - rate)`` in training, identity at inference."""
+
+    name = "dropout"
+    supports_mask = True
+
+    def __init__(self, rate):
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"dropout rate must be in [0, 1), got {rate!r}")
+        self.rate = float(rate)
+
+    def get_config(self):
+        return {"rate": self.rate}
+
+    def forward(self, params, x, ctx):
+        if not ctx.training or self.rate == 0.0:
+            return x, None
+        keep = ctx.rng.random(x.shape) >= self.rate
+        y = np.empty_like(x)
+        kernels.scale_by_mask(x, keep, 1.0 / (1.0 - self.rate), y)
+        return y, keep
+
+    def backward(self, params, cache, dy, grads):
+        if cache is None:
+            return dy
+        dx = np.empty_like(dy)
+        kernels.scale_by_mask(np.ascontiguousarray(dy), cache, 1.0 / (1.0 - self.rate), dx)
+        return dx
+
+
+class Flatten(Layer):
+    """``(batch, n_steps, channels)`` to ``(batch, n_steps * channels)``, step-major."""
+
+    name = "flatten"
+
+    def _output_shape(self, input_shape):
+        if any(d is None for d in input_shape):
+            raise ValueError(
+                "Flatten needs a fixed sequence length; the network was built for "
+                f"input shape {input_shape}"
+            )
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, params, x, ctx):
+        self._reject_mask(ctx)
+        if x.shape[1:] != self.input_shape:
+            raise ValueError(
+                f"Flatten was built for sequences of shape {self.input_shape}, got "
+                f"{x.shape[1:]}: a flattening network needs the training sequence length"
+            )
+        return x.reshape(x.shape[0], -1), x.shape
+
+    def backward(self, params, cache, dy, grads):
+        return dy.reshape(cache)

@@ -1,0 +1,147 @@
+"""The recurrent network layer: a :class:`~tsrnn.layers.Recurrent` stack in a network.
+
+Networks are batch-major; the recurrent kernels are time-major. This layer
+converts once at its boundary (one transpose in, one out), applies Keras-style
+variational dropout, and returns the whole sequence or the last state.
+"""
+
+import numpy as np
+
+from tsrnn.layers.base import Layer, check_positive_int
+from tsrnn.layers.recurrent import Recurrent
+
+
+class RNN(Layer):
+    """Stacked, optionally bidirectional simple-RNN, LSTM or GRU layers.
+
+    Parameters
+    ----------
+    cell : {'lstm', 'gru', 'rnn'}
+    hidden_size : int
+    num_layers : int, default=1
+    bidirectional : bool, default=False
+    return_sequences : bool, default=False
+        Return ``(batch, n_steps, D * hidden_size)`` instead of the last state
+        ``(batch, D * hidden_size)``. For the reversed direction the last state is
+        its output at step 0 (Keras' and PyTorch's convention).
+    activation : {'tanh', 'relu'}, default='tanh'
+        Simple RNN and LSTM only (see :class:`~tsrnn.layers.Recurrent`).
+    dropout : float, default=0.0
+        Input dropout, one mask per sequence reused at every step (Keras' ``dropout``).
+    recurrent_dropout : float, default=0.0
+        Dropout on h_{t-1} in the recurrent product, one mask per sequence and layer
+        (Gal & Ghahramani, 2016; Keras' ``recurrent_dropout``).
+    reset_after, unit_forget_bias
+        See :class:`~tsrnn.layers.Recurrent`.
+    """
+
+    supports_mask = True
+
+    def __init__(self, cell, hidden_size, num_layers=1, bidirectional=False,
+                 return_sequences=False, activation="tanh", dropout=0.0,
+                 recurrent_dropout=0.0, reset_after=True, unit_forget_bias=True):  # fmt: skip
+        for rate_name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0.0 <= rate < 1.0:
+                raise ValueError(f"{rate_name} must be in [0, 1), got {rate!r}")
+        self.cell = cell
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.bidirectional = bool(bidirectional)
+        self.return_sequences = bool(return_sequences)
+        self.activation = activation
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.reset_after = bool(reset_after)
+        self.unit_forget_bias = bool(unit_forget_bias)
+        # Validates cell and activation now, at construction.
+        Recurrent(cell, 1, self.hidden_size, activation=activation)
+
+    @property
+    def name(self):
+        return self.cell
+
+    def get_config(self):
+        names = (
+            "cell",
+            "hidden_size",
+            "num_layers",
+            "bidirectional",
+            "return_sequences",
+            "activation",
+            "dropout",
+            "recurrent_dropout",
+            "reset_after",
+            "unit_forget_bias",
+        )
+        return {k: getattr(self, k) for k in names}
+
+    def build(self, input_shape, dtype):
+        self.core = Recurrent(
+            self.cell, input_shape[1], self.hidden_size, num_layers=self.num_layers,
+            bidirectional=self.bidirectional, activation=self.activation,
+            reset_after=self.reset_after, unit_forget_bias=self.unit_forget_bias, dtype=dtype,
+        )  # fmt: skip
+        return super().build(input_shape, dtype)
+
+    def _output_shape(self, input_shape):
+        width = self.core.output_size
+        return (input_shape[0], width) if self.return_sequences else (width,)
+
+    def param_specs(self):
+        return self.core.param_specs()
+
+    def init_params(self, params, rng):
+        self.core.init_params(rng, params)
+
+    def forward(self, params, x, ctx):
+        batch = x.shape[0]
+        x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))
+        keep_x = None
+        if ctx.training and self.dropout > 0:
+            keep_x = (ctx.rng.random((batch, x.shape[2])) >= self.dropout) / (1 - self.dropout)
+            keep_x = keep_x.astype(self.dtype)
+            x_tm *= keep_x[None]
+        rmask = None
+        if ctx.training and self.recurrent_dropout > 0:
+            shape = (self.num_layers * self.core.num_directions, batch, self.hidden_size)
+            keep_h = ctx.rng.random(shape) >= self.recurrent_dropout
+            rmask = (keep_h / (1 - self.recurrent_dropout)).astype(self.dtype)
+        mask_tm = None if ctx.mask is None else ctx.mask.T
+        y, h_n, _, cache = self.core.forward(params, x_tm, mask_tm, check_finite=False,
+                                             rmask=rmask)  # fmt: skip
+        if self.return_sequences:
+            out = np.ascontiguousarray(y.transpose(1, 0, 2))
+        else:
+            out = np.concatenate(h_n[-self.core.num_directions :], axis=1)
+            ctx.mask = None  # the sequence ends here
+        return out, (cache, keep_x, h_n.shape)
+
+    def backward(self, params, cache, dy, grads):
+        core_cache, keep_x, state_shape = cache
+        if self.return_sequences:
+            dx_tm, *_ = self.core.backward(params, core_cache, dy=dy.transpose(1, 0, 2),
+                                           grads=grads)  # fmt: skip
+        else:
+            dh_n = np.zeros(state_shape, dtype=self.dtype)
+            D, H = self.core.num_directions, self.hidden_size
+            for d in range(D):
+                dh_n[-D + d] = dy[:, d * H : (d + 1) * H]
+            dx_tm, *_ = self.core.backward(params, core_cache, dh_n=dh_n, grads=grads)
+        if keep_x is not None:
+            dx_tm *= keep_x[None]
+        return dx_tm.transpose(1, 0, 2)
+
+
+def LSTM(hidden_size, **kwargs):  # noqa: N802 (a layer constructor, Keras' spelling)
+    """``RNN('lstm', hidden_size, ...)``."""
+    return RNN("lstm", hidden_size, **kwargs)
+
+
+def GRU(hidden_size, **kwargs):  # noqa: N802
+    """``RNN('gru', hidden_size, ...)``."""
+    return RNN("gru", hidden_size, **kwargs)
+
+
+def SimpleRNN(hidden_size, **kwargs):  # noqa: N802
+    """``RNN('rnn', hidden_size, ...)``."""
+    return RNN("rnn", hidden_size, **kwargs)

@@ -1,0 +1,160 @@
+"""Loss functions: value and gradient with respect to the network's output.
+
+Equations and the weighting convention are in :mod:`tsrnn.kernels.reference.losses`.
+Classification losses take logits; apply :func:`sigmoid` / :func:`softmax` to the
+network output to get probabilities.
+"""
+
+import numpy as np
+
+from tsrnn.kernels.cpu import losses as kernels
+
+
+def _prepare(pred, target, sample_weight, dtype=None):
+    pred = np.ascontiguousarray(pred)
+    n = pred.shape[0]
+    pred2 = pred.reshape(n, -1)
+    if sample_weight is None:
+        w = np.ones(n, dtype=np.float64)
+    else:
+        w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        if w.shape != (n,):
+            raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
+        if (w < 0).any() or w.sum() <= 0:
+            raise ValueError("sample weights must be non-negative with a positive sum")
+    if target is not None:
+        target = np.ascontiguousarray(target, dtype=dtype or pred.dtype).reshape(n, -1)
+        if target.shape != pred2.shape:
+            raise ValueError(f"targets of shape {target.shape} do not match predictions of "
+                             f"shape {pred2.shape}")  # fmt: skip
+    return pred, pred2, target, w
+
+
+class Loss:
+    """Base: ``loss(pred, target, sample_weight=None) -> (value, dL/dpred)``."""
+
+    def __call__(self, pred, target, sample_weight=None):
+        pred, pred2, target, w = _prepare(pred, target, sample_weight)
+        grad = np.empty_like(pred2)
+        value = self._compute(pred2, target, w, grad)
+        return float(value), grad.reshape(pred.shape)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class MSE(Loss):
+    """Mean squared error."""
+
+    def _compute(self, p, y, w, grad):
+        return kernels.mse(p, y, w, grad)
+
+
+class MAE(Loss):
+    """Mean absolute error."""
+
+    def _compute(self, p, y, w, grad):
+        return kernels.mae(p, y, w, grad)
+
+
+class Huber(Loss):
+    """Huber loss: quadratic within ``delta`` of the target, linear beyond."""
+
+    def __init__(self, delta=1.0):
+        if not delta > 0:
+            raise ValueError(f"delta must be positive, got {delta!r}")
+        self.delta = float(delta)
+
+    def _compute(self, p, y, w, grad):
+        return kernels.huber(p, y, w, self.delta, grad)
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy from logits (targets in {0, 1} or probabilities)."""
+
+    def _compute(self, p, y, w, grad):
+        return kernels.binary_cross_entropy_with_logits(p, y, w, grad)
+
+
+class Pinball(Loss):
+    """Quantile (pinball) loss; output column k predicts quantile ``quantiles[k % Q]``.
+
+    The network's outputs are laid out target-major: for M targets and Q quantiles,
+    column ``m * Q + q``. Targets are given once per target and repeated here.
+    """
+
+    def __init__(self, quantiles=(0.05, 0.5, 0.95)):
+        q = np.asarray(quantiles, dtype=np.float64).reshape(-1)
+        if q.size == 0 or (q <= 0).any() or (q >= 1).any():
+            raise ValueError(f"quantiles must lie strictly between 0 and 1, got {quantiles!r}")
+        self.quantiles = q
+
+    def __call__(self, pred, target, sample_weight=None):
+        pred = np.ascontiguousarray(pred)
+        n, n_q = pred.shape[0], self.quantiles.size
+        target = np.repeat(np.asarray(target, dtype=pred.dtype).reshape(n, -1), n_q, axis=1)
+        pred, pred2, target, w = _prepare(pred, target, sample_weight)
+        grad = np.empty_like(pred2)
+        q = np.tile(self.quantiles, pred2.shape[1] // n_q)
+        value = kernels.pinball(pred2, target, w, q, grad)
+        return float(value), grad.reshape(pred.shape)
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Multi-class cross-entropy from logits; targets are class indices 0..C-1.
+
+    Parameters
+    ----------
+    class_weight : array-like of shape (n_classes,), optional
+        Weight of each class; the loss is normalised by the total weight, as
+        ``torch.nn.CrossEntropyLoss(weight=...)``.
+    """
+
+    def __init__(self, class_weight=None):
+        self.class_weight = None if class_weight is None else np.asarray(class_weight, float)
+
+    def __call__(self, pred, target, sample_weight=None):
+        pred, pred2, _, w = _prepare(pred, None, sample_weight)
+        labels = np.asarray(target).reshape(-1)
+        n_classes = pred2.shape[1]
+        if labels.shape != (pred2.shape[0],) or labels.dtype.kind not in "iu":
+            raise ValueError("targets must be integer class indices, one per sample")
+        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+            raise ValueError(f"class indices must lie in [0, {n_classes})")
+        cw = np.ones(n_classes) if self.class_weight is None else self.class_weight
+        if cw.shape != (n_classes,):
+            raise ValueError(f"class_weight must have {n_classes} entries, got {cw.shape}")
+        grad = np.empty_like(pred2)
+        value = kernels.softmax_cross_entropy(pred2, labels.astype(np.int64), w, cw, grad)
+        return float(value), grad
+
+
+def sigmoid(logits):
+    """Probabilities from binary logits, without overflow."""
+    logits = np.asarray(logits, dtype=np.float64)
+    out = np.empty_like(logits)
+    pos = logits >= 0
+    out[pos] = 1 / (1 + np.exp(-logits[pos]))
+    e = np.exp(logits[~pos])
+    out[~pos] = e / (1 + e)
+    return out
+
+
+def softmax(logits):
+    """Class probabilities from logits (rows sum to 1)."""
+    z = np.asarray(logits, dtype=np.float64)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+LOSSES = {"mse": MSE, "mae": MAE, "huber": Huber, "bce": BinaryCrossEntropy,
+          "cross_entropy": SoftmaxCrossEntropy, "pinball": Pinball}  # fmt: skip
+
+
+def get_loss(loss):
+    """A Loss instance from a name in ``LOSSES`` or a Loss."""
+    if isinstance(loss, Loss):
+        return loss
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {sorted(LOSSES)} or a Loss, got {loss!r}")
+    return LOSSES[loss]()

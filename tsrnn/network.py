@@ -1,0 +1,159 @@
+"""A sequential network: layers over one flat parameter buffer; forward and backward.
+
+The network knows nothing about scikit-learn or pandas. It validates its input
+once at the boundary so that layers and kernels can assume clean, contiguous
+arrays of one dtype.
+"""
+
+import numpy as np
+
+from tsrnn.layers._params import ParameterBuffer
+from tsrnn.layers.base import Context
+from tsrnn.layers.recurrent import check_float_dtype
+
+
+class Network:
+    """A stack of layers applied in order.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        E.g. ``[Conv1D(64, 3), MaxPooling1D(2), Flatten(), Dense(1)]`` or
+        ``[LSTM(100, activation='relu'), Dense(1)]``.
+    dtype : {'float32', 'float64'}, default='float32'
+
+    Attributes
+    ----------
+    params : ParameterBuffer
+        All parameters in one flat buffer (after :meth:`build`); parameter names
+        are ``'{index}.{layer name}.{parameter}'``.
+    input_shape, output_shape : tuple
+        Without the batch axis.
+    """
+
+    def __init__(self, layers, dtype="float32"):
+        if not layers:
+            raise ValueError("a Network needs at least one layer")
+        self.layers = list(layers)
+        self.dtype = check_float_dtype(dtype)
+        self.params = None
+
+    # --- construction ------------------------------------------------------------------
+
+    def build(self, input_shape, random_state=None):
+        """Fix shapes for inputs of ``input_shape = (n_steps, n_features)`` (n_steps may be
+        None for networks that accept any length) and draw initial weights."""
+        rng = np.random.default_rng(random_state)
+        if len(input_shape) != 2:
+            raise ValueError(f"input_shape must be (n_steps, n_features), got {input_shape}")
+        shape = tuple(input_shape)
+        self.input_shape = shape
+        specs = []
+        self._prefixes = []
+        for i, layer in enumerate(self.layers):
+            shape = layer.build(shape, self.dtype)
+            prefix = f"{i}.{layer.name}."
+            self._prefixes.append(prefix)
+            specs += [(prefix + name, s) for name, s in layer.param_specs()]
+        self.output_shape = shape
+        self.params = ParameterBuffer(specs, self.dtype)
+        self._layer_params = self._views(self.params)
+        for layer, p in zip(self.layers, self._layer_params, strict=True):
+            layer.init_params(p, rng)
+        return self
+
+    def _views(self, buffer):
+        """Per-layer dicts of views (names without the layer prefix) into ``buffer``."""
+        return [
+            {name[len(prefix) :]: buffer[name] for name in buffer if name.startswith(prefix)}
+            for prefix in self._prefixes
+        ]
+
+    @property
+    def n_parameters(self):
+        return 0 if self.params is None else self.params.flat.size
+
+    # --- validation --------------------------------------------------------------------
+
+    def check_input(self, X, mask=None):
+        """Validate a batch ``X`` (batch, n_steps, n_features) and its padding mask."""
+        if self.params is None:
+            raise RuntimeError("the network is not built yet; call build(input_shape) first")
+        X = np.asarray(X)
+        if X.ndim != 3:
+            raise ValueError(f"expected input of shape (n_samples, n_steps, n_features), got "
+                             f"{X.ndim}-D input of shape {X.shape}")  # fmt: skip
+        if X.dtype.kind not in "fiub":
+            raise TypeError(f"input must be real numbers, got dtype {X.dtype}")
+        if X.shape[0] == 0:
+            raise ValueError("input is empty: it has 0 samples")
+        if X.shape[1] == 0:
+            raise ValueError("input sequences have 0 steps")
+        n_steps, n_features = self.input_shape
+        if X.shape[2] != n_features:
+            raise ValueError(f"input has {X.shape[2]} features, but the network was built "
+                             f"for {n_features}")  # fmt: skip
+        X = np.ascontiguousarray(X, dtype=self.dtype)
+        if not np.isfinite(X).all():
+            raise ValueError("input contains NaN or infinity")
+        if mask is not None:
+            mask = np.asarray(mask)
+            if mask.shape != X.shape[:2]:
+                raise ValueError(f"mask must have shape (n_samples, n_steps) = {X.shape[:2]}, "
+                                 f"got {mask.shape}")  # fmt: skip
+            mask = np.ascontiguousarray(mask, dtype=np.bool_)
+            if not mask.any(axis=1).all():
+                raise ValueError("every sequence needs at least one unmasked step")
+            if mask.all():
+                mask = None  # nothing is padded: take the faster, mask-free path
+        return X, mask
+
+    # --- forward / backward ------------------------------------------------------------
+
+    def forward(self, X, mask=None, training=False, rng=None, validate=True):
+        """Run the layers. Returns ``(output, caches)``."""
+        if validate:
+            X, mask = self.check_input(X, mask)
+        ctx = Context(training=training, rng=rng, mask=mask)
+        caches = []
+        out = X
+        for layer, p in zip(self.layers, self._layer_params, strict=True):
+            out, cache = layer.forward(p, out, ctx)
+            caches.append(cache)
+        return out, caches
+
+    def backward(self, caches, dout, grads=None):
+        """Backpropagate dL/doutput; returns the gradients as a ParameterBuffer."""
+        if grads is None:
+            grads = self.params.zeros_like()
+        grad_views = self._views(grads)
+        d = np.ascontiguousarray(dout, dtype=self.dtype)
+        for i in reversed(range(len(self.layers))):
+            d = self.layers[i].backward(self._layer_params[i], caches[i], d, grad_views[i])
+        return grads
+
+    def predict(self, X, mask=None, batch_size=512):
+        """Outputs for ``X`` in inference mode, computed in batches."""
+        X, mask = self.check_input(X, mask)
+        outputs = []
+        for start in range(0, X.shape[0], batch_size):
+            sl = slice(start, start + batch_size)
+            m = None if mask is None else mask[sl]
+            out, _ = self.forward(X[sl], m, training=False, validate=False)
+            outputs.append(out)
+        return np.concatenate(outputs, axis=0)
+
+    def get_weights(self):
+        """A copy of the flat parameter vector."""
+        return self.params.flat.copy()
+
+    def set_weights(self, flat):
+        """Overwrite all parameters from a flat vector (e.g. from :meth:`get_weights`)."""
+        flat = np.asarray(flat)
+        if flat.shape != self.params.flat.shape:
+            raise ValueError(f"expected {self.params.flat.size} weights, got {flat.shape}")
+        self.params.flat[...] = flat
+
+    def __repr__(self):
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"Network([{inner}], dtype='{self.dtype}')"

@@ -1,0 +1,167 @@
+"""Mini-batch training: one step, and the epoch loop with validation and early stopping.
+
+Randomness (shuffling, dropout masks) comes from one ``numpy.random.Generator``
+seeded by ``random_state``, so the same seed gives bit-identical weights.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tsrnn.kernels.cpu.optim import all_finite
+from tsrnn.losses import get_loss
+from tsrnn.training.optimizers import clip_by_global_norm
+from tsrnn.training.schedules import get_schedule
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss or the gradient became NaN or infinite; the step was not applied."""
+
+
+@dataclass
+class TrainingHistory:
+    """What a run of :func:`fit` saw, epoch by epoch."""
+
+    loss_curve: list = field(default_factory=list)
+    validation_loss_curve: list = field(default_factory=list)
+    learning_rates: list = field(default_factory=list)
+    best_loss: float = math.inf
+    best_epoch: int = -1
+    n_epochs: int = 0
+    stopped_early: bool = False
+
+
+def train_step(network, optimizer, loss, X, y, mask=None, sample_weight=None, rng=None,
+               clip_norm=None, grads=None):  # fmt: skip
+    """Forward, loss, backward, optional clipping, and one optimizer update.
+
+    Inputs must already be validated (``network.check_input``). Raises
+    :class:`NonFiniteLossError` *before* touching the parameters when the loss or
+    any gradient is NaN or infinite, so the network keeps its last good weights.
+    Returns the batch loss.
+    """
+    out, caches = network.forward(X, mask, training=True, rng=rng, validate=False)
+    value, dout = loss(out, y, sample_weight)
+    if not math.isfinite(value):
+        raise NonFiniteLossError(f"the training loss became {value}; the step was not applied")
+    grads = network.backward(caches, dout, grads)
+    if not all_finite(grads.flat):
+        raise NonFiniteLossError("a gradient became NaN or infinite; the step was not applied")
+    if clip_norm is not None:
+        clip_by_global_norm(grads.flat, clip_norm)
+    optimizer.update(network.params.flat, grads.flat)
+    return value
+
+
+def _take(a, idx):
+    return None if a is None else a[idx]
+
+
+def evaluate(network, loss, X, y, mask=None, sample_weight=None, batch_size=512):
+    """The loss of the network's inference-mode predictions (inputs validated)."""
+    out = network.predict(X, mask, batch_size=batch_size)
+    return loss(out, y, sample_weight)[0]
+
+
+def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask=None,
+        sample_weight=None, validation_data=None, patience=None, min_delta=0.0,
+        restore_best=True, clip_norm=None, schedule=None, shuffle=True, random_state=None,
+        callbacks=(), history=None):  # fmt: skip
+    """Train ``network`` with mini-batch gradient descent.
+
+    Parameters
+    ----------
+    network : Network
+        Built; trained in place.
+    X : ndarray (n_samples, n_steps, n_features)
+    y : ndarray (n_samples, ...)
+        Targets in the loss' format.
+    loss : str or Loss
+    optimizer : Optimizer
+    epochs, batch_size : int
+    mask : ndarray (n_samples, n_steps) of bool, optional
+    sample_weight : ndarray (n_samples,), optional
+    validation_data : tuple (X_val, y_val[, mask_val[, sample_weight_val]]), optional
+        Its loss is computed after every epoch and is what early stopping and
+        ``ReduceLROnPlateau`` monitor; without it they monitor the training loss.
+    patience : int, optional
+        Stop after this many epochs without an improvement larger than ``min_delta``.
+    restore_best : bool, default=True
+        With ``patience``, end with the weights of the best monitored epoch.
+    clip_norm : float, optional
+        Clip the gradient's global norm (against exploding gradients in BPTT).
+    schedule : str or callable, optional
+        Learning-rate schedule (see :mod:`tsrnn.training.schedules`).
+    random_state : int or Generator, optional
+        Seeds shuffling and dropout.
+    callbacks : sequence of callables ``f(epoch, history) -> bool``
+        Called after each epoch; returning True stops training.
+    history : TrainingHistory, optional
+        Continue an earlier history (warm starts).
+
+    Returns
+    -------
+    TrainingHistory
+
+    Raises
+    ------
+    NonFiniteLossError
+        When a step's loss or gradient is not finite; the weights are those before
+        that step and ``history`` (passed in) holds the epochs completed.
+    """
+    loss = get_loss(loss)
+    schedule = get_schedule(schedule)
+    rng = random_state if isinstance(random_state, np.random.Generator) else \
+        np.random.default_rng(random_state)  # fmt: skip
+    X, mask = network.check_input(X, mask)
+    if len(y) != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} samples but y has {len(y)}")
+    if validation_data is not None:
+        Xv, yv, mv, wv = (tuple(validation_data) + (None, None))[:4]
+        Xv, mv = network.check_input(Xv, mv)
+    history = TrainingHistory() if history is None else history
+    base_lr = optimizer.learning_rate
+    best_weights = None
+    bad_epochs = 0
+    n = X.shape[0]
+    grads = network.params.zeros_like()
+    for epoch in range(epochs):
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        total, weight_total = 0.0, 0.0
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            w = _take(sample_weight, idx)
+            m = _take(mask, idx)
+            if m is not None and m.all():
+                m = None
+            value = train_step(network, optimizer, loss, X[idx], y[idx], m, w, rng, clip_norm,
+                               grads)  # fmt: skip
+            batch_weight = len(idx) if w is None else float(np.sum(w))
+            total += value * batch_weight
+            weight_total += batch_weight
+        train_loss = total / weight_total
+        history.loss_curve.append(train_loss)
+        history.learning_rates.append(optimizer.learning_rate)
+        monitored = train_loss
+        if validation_data is not None:
+            monitored = evaluate(network, loss, Xv, yv, mv, wv)
+            history.validation_loss_curve.append(monitored)
+        history.n_epochs += 1
+        if monitored < history.best_loss - min_delta:
+            history.best_loss, history.best_epoch = monitored, history.n_epochs - 1
+            bad_epochs = 0
+            if patience is not None and restore_best:
+                best_weights = network.get_weights()
+        else:
+            bad_epochs += 1
+        optimizer.learning_rate = schedule(epoch, base_lr, optimizer.learning_rate, monitored)
+        stop = any(bool(cb(epoch, history)) for cb in callbacks)
+        if patience is not None and bad_epochs >= patience:
+            history.stopped_early = True
+            stop = True
+        if stop:
+            break
+    if best_weights is not None:
+        network.set_weights(best_weights)
+    return history

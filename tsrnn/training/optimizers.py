@@ -1,0 +1,114 @@
+"""Optimizers: small classes with one ``update`` method over a flat parameter buffer."""
+
+import numpy as np
+
+from tsrnn.kernels.cpu import optim as kernels
+
+
+class Optimizer:
+    """Base class. ``update(params, grads)`` changes the flat ``params`` in place.
+
+    ``learning_rate`` may be changed between steps (that is what schedules do).
+    Optimizer state (moments, step count) is exposed by :meth:`state_dict` so a
+    checkpoint can resume a run exactly.
+    """
+
+    def __init__(self, learning_rate, weight_decay=0.0):
+        if not learning_rate > 0:
+            raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        self.learning_rate = float(learning_rate)
+        self.weight_decay = float(weight_decay)
+        self.step_count = 0
+
+    def state_dict(self):
+        state = {"step_count": self.step_count, "learning_rate": self.learning_rate}
+        state.update({k: v.copy() for k, v in self._buffers().items()})
+        return state
+
+    def load_state_dict(self, state):
+        self.step_count = int(state["step_count"])
+        self.learning_rate = float(state["learning_rate"])
+        for name, value in self._buffers().items():
+            value[...] = state[name]
+
+    def _buffers(self):
+        return {}
+
+
+class Adam(Optimizer):
+    """Adam with bias correction; ``weight_decay`` is L2 (as ``torch.optim.Adam``)."""
+
+    def __init__(self, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+        super().__init__(learning_rate, weight_decay)
+        for name, beta in (("beta1", beta1), ("beta2", beta2)):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.m = self.v = None
+
+    def _buffers(self):
+        return {} if self.m is None else {"m": self.m, "v": self.v}
+
+    def load_state_dict(self, state):
+        if "m" in state and self.m is None:
+            self.m, self.v = np.zeros_like(state["m"]), np.zeros_like(state["v"])
+        super().load_state_dict(state)
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m, self.v = np.zeros_like(params), np.zeros_like(params)
+        self.step_count += 1
+        kernels.adam_step(params, grads, self.m, self.v, self.learning_rate, self.beta1,
+                          self.beta2, self.eps, self.weight_decay, self.step_count)  # fmt: skip
+
+
+class SGD(Optimizer):
+    """SGD with optional momentum and Nesterov momentum (as ``torch.optim.SGD``)."""
+
+    def __init__(self, learning_rate=1e-2, momentum=0.9, nesterov=False, weight_decay=0.0):
+        super().__init__(learning_rate, weight_decay)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        if nesterov and momentum == 0:
+            raise ValueError("Nesterov momentum needs momentum > 0")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.velocity = None
+
+    def _buffers(self):
+        return {} if self.velocity is None else {"velocity": self.velocity}
+
+    def load_state_dict(self, state):
+        if "velocity" in state and self.velocity is None:
+            self.velocity = np.zeros_like(state["velocity"])
+        super().load_state_dict(state)
+
+    def update(self, params, grads):
+        first = self.velocity is None
+        if first:
+            self.velocity = np.zeros_like(params)
+        self.step_count += 1
+        kernels.sgd_step(params, grads, self.velocity, self.learning_rate, self.momentum,
+                         self.nesterov, self.weight_decay, first)  # fmt: skip
+
+
+def clip_by_global_norm(grads, max_norm):
+    """Scale ``grads`` in place so that its norm is at most ``max_norm``
+    (``torch.nn.utils.clip_grad_norm_``'s rule). Returns the norm before clipping."""
+    norm = kernels.global_norm(grads)
+    factor = max_norm / (norm + 1e-6)
+    if factor < 1.0:
+        kernels.scale_in_place(grads, factor)
+    return norm
+
+
+OPTIMIZERS = {"adam": Adam, "sgd": SGD}
+
+
+def get_optimizer(name, learning_rate, **kwargs):
+    if isinstance(name, Optimizer):
+        return name
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {name!r}")
+    return OPTIMIZERS[name](learning_rate=learning_rate, **kwargs)
