@@ -20,7 +20,8 @@ def test_kernels_under_numba_boundscheck(tmp_path):
     env = dict(os.environ, NUMBA_BOUNDSCHECK="1", NUMBA_CACHE_DIR=str(tmp_path / "cache"))
     cmd = [
         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-        "tests/layers/test_recurrent_validation.py",
+        "tests/layers/test_recurrent_validation.py", "tests/kernels/test_conv_dense.py",
+        "tests/kernels/test_losses.py", "tests/test_network.py",
         "tests/kernels/test_recurrent.py", "-k", "validation or ones or hidden1 or float32",
     ]  # fmt: skip
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
