@@ -1,5 +1,6 @@
 """tsrnn: Numba-accelerated recurrent and convolutional networks for time series."""
 
+from tsrnn.estimators import SequenceClassifier, SequenceRegressor
 from tsrnn.layers import (
     GRU,
     LSTM,
@@ -23,5 +24,6 @@ __version__ = "0.1.0"
 __all__ = [
     "GRU", "LSTM", "RNN", "AveragePooling1D", "Conv1D", "Dense", "Dropout", "Flatten",
     "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPooling1D", "Network",
-    "ParameterBuffer", "Recurrent", "SimpleRNN", "__version__",
+    "ParameterBuffer", "Recurrent", "SequenceClassifier", "SequenceRegressor", "SimpleRNN",
+    "__version__",
 ]  # fmt: skip

@@ -143,6 +143,16 @@ class Network:
             outputs.append(out)
         return np.concatenate(outputs, axis=0)
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_layer_params", None)  # views into params: rebuilt on load
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if self.params is not None:
+            self._layer_params = self._views(self.params)
+
     def get_weights(self):
         """A copy of the flat parameter vector."""
         return self.params.flat.copy()

@@ -48,6 +48,11 @@ class ParameterBuffer(Mapping):
     def __len__(self):
         return len(self._views)
 
+    def __reduce__(self):
+        # Pickle the flat buffer once; the views are rebuilt over it on load (pickling
+        # them separately would make copies that no longer share memory).
+        return (ParameterBuffer, (self.specs, self.flat.dtype, self.flat))
+
     def zeros_like(self):
         """A new buffer with the same layout, filled with zeros (e.g. for gradients)."""
         return ParameterBuffer(self.specs, self.flat.dtype)

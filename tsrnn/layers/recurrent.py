@@ -102,7 +102,11 @@ class Recurrent:
         self.reset_after = bool(reset_after)
         self.unit_forget_bias = bool(unit_forget_bias)
         self.dtype = check_float_dtype(dtype)
-        self.kernels = cpu_kernels
+
+    @property
+    def kernels(self):
+        """The backend module (a property, so that layers pickle)."""
+        return cpu_kernels
 
     # --- shapes ------------------------------------------------------------------------
 

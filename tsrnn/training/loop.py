@@ -30,6 +30,8 @@ class TrainingHistory:
     best_epoch: int = -1
     n_epochs: int = 0
     stopped_early: bool = False
+    #: Copy of the weights at ``best_epoch`` (kept with ``track_best`` or ``patience``).
+    best_weights: np.ndarray | None = None
 
 
 def train_step(network, optimizer, loss, X, y, mask=None, sample_weight=None, rng=None,
@@ -67,7 +69,7 @@ def evaluate(network, loss, X, y, mask=None, sample_weight=None, batch_size=512)
 def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask=None,
         sample_weight=None, validation_data=None, patience=None, min_delta=0.0,
         restore_best=True, clip_norm=None, schedule=None, shuffle=True, random_state=None,
-        callbacks=(), history=None):  # fmt: skip
+        callbacks=(), history=None, track_best=False):  # fmt: skip
     """Train ``network`` with mini-batch gradient descent.
 
     Parameters
@@ -98,7 +100,11 @@ def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask
     callbacks : sequence of callables ``f(epoch, history) -> bool``
         Called after each epoch; returning True stops training.
     history : TrainingHistory, optional
-        Continue an earlier history (warm starts).
+        Continue an earlier history (warm starts). Pass one to keep what was learnt
+        when training is interrupted: it is updated after every epoch.
+    track_best : bool, default=False
+        Keep a copy of the best epoch's weights in ``history.best_weights`` (so a
+        caller can restore them after an interruption).
 
     Returns
     -------
@@ -122,7 +128,7 @@ def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask
         Xv, mv = network.check_input(Xv, mv)
     history = TrainingHistory() if history is None else history
     base_lr = optimizer.learning_rate
-    best_weights = None
+    keep_best = track_best or (patience is not None and restore_best)
     bad_epochs = 0
     n = X.shape[0]
     grads = network.params.zeros_like()
@@ -151,8 +157,8 @@ def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask
         if monitored < history.best_loss - min_delta:
             history.best_loss, history.best_epoch = monitored, history.n_epochs - 1
             bad_epochs = 0
-            if patience is not None and restore_best:
-                best_weights = network.get_weights()
+            if keep_best:
+                history.best_weights = network.get_weights()
         else:
             bad_epochs += 1
         optimizer.learning_rate = schedule(epoch, base_lr, optimizer.learning_rate, monitored)
@@ -162,6 +168,6 @@ def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask
             stop = True
         if stop:
             break
-    if best_weights is not None:
-        network.set_weights(best_weights)
+    if patience is not None and restore_best and history.best_weights is not None:
+        network.set_weights(history.best_weights)
     return history

@@ -1,0 +1,21 @@
+"""scikit-learn's estimator checks on both estimators (small, fast settings).
+
+The check instances use float64: in float32, BLAS may round a row by an ulp
+differently depending on its position in a batch, which the sample-order and
+subset-invariance checks (rtol 1e-7) would see; predictions agree to float32
+precision either way (tests/estimators/test_estimators.py checks that).
+"""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from tsrnn import SequenceClassifier, SequenceRegressor
+
+FAST = dict(hidden_size=16, max_epochs=60, learning_rate=1e-2, dtype="float64", random_state=0)
+
+
+@parametrize_with_checks(
+    [SequenceRegressor(**FAST), SequenceClassifier(**FAST)],
+    expected_failed_checks=lambda est: est._expected_failed_checks,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

@@ -1,0 +1,207 @@
+"""Conversion of user data to ``(n_samples, n_timesteps, n_features)`` plus a mask.
+
+One module owns every input format, and estimators call it once:
+
+* numpy 3-D ``(n_samples, n_timesteps, n_features)``; with
+  ``data_format='channels_first'`` the aeon/sktime layout
+  ``(n_cases, n_channels, n_timepoints)``.
+* numpy 2-D ``(n_samples, n_timesteps)`` and wide 2-D DataFrames: one univariate
+  sequence per row.
+* pandas DataFrame with a two-level MultiIndex ``(instance, time)`` and one column
+  per feature (sktime's "pd-multiindex"); sequences may differ in length.
+* xarray DataArray: 3-D, by dimension names when they are recognised (see
+  ``SAMPLE_DIMS``, ``TIME_DIMS``, ``FEATURE_DIMS``; rename others with
+  ``DataArray.rename``), otherwise by position (sample, time, feature); 2-D
+  (sample, time) is univariate. A Dataset's data variables are the features.
+* a list of 2-D ``(n_timesteps_i, n_features)`` (or 1-D) arrays of any lengths.
+
+Unequal lengths are padded at the end with zeros and described by a boolean mask
+``(n_samples, n_timesteps)``, False on padding.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SAMPLE_DIMS = ("sample", "samples", "instance", "instances", "case", "cases", "batch")
+TIME_DIMS = ("time", "times", "timestep", "timesteps", "step", "steps", "timepoint")
+FEATURE_DIMS = ("feature", "features", "channel", "channels", "variable", "variables")
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+@dataclass
+class Sequences:
+    """Converted input: ``values`` (n_samples, n_timesteps, n_features) float64,
+    ``mask`` (n_samples, n_timesteps) bool or None when all lengths are equal,
+    ``feature_names`` (array of str) or None, and the ``kind`` of the original."""
+
+    values: np.ndarray
+    mask: np.ndarray | None
+    feature_names: np.ndarray | None
+    kind: str
+
+
+def is_tabular(X):
+    """True for inputs scikit-learn would see as 2-D: a 2-D array or array-like, a
+    DataFrame without a MultiIndex, a sparse matrix."""
+    if isinstance(X, pd.DataFrame):
+        return not isinstance(X.index, pd.MultiIndex)
+    if hasattr(X, "dims") or hasattr(X, "data_vars"):  # xarray
+        return False
+    if hasattr(X, "toarray"):  # scipy.sparse
+        return True
+    if isinstance(X, np.ndarray):
+        return X.ndim == 2
+    if isinstance(X, (list, tuple)):
+        try:
+            a = np.asarray(X)
+        except ValueError:  # ragged
+            return False
+        return a.ndim == 2 and a.dtype != object
+    return False
+
+
+def to_sequences(X, data_format="channels_last"):
+    """Convert any supported input (other than 2-D tabular) to :class:`Sequences`."""
+    if data_format not in DATA_FORMATS:
+        raise ValueError(f"data_format must be one of {DATA_FORMATS}, got {data_format!r}")
+    if isinstance(X, pd.DataFrame):
+        return _from_multiindex_frame(X)
+    if hasattr(X, "data_vars"):
+        return _from_dataset(X)
+    if hasattr(X, "dims"):
+        return _from_dataarray(X)
+    if isinstance(X, (list, tuple)):
+        try:
+            a = np.asarray(X)
+        except ValueError:
+            a = None
+        if a is None or a.dtype == object:
+            return _from_list(X)
+        X = a
+    X = np.asarray(X)
+    if X.dtype == object:
+        return _from_list(list(X))
+    if X.ndim == 2:
+        return Sequences(_as_float(X)[:, :, None], None, None, "ndarray2d")
+    if X.ndim != 3:
+        hint = ""
+        if X.ndim <= 1:
+            hint = (" Reshape your data either using X.reshape(1, -1) if it is a single "
+                    "univariate sequence, or X.reshape(-1, 1) for sequences of one step.")  # fmt: skip
+        raise ValueError(
+            f"expected sequences as a 3-D array (n_samples, n_timesteps, n_features) or a "
+            f"2-D array (n_samples, n_timesteps), got a {X.ndim}-D array of shape "
+            f"{X.shape}.{hint}"
+        )
+    if data_format == "channels_first":
+        X = X.transpose(0, 2, 1)
+    return Sequences(_as_float(X), None, None, "ndarray3d")
+
+
+def _as_float(a, what="X"):
+    a = np.asarray(a)
+    if a.dtype.kind in "fiub":
+        return a.astype(np.float64, copy=False)
+    if a.dtype.kind == "c":
+        raise ValueError(f"{what} contains complex numbers; expected real values")
+    try:
+        return a.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} must contain numbers, got dtype {a.dtype}: {exc}") from exc
+
+
+def pad(arrays):
+    """Stack 2-D arrays (n_timesteps_i, n_features) into a zero-padded 3-D array and
+    a mask; the mask is None when every length is the same."""
+    if not arrays:
+        raise ValueError("X is empty: it contains 0 sequences")
+    n_features = {a.shape[1] for a in arrays}
+    if len(n_features) > 1:
+        raise ValueError(f"all sequences must have the same number of features, got "
+                         f"{sorted(n_features)}")  # fmt: skip
+    lengths = np.array([a.shape[0] for a in arrays])
+    if lengths.min() == 0:
+        raise ValueError(f"sequence {int(np.argmin(lengths))} has no time steps")
+    values = np.zeros((len(arrays), lengths.max(), n_features.pop()))
+    for i, a in enumerate(arrays):
+        values[i, : len(a)] = a
+    if (lengths == lengths[0]).all():
+        return values, None
+    return values, np.arange(lengths.max())[None, :] < lengths[:, None]
+
+
+def _from_list(items):
+    arrays = []
+    for i, item in enumerate(items):
+        a = _as_float(item, f"sequence {i}")
+        if a.ndim == 1:
+            a = a[:, None]
+        if a.ndim != 2:
+            raise ValueError(f"sequence {i} must be 1-D or 2-D (n_timesteps, n_features), "
+                             f"got shape {a.shape}")  # fmt: skip
+        arrays.append(a)
+    values, mask = pad(arrays)
+    return Sequences(values, mask, None, "list")
+
+
+def _from_multiindex_frame(df):
+    if df.index.nlevels != 2:
+        raise ValueError(
+            "a DataFrame of sequences needs a two-level MultiIndex (instance, time) with one "
+            f"column per feature; got an index with {df.index.nlevels} levels"
+        )
+    if df.index.has_duplicates:
+        raise ValueError("the (instance, time) MultiIndex has duplicate entries")
+    df = df.sort_index(level=1, sort_remaining=False, kind="stable")
+    instances = df.index.get_level_values(0).unique()
+    groups = df.groupby(level=0, sort=False)
+    arrays = [_as_float(groups.get_group(k).to_numpy(), f"instance {k!r}") for k in instances]
+    values, mask = pad(arrays)
+    names = np.asarray([str(c) for c in df.columns], dtype=object)
+    return Sequences(values, mask, names, "pandas")
+
+
+def _find_dim(dims, names):
+    hits = [d for d in dims if str(d).lower() in names]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _from_dataarray(da):
+    dims = list(da.dims)
+    if da.ndim == 2:
+        order = [_find_dim(dims, SAMPLE_DIMS), _find_dim(dims, TIME_DIMS)]
+        if None in order or order[0] == order[1]:
+            order = dims
+        return Sequences(_as_float(da.transpose(*order).values)[:, :, None], None, None,
+                         "xarray")  # fmt: skip
+    if da.ndim != 3:
+        raise ValueError(f"an xarray DataArray of sequences must be 2-D or 3-D, got dims {dims}")
+    order = [_find_dim(dims, n) for n in (SAMPLE_DIMS, TIME_DIMS, FEATURE_DIMS)]
+    if None in order or len(set(order)) < 3:
+        order = dims  # unrecognised names: by position (sample, time, feature)
+    da = da.transpose(*order)
+    feature_dim = order[2]
+    names = None
+    if feature_dim in da.coords:
+        names = np.asarray([str(v) for v in da.coords[feature_dim].values], dtype=object)
+    return Sequences(_as_float(da.values), None, names, "xarray")
+
+
+def _from_dataset(ds):
+    if not ds.data_vars:
+        raise ValueError("the xarray Dataset has no data variables")
+    names = list(ds.data_vars)
+    arrays = []
+    for name in names:
+        da = ds[name]
+        if da.ndim != 2:
+            raise ValueError(f"Dataset variable {name!r} must be 2-D (sample, time), got dims "
+                             f"{da.dims}")  # fmt: skip
+        order = [_find_dim(list(da.dims), SAMPLE_DIMS), _find_dim(list(da.dims), TIME_DIMS)]
+        if None in order:
+            order = list(da.dims)
+        arrays.append(_as_float(da.transpose(*order).values, f"variable {name!r}"))
+    values = np.stack(arrays, axis=2)
+    return Sequences(values, None, np.asarray([str(n) for n in names], dtype=object), "xarray")

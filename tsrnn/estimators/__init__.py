@@ -1,0 +1,10 @@
+"""scikit-learn estimators over sequences."""
+
+from tsrnn.estimators._base import TrainingDivergedWarning, TrainingInterruptedWarning
+from tsrnn.estimators.classifier import SequenceClassifier
+from tsrnn.estimators.regressor import SequenceRegressor
+
+__all__ = [
+    "SequenceClassifier", "SequenceRegressor", "TrainingDivergedWarning",
+    "TrainingInterruptedWarning",
+]  # fmt: skip

@@ -1,0 +1,340 @@
+"""Machinery shared by the sequence estimators: parameters, data, and the fit loop.
+
+The estimator classes stay thin (scikit-learn's ``neural_network`` structure):
+parameters are stored untouched in ``__init__`` and validated in ``fit`` with
+scikit-learn's own constraint machinery; the network lives in ``network_``.
+"""
+
+import numbers
+import warnings
+from abc import ABCMeta, abstractmethod
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from tqdm.auto import tqdm
+
+from tsrnn import _formats
+from tsrnn.layers import (
+    RNN,
+    Conv1D,
+    Dense,
+    Flatten,
+    GlobalAveragePooling1D,
+    MaxPooling1D,
+)
+from tsrnn.network import Network
+from tsrnn.training import NonFiniteLossError, get_optimizer
+from tsrnn.training import fit as fit_network
+from tsrnn.training.loop import TrainingHistory
+
+
+class TrainingDivergedWarning(UserWarning):
+    """Training stopped because the loss or a gradient became NaN or infinite."""
+
+
+class TrainingInterruptedWarning(UserWarning):
+    """Training was interrupted (Ctrl-C); the estimator kept the best weights so far."""
+
+
+class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
+    """Shared parameters and fit machinery; see SequenceRegressor for the docs.
+
+    Subclasses define how targets are encoded and scored, and the loss.
+    """
+
+    _parameter_constraints: dict = {
+        "cell": [StrOptions({"lstm", "gru", "rnn"}), None],
+        "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "conv_filters": [Interval(numbers.Integral, 0, None, closed="left")],
+        "conv_kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "pool_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "activation": [StrOptions({"tanh", "relu"})],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "recurrent_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "optimizer": [StrOptions({"adam", "sgd"})],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "patience": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "clip_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "dtype": [StrOptions({"float32", "float64"})],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "data_format": [StrOptions({"channels_last", "channels_first"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(self, cell="lstm", hidden_size=32, num_layers=1, bidirectional=False,
+                 conv_filters=0, conv_kernel_size=3, pool_size=None, activation="tanh",
+                 dropout=0.0, recurrent_dropout=0.0, optimizer="adam", learning_rate=3e-3,
+                 weight_decay=0.0, batch_size=32, max_epochs=200, early_stopping=False,
+                 validation_fraction=0.1, patience=20, tol=1e-4, clip_norm=1.0,
+                 dtype="float32", device="cpu", data_format="channels_last",
+                 random_state=None, verbose=0, warm_start=False):  # fmt: skip
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.conv_filters = conv_filters
+        self.conv_kernel_size = conv_kernel_size
+        self.pool_size = pool_size
+        self.activation = activation
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.clip_norm = clip_norm
+        self.dtype = dtype
+        self.device = device
+        self.data_format = data_format
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    #: scikit-learn checks that do not apply, with the reason (for
+    #: ``parametrize_with_checks(..., expected_failed_checks=...)``).
+    _expected_failed_checks = {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "training is mini-batch gradient descent with shuffling: repeating a sample "
+            "changes the batches and the number of steps per epoch, so a weight of 2 is not "
+            "equivalent to a repetition (scikit-learn's MLPRegressor/MLPClassifier are "
+            "marked the same way)"
+        ),
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        # With a fixed random_state the fitted weights are bit-identical, run after run,
+        # on one BLAS thread or several (tests/estimators/test_reproducibility.py).
+        tags.non_deterministic = False
+        return tags
+
+    # --- data ---------------------------------------------------------------------------
+
+    def _convert_X(self, X, reset):
+        """Validate and convert X; return (values (n, T, C), mask or None)."""
+        if _formats.is_tabular(X):
+            X2 = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
+                               ensure_min_samples=1)  # fmt: skip
+            values, mask, kind = X2.astype(np.float64, copy=False)[:, :, None], None, "2d"
+            if reset:
+                self._input_kind = kind
+        else:
+            seq = _formats.to_sequences(X, self.data_format)
+            values, mask = seq.values, seq.mask
+            if values.shape[0] == 0:
+                raise ValueError("X is empty: it contains 0 samples")
+            if not np.isfinite(values).all():
+                raise ValueError("Input X contains NaN or infinity")
+            if reset:
+                self._input_kind = "sequences"
+                self.n_features_in_ = values.shape[2]
+                if seq.feature_names is not None:
+                    self.feature_names_in_ = seq.feature_names
+                elif hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+            else:
+                self._check_sequence_features(values, seq.feature_names)
+        if not reset and values.shape[2] != self.n_channels_:
+            name = type(self).__name__
+            raise ValueError(f"X has {values.shape[2]} features per step, but {name} was "
+                             f"fitted with {self.n_channels_}")  # fmt: skip
+        return values, mask
+
+    def _check_sequence_features(self, values, names):
+        fitted_names = getattr(self, "feature_names_in_", None)
+        if names is not None and fitted_names is not None and \
+                list(names) != list(fitted_names):  # fmt: skip
+            raise ValueError(f"X has feature names {list(names)}, but {type(self).__name__} was "
+                             f"fitted with {list(fitted_names)}")  # fmt: skip
+
+    # --- network ------------------------------------------------------------------------
+
+    def _build_layers(self, n_outputs, equal_length):
+        layers = []
+        if self.conv_filters:
+            # Causal padding keeps variable-length (masked) batches exact.
+            layers.append(Conv1D(self.conv_filters, self.conv_kernel_size, padding="causal"))
+        if self.pool_size and self.pool_size > 1:
+            layers.append(MaxPooling1D(self.pool_size))
+        if self.cell is not None:
+            layers.append(RNN(self.cell, self.hidden_size, num_layers=self.num_layers,
+                              bidirectional=self.bidirectional, activation=self.activation,
+                              dropout=self.dropout,
+                              recurrent_dropout=self.recurrent_dropout))  # fmt: skip
+        elif not self.conv_filters:
+            raise ValueError("cell=None needs a convolutional front end: set conv_filters > 0")
+        else:
+            layers.append(Flatten() if equal_length else GlobalAveragePooling1D())
+        layers.append(Dense(n_outputs))
+        return layers
+
+    def _check_device(self):
+        if self.device == "cuda":
+            raise ValueError(
+                "device='cuda' is not available in this version of tsrnn: the CUDA backend is "
+                "not released yet. Use device='cpu' (or 'auto', which picks the CPU)."
+            )
+        if self.cell is None and self.conv_filters == 0:
+            raise ValueError("cell=None needs a convolutional front end: set conv_filters > 0")
+        if self.activation == "relu" and self.cell == "gru":
+            raise ValueError("activation='relu' is available for cell='lstm' and 'rnn' only")
+
+    # --- fitting ------------------------------------------------------------------------
+
+    def _seeds(self):
+        """Integer seeds for initialisation, the validation split and training."""
+        root = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        init, split, train = np.random.SeedSequence(root).spawn(3)
+        return (int(init.generate_state(1)[0]), int(split.generate_state(1)[0]),
+                np.random.default_rng(train))  # fmt: skip
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        self._check_device()
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None")  # fmt: skip
+        first = not (incremental or self.warm_start) or not hasattr(self, "network_")
+        values, mask = self._convert_X(X, reset=first)
+        y_enc = self._encode_y(y, values.shape[0], first, classes)
+        sample_weight = _check_sample_weight(sample_weight, values, dtype=np.float64)
+        sample_weight = self._effective_weights(y_enc, sample_weight)
+        init_seed, split_seed, rng = self._seeds()
+        if first:
+            self.n_channels_ = values.shape[2]
+            self.network_ = Network(
+                self._build_layers(self._n_network_outputs(), mask is None), dtype=self.dtype
+            ).build((values.shape[1] if mask is None else None, values.shape[2]), init_seed)
+            self._optimizer = get_optimizer(self.optimizer, self.learning_rate,
+                                            weight_decay=self.weight_decay)  # fmt: skip
+            self._history = TrainingHistory()
+            self.validation_scores_ = []
+        validation = None
+        if self.early_stopping and not incremental:
+            values, y_enc, sample_weight, mask, validation = self._split(
+                values, y_enc, sample_weight, mask, split_seed
+            )
+        self._train(values, y_enc, mask, sample_weight, validation, rng,
+                    1 if incremental else self.max_epochs, incremental)  # fmt: skip
+        return self
+
+    def _split(self, values, y, w, mask, seed):
+        n = values.shape[0]
+        n_val = int(np.ceil(self.validation_fraction * n))
+        if n_val < 1 or n - n_val < 1:
+            raise ValueError(
+                f"early_stopping needs enough samples for a validation set: {n} samples "
+                f"with validation_fraction={self.validation_fraction}"
+            )
+        idx = np.arange(n)
+        stratify = self._stratify(y)
+        try:
+            tr, va = train_test_split(idx, test_size=n_val, random_state=seed, stratify=stratify)
+        except ValueError:  # a class too small to stratify
+            tr, va = train_test_split(idx, test_size=n_val, random_state=seed)
+        take = lambda a, i: None if a is None else a[i]  # noqa: E731
+        validation = (values[va], y[va], take(mask, va), w[va])
+        return values[tr], y[tr], w[tr], take(mask, tr), validation
+
+    def _stratify(self, y):
+        return None
+
+    def _train(self, values, y, mask, sample_weight, validation, rng, epochs, incremental):
+        history = self._history
+        net = self.network_
+        callbacks = []
+        if validation is not None:
+            Xv, yv, mv, wv = validation
+
+            def score_validation(epoch, hist):
+                self.validation_scores_.append(self._score_encoded(Xv, yv, mv, wv))
+
+            callbacks.append(score_validation)
+        bar = None
+        if self.verbose:
+            bar = tqdm(total=epochs, desc=type(self).__name__, unit="epoch", leave=True)
+
+            def progress(epoch, hist):
+                info = {"loss": f"{hist.loss_curve[-1]:.4g}"}
+                if hist.validation_loss_curve:
+                    info["val_loss"] = f"{hist.validation_loss_curve[-1]:.4g}"
+                if self.validation_scores_ and validation is not None:
+                    info["val_score"] = f"{self.validation_scores_[-1]:.4g}"
+                bar.set_postfix(info)
+                bar.update(1)
+
+            callbacks.append(progress)
+        patience = None if incremental else self.patience
+        try:
+            fit_network(
+                net, values, y, loss=self._loss(), optimizer=self._optimizer, epochs=epochs,
+                batch_size=self.batch_size, mask=mask, sample_weight=sample_weight,
+                validation_data=validation, patience=patience, min_delta=self.tol,
+                restore_best=self.early_stopping, clip_norm=self.clip_norm,
+                random_state=rng, callbacks=callbacks, history=history, track_best=True,
+            )  # fmt: skip
+        except NonFiniteLossError as exc:
+            warnings.warn(
+                f"{type(self).__name__}: training stopped after {history.n_epochs} epochs "
+                f"because {exc}. The estimator keeps the last good weights; consider a lower "
+                "learning_rate or scaling the data.",
+                TrainingDivergedWarning, stacklevel=3,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            if history.best_weights is not None:
+                net.set_weights(history.best_weights)
+            warnings.warn(
+                f"{type(self).__name__}: training interrupted after {history.n_epochs} epochs; "
+                "the estimator is fitted with the best weights so far.",
+                TrainingInterruptedWarning, stacklevel=3,
+            )  # fmt: skip
+        finally:
+            if bar is not None:
+                bar.close()
+        self.loss_curve_ = list(history.loss_curve)
+        self.validation_loss_curve_ = list(history.validation_loss_curve)
+        self.best_loss_ = history.best_loss
+        self.n_epochs_ = self.n_iter_ = history.n_epochs
+
+    def _predict_network(self, X):
+        check_is_fitted(self, "network_")
+        values, mask = self._convert_X(X, reset=False)
+        return self.network_.predict(values, mask)
+
+    @abstractmethod
+    def _encode_y(self, y, n_samples, reset, classes):
+        """Validate y and encode it in the loss' format (fitting encoders on reset)."""
+
+    @abstractmethod
+    def _n_network_outputs(self):
+        """Width of the network's output layer."""
+
+    @abstractmethod
+    def _loss(self):
+        """The training loss (a tsrnn.losses.Loss)."""
+
+    @abstractmethod
+    def _score_encoded(self, values, y_enc, mask, sample_weight):
+        """The estimator's score (R^2, accuracy) on encoded targets."""
+
+    def _effective_weights(self, y_enc, sample_weight):
+        return sample_weight

@@ -1,0 +1,153 @@
+"""SequenceClassifier: a recurrent (and/or convolutional) network for sequence classification."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_array, column_or_1d
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+
+from tsrnn.estimators._base import BaseSequenceEstimator
+from tsrnn.losses import BinaryCrossEntropy, SoftmaxCrossEntropy, sigmoid, softmax
+
+
+class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
+    """Classification of sequences with a recurrent network trained by BPTT.
+
+    Two classes use one sigmoid output and binary cross-entropy; more use a softmax
+    output and cross-entropy. Labels may be strings, integers or booleans.
+
+    Parameters
+    ----------
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss ('balanced': inversely proportional to
+        their frequencies), combined with ``sample_weight``.
+    (all others)
+        As :class:`SequenceRegressor`.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels.
+    (others)
+        As :class:`SequenceRegressor`; ``validation_scores_`` holds accuracies.
+
+    Examples
+    --------
+    >>> from tsrnn import SequenceClassifier
+    >>> from tsrnn.datasets import load_italy_power_demand
+    >>> X, y = load_italy_power_demand("train")
+    >>> clf = SequenceClassifier(max_epochs=30, random_state=0).fit(X, y)
+    >>> clf.classes_
+    array(['1', '2'], dtype='<U1')
+    """
+
+    _parameter_constraints = {
+        **BaseSequenceEstimator._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(self, cell="lstm", hidden_size=32, num_layers=1, bidirectional=False,
+                 conv_filters=0, conv_kernel_size=3, pool_size=None, activation="tanh",
+                 dropout=0.0, recurrent_dropout=0.0, optimizer="adam", learning_rate=3e-3,
+                 weight_decay=0.0, batch_size=32, max_epochs=200, early_stopping=False,
+                 validation_fraction=0.1, patience=20, tol=1e-4, clip_norm=1.0,
+                 dtype="float32", device="cpu", data_format="channels_last",
+                 class_weight=None, random_state=None, verbose=0, warm_start=False):  # fmt: skip
+        super().__init__(
+            cell=cell, hidden_size=hidden_size, num_layers=num_layers,
+            bidirectional=bidirectional, conv_filters=conv_filters,
+            conv_kernel_size=conv_kernel_size, pool_size=pool_size, activation=activation,
+            dropout=dropout, recurrent_dropout=recurrent_dropout, optimizer=optimizer,
+            learning_rate=learning_rate, weight_decay=weight_decay, batch_size=batch_size,
+            max_epochs=max_epochs, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, patience=patience, tol=tol,
+            clip_norm=clip_norm, dtype=dtype, device=device, data_format=data_format,
+            random_state=random_state, verbose=verbose, warm_start=warm_start,
+        )  # fmt: skip
+        self.class_weight = class_weight
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to sequences X and labels y. Returns self."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over (X, y); ``classes`` (all labels) is required on the first call."""
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def decision_function(self, X):
+        """Logits: (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
+        out = self._predict_network(X).astype(np.float64)
+        return out[:, 0] if len(self.classes_) == 2 else out
+
+    def predict_proba(self, X):
+        """Class probabilities, (n_samples, n_classes), columns in ``classes_`` order."""
+        logits = self.decision_function(X)
+        if len(self.classes_) == 2:
+            p = sigmoid(logits)
+            return np.column_stack([1 - p, p])
+        return softmax(logits)
+
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each sequence."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def _encode_y(self, y, n_samples, reset, classes):
+        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True)
+        if y.shape[0] != n_samples:
+            raise ValueError(f"X has {n_samples} samples but y has {y.shape[0]}")
+        check_classification_targets(y)
+        if reset and classes is not None:
+            self._encoder = LabelEncoder().fit(np.asarray(classes))
+        elif reset:
+            self._encoder = LabelEncoder().fit(y)
+        if reset:
+            self.classes_ = self._encoder.classes_
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in the data, "
+                    f"but y contains only one class: {self.classes_[0]!r}"
+                )
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(f"y contains labels not in classes_: {unseen.tolist()}")
+        encoded = self._encoder.transform(y)
+        if len(self.classes_) == 2:
+            return encoded.astype(np.float64)[:, None]
+        return encoded.astype(np.int64)
+
+    def _effective_weights(self, y_enc, sample_weight):
+        if self.class_weight is None:
+            return sample_weight
+        labels = np.asarray(y_enc).reshape(-1).astype(np.int64)
+        cw = self.class_weight
+        if isinstance(cw, dict):
+            cw = {int(np.flatnonzero(self.classes_ == k)[0]): v for k, v in cw.items()
+                  if k in self.classes_}  # fmt: skip
+        weights = compute_class_weight(cw, classes=np.arange(len(self.classes_)), y=labels)
+        return sample_weight * weights[labels]
+
+    def _stratify(self, y):
+        return np.asarray(y).reshape(-1)
+
+    def _n_network_outputs(self):
+        return 1 if len(self.classes_) == 2 else len(self.classes_)
+
+    def _loss(self):
+        return BinaryCrossEntropy() if len(self.classes_) == 2 else SoftmaxCrossEntropy()
+
+    def _score_encoded(self, values, y_enc, mask, sample_weight):
+        out = self.network_.predict(values, mask)
+        pred = (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else out.argmax(axis=1)
+        return accuracy_score(np.asarray(y_enc).reshape(-1).astype(int), pred,
+                              sample_weight=sample_weight)  # fmt: skip
