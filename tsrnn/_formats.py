@@ -88,8 +88,10 @@ def to_sequences(X, data_format="channels_last"):
     if X.ndim != 3:
         hint = ""
         if X.ndim <= 1:
-            hint = (" Reshape your data either using X.reshape(1, -1) if it is a single "
-                    "univariate sequence, or X.reshape(-1, 1) for sequences of one step.")  # fmt: skip
+            hint = (
+                " Reshape your data either using X.reshape(1, -1) if it is a single "
+                "univariate sequence, or X.reshape(-1, 1) for sequences of one step."
+            )
         raise ValueError(
             f"expected sequences as a 3-D array (n_samples, n_timesteps, n_features) or a "
             f"2-D array (n_samples, n_timesteps), got a {X.ndim}-D array of shape "

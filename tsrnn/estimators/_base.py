@@ -60,7 +60,7 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
         "optimizer": [StrOptions({"adam", "sgd"})],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
@@ -78,7 +78,7 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
     def __init__(self, cell="lstm", hidden_size=32, num_layers=1, bidirectional=False,
                  conv_filters=0, conv_kernel_size=3, pool_size=None, activation="tanh",
                  dropout=0.0, recurrent_dropout=0.0, optimizer="adam", learning_rate=3e-3,
-                 weight_decay=0.0, batch_size=32, max_epochs=200, early_stopping=False,
+                 weight_decay=0.0, batch_size="auto", max_epochs=200, early_stopping=False,
                  validation_fraction=0.1, patience=20, tol=1e-4, clip_norm=1.0,
                  dtype="float32", device="cpu", data_format="channels_last",
                  random_state=None, verbose=0, warm_start=False):  # fmt: skip
@@ -287,7 +287,8 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
         try:
             fit_network(
                 net, values, y, loss=self._loss(), optimizer=self._optimizer, epochs=epochs,
-                batch_size=self.batch_size, mask=mask, sample_weight=sample_weight,
+                batch_size=self._batch_size(values.shape[0]), mask=mask,
+                sample_weight=sample_weight,
                 validation_data=validation, patience=patience, min_delta=self.tol,
                 restore_best=self.early_stopping, clip_norm=self.clip_norm,
                 random_state=rng, callbacks=callbacks, history=history, track_best=True,
@@ -314,6 +315,12 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
         self.validation_loss_curve_ = list(history.validation_loss_curve)
         self.best_loss_ = history.best_loss
         self.n_epochs_ = self.n_iter_ = history.n_epochs
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            # About 8 updates per epoch on small datasets, 32 samples per batch otherwise.
+            return int(np.clip(n_samples // 8, 8, 32))
+        return self.batch_size
 
     def _predict_network(self, X):
         check_is_fitted(self, "network_")

