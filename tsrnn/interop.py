@@ -1,4 +1,20 @@
-"""Weight exchange with PyTorch (torch is imported only inside these functions).
+"""Weight exchange with PyTorch and Keras (each imported only inside its functions).
+
+Keras (layer ``get_weights()`` lists)
+-------------------------------------
+Keras computes ``x @ kernel + h @ recurrent_kernel + bias`` like tsrnn. Its LSTM
+gate order (i, f, c, o) is tsrnn's; its GRU order is (z, r, h), reordered here to
+(r, z, n). A ``reset_after=True`` GRU has a bias of shape (2, 3H) (input and
+recurrent rows): the r and z rows are summed and the recurrent h row becomes
+``b_hn``. A ``reset_after=False`` GRU weights h_{t-1} with z
+(``h = z h_{t-1} + (1 - z) h~``) where tsrnn's original formulation weights the
+candidate, so z's weights and bias are negated (sigma(-a) = 1 - sigma(a)): the
+imported layer computes exactly the same function. Stacked and bidirectional
+layers use the order of a Keras model's weights: layer by layer, forward then
+backward (``Bidirectional``). Conv1D and Dense kernels already share Keras' layout.
+
+PyTorch (state dicts)
+---------------------
 
 PyTorch's recurrent modules compute ``x W_ih^T + b_ih + h W_hh^T + b_hh`` with the
 same gate orders as tsrnn (LSTM i, f, g, o; GRU r, z, n), so the mapping is a
@@ -10,7 +26,10 @@ transpose plus a bias split: tsrnn's single bias ``b`` corresponds to
 
 import numpy as np
 
+from tsrnn.layers.conv import Conv1D
+from tsrnn.layers.dense import Dense
 from tsrnn.layers.recurrent import Recurrent
+from tsrnn.layers.rnn import RNN
 
 _TORCH_CLASSES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
@@ -100,3 +119,131 @@ def recurrent_from_torch_state_dict(layer, state_dict, params=None):
             else:
                 params[f"{p}.b"][...] = b_ih + b_hh
     return params
+
+
+# --- Conv1D and Dense ----------------------------------------------------------------
+
+
+def _check_kernel_layer(layer):
+    if not isinstance(layer, (Conv1D, Dense)):
+        raise TypeError(f"expected Conv1D or Dense, got {type(layer).__name__}")
+
+
+def layer_to_torch_state_dict(layer, params):
+    """``{'weight', 'bias'}`` for ``torch.nn.Conv1d`` (from Conv1D) or ``nn.Linear`` (Dense)."""
+    import torch
+
+    if isinstance(layer, RNN):
+        return recurrent_to_torch_state_dict(layer.core, params)
+    _check_kernel_layer(layer)
+    W = params["W"].transpose(2, 1, 0) if isinstance(layer, Conv1D) else params["W"].T
+    return {"weight": torch.from_numpy(np.ascontiguousarray(W)),
+            "bias": torch.from_numpy(params["b"].copy())}  # fmt: skip
+
+
+def layer_from_torch_state_dict(layer, state_dict, params):
+    """Fill a Conv1D/Dense/RNN layer's ``params`` (dict of arrays) from a torch state dict."""
+    if isinstance(layer, RNN):
+        return recurrent_from_torch_state_dict(layer.core, state_dict, params)
+    _check_kernel_layer(layer)
+    W = np.asarray(state_dict["weight"].detach().cpu().numpy() if hasattr(
+        state_dict["weight"], "detach") else state_dict["weight"])  # fmt: skip
+    W = W.transpose(2, 1, 0) if isinstance(layer, Conv1D) else W.T
+    b = state_dict["bias"]
+    b = b.detach().cpu().numpy() if hasattr(b, "detach") else np.asarray(b)
+    _assign(params, "W", W)
+    _assign(params, "b", b)
+    return params
+
+
+def _assign(params, name, value):
+    if value.shape != params[name].shape:
+        raise ValueError(f"{name}: got shape {value.shape}, expected {params[name].shape}")
+    params[name][...] = value
+
+
+# --- Keras ----------------------------------------------------------------------------
+
+
+def _keras_gru_order(H):
+    """Column permutation from Keras' (z, r, h) blocks to tsrnn's (r, z, n)."""
+    return np.concatenate([np.arange(H, 2 * H), np.arange(0, H), np.arange(2 * H, 3 * H)])
+
+
+def recurrent_from_keras_weights(layer, weights, params=None):
+    """Load Keras ``SimpleRNN``/``LSTM``/``GRU`` weights into a Recurrent's parameters.
+
+    Parameters
+    ----------
+    layer : Recurrent or RNN
+    weights : list of ndarray
+        The concatenated ``get_weights()`` of the Keras layers, in model order
+        (for a ``Bidirectional`` layer: forward, then backward).
+    params : mapping, optional
+        Filled in place; a new buffer is made if omitted.
+    """
+    layer = layer.core if isinstance(layer, RNN) else layer
+    if params is None:
+        params = layer.init_params(0)
+    weights = [np.asarray(w) for w in weights]
+    expected = 3 * layer.num_layers * layer.num_directions
+    if len(weights) != expected:
+        raise ValueError(f"expected {expected} weight arrays (kernel, recurrent kernel, bias "
+                         f"per layer and direction), got {len(weights)}")  # fmt: skip
+    H = layer.hidden_size
+    it = iter(weights)
+    for lyr in range(layer.num_layers):
+        for direction in range(layer.num_directions):
+            p = layer.prefix(lyr, direction)
+            kernel, recurrent, bias = next(it), next(it), next(it)
+            if layer.cell == "gru":
+                order = _keras_gru_order(H)
+                kernel, recurrent = kernel[:, order], recurrent[:, order]
+                if layer.reset_after:
+                    if bias.shape != (2, 3 * H):
+                        raise ValueError(
+                            "a reset_after GRU has a (2, 3H) bias; is the Keras GRU's "
+                            "reset_after the same as this layer's?"
+                        )
+                    b_in, b_rec = bias[0][order], bias[1][order]
+                    _assign(params, f"{p}.b_hn", b_rec[2 * H :])
+                    bias = b_in + np.concatenate([b_rec[: 2 * H], np.zeros(H)])
+                else:
+                    if bias.ndim != 1:
+                        raise ValueError("a Keras GRU with reset_after=True needs a tsrnn "
+                                         "layer with reset_after=True")  # fmt: skip
+                    bias = bias[order].copy()
+                    # Keras weights h_{t-1} with z; the original formulation weights h~.
+                    for a in (kernel, recurrent):
+                        a[:, H : 2 * H] *= -1
+                    bias[H : 2 * H] *= -1
+            _assign(params, f"{p}.W_x", kernel)
+            _assign(params, f"{p}.W_h", recurrent)
+            _assign(params, f"{p}.b", bias)
+    return params
+
+
+def recurrent_to_keras_weights(layer, params):
+    """The ``set_weights()`` list for the equivalent Keras layer(s) (see
+    :func:`recurrent_from_keras_weights` for the order and conversions)."""
+    layer = layer.core if isinstance(layer, RNN) else layer
+    H = layer.hidden_size
+    out = []
+    inverse = np.argsort(_keras_gru_order(H))
+    for lyr in range(layer.num_layers):
+        for direction in range(layer.num_directions):
+            p = layer.prefix(lyr, direction)
+            kernel, recurrent = params[f"{p}.W_x"].copy(), params[f"{p}.W_h"].copy()
+            bias = params[f"{p}.b"].copy()
+            if layer.cell == "gru":
+                if layer.reset_after:
+                    b_rec = np.concatenate([np.zeros(2 * H), params[f"{p}.b_hn"]])
+                    bias = np.stack([bias, b_rec])[:, inverse]
+                else:
+                    for a in (kernel, recurrent):
+                        a[:, H : 2 * H] *= -1
+                    bias[H : 2 * H] *= -1
+                    bias = bias[inverse]
+                kernel, recurrent = kernel[:, inverse], recurrent[:, inverse]
+            out += [kernel, recurrent, bias.astype(kernel.dtype)]
+    return out

@@ -217,7 +217,7 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
         values, mask = self._convert_X(X, reset=first)
         y_enc = self._encode_y(y, values.shape[0], first, classes)
         sample_weight = _check_sample_weight(sample_weight, values, dtype=np.float64)
-        sample_weight = self._effective_weights(y_enc, sample_weight)
+        sample_weight = self._effective_weights(y_enc, sample_weight, incremental)
         init_seed, split_seed, rng = self._seeds()
         if first:
             self.n_channels_ = values.shape[2]
@@ -343,5 +343,5 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
     def _score_encoded(self, values, y_enc, mask, sample_weight):
         """The estimator's score (R^2, accuracy) on encoded targets."""
 
-    def _effective_weights(self, y_enc, sample_weight):
+    def _effective_weights(self, y_enc, sample_weight, incremental):
         return sample_weight

@@ -126,10 +126,16 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
             return encoded.astype(np.float64)[:, None]
         return encoded.astype(np.int64)
 
-    def _effective_weights(self, y_enc, sample_weight):
+    def _effective_weights(self, y_enc, sample_weight, incremental):
+        labels = np.asarray(y_enc).reshape(-1).astype(np.int64)
+        weighted = np.unique(labels[sample_weight > 0])
+        if weighted.size < 2 and not incremental:  # a partial_fit chunk may hold one class
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes with positive "
+                f"sample_weight, got {weighted.size} such class"
+            )
         if self.class_weight is None:
             return sample_weight
-        labels = np.asarray(y_enc).reshape(-1).astype(np.int64)
         cw = self.class_weight
         if isinstance(cw, dict):
             cw = {int(np.flatnonzero(self.classes_ == k)[0]): v for k, v in cw.items()

@@ -138,6 +138,8 @@ def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
             w = _take(sample_weight, idx)
+            if w is not None and not (w > 0).any():
+                continue  # a batch of zero-weight samples carries no gradient
             m = _take(mask, idx)
             if m is not None and m.all():
                 m = None
