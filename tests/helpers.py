@@ -194,3 +194,18 @@ def fast_stack(case, dtype=None):
     if dc0 is not None:
         out["c0"] = dc0
     return y, h_n, c_n, out
+
+
+def numeric_gradient(f, array, eps=1e-6):
+    """Central differences of the scalar f() with respect to every entry of ``array``
+    (perturbed in place and restored)."""
+    grad = np.zeros_like(array)
+    for idx in np.ndindex(array.shape):
+        saved = array[idx]
+        array[idx] = saved + eps
+        up = f()
+        array[idx] = saved - eps
+        down = f()
+        array[idx] = saved
+        grad[idx] = (up - down) / (2 * eps)
+    return grad

@@ -6,6 +6,8 @@ network output to get probabilities.
 """
 
 import numpy as np
+from scipy.special import expit
+from scipy.special import softmax as scipy_softmax
 
 from tsrnn.kernels.cpu import losses as kernels
 
@@ -131,20 +133,12 @@ class SoftmaxCrossEntropy(Loss):
 
 def sigmoid(logits):
     """Probabilities from binary logits, without overflow."""
-    logits = np.asarray(logits, dtype=np.float64)
-    out = np.empty_like(logits)
-    pos = logits >= 0
-    out[pos] = 1 / (1 + np.exp(-logits[pos]))
-    e = np.exp(logits[~pos])
-    out[~pos] = e / (1 + e)
-    return out
+    return expit(np.asarray(logits, dtype=np.float64))
 
 
 def softmax(logits):
     """Class probabilities from logits (rows sum to 1)."""
-    z = np.asarray(logits, dtype=np.float64)
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    return scipy_softmax(np.asarray(logits, dtype=np.float64), axis=1)
 
 
 LOSSES = {"mse": MSE, "mae": MAE, "huber": Huber, "bce": BinaryCrossEntropy,

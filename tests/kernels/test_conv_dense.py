@@ -4,7 +4,7 @@ central finite differences of the reference (float64)."""
 import numpy as np
 import pytest
 
-from tests.helpers import rel_err
+from tests.helpers import numeric_gradient, rel_err
 from tsrnn.kernels.reference import conv as ref_conv
 from tsrnn.kernels.reference import dense as ref_dense
 from tsrnn.layers import (
@@ -31,19 +31,6 @@ def run_layer(layer, x, dy_seed=1, mask=None, training=False, rng=None):
     dy = np.random.default_rng(dy_seed).standard_normal(y.shape)
     dx = layer.backward(params, cache, dy, grads)
     return params, y, dy, dx, grads
-
-
-def numeric_gradient(f, array):
-    grad = np.zeros_like(array)
-    for idx in np.ndindex(array.shape):
-        saved = array[idx]
-        array[idx] = saved + EPS
-        up = f()
-        array[idx] = saved - EPS
-        down = f()
-        array[idx] = saved
-        grad[idx] = (up - down) / (2 * EPS)
-    return grad
 
 
 def assert_gradients_match_fd(loss, analytic, arrays):

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.helpers import rel_err
-from tests.kernels.test_conv_dense import numeric_gradient
+from tests.helpers import numeric_gradient, rel_err
 from tsrnn import losses
 from tsrnn.kernels.reference import losses as ref
 

@@ -7,7 +7,14 @@ are checked here against an independent definition: the derivative itself.
 import numpy as np
 import pytest
 
-from tests.helpers import CELL_IDS, CELL_VARIANTS, make_case, reference_stack, rel_err
+from tests.helpers import (
+    CELL_IDS,
+    CELL_VARIANTS,
+    make_case,
+    numeric_gradient,
+    reference_stack,
+    rel_err,
+)
 
 EPS = 1e-6
 
@@ -21,20 +28,6 @@ def _loss(case, overrides):
     if c_n is not None:
         loss += np.sum(c_n * c["dc_n"])
     return loss
-
-
-def _numeric_gradient(f, array):
-    """Central differences of f() with respect to every entry of ``array`` (in place)."""
-    grad = np.zeros_like(array)
-    for idx in np.ndindex(array.shape):
-        saved = array[idx]
-        array[idx] = saved + EPS
-        up = f()
-        array[idx] = saved - EPS
-        down = f()
-        array[idx] = saved
-        grad[idx] = (up - down) / (2 * EPS)
-    return grad
 
 
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["forward", "bidirectional"])
@@ -74,7 +67,7 @@ def test_reference_gradients_match_finite_differences(cell, options, bidirection
         targets["c0"] = case["c0"]
     targets.update({name: case["params"][name] for name in case["params"]})
     for name, array in targets.items():
-        numeric = _numeric_gradient(lambda: _loss(case, {}), array)
+        numeric = numeric_gradient(lambda: _loss(case, {}), array)
         err = rel_err(analytic[name], numeric)
         assert err <= 1e-6, f"d{name}: relative error {err:.2e}"
         assert np.abs(numeric).max() > 0 or name == "h0", f"d{name} is identically zero"
