@@ -18,8 +18,6 @@ from tsrnn.layers import (
 )
 from tsrnn.layers.base import Context
 
-EPS = 1e-6
-
 
 def run_layer(layer, x, dy_seed=1, mask=None, training=False, rng=None):
     """Build ``layer`` for x's shape, draw random parameters, run forward and backward."""

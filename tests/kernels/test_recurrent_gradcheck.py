@@ -16,8 +16,6 @@ from tests.helpers import (
     rel_err,
 )
 
-EPS = 1e-6
-
 
 def _loss(case, overrides):
     c = dict(case, **overrides)
