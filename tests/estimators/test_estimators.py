@@ -271,3 +271,17 @@ def test_float32_predictions_do_not_depend_on_batch_composition():
         warnings.simplefilter("error")
         parts = np.concatenate([reg.predict(X[i : i + 7]) for i in range(0, 70, 7)])
     np.testing.assert_allclose(full, parts, rtol=1e-5, atol=1e-6)
+
+
+def test_xarray_dataset_and_ragged_lists():
+    X, y = _data()
+    ds = xr.Dataset({name: (("sample", "time"), X[:, :, i]) for i, name in enumerate("abc")})
+    a = SequenceRegressor(**FAST).fit(X, y).predict(X)
+    b = SequenceRegressor(**FAST).fit(ds, y)
+    np.testing.assert_array_equal(a, b.predict(ds))
+    assert list(b.feature_names_in_) == ["a", "b", "c"]
+    # A list of 1-D arrays is a list of univariate sequences of any lengths.
+    ragged = [X[i, : 4 + i % 8, 0] for i in range(60)]
+    reg = SequenceRegressor(**FAST).fit(ragged, y)
+    assert reg.n_features_in_ == 1 and reg.predict(ragged[:5]).shape == (5,)
+    np.testing.assert_allclose(reg.predict(ragged[:1]), reg.predict(ragged[:5])[:1], rtol=1e-5)

@@ -132,7 +132,10 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
 
     def _convert_X(self, X, reset):
         """Validate and convert X; return (values (n, T, C), mask or None)."""
-        if _formats.is_tabular(X):
+        # Once fitted on sequences, read predict-time input as sequences too (a list of
+        # one 1-D array would otherwise look like one tabular row).
+        fitted_on_sequences = not reset and getattr(self, "_input_kind", "") == "sequences"
+        if _formats.is_tabular(X) and not fitted_on_sequences:
             X2 = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
                                ensure_min_samples=1)  # fmt: skip
             values, mask, kind = X2.astype(np.float64, copy=False)[:, :, None], None, "2d"
