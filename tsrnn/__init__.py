@@ -1,6 +1,7 @@
 """tsrnn: Numba-accelerated recurrent and convolutional networks for time series."""
 
 from tsrnn.estimators import SequenceClassifier, SequenceRegressor
+from tsrnn.forecasting import Forecaster, backtest
 from tsrnn.layers import (
     GRU,
     LSTM,
@@ -23,7 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GRU", "LSTM", "RNN", "AveragePooling1D", "Conv1D", "Dense", "Dropout", "Flatten",
-    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPooling1D", "Network",
+    "Forecaster", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPooling1D", "Network",
     "ParameterBuffer", "Recurrent", "SequenceClassifier", "SequenceRegressor", "SimpleRNN",
-    "__version__",
+    "__version__", "backtest",
 ]  # fmt: skip
