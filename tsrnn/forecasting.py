@@ -72,9 +72,19 @@ def _series(y):
     return values, meta
 
 
+def infer_freq(index):
+    """``pd.infer_freq`` (an offset, or None), without pandas 3's FutureWarning about
+    its return type changing: opt into the future behaviour where it exists."""
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            return pd.infer_freq(index)
+    except (KeyError, pd.errors.OptionError):
+        return pd.infer_freq(index)
+
+
 def _future_index(index, horizon):
     if isinstance(index, pd.DatetimeIndex):
-        freq = index.freq or pd.infer_freq(index)
+        freq = index.freq or infer_freq(index)
         if freq is None:
             raise ValueError("cannot infer the frequency of the time index to date the "
                              "forecast; give the index a freq")  # fmt: skip
