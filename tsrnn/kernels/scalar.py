@@ -73,8 +73,13 @@ def _sigmoid32(x):
     return _HALF32 + _HALF32 * tanh(_HALF32 * x)  # the dispatching tanh, typed by Numba
 
 
+# relu and its slope are branch-free: a conditional expression inlined with
+# inline="always" makes Numba emit NumbaIRAssumptionWarning on first compile.
+# (x + |x|) / 2 is exact (doubling and halving are) and propagates NaN.
+
+
 def _relu32(x):
-    return x if x > _ZERO32 else _ZERO32
+    return (x + abs(x)) * _HALF32
 
 
 def _dtanh32(x):
@@ -86,7 +91,7 @@ def _dsigmoid32(x):
 
 
 def _drelu32(x):
-    return _ONE32 if x > _ZERO32 else _ZERO32
+    return np.float32(x > _ZERO32)
 
 
 # --- float64 implementations ---------------------------------------------------------
@@ -105,7 +110,7 @@ def _sigmoid64(x):
 
 
 def _relu64(x):
-    return x if x > _ZERO64 else _ZERO64
+    return (x + abs(x)) * 0.5
 
 
 def _dtanh64(x):
@@ -117,7 +122,7 @@ def _dsigmoid64(x):
 
 
 def _drelu64(x):
-    return _ONE64 if x > _ZERO64 else _ZERO64
+    return np.float64(x > _ZERO64)
 
 
 # --- public dispatching functions ----------------------------------------------------
