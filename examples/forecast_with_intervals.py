@@ -20,6 +20,21 @@ print(
     f"RMSE {rmse:.1f} (seasonal naive {np.sqrt(np.mean((naive - test) ** 2)):.1f}); "
     f"90% interval covers {inside:.0%} of the hold-out"
 )
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.plot(y.index[-60:], y.to_numpy()[-60:], "k", label="actual")
+    ax.plot(forecast.index, forecast, label="forecast")
+    ax.fill_between(forecast.index, lower, upper, alpha=0.3, label="90% interval")
+    ax.legend()
+    fig.savefig("airline_forecast.png", dpi=90)
+    print("wrote airline_forecast.png")
+except ImportError:
+    pass
 if not FAST:
     result = backtest(Forecaster(horizon=12, random_state=0), y, initial_window=96, step=12,
                       horizon=12)  # fmt: skip

@@ -1,0 +1,36 @@
+"""Sunspots: 30 years ahead from 1978, against naive persistence, with a plot."""
+
+import numpy as np
+from _common import epochs
+
+from tsrnn import Forecaster
+from tsrnn.datasets import load_sunspots
+
+y = load_sunspots()
+train, test = y[:-30], y[-30:]
+model = Forecaster(window=40, horizon=30, max_epochs=epochs(200), random_state=0).fit(train)
+forecast = model.predict()
+lower, upper = model.predict_interval(0.9)
+
+
+def rmse(a, b):
+    return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
+
+
+print(f"RMSE 1979-2008: tsrnn {rmse(forecast, test):.1f}, "
+      f"persistence {rmse(np.full(30, train.iloc[-1]), test):.1f}")  # fmt: skip
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.plot(y.index[-120:], y.to_numpy()[-120:], "k", label="actual")
+    ax.plot(forecast.index, forecast, label="forecast")
+    ax.fill_between(forecast.index, lower, upper, alpha=0.3, label="90% interval")
+    ax.legend()
+    fig.savefig("sunspots.png", dpi=90)
+    print("wrote sunspots.png")
+except ImportError:
+    pass
