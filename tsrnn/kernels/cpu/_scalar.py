@@ -4,5 +4,5 @@ from numba import njit
 
 from tsrnn.kernels import scalar
 
-activate = njit(inline="always")(scalar.activate)
-activation_slope = njit(inline="always")(scalar.activation_slope)
+activate = njit(inline="always", error_model="numpy")(scalar.activate)
+activation_slope = njit(inline="always", error_model="numpy")(scalar.activation_slope)
