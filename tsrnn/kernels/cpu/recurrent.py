@@ -175,22 +175,35 @@ def lstm_forward(
         np.dot(dropped_state(h_state, rmask, h_work), W_h, h_proj)
         for bi in prange(batch):
             if mask[t, bi]:
+                # Simple same-index loops (not one fused loop that reads gates[H + j] while
+                # writing gates[j]): LLVM vectorises these, which was 5x faster.
+                a = h_proj[bi]
+                for k in range(4 * H):
+                    a[k] += gates[t, bi, k] + b[k]
+                for k in range(2 * H):
+                    a[k] = sigmoid(a[k])
+                for k in range(3 * H, 4 * H):
+                    a[k] = sigmoid(a[k])
+                if activation == TANH:
+                    for k in range(2 * H, 3 * H):
+                        a[k] = tanh(a[k])
+                else:
+                    for k in range(2 * H, 3 * H):
+                        a[k] = relu(a[k])
+                c_row, h_row = c_state[bi], h_state[bi]
                 for j in range(H):
-                    i = sigmoid(gates[t, bi, j] + h_proj[bi, j] + b[j])
-                    f = sigmoid(gates[t, bi, H + j] + h_proj[bi, H + j] + b[H + j])
-                    a_g = gates[t, bi, 2 * H + j] + h_proj[bi, 2 * H + j] + b[2 * H + j]
-                    g = tanh(a_g) if activation == TANH else relu(a_g)
-                    o = sigmoid(gates[t, bi, 3 * H + j] + h_proj[bi, 3 * H + j] + b[3 * H + j])
-                    c = f * c_state[bi, j] + i * g
-                    h = o * (tanh(c) if activation == TANH else relu(c))
-                    gates[t, bi, j] = i
-                    gates[t, bi, H + j] = f
-                    gates[t, bi, 2 * H + j] = g
-                    gates[t, bi, 3 * H + j] = o
-                    c_state[bi, j] = c
-                    h_state[bi, j] = h
-                    c_seq[t, bi, j] = c
-                    h_seq[t, bi, j] = h
+                    c_row[j] = a[H + j] * c_row[j] + a[j] * a[2 * H + j]
+                if activation == TANH:
+                    for j in range(H):
+                        h_row[j] = a[3 * H + j] * tanh(c_row[j])
+                else:
+                    for j in range(H):
+                        h_row[j] = a[3 * H + j] * relu(c_row[j])
+                for j in range(H):
+                    c_seq[t, bi, j] = c_row[j]
+                    h_seq[t, bi, j] = h_row[j]
+                for k in range(4 * H):
+                    gates[t, bi, k] = a[k]
             else:
                 for j in range(H):
                     c_seq[t, bi, j] = c_state[bi, j]
@@ -268,19 +281,23 @@ def gru_forward(x, mask, W_x, W_h, b, b_hn, rmask, reverse, h_state, h_seq, gate
         np.dot(dropped_state(h_state, rmask, h_work), W_h, h_proj)
         for bi in prange(batch):
             if mask[t, bi]:
+                # Same-index loops that LLVM vectorises (see lstm_forward).
+                a = h_proj[bi]
+                for k in range(2 * H):
+                    a[k] = sigmoid(a[k] + gates[t, bi, k] + b[k])  # r, z
                 for j in range(H):
-                    r = sigmoid(gates[t, bi, j] + b[j] + h_proj[bi, j])
-                    z = sigmoid(gates[t, bi, H + j] + b[H + j] + h_proj[bi, H + j])
-                    hn = h_proj[bi, 2 * H + j] + b_hn[j]
-                    n = tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + r * hn)
-                    h_prev = h_state[bi, j]
-                    h = n + z * (h_prev - n)  # (1 - z) n + z h_prev
-                    gates[t, bi, j] = r
-                    gates[t, bi, H + j] = z
-                    gates[t, bi, 2 * H + j] = n
+                    hn = a[2 * H + j] + b_hn[j]
                     hn_seq[t, bi, j] = hn
-                    h_state[bi, j] = h
-                    h_seq[t, bi, j] = h
+                    gates[t, bi, 2 * H + j] = tanh(
+                        gates[t, bi, 2 * H + j] + b[2 * H + j] + a[j] * hn
+                    )
+                h_row = h_state[bi]
+                for j in range(H):
+                    n = gates[t, bi, 2 * H + j]
+                    h_row[j] = n + a[H + j] * (h_row[j] - n)  # (1 - z) n + z h_prev
+                    h_seq[t, bi, j] = h_row[j]
+                for k in range(2 * H):
+                    gates[t, bi, k] = a[k]
             else:
                 for j in range(H):
                     h_seq[t, bi, j] = h_state[bi, j]
