@@ -219,32 +219,39 @@ def lstm_backward(
     """BPTT for :func:`lstm_forward`."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
+    scratch = np.empty((3, H), dtype=x.dtype)
     for s in range(n_steps):
         t = s if reverse else n_steps - 1 - s
         tp = t + 1 if reverse else t - 1  # the step processed just before t
         first = s == n_steps - 1
-        for bi in prange(batch):
+        for bi in range(batch):  # serial: ``scratch`` is shared across rows
             if mask[t, bi]:
+                # Branches and row selection hoisted, activations in their own loops: the
+                # j loops below then vectorise.
+                g_row, da, c_row = gates[t, bi], da_seq[t, bi], c_seq[t, bi]
+                c_prev = c0[bi] if first else c_seq[tp, bi]
+                act_c, dact_c, dact_g = scratch[0], scratch[1], scratch[2]
+                if activation == TANH:
+                    for j in range(H):
+                        act_c[j] = tanh(c_row[j])
+                        dact_c[j] = dtanh(act_c[j])
+                        dact_g[j] = dtanh(g_row[2 * H + j])
+                else:
+                    for j in range(H):
+                        act_c[j] = relu(c_row[j])
+                        dact_c[j] = drelu(act_c[j])
+                        dact_g[j] = drelu(g_row[2 * H + j])
+                dh_row, dc_row, dy_row = dh_state[bi], dc_state[bi], dh_seq[t, bi]
                 for j in range(H):
-                    dh = dh_state[bi, j] + dh_seq[t, bi, j]
-                    i = gates[t, bi, j]
-                    f = gates[t, bi, H + j]
-                    g = gates[t, bi, 2 * H + j]
-                    o = gates[t, bi, 3 * H + j]
-                    c_prev = c0[bi, j] if first else c_seq[tp, bi, j]
-                    c = c_seq[t, bi, j]
-                    if activation == TANH:
-                        act_c = tanh(c)
-                        dact_c, dact_g = dtanh(act_c), dtanh(g)
-                    else:
-                        act_c = relu(c)
-                        dact_c, dact_g = drelu(act_c), drelu(g)
-                    dc = dc_state[bi, j] + dh * o * dact_c
-                    da_seq[t, bi, j] = dc * g * dsigmoid(i)
-                    da_seq[t, bi, H + j] = dc * c_prev * dsigmoid(f)
-                    da_seq[t, bi, 2 * H + j] = dc * i * dact_g
-                    da_seq[t, bi, 3 * H + j] = dh * act_c * dsigmoid(o)
-                    dc_state[bi, j] = dc * f
+                    dh = dh_row[j] + dy_row[j]
+                    i, f = g_row[j], g_row[H + j]
+                    g, o = g_row[2 * H + j], g_row[3 * H + j]
+                    dc = dc_row[j] + dh * o * dact_c[j]
+                    da[j] = dc * g * dsigmoid(i)
+                    da[H + j] = dc * c_prev[j] * dsigmoid(f)
+                    da[2 * H + j] = dc * i * dact_g[j]
+                    da[3 * H + j] = dh * act_c[j] * dsigmoid(o)
+                    dc_row[j] = dc * f
             else:
                 for j in range(H):
                     dh_state[bi, j] += dh_seq[t, bi, j]
