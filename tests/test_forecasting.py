@@ -108,3 +108,17 @@ def test_backtest_reports_fold_and_overall_errors():
     assert list(result["folds"]["origin"]) == [48, 54, 60, 66]
     assert set(result) == {"folds", "mae", "rmse", "mape"}
     assert result["rmse"] >= result["mae"] > 0
+
+
+def test_lagged_exogenous_features():
+    y = load_airline()[:72]
+    rng = np.random.default_rng(0)
+    exog = pd.DataFrame({"promo": rng.random(72)}, index=y.index)
+    small = dict(window=12, horizon=4, max_epochs=5, random_state=0, calibration_fraction=0)
+    model = Forecaster(**small).fit(y, exog)
+    assert model.network_.input_shape == (12, 2)  # the series and one exogenous feature
+    with_exog = model.predict()
+    assert with_exog.index[0] == pd.Timestamp("1955-01-01")
+    assert not np.allclose(with_exog, Forecaster(**small).fit(y).predict())
+    with pytest.raises(ValueError, match="X has 71 steps but y has 72"):
+        Forecaster(**small).fit(y, exog[:-1])
