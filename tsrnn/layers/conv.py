@@ -121,10 +121,10 @@ class _Pooling1D(Layer):
         return (n_out, channels)
 
     def _out(self, x):
-        self_n = pool_output_length(x.shape[1], self.pool_size, self.strides)
-        if self_n < 1:
+        n_out = pool_output_length(x.shape[1], self.pool_size, self.strides)
+        if n_out < 1:
             raise ValueError(f"sequences of {x.shape[1]} steps are too short for {self!r}")
-        return np.empty((x.shape[0], self_n, x.shape[2]), dtype=x.dtype)
+        return np.empty((x.shape[0], n_out, x.shape[2]), dtype=x.dtype)
 
 
 class MaxPooling1D(_Pooling1D):
