@@ -1,0 +1,1 @@
+"""tsrnn benchmarks: ``python -m benchmarks [--quick] [--json FILE]``."""

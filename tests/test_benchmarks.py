@@ -1,0 +1,24 @@
+"""The benchmark still runs (quick mode): a check that it works, not of timings."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_benchmark_quick_mode_writes_results(tmp_path):
+    out_file = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json", str(out_file)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out_file.read_text())
+    assert [row["cell"] for row in result["rows"]] == ["lstm", "gru", "rnn"]
+    assert all(row["tsrnn_samples_per_s"] > 0 for row in result["rows"])
+    assert result["machine"]["cpus"] >= 1
+    if result["torch"] is not None:
+        assert all(row["ratio"] > 0 for row in result["rows"])
