@@ -132,9 +132,11 @@ class Network:
             d = self.layers[i].backward(self._layer_params[i], caches[i], d, grad_views[i])
         return grads
 
-    def predict(self, X, mask=None, batch_size=512):
-        """Outputs for ``X`` in inference mode, computed in batches."""
-        X, mask = self.check_input(X, mask)
+    def predict(self, X, mask=None, batch_size=512, validate=True):
+        """Outputs for ``X`` in inference mode, computed in batches (``validate=False``
+        skips :meth:`check_input` for inputs it has already returned)."""
+        if validate:
+            X, mask = self.check_input(X, mask)
         outputs = []
         for start in range(0, X.shape[0], batch_size):
             sl = slice(start, start + batch_size)

@@ -266,10 +266,11 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
         net = self.network_
         callbacks = []
         if validation is not None:
-            Xv, yv, mv, wv = validation
+            _, yv, _, wv = validation
 
             def score_validation(epoch, hist):
-                self.validation_scores_.append(self._score_encoded(Xv, yv, mv, wv))
+                # Scores the validation output the loop already computed for its loss.
+                self.validation_scores_.append(self._score_output(hist.validation_output, yv, wv))
 
             callbacks.append(score_validation)
         bar = None
@@ -343,8 +344,9 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
         """The training loss (a tsrnn.losses.Loss)."""
 
     @abstractmethod
-    def _score_encoded(self, values, y_enc, mask, sample_weight):
-        """The estimator's score (R^2, accuracy) on encoded targets."""
+    def _score_output(self, out, y_enc, sample_weight):
+        """The estimator's score (R^2, accuracy) of network output ``out`` on encoded
+        targets."""
 
     def _effective_weights(self, y_enc, sample_weight, incremental):
         return sample_weight

@@ -152,8 +152,7 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
     def _loss(self):
         return BinaryCrossEntropy() if len(self.classes_) == 2 else SoftmaxCrossEntropy()
 
-    def _score_encoded(self, values, y_enc, mask, sample_weight):
-        out = self.network_.predict(values, mask)
+    def _score_output(self, out, y_enc, sample_weight):
         pred = (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else out.argmax(axis=1)
         return accuracy_score(np.asarray(y_enc).reshape(-1).astype(int), pred,
                               sample_weight=sample_weight)  # fmt: skip

@@ -178,6 +178,5 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
     def _loss(self):
         return get_loss(self.loss)
 
-    def _score_encoded(self, values, y_enc, mask, sample_weight):
-        pred = self.network_.predict(values, mask)
-        return r2_score(y_enc, pred, sample_weight=sample_weight)
+    def _score_output(self, out, y_enc, sample_weight):
+        return r2_score(y_enc, out, sample_weight=sample_weight)

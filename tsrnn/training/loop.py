@@ -32,6 +32,9 @@ class TrainingHistory:
     stopped_early: bool = False
     #: Copy of the weights at ``best_epoch`` (kept with ``track_best`` or ``patience``).
     best_weights: np.ndarray | None = None
+    #: The network's output on the validation data after the latest epoch, so that
+    #: callbacks can score it without running inference again.
+    validation_output: np.ndarray | None = None
 
 
 def train_step(network, optimizer, loss, X, y, mask=None, sample_weight=None, rng=None,
@@ -61,9 +64,9 @@ def _take(a, idx):
 
 
 def evaluate(network, loss, X, y, mask=None, sample_weight=None, batch_size=512):
-    """The loss of the network's inference-mode predictions (inputs validated)."""
-    out = network.predict(X, mask, batch_size=batch_size)
-    return loss(out, y, sample_weight)[0]
+    """``(loss, output)`` of the network in inference mode on already-validated inputs."""
+    out = network.predict(X, mask, batch_size=batch_size, validate=False)
+    return loss(out, y, sample_weight)[0], out
 
 
 def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask=None,
@@ -153,7 +156,7 @@ def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask
         history.learning_rates.append(optimizer.learning_rate)
         monitored = train_loss
         if validation_data is not None:
-            monitored = evaluate(network, loss, Xv, yv, mv, wv)
+            monitored, history.validation_output = evaluate(network, loss, Xv, yv, mv, wv)
             history.validation_loss_curve.append(monitored)
         history.n_epochs += 1
         if monitored < history.best_loss - min_delta:
