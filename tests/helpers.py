@@ -182,6 +182,13 @@ def reference_stack(
     return y, h_n, c_n, grads
 
 
+def reference_case(case):
+    """:func:`reference_stack` on a case from :func:`make_case` (with its upstream gradients)."""
+    keys = ("x", "mask", "h0", "c0", "dy", "dh_n", "dc_n")
+    return reference_stack(case["layer"], case["params"], *(case[k] for k in keys),
+                           case.get("rmask"))  # fmt: skip
+
+
 def fast_stack(case, dtype=None):
     """Forward + backward through the Numba kernels for a case from :func:`make_case`."""
     layer, params = case["layer"], case["params"]

@@ -8,7 +8,7 @@ from tests.helpers import (
     CELL_VARIANTS,
     fast_stack,
     make_case,
-    reference_stack,
+    reference_case,
     rel_err,
 )
 
@@ -26,18 +26,7 @@ SHAPE_IDS = ["ones", "batch1-bi", "step1-stack-bi", "wide-input", "hidden1-stack
 
 def _compare(case, tol):
     y, h_n, c_n, grads = fast_stack(case)
-    ry, rh, rc, rgrads = reference_stack(
-        case["layer"],
-        case["params"],
-        case["x"],
-        case["mask"],
-        case["h0"],
-        case["c0"],
-        case["dy"],
-        case["dh_n"],
-        case["dc_n"],
-        case.get("rmask"),
-    )
+    ry, rh, rc, rgrads = reference_case(case)
     errors = {"y": rel_err(y, ry), "h_n": rel_err(h_n, rh)}
     if c_n is not None:
         errors["c_n"] = rel_err(c_n, rc)
