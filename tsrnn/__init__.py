@@ -19,12 +19,14 @@ from tsrnn.layers import (
     SimpleRNN,
 )
 from tsrnn.network import Network
+from tsrnn.persistence import ModelFileError, load, save
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GRU", "LSTM", "RNN", "AveragePooling1D", "Conv1D", "Dense", "Dropout", "Flatten",
     "Forecaster", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPooling1D", "Network",
-    "ParameterBuffer", "Recurrent", "SequenceClassifier", "SequenceRegressor", "SimpleRNN",
-    "__version__", "backtest",
+    "ModelFileError", "ParameterBuffer", "Recurrent", "SequenceClassifier",
+    "SequenceRegressor", "SimpleRNN",
+    "__version__", "backtest", "load", "save",
 ]  # fmt: skip

@@ -36,6 +36,7 @@ from sklearn.utils import check_random_state
 from tsrnn.layers import RNN, Conv1D, Dense
 from tsrnn.losses import Pinball
 from tsrnn.network import Network
+from tsrnn.persistence import SaveMixin
 from tsrnn.training import Adam
 from tsrnn.training import fit as fit_network
 from tsrnn.windows import make_windows
@@ -97,7 +98,7 @@ def _future_index(index, horizon):
     return pd.RangeIndex(len(index), len(index) + horizon)
 
 
-class Forecaster(BaseEstimator):
+class Forecaster(SaveMixin, BaseEstimator):
     """Multi-step forecasting of one or several series with a recurrent network.
 
     Parameters

@@ -12,9 +12,10 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tsrnn import _formats
+from tsrnn.persistence import SaveMixin
 
 
-class TimeSeriesScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Standardise each feature of sequences to zero mean and unit variance.
 
     Parameters

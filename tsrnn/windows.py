@@ -7,6 +7,8 @@ A window's inputs end strictly before its targets: window ``i`` reads steps
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from tsrnn.persistence import SaveMixin
+
 
 def make_windows(y, window, horizon=1, stride=1, exog=None):
     """Cut a series into (inputs, targets) windows.
@@ -56,7 +58,7 @@ def make_windows(y, window, horizon=1, stride=1, exog=None):
     return X, y[positions], positions
 
 
-class WindowTransformer(TransformerMixin, BaseEstimator):
+class WindowTransformer(SaveMixin, TransformerMixin, BaseEstimator):
     """``transform(y)`` returns the input windows of :func:`make_windows` (the
     targets come from ``make_windows`` itself); usable in pipelines.
     """

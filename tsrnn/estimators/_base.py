@@ -10,7 +10,7 @@ import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -27,6 +27,7 @@ from tsrnn.layers import (
     MaxPooling1D,
 )
 from tsrnn.network import Network
+from tsrnn.persistence import Checkpoint, SaveMixin, data_fingerprint
 from tsrnn.training import NonFiniteLossError, get_optimizer
 from tsrnn.training import fit as fit_network
 from tsrnn.training.loop import TrainingHistory
@@ -40,7 +41,7 @@ class TrainingInterruptedWarning(UserWarning):
     """Training was interrupted (Ctrl-C); the estimator kept the best weights so far."""
 
 
-class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
+class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared parameters and fit machinery; see SequenceRegressor for the docs.
 
     Subclasses define how targets are encoded and scored, and the loss.
@@ -204,24 +205,77 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
 
     # --- fitting ------------------------------------------------------------------------
 
-    def _seeds(self):
-        """Integer seeds for initialisation, the validation split and training."""
-        root = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, checkpoint=None, checkpoint_every=1,
+            resume=False):  # fmt: skip
+        """Fit the network to sequences ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, DataArray or list of arrays
+            Sequences (n_samples, n_steps, n_features) in any supported format
+            (2-D input is read as univariate sequences).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+        checkpoint : str or path-like, optional
+            Write the training state (weights, optimizer moments, history and
+            random generator) to this model file every ``checkpoint_every``
+            epochs and at the end, and the best epoch's model next to it
+            (``run.tsrnn`` -> ``run.best.tsrnn``). Writes are atomic: a crash or
+            kill at any moment leaves a loadable file.
+        checkpoint_every : int, default=1
+        resume : bool, default=False
+            Continue the run stored in ``checkpoint`` (if the file exists; else
+            start afresh). With the same parameters, data and seed, the result is
+            bit-identical to an uninterrupted run. ``max_epochs`` may be raised
+            to train longer.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight, incremental=False, checkpoint=checkpoint,
+                         checkpoint_every=checkpoint_every, resume=resume)  # fmt: skip
+
+    def _seeds(self, root=None):
+        """The root seed, and integer seeds for initialisation, the validation split and
+        training derived from it."""
+        if root is None:
+            root = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         init, split, train = np.random.SeedSequence(root).spawn(3)
-        return (int(init.generate_state(1)[0]), int(split.generate_state(1)[0]),
+        return (root, int(init.generate_state(1)[0]), int(split.generate_state(1)[0]),
                 np.random.default_rng(train))  # fmt: skip
 
-    def _fit(self, X, y, sample_weight, incremental, classes=None):
+    def _fit(self, X, y, sample_weight, incremental, classes=None, checkpoint=None,
+             checkpoint_every=1, resume=False):  # fmt: skip
         self._check_device()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None")  # fmt: skip
-        first = not (incremental or self.warm_start) or not hasattr(self, "network_")
+        ckpt = None if checkpoint is None else Checkpoint(checkpoint, checkpoint_every)
+        if resume and ckpt is None:
+            raise ValueError("resume=True needs checkpoint=<path> of the run to continue")
+        resumed = ckpt.restore(self) if resume else None
+        first = resumed is None and (
+            not (incremental or self.warm_start) or not hasattr(self, "network_")
+        )
         values, mask = self._convert_X(X, reset=first)
         y_enc = self._encode_y(y, values.shape[0], first, classes)
         sample_weight = _check_sample_weight(sample_weight, values, dtype=np.float64)
         sample_weight = self._effective_weights(y_enc, sample_weight, incremental)
-        init_seed, split_seed, rng = self._seeds()
+        root, init_seed, split_seed, rng = self._seeds(
+            None if resumed is None else resumed["seed"]
+        )
+        fingerprint = data_fingerprint(values, mask, y_enc, sample_weight)
+        if resumed is not None:
+            if resumed["fingerprint"] != fingerprint:
+                raise ValueError(f"the checkpoint {str(ckpt.path)!r} was written while "
+                                 "training on other data: resume with the same X, y and "
+                                 "sample_weight")  # fmt: skip
+            rng.bit_generator.state = resumed["rng_state"]
+        elif not first:
+            # A warm start gets a fresh early-stopping budget.
+            self._history.bad_epochs, self._history.stopped_early = 0, False
         if first:
             self.n_channels_ = values.shape[2]
             self.network_ = Network(
@@ -236,8 +290,15 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
             values, y_enc, sample_weight, mask, validation = self._split(
                 values, y_enc, sample_weight, mask, split_seed
             )
-        self._train(values, y_enc, mask, sample_weight, validation, rng,
-                    1 if incremental else self.max_epochs, incremental)  # fmt: skip
+        epochs = 1 if incremental else self.max_epochs
+        if resumed is not None:
+            done = self._history.stopped_early or self._history.n_epochs >= self.max_epochs
+            epochs = 0 if done else self.max_epochs - self._history.n_epochs
+        checkpointing = None
+        if ckpt is not None:
+            checkpointing = (ckpt, {"seed": root, "fingerprint": fingerprint, "rng": rng})
+        self._train(values, y_enc, mask, sample_weight, validation, rng, epochs, incremental,
+                    checkpointing)  # fmt: skip
         return self
 
     def _split(self, values, y, w, mask, seed):
@@ -261,7 +322,8 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
     def _stratify(self, y):
         return None
 
-    def _train(self, values, y, mask, sample_weight, validation, rng, epochs, incremental):
+    def _train(self, values, y, mask, sample_weight, validation, rng, epochs, incremental,
+               checkpointing=None):  # fmt: skip
         history = self._history
         net = self.network_
         callbacks = []
@@ -287,7 +349,20 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
                 bar.update(1)
 
             callbacks.append(progress)
+        if checkpointing is not None:
+            ckpt, run = checkpointing
+
+            def training_state():
+                return {"seed": run["seed"], "fingerprint": run["fingerprint"],
+                        "rng_state": run["rng"].bit_generator.state}  # fmt: skip
+
+            def write_checkpoint(epoch, hist):
+                self._record_history()
+                ckpt.after_epoch(self, hist, training_state())
+
+            callbacks.append(write_checkpoint)
         patience = None if incremental else self.patience
+        completed = False
         try:
             fit_network(
                 net, values, y, loss=self._loss(), optimizer=self._optimizer, epochs=epochs,
@@ -297,6 +372,7 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
                 restore_best=self.early_stopping, clip_norm=self.clip_norm,
                 random_state=rng, callbacks=callbacks, history=history, track_best=True,
             )  # fmt: skip
+            completed = True
         except NonFiniteLossError as exc:
             warnings.warn(
                 f"{type(self).__name__}: training stopped after {history.n_epochs} epochs "
@@ -315,6 +391,12 @@ class BaseSequenceEstimator(BaseEstimator, metaclass=ABCMeta):
         finally:
             if bar is not None:
                 bar.close()
+        self._record_history()
+        if completed and checkpointing is not None:
+            ckpt.final(self, training_state())
+
+    def _record_history(self):
+        history = self._history
         self.loss_curve_ = list(history.loss_curve)
         self.validation_loss_curve_ = list(history.validation_loss_curve)
         self.best_loss_ = history.best_loss

@@ -70,11 +70,6 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the network to sequences X and labels y. Returns self."""
-        return self._fit(X, y, sample_weight, incremental=False)
-
-    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y); ``classes`` (all labels) is required on the first call."""
         if not hasattr(self, "classes_") and classes is None:

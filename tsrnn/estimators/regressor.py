@@ -135,16 +135,6 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the network to sequences X and targets y (n_samples,) or (n_samples, n_outputs).
-
-        Returns
-        -------
-        self
-        """
-        return self._fit(X, y, sample_weight, incremental=False)
-
-    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), starting from the current weights if fitted."""
         return self._fit(X, y, sample_weight, incremental=True)

@@ -30,6 +30,10 @@ class TrainingHistory:
     best_epoch: int = -1
     n_epochs: int = 0
     stopped_early: bool = False
+    #: Epochs since the last improvement (early stopping resumes from it).
+    bad_epochs: int = 0
+    #: The learning rate before any schedule changed it.
+    base_learning_rate: float | None = None
     #: Copy of the weights at ``best_epoch`` (kept with ``track_best`` or ``patience``).
     best_weights: np.ndarray | None = None
     #: The network's output on the validation data after the latest epoch, so that
@@ -130,12 +134,14 @@ def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask
         Xv, yv, mv, wv = (tuple(validation_data) + (None, None))[:4]
         Xv, mv = network.check_input(Xv, mv)
     history = TrainingHistory() if history is None else history
-    base_lr = optimizer.learning_rate
+    if history.base_learning_rate is None:
+        history.base_learning_rate = optimizer.learning_rate
+    base_lr = history.base_learning_rate
     keep_best = track_best or (patience is not None and restore_best)
-    bad_epochs = 0
     n = X.shape[0]
     grads = network.params.zeros_like()
-    for epoch in range(epochs):
+    # Epochs are numbered across warm starts and resumed runs, so schedules continue.
+    for epoch in range(history.n_epochs, history.n_epochs + epochs):
         order = rng.permutation(n) if shuffle else np.arange(n)
         total, weight_total = 0.0, 0.0
         for start in range(0, n, batch_size):
@@ -161,14 +167,14 @@ def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask
         history.n_epochs += 1
         if monitored < history.best_loss - min_delta:
             history.best_loss, history.best_epoch = monitored, history.n_epochs - 1
-            bad_epochs = 0
+            history.bad_epochs = 0
             if keep_best:
                 history.best_weights = network.get_weights()
         else:
-            bad_epochs += 1
+            history.bad_epochs += 1
         optimizer.learning_rate = schedule(epoch, base_lr, optimizer.learning_rate, monitored)
         stop = any(bool(cb(epoch, history)) for cb in callbacks)
-        if patience is not None and bad_epochs >= patience:
+        if patience is not None and history.bad_epochs >= patience:
             history.stopped_early = True
             stop = True
         if stop:
