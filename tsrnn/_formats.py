@@ -63,7 +63,20 @@ def is_tabular(X):
 
 
 def to_sequences(X, data_format="channels_last"):
-    """Convert any supported input (other than 2-D tabular) to :class:`Sequences`."""
+    """Convert any supported input (other than 2-D tabular) to :class:`Sequences`.
+
+    Raises ValueError for input of another form, non-numeric values, or input with
+    no samples, no time steps or no features.
+    """
+    seq = _convert(X, data_format)
+    n, n_steps, n_features = seq.values.shape
+    for size, what in ((n, "samples"), (n_steps, "time steps"), (n_features, "features")):
+        if size == 0:
+            raise ValueError(f"X is empty: it has 0 {what} (shape {seq.values.shape})")
+    return seq
+
+
+def _convert(X, data_format):
     if data_format not in DATA_FORMATS:
         raise ValueError(f"data_format must be one of {DATA_FORMATS}, got {data_format!r}")
     if isinstance(X, pd.DataFrame):

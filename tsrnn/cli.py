@@ -101,6 +101,11 @@ def _load_series(path, column, date_column):
     series = pd.Series(values.to_numpy(float), index=index, name=str(column))
     from tsrnn.forecasting import infer_freq
 
+    if len(series) < 3:
+        raise CLIError(f"{path} has {len(series)} rows: too few to forecast")
+    if not (index.is_monotonic_increasing and index.is_unique):
+        raise CLIError(f"the dates in {date_column!r} must be increasing and unique")
+
     if infer_freq(series.index) is None:
         raise CLIError(f"the dates in {date_column!r} are not evenly spaced; "
                        "cannot date the forecast")  # fmt: skip
@@ -211,8 +216,11 @@ def main(argv=None):
             return 2
     try:
         return args.func(args)
-    except CLIError as exc:
-        print(f"tsrnn: error: {exc}", file=sys.stderr)
+    except (CLIError, ValueError, OSError) as exc:
+        # Problems with the user's data or files (tsrnn raises ValueError for those):
+        # one line, no traceback.
+        message = " ".join(str(exc).split())
+        print(f"tsrnn: error: {message}", file=sys.stderr)
         return 1
 
 

@@ -70,6 +70,10 @@ def _series(y):
         raise ValueError(f"the series must be 1-D or 2-D (time, targets), got {values.shape}")
     if not np.isfinite(values).all():
         raise ValueError("the series contains NaN or infinity; fill or drop the gaps first")
+    index = meta["index"]
+    if index is not None and not (index.is_monotonic_increasing and index.is_unique):
+        raise ValueError("the time index must be sorted and without duplicates: sort it "
+                         "(sort_index) and aggregate repeated timestamps first")  # fmt: skip
     return values, meta
 
 
@@ -175,6 +179,8 @@ class Forecaster(SaveMixin, BaseEstimator):
             exog, _ = _series(X)
             if exog.shape[0] != values.shape[0]:
                 raise ValueError(f"X has {exog.shape[0]} steps but y has {values.shape[0]}")
+        if self._meta["index"] is not None and len(self._meta["index"]) >= 3:
+            _future_index(self._meta["index"], 1)  # an index that cannot be extended fails now
         self.n_targets_ = values.shape[1]
         steps = self.horizon if self.strategy == "direct" else 1
         if values.shape[0] < self.window + steps + 1:
@@ -259,6 +265,10 @@ class Forecaster(SaveMixin, BaseEstimator):
         out = self.network_.predict(self._relative(window))
         Q = len(self.quantiles_)
         out = out.reshape(steps, self.n_targets_, Q) * self.scale_[None, :, None]
+        # Separate quantile heads can cross (early in training, or far out of sample);
+        # sorting them is the monotone rearrangement of Chernozhukov et al. (2010),
+        # which never increases the pinball loss.
+        out = np.sort(out, axis=-1)
         return out + window[0, -1, : self.n_targets_][None, :, None]
 
     def _quantile_path(self, horizon):

@@ -6,8 +6,21 @@ A window's inputs end strictly before its targets: window ``i`` reads steps
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from tsrnn.persistence import SaveMixin
+
+
+def _as_series(a, name):
+    """``a`` as a float (n_steps, n_columns) array, with a clear error otherwise."""
+    a = np.asarray(a)
+    if a.dtype.kind not in "fiub":
+        raise ValueError(f"{name} must contain real numbers, got dtype {a.dtype}")
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2:
+        raise ValueError(f"{name} must be 1-D or 2-D (n_steps, n_columns), got shape {a.shape}")
+    return a.astype(np.float64, copy=False)
 
 
 def make_windows(y, window, horizon=1, stride=1, exog=None):
@@ -33,11 +46,7 @@ def make_windows(y, window, horizon=1, stride=1, exog=None):
     target_positions : ndarray (n_windows, horizon) of int
         Position in ``y`` of every target, to map predictions back to timestamps.
     """
-    y = np.asarray(y, dtype=np.float64)
-    if y.ndim == 1:
-        y = y[:, None]
-    if y.ndim != 2:
-        raise ValueError(f"y must be 1-D or 2-D (n_steps, n_targets), got shape {y.shape}")
+    y = _as_series(y, "y")
     for name, value in (("window", window), ("horizon", horizon), ("stride", stride)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -47,8 +56,7 @@ def make_windows(y, window, horizon=1, stride=1, exog=None):
                          f"{window + horizon}")  # fmt: skip
     inputs = y
     if exog is not None:
-        exog = np.asarray(exog, dtype=np.float64)
-        exog = exog[:, None] if exog.ndim == 1 else exog
+        exog = _as_series(exog, "exog")
         if exog.shape[0] != n:
             raise ValueError(f"exog has {exog.shape[0]} steps but y has {n}")
         inputs = np.concatenate([y, exog], axis=1)
@@ -69,8 +77,15 @@ class WindowTransformer(SaveMixin, TransformerMixin, BaseEstimator):
         self.stride = stride
 
     def fit(self, y, exog=None):
-        self.n_features_in_ = 1 if np.ndim(y) == 1 else np.shape(y)[1]
+        """Record the number of series columns; ``y`` as in :func:`make_windows`."""
+        self.n_features_in_ = _as_series(y, "y").shape[1]
         return self
 
     def transform(self, y, exog=None):
+        """The input windows (n_windows, window, n_columns [+ n_exog])."""
+        check_is_fitted(self, "n_features_in_")
+        n_columns = _as_series(y, "y").shape[1]
+        if n_columns != self.n_features_in_:
+            raise ValueError(f"y has {n_columns} columns, but WindowTransformer was fitted "
+                             f"with {self.n_features_in_}")  # fmt: skip
         return make_windows(y, self.window, self.horizon, self.stride, exog)[0]

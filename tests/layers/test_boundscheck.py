@@ -6,6 +6,7 @@ checks would otherwise be reused.
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +16,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(scope="module")
+def boundscheck_env(tmp_path_factory):
+    """Environment of a fresh interpreter with bounds checks and its own Numba cache
+    (shared by the tests here, so kernels compile once)."""
+    cache = tmp_path_factory.mktemp("numba-boundscheck-cache")
+    return dict(os.environ, NUMBA_BOUNDSCHECK="1", NUMBA_CACHE_DIR=str(cache))
+
+
 @pytest.mark.slow
-def test_kernels_under_numba_boundscheck(tmp_path):
-    env = dict(os.environ, NUMBA_BOUNDSCHECK="1", NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+def test_kernels_under_numba_boundscheck(boundscheck_env):
+    env = boundscheck_env
     cmd = [
         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
         "tests/layers/test_recurrent_validation.py", "tests/kernels/test_conv_dense.py",
@@ -28,3 +37,17 @@ def test_kernels_under_numba_boundscheck(tmp_path):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout
     assert "skipped" not in proc.stdout  # test_boundscheck_is_active ran
+
+
+@pytest.mark.slow
+def test_fuzz_campaign_under_numba_boundscheck(boundscheck_env):
+    """The hypothesis campaign of tests/test_fuzz.py (>= 10,000 cases), with bounds-checked
+    kernels: any out-of-bounds access in a kernel becomes a failure."""
+    cmd = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider",
+           "tests/test_fuzz.py"]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=ROOT, env=boundscheck_env, capture_output=True, text=True,
+                          timeout=1800)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-4000:]
+    total = int(re.search(r"fuzz cases: .* total (\d+)", proc.stdout).group(1))
+    assert total >= 10_000
+    print(proc.stdout[-600:])

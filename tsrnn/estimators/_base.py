@@ -158,6 +158,10 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                     del self.feature_names_in_
             else:
                 self._check_sequence_features(values, seq.feature_names)
+        largest = np.abs(values).max()
+        if largest > np.finfo(self.dtype).max:
+            raise ValueError(f"X has values beyond the range of {self.dtype} (max |x| = "
+                             f"{largest:.3g}); scale X or use dtype='float64'")  # fmt: skip
         if not reset and values.shape[2] != self.n_channels_:
             name = type(self).__name__
             raise ValueError(f"X has {values.shape[2]} features per step, but {name} was "

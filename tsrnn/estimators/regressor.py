@@ -145,7 +145,13 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         return out[:, 0] if self._y_1d else out
 
     def _encode_y(self, y, n_samples, reset, classes):
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        try:
+            y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        except (TypeError, ValueError) as exc:
+            if any(word in str(exc) for word in ("NaN", "infinity", "sample")):
+                raise  # scikit-learn's own clear message
+            raise ValueError("y must hold real numbers (regression targets); it could not be "
+                             "read as an array of floats") from exc  # fmt: skip
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}")
         if y.shape[0] != n_samples:
@@ -154,13 +160,19 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         if reset:
             self._y_1d = y.ndim == 1
             self.n_outputs_ = y2.shape[1]
-            self.y_mean_ = y2.mean(axis=0)
-            scale = y2.std(axis=0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.y_mean_ = y2.mean(axis=0)
+                scale = y2.std(axis=0)
             self.y_scale_ = np.where(scale > 0, scale, 1.0)
         elif y2.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {y2.shape[1]} outputs, but the estimator was fitted with "
                              f"{self.n_outputs_}")  # fmt: skip
-        return (y2 - self.y_mean_) / self.y_scale_
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_enc = (y2 - self.y_mean_) / self.y_scale_
+        if not (np.isfinite(y_enc).all() and np.isfinite(self.y_scale_).all()):
+            raise ValueError(f"y is too large to standardise (max |y| = {np.abs(y2).max():.3g}); "
+                             "rescale y")  # fmt: skip
+        return y_enc
 
     def _n_network_outputs(self):
         return self.n_outputs_

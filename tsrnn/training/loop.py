@@ -46,8 +46,9 @@ def train_step(network, optimizer, loss, X, y, mask=None, sample_weight=None, rn
     """Forward, loss, backward, optional clipping, and one optimizer update.
 
     Inputs must already be validated (``network.check_input``). Raises
-    :class:`NonFiniteLossError` *before* touching the parameters when the loss or
-    any gradient is NaN or infinite, so the network keeps its last good weights.
+    :class:`NonFiniteLossError` when the loss, a gradient or an updated weight is
+    NaN or infinite; the parameters and optimizer state are then those before the
+    step, so the network keeps its last good weights.
     Returns the batch loss.
     """
     out, caches = network.forward(X, mask, training=True, rng=rng, validate=False)
@@ -59,7 +60,15 @@ def train_step(network, optimizer, loss, X, y, mask=None, sample_weight=None, rn
         raise NonFiniteLossError("a gradient became NaN or infinite; the step was not applied")
     if clip_norm is not None:
         clip_by_global_norm(grads.flat, clip_norm)
-    optimizer.update(network.params.flat, grads.flat)
+    params = network.params.flat
+    # Finite gradients can still overflow a weight (a huge learning rate): keep what is
+    # needed to undo the update (a copy of the flat buffers costs far less than a step).
+    saved_params, saved_state = params.copy(), optimizer.state_dict()
+    optimizer.update(params, grads.flat)
+    if not all_finite(params):
+        params[...] = saved_params
+        optimizer.load_state_dict(saved_state)
+        raise NonFiniteLossError("an update made a weight NaN or infinite; the step was undone")
     return value
 
 

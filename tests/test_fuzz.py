@@ -1,0 +1,415 @@
+"""Input fuzzing of every public entry point with hypothesis.
+
+The only acceptable outcomes for generated input are a correct result (checked
+here: shapes, labels, finiteness) or a documented exception (``ValueError`` or
+``TypeError``, including ``ModelFileError``, ``NotFittedError``, or the CLI's exit
+status 1/2 with a one-line message) whose message names the problem. A crash,
+a hang, an ``IndexError``/``KeyError``/Numba error, or a wrong shape fails.
+
+These tests run in their own interpreter under ``NUMBA_BOUNDSCHECK=1``
+(``tests/layers/test_boundscheck.py``), so a kernel reading out of bounds raises
+instead of returning garbage. Set ``TSRNN_FUZZ=1`` to run them directly, and
+``TSRNN_FUZZ_EXAMPLES=<multiplier>`` for a longer, randomised campaign (CI uses a
+fixed, derandomised campaign so its result is reproducible).
+"""
+
+import io
+import os
+import re
+import warnings
+import zipfile
+from collections import Counter
+from contextlib import redirect_stderr, redirect_stdout
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tsrnn
+from tsrnn import Forecaster, SequenceClassifier, SequenceRegressor, _formats, cli
+from tsrnn.preprocessing import TimeSeriesScaler
+from tsrnn.windows import WindowTransformer, make_windows
+
+pytestmark = pytest.mark.fuzz
+
+MULTIPLIER = int(os.environ.get("TSRNN_FUZZ_EXAMPLES", "1"))
+RUNS = Counter()
+
+
+def fuzz_settings(n):
+    return settings(
+        max_examples=n * MULTIPLIER,
+        deadline=None,
+        derandomize=MULTIPLIER == 1,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+# --- the oracle for errors ------------------------------------------------------------------
+
+#: Messages that leak internals instead of naming the problem.
+INTERNAL = re.compile(
+    r"could not broadcast|setting an array element|out of bounds|cannot reshape|zero-size "
+    r"array|invalid literal|unhashable|operands could not|object of type|has no attribute|"
+    r"numba|Traceback",
+    re.IGNORECASE,
+)
+
+
+def outcome(fn):
+    """Run ``fn``; return (result, None) or (None, exception) for a documented error."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = fn()
+        event("correct result")
+        return result, None
+    except (ValueError, TypeError) as exc:
+        event(f"documented error: {type(exc).__name__}")
+        message = str(exc)
+        assert len(message) >= 10, f"{type(exc).__name__} without a useful message: {exc!r}"
+        assert not INTERNAL.search(message), f"internal error leaked: {exc!r}"
+        return None, exc
+
+
+# --- strategies -----------------------------------------------------------------------------
+
+DTYPES = st.sampled_from(["bool", "int8", "int64", "uint8", "float16", "float32", "float64",
+                          "complex64", "object"])  # fmt: skip
+FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=32)
+
+
+def elements(dtype):
+    if dtype == "object":
+        return st.one_of(FLOATS, st.text(max_size=3), st.none(), st.integers(-5, 5))
+    if dtype == "float16":
+        return st.floats(width=16)
+    if dtype.startswith("float"):
+        return FLOATS  # NaN, inf, huge values and subnormals included
+    return None
+
+
+@st.composite
+def any_array(draw, min_dims=0, max_dims=4, max_side=4):
+    dtype = draw(DTYPES)
+    shape = draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=0,
+                                  max_side=max_side))  # fmt: skip
+    return draw(hnp.arrays(dtype=dtype, shape=shape, elements=elements(dtype)))
+
+
+@st.composite
+def ragged_list(draw):
+    n_features = draw(st.integers(1, 2))
+    items = []
+    for _ in range(draw(st.integers(0, 4))):
+        width = n_features if draw(st.booleans()) or len(items) == 0 else n_features + 1
+        shape = draw(st.sampled_from([(draw(st.integers(0, 4)), width),
+                                      (draw(st.integers(0, 4)),)]))  # fmt: skip
+        items.append(draw(hnp.arrays("float64", shape, elements=FLOATS)))
+    return items
+
+
+@st.composite
+def multiindex_frame(draw):
+    n = draw(st.integers(0, 8))
+    instances = draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    times = draw(st.lists(st.integers(0, 4), min_size=n, max_size=n))  # dups, unsorted
+    n_cols = draw(st.integers(1, 2))
+    values = draw(hnp.arrays("float64", (n, n_cols), elements=FLOATS))
+    index = pd.MultiIndex.from_arrays([instances, times], names=["instance", "time"])
+    frame = pd.DataFrame(values, index=index, columns=[f"c{i}" for i in range(n_cols)])
+    if draw(st.booleans()) and n:
+        frame = frame.astype(object)
+        frame.iloc[0, 0] = draw(st.sampled_from(["x", None, b"y"]))
+    return frame
+
+
+@st.composite
+def data_array(draw):
+    ndim = draw(st.integers(1, 4))
+    names = draw(st.lists(st.sampled_from(["sample", "time", "feature", "x", "case", "step"]),
+                          min_size=ndim, max_size=ndim, unique=True))  # fmt: skip
+    shape = draw(hnp.array_shapes(min_dims=ndim, max_dims=ndim, min_side=0, max_side=3))
+    values = draw(hnp.arrays("float64", shape, elements=FLOATS))
+    da = xr.DataArray(values, dims=names)
+    if draw(st.booleans()):
+        return da.to_dataset(name="v") if ndim == 2 else xr.Dataset({"v": da})
+    return da
+
+
+#: Well-formed sequences (finite, 1-6 samples), so that the success paths get fuzzed too.
+PLAUSIBLE = hnp.arrays(
+    "float64",
+    st.tuples(st.integers(1, 6), st.integers(1, 5), st.integers(1, 2)),
+    elements=st.floats(-1e3, 1e3) | st.sampled_from([0.0, 1e-300, -5e-324, 1e30]),
+)
+SEQUENCE_INPUT = st.one_of(any_array(), ragged_list(), multiindex_frame(), data_array(),
+                           any_array(min_dims=2, max_dims=3).map(lambda a: a.tolist()),
+                           PLAUSIBLE, PLAUSIBLE.map(lambda a: a[:, :, 0]))  # fmt: skip
+
+
+def n_samples_of(X):
+    """How many sequences a successful conversion must report."""
+    if isinstance(X, pd.DataFrame):
+        return X.index.get_level_values(0).nunique()
+    if isinstance(X, xr.Dataset):
+        return None
+    if isinstance(X, xr.DataArray):
+        return None  # depends on the recognised dimension names
+    return len(X) if isinstance(X, list) or X.ndim > 0 else None
+
+
+# --- converters, windows, scaler ------------------------------------------------------------
+
+
+@fuzz_settings(3000)
+@given(X=SEQUENCE_INPUT, channels_first=st.booleans())
+def test_fuzz_format_conversion(X, channels_first):
+    RUNS["format conversion"] += 1
+    fmt = "channels_first" if channels_first else "channels_last"
+    seq, _ = outcome(lambda: _formats.to_sequences(X, fmt))
+    if seq is None:
+        return
+    assert seq.values.ndim == 3 and seq.values.dtype == np.float64
+    if seq.mask is not None:
+        assert seq.mask.shape == seq.values.shape[:2] and seq.mask.dtype == bool
+        assert seq.mask.any(axis=1).all()
+    expected = n_samples_of(X)
+    assert expected is None or seq.values.shape[0] == expected
+
+
+@fuzz_settings(1500)
+@given(y=any_array(max_dims=3, max_side=8) | hnp.arrays("float64", st.integers(4, 20)) |
+       hnp.arrays("float32", st.tuples(st.integers(4, 20), st.integers(1, 3))),
+       window=st.integers(-1, 5),
+       horizon=st.integers(0, 4), stride=st.integers(0, 3),
+       exog=st.none() | any_array(max_dims=2, max_side=8))  # fmt: skip
+def test_fuzz_windows(y, window, horizon, stride, exog):
+    RUNS["windows"] += 1
+    out, _ = outcome(lambda: make_windows(y, window, horizon, stride, exog=exog))
+    if out is not None:
+        X, Y, positions = out
+        k = 1 if y.ndim == 1 else y.shape[1]
+        e = 0 if exog is None else (1 if exog.ndim == 1 else exog.shape[1])
+        n_windows = len(range(0, len(y) - window - horizon + 1, stride))
+        assert X.shape == (n_windows, window, k + e)
+        assert Y.shape == (n_windows, horizon, k) and positions.shape == (n_windows, horizon)
+    t, _ = outcome(lambda: WindowTransformer(window=window, horizon=horizon).fit_transform(y))
+    if t is not None:
+        assert t.ndim == 3 and t.shape[1] == window
+
+
+@fuzz_settings(1000)
+@given(X=SEQUENCE_INPUT)
+def test_fuzz_scaler(X):
+    RUNS["scaler"] += 1
+    Xt, _ = outcome(lambda: TimeSeriesScaler().fit_transform(X))
+    if Xt is not None:
+        parts = Xt if isinstance(Xt, list) else [np.asarray(Xt, dtype=float)]
+        assert all(np.isfinite(p).all() for p in parts)
+
+
+# --- estimators -----------------------------------------------------------------------------
+
+ESTIMATOR_KW = dict(hidden_size=2, max_epochs=1, batch_size=4, random_state=0)
+
+
+@st.composite
+def targets(draw, n):
+    kind = draw(st.sampled_from(["match", "match2d", "labels", "random"]))
+    if kind == "match" and n is not None:
+        return draw(hnp.arrays(draw(DTYPES), (n,), elements=None))
+    if kind == "labels" and n is not None:
+        pool = draw(st.sampled_from([["a", "b", "c"], [0, 1], [True, False], [2.5, -1.0]]))
+        return np.array(draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n)))
+    if kind == "match2d" and n is not None:
+        return draw(hnp.arrays("float64", (n, draw(st.integers(0, 2))), elements=FLOATS))
+    return draw(any_array(max_dims=2))
+
+
+@st.composite
+def estimator_case(draw):
+    X = draw(SEQUENCE_INPUT)
+    return X, draw(targets(n_samples_of(X)))
+
+
+def check_regression(est, X, y):
+    pred, _ = outcome(lambda: est.predict(X))
+    if pred is None:
+        return
+    y = np.asarray(y)
+    expected = (len(y),) if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and
+                                             est._y_1d) else (len(y), y.shape[1])  # fmt: skip
+    assert pred.shape == expected, (pred.shape, y.shape)
+    assert np.isfinite(pred).all()
+
+
+@fuzz_settings(1500)
+@given(case=estimator_case(), incremental=st.booleans(), cell=st.sampled_from(["lstm", "gru"]))
+def test_fuzz_regressor(case, incremental, cell):
+    RUNS["SequenceRegressor"] += 1
+    X, y = case
+    est = SequenceRegressor(cell=cell, **ESTIMATOR_KW)
+    fitted, _ = outcome(lambda: (est.partial_fit if incremental else est.fit)(X, y))
+    if fitted is not None:
+        check_regression(est, X, y)
+
+
+@fuzz_settings(1500)
+@given(case=estimator_case(), incremental=st.booleans())
+def test_fuzz_classifier(case, incremental):
+    RUNS["SequenceClassifier"] += 1
+    X, y = case
+    est = SequenceClassifier(cell="rnn", **ESTIMATOR_KW)
+
+    def fit():
+        if incremental:
+            return est.partial_fit(X, y, classes=np.unique(np.asarray(y)))
+        return est.fit(X, y)
+
+    fitted, _ = outcome(fit)
+    if fitted is None:
+        return
+    pred, _ = outcome(lambda: est.predict(X))
+    if pred is not None:
+        n = len(np.asarray(y))
+        assert pred.shape[0] == n and np.isin(pred, est.classes_).all()
+        proba = est.predict_proba(X)
+        assert proba.shape[0] == n and np.allclose(proba.sum(axis=-1), 1.0)
+
+
+@fuzz_settings(600)
+@given(case=estimator_case(), other=SEQUENCE_INPUT)
+def test_fuzz_predict_on_other_input(case, other):
+    RUNS["predict after fit"] += 1
+    X, y = case
+    est = SequenceRegressor(**ESTIMATOR_KW)
+    fitted, _ = outcome(lambda: est.fit(X, np.arange(len(X), dtype=float)))
+    if fitted is None:
+        _, err = outcome(lambda: est.predict(other))
+        assert err is not None  # NotFittedError (a ValueError)
+        return
+    pred, _ = outcome(lambda: est.predict(other))
+    if pred is not None:
+        assert pred.ndim == 1 and np.isfinite(pred).all()
+
+
+@st.composite
+def series(draw):
+    kind = draw(st.sampled_from(["numpy", "pandas", "pandas-bad-index", "xarray"]))
+    n = draw(st.integers(0, 30))
+    if kind == "numpy":
+        return draw(any_array(max_dims=3, max_side=30))
+    values = draw(hnp.arrays("float64", (n,), elements=st.floats(-1e3, 1e3) | FLOATS))
+    index = pd.date_range("2000-01-01", periods=n, freq="D")
+    if kind == "pandas-bad-index" and n:
+        positions = draw(st.lists(st.integers(0, n - 1), min_size=n, max_size=n))
+        index = index[positions]  # duplicated and unsorted timestamps
+    if kind == "xarray":
+        return xr.DataArray(values, dims=["time"], coords={"time": index})
+    return pd.Series(values, index=index, name="y")
+
+
+@fuzz_settings(600)
+@given(y=series(), window=st.integers(0, 6), horizon=st.integers(0, 4),
+       strategy=st.sampled_from(["direct", "recursive"]))  # fmt: skip
+def test_fuzz_forecaster(y, window, horizon, strategy):
+    RUNS["Forecaster"] += 1
+    est = Forecaster(window=window, horizon=horizon, strategy=strategy, hidden_size=2,
+                     max_epochs=1, random_state=0)  # fmt: skip
+    fitted, _ = outcome(lambda: est.fit(y))
+    if fitted is None:
+        return
+    pred = est.predict()
+    assert len(pred) == horizon and np.isfinite(np.asarray(pred, dtype=float)).all()
+    lower, upper = est.predict_interval(0.9)
+    assert len(lower) == len(upper) == horizon
+    assert (np.asarray(lower) <= np.asarray(upper)).all()
+
+
+# --- files and the command line -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fuzz") / "m.tsrnn"
+    SequenceRegressor(**ESTIMATOR_KW).fit(np.zeros((4, 3, 1)), np.arange(4.0)).save(path)
+    return path.read_bytes()
+
+
+@fuzz_settings(800)
+@given(edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), max_size=3),
+       cut=st.none() | st.integers(0, 10**6), noise=st.binary(max_size=64))  # fmt: skip
+def test_fuzz_model_files(model_file, tmp_path_factory, edits, cut, noise):
+    RUNS["model files"] += 1
+    data = bytearray(model_file if edits or cut is not None else noise)
+    for pos, flip in edits:
+        data[pos % len(data)] ^= flip
+    if cut is not None:
+        data = data[: cut % (len(data) + 1)]
+    path = tmp_path_factory.getbasetemp() / "fuzzed.tsrnn"
+    path.write_bytes(bytes(data))
+    loaded, err = outcome(lambda: tsrnn.load(path))
+    if loaded is not None:
+        assert bytes(data) == model_file  # only the untouched file loads
+    else:
+        assert isinstance(err, tsrnn.ModelFileError)
+
+
+@fuzz_settings(150)
+@given(frame=st.data(), horizon=st.integers(-1, 3), window=st.integers(-1, 4),
+       column=st.sampled_from([None, "y", "missing"]))  # fmt: skip
+def test_fuzz_cli_forecast(frame, horizon, window, column, tmp_path_factory):
+    RUNS["command line"] += 1
+    n = frame.draw(st.integers(0, 30))
+    dates = pd.date_range("2001-01-01", periods=n, freq="MS").strftime("%Y-%m-%d").tolist()
+    if n and frame.draw(st.booleans()):
+        dates[frame.draw(st.integers(0, n - 1))] = frame.draw(st.sampled_from(["", "x", "2001"]))
+    cells = st.sampled_from(["1", "2.5", "", "nan", "abc", "1e308"]) | st.floats(-100, 100).map(
+        str
+    )
+    values = frame.draw(st.lists(cells, min_size=n, max_size=n))
+    path = tmp_path_factory.getbasetemp() / "series.csv"
+    path.write_text("date,y\n" + "".join(f"{d},{v}\n" for d, v in zip(dates, values, strict=True)))
+    out_csv = tmp_path_factory.getbasetemp() / "forecast.csv"
+    argv = ["forecast", str(path), "--horizon", str(horizon), "--max-epochs", "1",
+            "--output", str(out_csv)]  # fmt: skip
+    if window is not None:
+        argv += ["--window", str(window)]
+    if column is not None:
+        argv += ["--column", column]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with redirect_stdout(stdout), redirect_stderr(stderr), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        status = cli.main(argv)
+    event(f"exit status {status}")
+    if status == 0:
+        assert len(pd.read_csv(out_csv)) == horizon
+    else:
+        message = stderr.getvalue().strip()
+        assert status in (1, 2) and message.startswith("tsrnn: error:"), message
+        assert "\n" not in message and not INTERNAL.search(message), message
+
+
+def test_fuzz_campaign_size():
+    """All fuzz tests above ran: report and check the campaign's size."""
+    print("fuzz cases:", dict(RUNS), "total", sum(RUNS.values()))
+    if len(RUNS) == 10:
+        assert sum(RUNS.values()) >= 10_000 * MULTIPLIER
+
+
+def test_zip_members_are_not_executed_even_with_valid_names(tmp_path):
+    # A zip with the right member names but JSON that is not a model state.
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("manifest.json", "[1, 2]")
+        zf.writestr("state.json", "{}")
+    path = tmp_path / "odd.tsrnn"
+    path.write_bytes(buf.getvalue())
+    with pytest.raises(tsrnn.ModelFileError):
+        tsrnn.load(path)
