@@ -39,8 +39,9 @@ def fit_quietly(est, X, y):
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 @pytest.mark.parametrize("cls", [SequenceRegressor, SequenceClassifier])
-def test_exploding_learning_rate_keeps_the_last_good_weights(cls, optimizer,
-                                                             weights_before_each_step):  # fmt: skip
+def test_exploding_learning_rate_keeps_the_last_good_weights(
+    cls, optimizer, weights_before_each_step
+):
     y = Y if cls is SequenceRegressor else Y > 0
     # (The classifier's logit loss stays finite up to learning rates of ~1e30: only then
     # does the first update overflow float32.)
