@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
-from tsrnn import _formats
+from tsrnn import _formats, streaming
 from tsrnn.layers import (
     RNN,
     Conv1D,
@@ -29,8 +29,7 @@ from tsrnn.layers import (
 from tsrnn.network import Network
 from tsrnn.persistence import Checkpoint, SaveMixin, data_fingerprint
 from tsrnn.training import NonFiniteLossError, get_optimizer
-from tsrnn.training import fit as fit_network
-from tsrnn.training.loop import TrainingHistory
+from tsrnn.training.loop import TrainingHistory, array_batches, fit_batches
 
 
 class TrainingDivergedWarning(UserWarning):
@@ -63,6 +62,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "patience": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -79,9 +79,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     def __init__(self, cell="lstm", hidden_size=32, num_layers=1, bidirectional=False,
                  conv_filters=0, conv_kernel_size=3, pool_size=None, activation="tanh",
                  dropout=0.0, recurrent_dropout=0.0, optimizer="adam", learning_rate=3e-3,
-                 weight_decay=0.0, batch_size="auto", max_epochs=200, early_stopping=False,
-                 validation_fraction=0.1, patience=20, tol=1e-4, clip_norm=1.0,
-                 dtype="float32", device="cpu", data_format="channels_last",
+                 weight_decay=0.0, batch_size="auto", max_epochs=200, shuffle=True,
+                 early_stopping=False, validation_fraction=0.1, patience=20, tol=1e-4,
+                 clip_norm=1.0, dtype="float32", device="cpu", data_format="channels_last",
                  random_state=None, verbose=0, warm_start=False):  # fmt: skip
         self.cell = cell
         self.hidden_size = hidden_size
@@ -98,6 +98,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
+        self.shuffle = shuffle
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -210,16 +211,19 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     # --- fitting ------------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, checkpoint=None, checkpoint_every=1,
+    def fit(self, X, y=None, sample_weight=None, *, checkpoint=None, checkpoint_every=1,
             resume=False):  # fmt: skip
         """Fit the network to sequences ``X`` and targets ``y``.
 
         Parameters
         ----------
-        X : array-like, DataFrame, DataArray or list of arrays
+        X : array-like, DataFrame, DataArray, list of arrays, dask array or Batches
             Sequences (n_samples, n_steps, n_features) in any supported format
-            (2-D input is read as univariate sequences).
+            (2-D input is read as univariate sequences). A dask array (or a
+            dask-backed DataArray) or :class:`tsrnn.streaming.Batches` is streamed
+            chunk by chunk and never held in memory in full.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; None only when ``X`` is :class:`~tsrnn.streaming.Batches`.
         sample_weight : array-like of shape (n_samples,), optional
         checkpoint : str or path-like, optional
             Write the training state (weights, optimizer moments, history and
@@ -253,7 +257,8 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     def _fit(self, X, y, sample_weight, incremental, classes=None, checkpoint=None,
              checkpoint_every=1, resume=False):  # fmt: skip
         self._check_device()
-        if y is None:
+        stream = streaming.is_stream(X)
+        if y is None and not isinstance(X, streaming.Batches):
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None")  # fmt: skip
         ckpt = None if checkpoint is None else Checkpoint(checkpoint, checkpoint_every)
@@ -263,14 +268,12 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         first = resumed is None and (
             not (incremental or self.warm_start) or not hasattr(self, "network_")
         )
-        values, mask = self._convert_X(X, reset=first)
-        y_enc = self._encode_y(y, values.shape[0], first, classes)
-        sample_weight = _check_sample_weight(sample_weight, values, dtype=np.float64)
-        sample_weight = self._effective_weights(y_enc, sample_weight, incremental)
+        prepare = self._prepare_stream if stream else self._prepare_arrays
+        input_shape, fingerprint, make_batches = prepare(X, y, sample_weight, first, classes,
+                                                         incremental)  # fmt: skip
         root, init_seed, split_seed, rng = self._seeds(
             None if resumed is None else resumed["seed"]
         )
-        fingerprint = data_fingerprint(values, mask, y_enc, sample_weight)
         if resumed is not None:
             if resumed["fingerprint"] != fingerprint:
                 raise ValueError(f"the checkpoint {str(ckpt.path)!r} was written while "
@@ -281,19 +284,16 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             # A warm start gets a fresh early-stopping budget.
             self._history.bad_epochs, self._history.stopped_early = 0, False
         if first:
-            self.n_channels_ = values.shape[2]
+            self.n_channels_ = input_shape[1]
             self.network_ = Network(
-                self._build_layers(self._n_network_outputs(), mask is None), dtype=self.dtype
-            ).build((values.shape[1] if mask is None else None, values.shape[2]), init_seed)
+                self._build_layers(self._n_network_outputs(), input_shape[0] is not None),
+                dtype=self.dtype,
+            ).build(input_shape, init_seed)
             self._optimizer = get_optimizer(self.optimizer, self.learning_rate,
                                             weight_decay=self.weight_decay)  # fmt: skip
             self._history = TrainingHistory()
             self.validation_scores_ = []
-        validation = None
-        if self.early_stopping and not incremental:
-            values, y_enc, sample_weight, mask, validation = self._split(
-                values, y_enc, sample_weight, mask, split_seed
-            )
+        epoch_batches, validation = make_batches(split_seed)
         epochs = 1 if incremental else self.max_epochs
         if resumed is not None:
             done = self._history.stopped_early or self._history.n_epochs >= self.max_epochs
@@ -301,9 +301,70 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         checkpointing = None
         if ckpt is not None:
             checkpointing = (ckpt, {"seed": root, "fingerprint": fingerprint, "rng": rng})
-        self._train(values, y_enc, mask, sample_weight, validation, rng, epochs, incremental,
-                    checkpointing)  # fmt: skip
+        self._train(epoch_batches, validation, rng, epochs, incremental, checkpointing)
         return self
+
+    def _prepare_arrays(self, X, y, sample_weight, first, classes, incremental):
+        """In-memory data: (input_shape, fingerprint, make_batches(split_seed))."""
+        values, mask = self._convert_X(X, reset=first)
+        y_enc = self._encode_y(y, values.shape[0], first, classes)
+        sample_weight = _check_sample_weight(sample_weight, values, dtype=np.float64)
+        sample_weight = self._effective_weights(y_enc, sample_weight, incremental)
+        fingerprint = data_fingerprint(values, mask, y_enc, sample_weight)
+        input_shape = (values.shape[1] if mask is None else None, values.shape[2])
+
+        def make_batches(split_seed):
+            nonlocal values, y_enc, sample_weight, mask
+            validation = None
+            if self.early_stopping and not incremental:
+                values, y_enc, sample_weight, mask, validation = self._split(
+                    values, y_enc, sample_weight, mask, split_seed
+                )
+                Xv, yv, mv, wv = validation
+                Xv, mv = self.network_.check_input(Xv, mv)
+                validation = (Xv, yv, mv, wv)
+            X_checked, mask = self.network_.check_input(values, mask)
+            batches = array_batches(X_checked, y_enc, mask, sample_weight,
+                                    self._batch_size(values.shape[0]), self.shuffle)  # fmt: skip
+            return batches, validation
+
+        return input_shape, fingerprint, make_batches
+
+    def _prepare_stream(self, X, y, sample_weight, first, classes, incremental):
+        """Streamed data (a dask array or Batches): nothing is read in full but y."""
+        name = type(self).__name__
+        if sample_weight is not None:
+            raise ValueError(f"{name}: sample_weight is not supported with streamed data")
+        if getattr(self, "class_weight", None) is not None:
+            raise ValueError(f"{name}: class_weight is not supported with streamed data")
+        if self.early_stopping and not incremental:
+            raise ValueError(
+                f"{name}: early_stopping needs in-memory data for its validation split; with "
+                "streamed data, training stops when the training loss stalls for `patience` "
+                "epochs"
+            )
+        source = streaming.make_source(X, y, self.data_format)
+        if first:
+            self._input_kind = "sequences"
+            self.n_features_in_ = source.n_features
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif source.n_features != self.n_channels_:
+            raise ValueError(f"X has {source.n_features} features per step, but {name} was "
+                             f"fitted with {self.n_channels_}")  # fmt: skip
+        targets = source.targets()
+        self._encode_y(targets, len(targets), first, classes)  # fits the target encoding
+        batch_size = self._batch_size(len(targets))
+
+        def make_batches(split_seed):
+            def epoch_batches(rng):
+                for Xb, yb in source.epoch(batch_size, rng, self.shuffle):
+                    Xb, mb = self.network_.check_input(Xb)
+                    yield Xb, self._encode_y(yb, len(Xb), False, None), mb, None
+
+            return epoch_batches, None
+
+        return (source.n_steps, source.n_features), source.fingerprint(), make_batches
 
     def _split(self, values, y, w, mask, seed):
         n = values.shape[0]
@@ -326,8 +387,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     def _stratify(self, y):
         return None
 
-    def _train(self, values, y, mask, sample_weight, validation, rng, epochs, incremental,
-               checkpointing=None):  # fmt: skip
+    def _train(self, epoch_batches, validation, rng, epochs, incremental, checkpointing=None):
         history = self._history
         net = self.network_
         callbacks = []
@@ -368,10 +428,8 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         patience = None if incremental else self.patience
         completed = False
         try:
-            fit_network(
-                net, values, y, loss=self._loss(), optimizer=self._optimizer, epochs=epochs,
-                batch_size=self._batch_size(values.shape[0]), mask=mask,
-                sample_weight=sample_weight,
+            fit_batches(
+                net, epoch_batches, loss=self._loss(), optimizer=self._optimizer, epochs=epochs,
                 validation_data=validation, patience=patience, min_delta=self.tol,
                 restore_best=self.early_stopping, clip_norm=self.clip_norm,
                 random_state=rng, callbacks=callbacks, history=history, track_best=True,

@@ -50,6 +50,10 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         gives two updates per epoch, and GunPoint's accuracy fell from 0.97 to 0.94),
         and Keras' 32 on larger ones.
     max_epochs : int, default=200
+    shuffle : bool, default=True
+        Shuffle the samples every epoch (streamed dask arrays: the chunk order, and
+        the rows of 4 chunks at a time). Without shuffling, in-memory and streamed
+        data give the same batches and identical weights.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data, stop when its loss
         has not improved by ``tol`` for ``patience`` epochs, and restore the weights
@@ -112,17 +116,17 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
     def __init__(self, cell="lstm", hidden_size=32, num_layers=1, bidirectional=False,
                  conv_filters=0, conv_kernel_size=3, pool_size=None, activation="tanh",
                  dropout=0.0, recurrent_dropout=0.0, optimizer="adam", learning_rate=3e-3,
-                 weight_decay=0.0, batch_size="auto", max_epochs=200, early_stopping=False,
-                 validation_fraction=0.1, patience=20, tol=1e-4, clip_norm=1.0,
-                 dtype="float32", device="cpu", data_format="channels_last", loss="mse",
-                 random_state=None, verbose=0, warm_start=False):  # fmt: skip
+                 weight_decay=0.0, batch_size="auto", max_epochs=200, shuffle=True,
+                 early_stopping=False, validation_fraction=0.1, patience=20, tol=1e-4,
+                 clip_norm=1.0, dtype="float32", device="cpu", data_format="channels_last",
+                 loss="mse", random_state=None, verbose=0, warm_start=False):  # fmt: skip
         super().__init__(
             cell=cell, hidden_size=hidden_size, num_layers=num_layers,
             bidirectional=bidirectional, conv_filters=conv_filters,
             conv_kernel_size=conv_kernel_size, pool_size=pool_size, activation=activation,
             dropout=dropout, recurrent_dropout=recurrent_dropout, optimizer=optimizer,
             learning_rate=learning_rate, weight_decay=weight_decay, batch_size=batch_size,
-            max_epochs=max_epochs, early_stopping=early_stopping,
+            max_epochs=max_epochs, shuffle=shuffle, early_stopping=early_stopping,
             validation_fraction=validation_fraction, patience=patience, tol=tol,
             clip_norm=clip_norm, dtype=dtype, device=device, data_format=data_format,
             random_state=random_state, verbose=verbose, warm_start=warm_start,

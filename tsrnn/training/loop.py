@@ -132,8 +132,6 @@ def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask
         When a step's loss or gradient is not finite; the weights are those before
         that step and ``history`` (passed in) holds the epochs completed.
     """
-    loss = get_loss(loss)
-    schedule = get_schedule(schedule)
     rng = random_state if isinstance(random_state, np.random.Generator) else \
         np.random.default_rng(random_state)  # fmt: skip
     X, mask = network.check_input(X, mask)
@@ -142,36 +140,72 @@ def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask
     if validation_data is not None:
         Xv, yv, mv, wv = (tuple(validation_data) + (None, None))[:4]
         Xv, mv = network.check_input(Xv, mv)
-    history = TrainingHistory() if history is None else history
-    if history.base_learning_rate is None:
-        history.base_learning_rate = optimizer.learning_rate
-    base_lr = history.base_learning_rate
-    keep_best = track_best or (patience is not None and restore_best)
-    n = X.shape[0]
-    grads = network.params.zeros_like()
-    # Epochs are numbered across warm starts and resumed runs, so schedules continue.
-    for epoch in range(history.n_epochs, history.n_epochs + epochs):
+        validation_data = (Xv, yv, mv, wv)
+
+    return fit_batches(
+        network, array_batches(X, y, mask, sample_weight, batch_size, shuffle), loss=loss,
+        optimizer=optimizer, epochs=epochs,
+        validation_data=validation_data, patience=patience, min_delta=min_delta,
+        restore_best=restore_best, clip_norm=clip_norm, schedule=schedule, random_state=rng,
+        callbacks=callbacks, history=history, track_best=track_best,
+    )  # fmt: skip
+
+
+def array_batches(X, y, mask, sample_weight, batch_size, shuffle=True):
+    """``epoch_batches(rng)`` for :func:`fit_batches` over validated in-memory arrays:
+    a new permutation per epoch (when shuffling), zero-weight batches skipped."""
+
+    def epoch_batches(rng):
+        n = X.shape[0]
         order = rng.permutation(n) if shuffle else np.arange(n)
-        total, weight_total = 0.0, 0.0
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
             w = _take(sample_weight, idx)
             if w is not None and not (w > 0).any():
                 continue  # a batch of zero-weight samples carries no gradient
             m = _take(mask, idx)
-            if m is not None and m.all():
-                m = None
-            value = train_step(network, optimizer, loss, X[idx], y[idx], m, w, rng, clip_norm,
-                               grads)  # fmt: skip
-            batch_weight = len(idx) if w is None else float(np.sum(w))
+            yield X[idx], y[idx], None if m is None or m.all() else m, w
+
+    return epoch_batches
+
+
+def fit_batches(network, epoch_batches, *, loss="mse", optimizer, epochs=100,
+                validation_data=None, patience=None, min_delta=0.0, restore_best=True,
+                clip_norm=None, schedule=None, random_state=None, callbacks=(), history=None,
+                track_best=False):  # fmt: skip
+    """The epoch loop of :func:`fit` over batches from any source.
+
+    ``epoch_batches(rng)`` returns an iterator of validated mini-batches
+    ``(X, y, mask, sample_weight)`` (mask and weight may be None) for one epoch; it
+    is how data larger than memory is streamed (see :mod:`tsrnn.streaming`).
+    ``validation_data`` must already be validated. Other parameters as in :func:`fit`.
+    """
+    loss = get_loss(loss)
+    schedule = get_schedule(schedule)
+    rng = random_state if isinstance(random_state, np.random.Generator) else \
+        np.random.default_rng(random_state)  # fmt: skip
+    history = TrainingHistory() if history is None else history
+    if history.base_learning_rate is None:
+        history.base_learning_rate = optimizer.learning_rate
+    base_lr = history.base_learning_rate
+    keep_best = track_best or (patience is not None and restore_best)
+    grads = network.params.zeros_like()
+    # Epochs are numbered across warm starts and resumed runs, so schedules continue.
+    for epoch in range(history.n_epochs, history.n_epochs + epochs):
+        total, weight_total = 0.0, 0.0
+        for Xb, yb, m, w in epoch_batches(rng):
+            value = train_step(network, optimizer, loss, Xb, yb, m, w, rng, clip_norm, grads)
+            batch_weight = len(yb) if w is None else float(np.sum(w))
             total += value * batch_weight
             weight_total += batch_weight
+        if weight_total == 0:
+            raise ValueError("an epoch produced no training batches (the data is empty)")
         train_loss = total / weight_total
         history.loss_curve.append(train_loss)
         history.learning_rates.append(optimizer.learning_rate)
         monitored = train_loss
         if validation_data is not None:
-            monitored, history.validation_output = evaluate(network, loss, Xv, yv, mv, wv)
+            monitored, history.validation_output = evaluate(network, loss, *validation_data)
             history.validation_loss_curve.append(monitored)
         history.n_epochs += 1
         if monitored < history.best_loss - min_delta:
