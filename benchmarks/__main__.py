@@ -1,5 +1,37 @@
-"""The benchmarks' single entry point (today: the recurrent layers; see README.md)."""
+"""The benchmarks' single entry point: ``python -m benchmarks [--quick] [--json FILE]``.
 
-from benchmarks.recurrent import main
+Runs the layer benchmark (``recurrent.py``: one recurrent layer, forward + backward)
+and the training, CNN, GEMM, latency, overhead, start-up and memory cases
+(``training.py``), tsrnn and PyTorch CPU in the same run, and prints ratios
+(> 1: tsrnn faster). See README.md for the latest results.
+"""
+
+import argparse
+import json
+
+from benchmarks import recurrent, training
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny shapes: checks that it runs")
+    parser.add_argument("--json", help="write all results to this JSON file")
+    parser.add_argument("--only", choices=["recurrent", "training"], help="run one part")
+    args = parser.parse_args(argv)
+    result = {"machine": recurrent._machine()}
+    if args.only in (None, "recurrent"):
+        print("== one recurrent layer, forward + backward, samples/s (ratio = tsrnn / torch)")
+        print(recurrent.HEADER)
+        layer = recurrent.run(recurrent.QUICK_SHAPES if args.quick else recurrent.SHAPES,
+                              0.05 if args.quick else 1.0)  # fmt: skip
+        result.update(torch=layer["torch"], rows=layer["rows"])
+    if args.only in (None, "training"):
+        print("== training, CNN, GEMM, latency, overhead, start-up, memory")
+        result["cases"] = training.run(quick=args.quick)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(result, fh, indent=2)
+    return result
+
 
 main()

@@ -22,3 +22,6 @@ def test_benchmark_quick_mode_writes_results(tmp_path):
     assert result["machine"]["cpus"] >= 1
     if result["torch"] is not None:
         assert all(row["ratio"] > 0 for row in result["rows"])
+    cases = {row["case"] for row in result["cases"]}
+    assert cases == {"training", "cnn", "gemm", "latency", "overhead", "memory"}
+    assert all(v > 0 for row in result["cases"] for v in row.values() if isinstance(v, float))
