@@ -24,4 +24,7 @@ def test_benchmark_quick_mode_writes_results(tmp_path):
         assert all(row["ratio"] > 0 for row in result["rows"])
     cases = {row["case"] for row in result["cases"]}
     assert cases == {"training", "cnn", "gemm", "latency", "overhead", "memory"}
-    assert all(v > 0 for row in result["cases"] for v in row.values() if isinstance(v, float))
+    rates = [
+        v for row in result["cases"] for k, v in row.items() if k.endswith(("per_s", "gflops"))
+    ]
+    assert len(rates) >= 6 and all(v > 0 for v in rates)
