@@ -284,23 +284,34 @@ def bench_startup(cells=("lstm", "gru", "rnn")):
 
 
 MEMORY_SCRIPT = """
-import json, resource
+import json, resource, tracemalloc
 import numpy as np
+
+def peak_rss():
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the parent process.
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM"))
+
+imports_before = peak_rss()
 from tsrnn import SequenceRegressor
+imports = peak_rss()
 X = np.random.default_rng(0).standard_normal(({n}, 50, 1))
 y = X[:, -1, 0].copy()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before = peak_rss()
+tracemalloc.start()
 SequenceRegressor(hidden_size=32, max_epochs={epochs}, random_state=0).fit(X, y)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps(dict(data_bytes=X.nbytes, before=before, peak=after)))
+traced = tracemalloc.get_traced_memory()[1]
+print(json.dumps(dict(data_bytes=X.nbytes, imports=imports, before=before, peak=peak_rss(),
+                      traced_peak=traced)))
 """
 
 
 def bench_memory(n=100_000, epochs=2):
     report = json.loads(_run_script(MEMORY_SCRIPT.format(n=n, epochs=epochs))[1])
     row = dict(case="memory", n_samples=n, epochs=epochs, data_mb=report["data_bytes"] / 1e6,
-               peak_rss_mb=report["peak"] / 1e6,
+               imports_mb=report["imports"] / 1e6, peak_rss_mb=report["peak"] / 1e6,
                growth_during_fit_mb=(report["peak"] - report["before"]) / 1e6,
+               numpy_allocations_peak_mb=report["traced_peak"] / 1e6,
                target_mb=(1.5 * report["data_bytes"] + 200e6) / 1e6)  # fmt: skip
     _print(row)
     return row

@@ -43,3 +43,37 @@ def test_grid_search_on_a_local_cluster_equals_the_serial_search():
                                   serial.cv_results_["mean_test_score"])  # fmt: skip
     # The refitted best model came back from the cluster and predicts like the serial one.
     np.testing.assert_array_equal(parallel.predict_proba(X), serial.predict_proba(X))
+
+
+def _fit_small_gru(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(32, 6, 2))
+    est = SequenceClassifier(cell="gru", hidden_size=4, max_epochs=2, random_state=0)
+    return est.fit(X, X[:, -1, 0] > 0).network_.get_weights()
+
+
+@pytest.mark.slow
+def test_workers_compiling_into_one_empty_numba_cache_at_once(tmp_path):
+    # Both workers start with an empty shared on-disk cache and compile the same kernels
+    # concurrently; results must be right, and the cache they wrote must load cleanly.
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, env=env,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):  # fmt: skip
+        workers = list(client.scheduler_info()["workers"])
+        futures = [client.submit(_fit_small_gru, 0, workers=[w], pure=False) for w in workers]
+        concurrent = client.gather(futures)
+    assert any((tmp_path / "cache").rglob("*.nbi")), "the workers wrote no cache"
+    expected = _fit_small_gru(0)
+    for weights in concurrent:
+        np.testing.assert_array_equal(weights, expected)
+    with (
+        distributed.LocalCluster(n_workers=1, processes=True, host="127.0.0.1",
+                                 dashboard_address=None, env=env) as cluster,
+        distributed.Client(cluster) as client,
+    ):  # fmt: skip
+        np.testing.assert_array_equal(client.submit(_fit_small_gru, 0).result(), expected)

@@ -132,6 +132,11 @@ MEMORY_SCRIPT = textwrap.dedent(
     from tsrnn import SequenceRegressor
     n, steps, features, chunk = json.loads(sys.argv[1])
 
+    def peak_rss():
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the parent.
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM"))
+
     def block(block_info=None):
         loc = block_info[None]["array-location"][0]
         rng = np.random.default_rng(loc[0])
@@ -142,7 +147,7 @@ MEMORY_SCRIPT = textwrap.dedent(
     y = np.zeros(n)  # targets are small: they are read into memory
     kw = dict(hidden_size=4, max_epochs=1, batch_size=64, random_state=0)
     SequenceRegressor(**kw).fit(X[: 2 * chunk], y[: 2 * chunk])  # imports, compilation
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    before = peak_rss()
     # Allow the process 100 MB more address space than it has now: a quarter of the data.
     with open("/proc/self/statm") as f:
         vm_bytes = int(f.read().split()[0]) * resource.getpagesize()
@@ -150,7 +155,7 @@ MEMORY_SCRIPT = textwrap.dedent(
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     with dask.config.set(scheduler="synchronous"):  # no new threads (and stacks) under the limit
         SequenceRegressor(**kw).fit(X, y)
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        after = peak_rss()
         try:  # the limit is real: the data itself does not fit under it
             X.compute()
             materialised = True

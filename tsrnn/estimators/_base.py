@@ -159,7 +159,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                     del self.feature_names_in_
             else:
                 self._check_sequence_features(values, seq.feature_names)
-        largest = np.abs(values).max()
+        largest = max(values.max(), -values.min())  # no |values| temporary: X may be large
         if largest > np.finfo(self.dtype).max:
             raise ValueError(f"X has values beyond the range of {self.dtype} (max |x| = "
                              f"{largest:.3g}); scale X or use dtype='float64'")  # fmt: skip
