@@ -238,7 +238,8 @@ class Recurrent:
 
     # --- forward / backward ------------------------------------------------------------
 
-    def forward(self, params, x, mask=None, h0=None, c0=None, check_finite=True, rmask=None):
+    def forward(self, params, x, mask=None, h0=None, c0=None, check_finite=True, rmask=None,
+                validate=True):  # fmt: skip
         """Run the stack over a batch of sequences.
 
         Parameters
@@ -255,6 +256,10 @@ class Recurrent:
         rmask : ndarray of shape (num_layers * num_directions, batch, hidden_size), optional
             Variational recurrent-dropout masks, already scaled by 1 / (1 - p): the
             recurrent product of layer/direction ``k`` reads ``h_{t-1} * rmask[k]``.
+        validate : bool, default=True
+            False skips the checks of ``params`` and ``x`` for callers that pass a
+            C-contiguous ``x`` of this layer's dtype and the network's own parameter
+            views (the network layers do; it matters for single-sequence latency).
 
         Returns
         -------
@@ -267,8 +272,9 @@ class Recurrent:
         cache : dict
             Everything :meth:`backward` needs.
         """
-        self._check_params(params)
-        x = self._check_input(x, check_finite)
+        if validate:
+            self._check_params(params)
+            x = self._check_input(x, check_finite)
         n_steps, batch, _ = x.shape
         mask = self._check_mask(mask, n_steps, batch)
         h0 = self._check_state(h0, "h0", batch)

@@ -95,7 +95,7 @@ class RNN(Layer):
 
     def forward(self, params, x, ctx):
         batch = x.shape[0]
-        x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))
+        x_tm = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=self.dtype)
         keep_x = None
         if ctx.training and self.dropout > 0:
             keep_x = (ctx.rng.random((batch, x.shape[2])) >= self.dropout) / (1 - self.dropout)
@@ -107,8 +107,9 @@ class RNN(Layer):
             keep_h = ctx.rng.random(shape) >= self.recurrent_dropout
             rmask = (keep_h / (1 - self.recurrent_dropout)).astype(self.dtype)
         mask_tm = None if ctx.mask is None else ctx.mask.T
-        y, h_n, _, cache = self.core.forward(params, x_tm, mask_tm, check_finite=False,
-                                             rmask=rmask)  # fmt: skip
+        # The network validated x and owns the parameter views: skip the layer's checks.
+        y, h_n, _, cache = self.core.forward(params, x_tm, mask_tm, rmask=rmask,
+                                             validate=False)  # fmt: skip
         if self.return_sequences:
             out = np.ascontiguousarray(y.transpose(1, 0, 2))
         else:
