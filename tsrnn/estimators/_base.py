@@ -271,6 +271,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         prepare = self._prepare_stream if stream else self._prepare_arrays
         input_shape, fingerprint, make_batches = prepare(X, y, sample_weight, first, classes,
                                                          incremental)  # fmt: skip
+        fingerprint = fingerprint() if ckpt is not None else None
         root, init_seed, split_seed, rng = self._seeds(
             None if resumed is None else resumed["seed"]
         )
@@ -305,12 +306,13 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         return self
 
     def _prepare_arrays(self, X, y, sample_weight, first, classes, incremental):
-        """In-memory data: (input_shape, fingerprint, make_batches(split_seed))."""
+        """In-memory data: (input_shape, fingerprint(), make_batches(split_seed)); the
+        fingerprint (a hash of all the data) is computed only for checkpoints."""
         values, mask = self._convert_X(X, reset=first)
         y_enc = self._encode_y(y, values.shape[0], first, classes)
         sample_weight = _check_sample_weight(sample_weight, values, dtype=np.float64)
         sample_weight = self._effective_weights(y_enc, sample_weight, incremental)
-        fingerprint = data_fingerprint(values, mask, y_enc, sample_weight)
+        fingerprint = lambda: data_fingerprint(values, mask, y_enc, sample_weight)  # noqa: E731
         input_shape = (values.shape[1] if mask is None else None, values.shape[2])
 
         def make_batches(split_seed):
@@ -364,7 +366,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
 
             return epoch_batches, None
 
-        return (source.n_steps, source.n_features), source.fingerprint(), make_batches
+        return (source.n_steps, source.n_features), source.fingerprint, make_batches
 
     def _split(self, values, y, w, mask, seed):
         n = values.shape[0]
