@@ -56,6 +56,8 @@ class Network:
             self._prefixes.append(prefix)
             specs += [(prefix + name, s) for name, s in layer.param_specs()]
         self.output_shape = shape
+        for i, layer in enumerate(self.layers):
+            layer.needs_input_gradient = i > 0
         self.params = ParameterBuffer(specs, self.dtype)
         self._layer_params = self._views(self.params)
         for layer, p in zip(self.layers, self._layer_params, strict=True):

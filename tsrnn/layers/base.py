@@ -52,6 +52,9 @@ class Layer:
     name = "layer"
     #: Whether a padding mask passes through this layer unchanged.
     supports_mask = False
+    #: False for a network's first layer: dL/dx is not needed there, and layers whose
+    #: input gradient is costly (Conv1D) skip it and return None from backward.
+    needs_input_gradient = True
 
     def build(self, input_shape, dtype):
         """Fix shapes and dtype; return the output shape (without the batch axis)."""

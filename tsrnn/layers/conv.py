@@ -92,13 +92,14 @@ class Conv1D(Layer):
 
     def backward(self, params, cache, dy, grads):
         x, cols, y, left = cache
-        dx = np.empty_like(x)
+        need_dx = self.needs_input_gradient
+        dx = np.empty_like(x) if need_dx else np.empty((0, 0, 0), dtype=x.dtype)
         kernels.conv1d_backward(
             x, params["W"], self.strides, self.dilation_rate, left, self._code, cols, y,
             np.ascontiguousarray(dy), dx, grads["W"], grads["b"], np.empty_like(y),
-            np.empty_like(cols),
+            np.empty_like(cols) if need_dx else cols[:0], need_dx,
         )  # fmt: skip
-        return dx
+        return dx if need_dx else None
 
 
 class _Pooling1D(Layer):

@@ -42,9 +42,10 @@ def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
 
 @njit(**JIT_OPTIONS)
 def conv1d_backward(
-    x, W, stride, dilation, pad_left, activation, cols, y, dy, dx, dW, db, da, dcols
+    x, W, stride, dilation, pad_left, activation, cols, y, dy, dx, dW, db, da, dcols, need_dx
 ):
-    """Gradients of :func:`conv1d_forward`; ``da`` (like y) and ``dcols`` are workspaces."""
+    """Gradients of :func:`conv1d_forward`; ``da`` (like y) and ``dcols`` are workspaces.
+    With ``need_dx`` False (a network's first layer) ``dx`` is left untouched."""
     batch, n_steps, channels = x.shape
     kernel_size, _, filters = W.shape
     n_out = y.shape[1]
@@ -55,6 +56,8 @@ def conv1d_backward(
     for r in range(batch * n_out):
         for f in range(filters):
             db[f] += da2[r, f]
+    if not need_dx:
+        return
     np.dot(da2, W.reshape(kernel_size * channels, filters).T, dcols)
     dx[:] = 0
     for bi in range(batch):
@@ -73,18 +76,23 @@ def max_pool_forward(x, pool_size, stride, y, arg):
     batch, _, channels = x.shape
     for bi in range(batch):
         for t in range(y.shape[1]):
+            s0 = t * stride
+            y_row, arg_row = y[bi, t], arg[bi, t]
             for c in range(channels):
-                best_s = t * stride
-                best = x[bi, best_s, c]
-                for k in range(1, pool_size):
-                    s = t * stride + k
-                    v = x[bi, s, c]
+                y_row[c] = x[bi, s0, c]
+                arg_row[c] = s0
+            # Window positions outside, channels inside, and selects instead of branches:
+            # the channel loop vectorises (branches on random data mispredicted half the
+            # time: 9 ns per output before, for pool_size 2).
+            for k in range(1, pool_size):
+                s = s0 + k
+                x_row = x[bi, s]
+                for c in range(channels):
+                    v, best = x_row[c], y_row[c]
                     # Strict > keeps the first maximum; a NaN propagates (and then sticks).
-                    if v > best or v != v:
-                        if best == best:
-                            best, best_s = v, s
-                y[bi, t, c] = best
-                arg[bi, t, c] = best_s
+                    take = (v > best) | ((v != v) & (best == best))
+                    y_row[c] = v if take else best
+                    arg_row[c] = s if take else arg_row[c]
 
 
 @njit(**JIT_OPTIONS)
