@@ -114,6 +114,23 @@ def test_pooling_matches_reference(pool, stride):
         assert rel_err(y, ry) <= 1e-12 and rel_err(dx, bwd(cache, dy)) <= 1e-12
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pooling_propagates_nan_like_argmax(dtype):
+    # NaN wins its window wherever it sits (numpy's argmax and PyTorch's rule), and the
+    # gradient goes to the first NaN.
+    x = np.random.default_rng(6).standard_normal((2, 8, 5)).astype(dtype)
+    x[0, 1, 2] = x[1, 4, 0] = x[1, 5, 0] = x[0, 6, 4] = np.nan
+    layer = MaxPooling1D(2)
+    layer.build(x.shape[1:], dtype)
+    y, cache = layer.forward({}, x, Context())
+    ry, rcache = ref_conv.max_pool_forward(x, 2, 2)
+    np.testing.assert_array_equal(y, ry)  # NaN positions included
+    assert np.isnan(y[0, 0, 2]) and np.isnan(y[1, 2, 0]) and np.isnan(y[0, 3, 4])
+    dy = np.ones_like(y)
+    np.testing.assert_array_equal(layer.backward({}, cache, dy, {}),
+                                  ref_conv.max_pool_backward(rcache, dy))  # fmt: skip
+
+
 @pytest.mark.parametrize("use_mask", [False, True])
 def test_global_pooling_matches_reference_with_masks(use_mask):
     x = np.random.default_rng(6).standard_normal((4, 7, 3))
