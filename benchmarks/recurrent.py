@@ -25,7 +25,13 @@ CELLS = ["lstm", "gru", "rnn"]
 
 
 def _best_time(fn, min_repeats=3, min_seconds=1.0):
-    """Best wall time of ``fn()`` over at least ``min_repeats`` calls and ``min_seconds``."""
+    """Best wall time of ``fn()`` over at least ``min_repeats`` calls and ``min_seconds``.
+
+    Starts with a pause: BLAS and OpenMP worker threads of the library timed just
+    before busy-wait for a while after their last call, and on a 2-core machine they
+    would steal a core from this measurement.
+    """
+    time.sleep(0.5)
     fn()  # warm-up (compilation, allocator)
     best, total, n = np.inf, 0.0, 0
     while n < min_repeats or total < min_seconds:
