@@ -1,0 +1,171 @@
+"""Forward and backpropagation-through-time kernels of the recurrent cells (GPU).
+
+The GPU twin of :mod:`tsrnn.kernels.cpu.recurrent`: same function names, argument
+order and conventions (time-major, right-acting weights, gate order i, f, g, o,
+masks carry the state, ``rmask`` the variational recurrent-dropout mask or an empty
+``(0, hidden)`` array, ``h_state``/``c_state`` in: initial state, out: final state;
+in backward ``dh_state``/``dc_state`` in: dL/dh_n, out: dL/dh0). Arguments are
+device arrays; the host functions here launch kernels and never copy to the host.
+
+Structure, as on the CPU: the input projection of all steps is one GEMM; each
+step is one recurrent GEMM plus one fused kernel (one thread per (sample, unit))
+that applies the gate nonlinearities and updates the state; backward forms the
+weight gradients after the time loop as large GEMMs. Implemented so far: the
+LSTM. The simple RNN and the GRU follow the same pattern.
+"""
+
+import math
+
+from numba import cuda
+
+from tsrnn.kernels import scalar
+from tsrnn.kernels.cuda._scalar import activate, activation_slope
+from tsrnn.kernels.cuda.linalg import column_sums, gemm
+
+#: Threads per block along (sample, unit); tests patch it down so tiny inputs span
+#: several blocks.
+BLOCK = (8, 32)
+
+
+def _grid(rows, cols):
+    return (math.ceil(rows / BLOCK[0]), math.ceil(cols / BLOCK[1])), BLOCK
+
+
+# --- helpers shared by every cell -------------------------------------------------------
+
+
+@cuda.jit
+def _scaled_rows(h, rmask, out):
+    bi, j = cuda.grid(2)
+    if bi < h.shape[0] and j < h.shape[1]:
+        out[bi, j] = h[bi, j] * rmask[bi, j]
+
+
+@cuda.jit
+def _previous_states(h_seq, h0, reverse, rmask, out):
+    """out[t] = the state step t read (h0 for the first processed step), dropped."""
+    t, bi, j = cuda.grid(3)
+    n_steps = h_seq.shape[0]
+    if t < n_steps and bi < h0.shape[0] and j < h0.shape[1]:
+        first = t == n_steps - 1 if reverse else t == 0
+        if first:
+            v = h0[bi, j]
+        else:
+            v = h_seq[t + 1, bi, j] if reverse else h_seq[t - 1, bi, j]
+        out[t, bi, j] = v * rmask[bi, j] if rmask.shape[0] > 0 else v
+
+
+def _dropped_state(h_state, rmask, h_work):
+    if rmask.shape[0] == 0:
+        return h_state
+    _scaled_rows[_grid(*h_state.shape)](h_state, rmask, h_work)
+    return h_work
+
+
+def input_gradients(x, da_seq, W_x, dx, dW_x, db):
+    """dx = da W_x^T, dW_x = x^T da, db = sum of da, over all steps at once."""
+    n_steps, batch, n_features = x.shape
+    rows, width = n_steps * batch, da_seq.shape[2]
+    da2 = da_seq.reshape(rows, width)
+    gemm(da2, W_x, dx.reshape(rows, n_features), trans_b=True)
+    gemm(x.reshape(rows, n_features), da2, dW_x, trans_a=True)
+    column_sums(da2, db)
+
+
+# --- LSTM -------------------------------------------------------------------------------
+
+
+@cuda.jit
+def _lstm_forward_step(t, mask, b, h_proj, activation, h_state, c_state, h_seq, c_seq, gates):
+    bi, j = cuda.grid(2)
+    batch, H = h_state.shape
+    if bi >= batch or j >= H:
+        return
+    if mask[t, bi]:
+        i = scalar.sigmoid(h_proj[bi, j] + gates[t, bi, j] + b[j])
+        f = scalar.sigmoid(h_proj[bi, H + j] + gates[t, bi, H + j] + b[H + j])
+        g = activate(h_proj[bi, 2 * H + j] + gates[t, bi, 2 * H + j] + b[2 * H + j], activation)
+        o = scalar.sigmoid(h_proj[bi, 3 * H + j] + gates[t, bi, 3 * H + j] + b[3 * H + j])
+        c = f * c_state[bi, j] + i * g
+        c_state[bi, j] = c
+        h_state[bi, j] = o * activate(c, activation)
+        gates[t, bi, j] = i
+        gates[t, bi, H + j] = f
+        gates[t, bi, 2 * H + j] = g
+        gates[t, bi, 3 * H + j] = o
+    c_seq[t, bi, j] = c_state[bi, j]
+    h_seq[t, bi, j] = h_state[bi, j]
+
+
+def lstm_forward(
+    x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, c_state, h_seq, c_seq, gates,
+    h_proj,
+):  # fmt: skip
+    """LSTM forward. ``gates`` (T, B, 4H) receives the input projection, then i, f, g, o."""
+    n_steps, batch, n_features = x.shape
+    H = W_h.shape[0]
+    h_work = cuda.device_array_like(h_state)
+    gemm(x.reshape(n_steps * batch, n_features), W_x, gates.reshape(n_steps * batch, 4 * H))
+    grid = _grid(batch, H)
+    for s in range(n_steps):
+        t = n_steps - 1 - s if reverse else s
+        gemm(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
+        _lstm_forward_step[grid](t, mask, b, h_proj, activation, h_state, c_state, h_seq,
+                                 c_seq, gates)  # fmt: skip
+
+
+@cuda.jit
+def _lstm_backward_step(t, tp, first, mask, c0, c_seq, gates, activation, dh_seq, dh_state,
+                        dc_state, da_seq):  # fmt: skip
+    bi, j = cuda.grid(2)
+    batch, H = dh_state.shape
+    if bi >= batch or j >= H:
+        return
+    if mask[t, bi]:
+        dh = dh_state[bi, j] + dh_seq[t, bi, j]
+        i, f = gates[t, bi, j], gates[t, bi, H + j]
+        g, o = gates[t, bi, 2 * H + j], gates[t, bi, 3 * H + j]
+        c_prev = c0[bi, j] if first else c_seq[tp, bi, j]
+        act_c = activate(c_seq[t, bi, j], activation)
+        dc = dc_state[bi, j] + dh * o * activation_slope(act_c, activation)
+        da_seq[t, bi, j] = dc * g * scalar.dsigmoid(i)
+        da_seq[t, bi, H + j] = dc * c_prev * scalar.dsigmoid(f)
+        da_seq[t, bi, 2 * H + j] = dc * i * activation_slope(g, activation)
+        da_seq[t, bi, 3 * H + j] = dh * act_c * scalar.dsigmoid(o)
+        dc_state[bi, j] = dc * f
+    else:
+        dh_state[bi, j] += dh_seq[t, bi, j]
+        for q in range(4):
+            da_seq[t, bi, q * H + j] = 0
+
+
+@cuda.jit
+def _carry_state_gradient(t, mask, rmask, dh_proj, dh_state):
+    """dL/dh_{t-1} = (da_t W_h^T) * rmask on the rows that took step t."""
+    bi, j = cuda.grid(2)
+    if bi < dh_state.shape[0] and j < dh_state.shape[1] and mask[t, bi]:
+        v = dh_proj[bi, j]
+        dh_state[bi, j] = v * rmask[bi, j] if rmask.shape[0] > 0 else v
+
+
+def lstm_backward(
+    x, mask, h0, c0, W_x, W_h, rmask, activation, reverse, h_seq, c_seq, gates, dh_seq,
+    dh_state, dc_state,
+    dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
+):  # fmt: skip
+    """BPTT for :func:`lstm_forward`."""
+    n_steps, batch, _ = x.shape
+    H = W_h.shape[0]
+    grid = _grid(batch, H)
+    for s in range(n_steps):
+        t = s if reverse else n_steps - 1 - s
+        tp = t + 1 if reverse else t - 1  # the step processed just before t
+        _lstm_backward_step[grid](t, tp, s == n_steps - 1, mask, c0, c_seq, gates, activation,
+                                  dh_seq, dh_state, dc_state, da_seq)  # fmt: skip
+        gemm(da_seq[t], W_h, dh_proj, trans_b=True)
+        _carry_state_gradient[grid](t, mask, rmask, dh_proj, dh_state)
+    blocks = (math.ceil(n_steps / 4), math.ceil(batch / 4), math.ceil(H / 16))
+    _previous_states[blocks, (4, 4, 16)](h_seq, h0, reverse, rmask, h_prev_seq)
+    rows = n_steps * batch
+    gemm(h_prev_seq.reshape(rows, H), da_seq.reshape(rows, 4 * H), dW_h, trans_a=True)
+    input_gradients(x, da_seq, W_x, dx, dW_x, db)
