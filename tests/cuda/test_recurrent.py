@@ -24,76 +24,123 @@ def small_blocks(monkeypatch):
 
 
 TOLERANCE = {np.float64: 1e-10, np.float32: 1e-5}
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
-def lstm_case(dtype, mask_kind, reverse, dropout, activation, seed=0):
+def make_case(cell, dtype, mask_kind, dropout, seed=0):
     rng = np.random.default_rng(seed)
     T, B, F, H = 4, 3, 2, 5
-    x = rng.standard_normal((T, B, F))
-    W_x, W_h = rng.standard_normal((F, 4 * H)) * 0.5, rng.standard_normal((H, 4 * H)) * 0.5
-    b = rng.standard_normal(4 * H) * 0.1
-    h0, c0 = rng.standard_normal((B, H)) * 0.5, rng.standard_normal((B, H)) * 0.5
+    G = GATES[cell]
+    a = dict(
+        x=rng.standard_normal((T, B, F)), W_x=rng.standard_normal((F, G * H)) * 0.5,
+        W_h=rng.standard_normal((H, G * H)) * 0.5, b=rng.standard_normal(G * H) * 0.1,
+        b_hn=rng.standard_normal(H) * 0.1, h0=rng.standard_normal((B, H)) * 0.5,
+        c0=rng.standard_normal((B, H)) * 0.5, dh_seq=rng.standard_normal((T, B, H)),
+        dh_n=rng.standard_normal((B, H)), dc_n=rng.standard_normal((B, H)),
+    )  # fmt: skip
+    a = {k: v.astype(dtype) for k, v in a.items()}
     mask = random_mask(rng, T, B, mask_kind)
-    rmask = (rng.random((B, H)) > 0.3) / 0.7 if dropout else None
-    dh_seq, dh_n, dc_n = rng.standard_normal((T, B, H)), rng.standard_normal((B, H)), \
-        rng.standard_normal((B, H))  # fmt: skip
-    arrays = dict(x=x, W_x=W_x, W_h=W_h, b=b, h0=h0, c0=c0, dh_seq=dh_seq, dh_n=dh_n, dc_n=dc_n)
-    arrays = {k: v.astype(dtype) for k, v in arrays.items()}
-    return arrays, mask, rmask
+    rmask = ((rng.random((B, H)) > 0.3) / 0.7).astype(dtype) if dropout else None
+    return a, mask, rmask
 
 
-# A covering set (the simulator is slow): each dtype, mask kind, direction, dropout
-# setting and activation appears, in varied combinations.
-LSTM_CASES = [
-    (np.float64, "none", False, False, "tanh"),
-    (np.float64, "lengths", True, True, "tanh"),
-    (np.float64, "holes", False, True, "relu"),
-    (np.float64, "none", True, False, "relu"),
-    (np.float32, "holes", True, False, "tanh"),
-    (np.float32, "lengths", False, True, "relu"),
+def reference(cell, a, mask, rmask, reverse, activation):
+    """Forward outputs and gradients from the NumPy spec, in float64."""
+    r = {k: v.astype(np.float64) for k, v in a.items()}
+    rm = None if rmask is None else rmask.astype(np.float64)
+    common = dict(mask=mask, reverse=reverse, rmask=rm)
+    if cell == "lstm":
+        h_seq, h_n, c_n, cache = ref.lstm_forward(
+            r["x"], r["h0"], r["c0"], r["W_x"], r["W_h"], r["b"], activation=activation, **common
+        )
+        grads = ref.lstm_backward(cache, r["dh_seq"], r["dh_n"], r["dc_n"])
+        return dict(h_seq=h_seq, h_n=h_n, c_n=c_n), grads
+    if cell == "gru":
+        h_seq, h_n, cache = ref.gru_forward(r["x"], r["h0"], r["W_x"], r["W_h"], r["b"],
+                                            r["b_hn"], True, **common)  # fmt: skip
+    else:
+        h_seq, h_n, cache = ref.rnn_forward(r["x"], r["h0"], r["W_x"], r["W_h"], r["b"],
+                                            activation, **common)  # fmt: skip
+    backward = ref.gru_backward if cell == "gru" else ref.rnn_backward
+    return dict(h_seq=h_seq, h_n=h_n), backward(cache, r["dh_seq"], r["dh_n"])
+
+
+def run_cuda(cell, a, mask, rmask, reverse, activation, dtype):
+    """Forward and backward with the CUDA kernels; results copied to the host."""
+    T, B, F = a["x"].shape
+    H = a["h0"].shape[1]
+    G = GATES[cell]
+    d = {k: cuda.to_device(np.ascontiguousarray(v)) for k, v in a.items()}
+    full = np.ones((T, B), bool) if mask is None else np.ascontiguousarray(mask)
+    d_mask = cuda.to_device(full)
+    d_rmask = cuda.to_device(np.empty((0, H), dtype) if rmask is None else rmask)
+    act = ACTIVATION_CODES[activation]
+    empty = lambda *shape: cuda.device_array(shape, dtype)  # noqa: E731
+    h_state, h_seq, h_proj = cuda.to_device(a["h0"].copy()), empty(T, B, H), empty(B, G * H)
+    gates, aux, c_state = empty(T, B, G * H), empty(T, B, H), cuda.to_device(a["c0"].copy())
+    c_seq = empty(T, B, H)
+    weights = (d["x"], d_mask, d["W_x"], d["W_h"], d["b"])
+    if cell == "lstm":
+        kernels.lstm_forward(*weights, d_rmask, act, reverse, h_state, c_state, h_seq, c_seq,
+                             gates, h_proj)  # fmt: skip
+    elif cell == "gru":
+        kernels.gru_forward(*weights, d["b_hn"], d_rmask, reverse, h_state, h_seq, gates, aux,
+                            h_proj)  # fmt: skip
+    else:
+        kernels.rnn_forward(*weights, d_rmask, act, reverse, h_state, h_seq, h_proj)
+    out = dict(h_seq=h_seq.copy_to_host(), h_n=h_state.copy_to_host())
+    if cell == "lstm":
+        out["c_n"] = c_state.copy_to_host()
+    dh_state, dc_state = cuda.to_device(a["dh_n"].copy()), cuda.to_device(a["dc_n"].copy())
+    g = dict(x=empty(T, B, F), W_x=empty(F, G * H), W_h=empty(H, G * H), b=empty(G * H),
+             b_hn=empty(H))  # fmt: skip
+    grads4 = (g["x"], g["W_x"], g["W_h"], g["b"])
+    work = (empty(T, B, G * H), empty(T, B, H), empty(B, H))  # da_seq, h_prev_seq, dh_proj
+    if cell == "lstm":
+        kernels.lstm_backward(d["x"], d_mask, d["h0"], d["c0"], d["W_x"], d["W_h"], d_rmask,
+                              act, reverse, h_seq, c_seq, gates, d["dh_seq"], dh_state,
+                              dc_state, *grads4, *work)  # fmt: skip
+    elif cell == "gru":
+        kernels.gru_backward(d["x"], d_mask, d["h0"], d["W_x"], d["W_h"], d_rmask, reverse,
+                             h_seq, gates, aux, d["dh_seq"], dh_state, *grads4, g["b_hn"],
+                             work[0], empty(T, B, G * H), work[1], work[2])  # fmt: skip
+    else:
+        kernels.rnn_backward(d["x"], d_mask, d["h0"], d["W_x"], d["W_h"], d_rmask, act,
+                             reverse, h_seq, d["dh_seq"], dh_state, *grads4, *work)  # fmt: skip
+    grads = {k: v.copy_to_host() for k, v in g.items()}
+    grads["h0"] = dh_state.copy_to_host()
+    if cell == "lstm":
+        grads["c0"] = dc_state.copy_to_host()
+    return out, grads
+
+
+# A covering set (the simulator is slow): every cell, dtype, mask kind, direction,
+# dropout setting and activation appears, in varied combinations.
+CASES = [
+    ("lstm", np.float64, "none", False, False, "tanh"),
+    ("lstm", np.float64, "lengths", True, True, "tanh"),
+    ("lstm", np.float64, "holes", False, True, "relu"),
+    ("lstm", np.float32, "holes", True, False, "tanh"),
+    ("lstm", np.float32, "lengths", False, True, "relu"),
+    ("gru", np.float64, "none", False, False, "tanh"),
+    ("gru", np.float64, "holes", True, True, "tanh"),
+    ("gru", np.float32, "lengths", False, True, "tanh"),
+    ("rnn", np.float64, "lengths", True, False, "tanh"),
+    ("rnn", np.float64, "holes", False, True, "relu"),
+    ("rnn", np.float32, "none", True, True, "tanh"),
 ]
 
 
-@pytest.mark.parametrize(("dtype", "mask_kind", "reverse", "dropout", "activation"), LSTM_CASES)
-def test_lstm_forward_and_backward_match_the_reference(dtype, mask_kind, reverse, dropout,
-                                                       activation):  # fmt: skip
-    a, mask, rmask = lstm_case(dtype, mask_kind, reverse, dropout, activation)
-    T, B, _ = a["x"].shape
-    H = a["h0"].shape[1]
-    # Reference in float64 from the same (possibly float32-rounded) inputs.
-    r64 = {k: v.astype(np.float64) for k, v in a.items()}
-    h_seq, h_n, c_n, cache = ref.lstm_forward(
-        r64["x"], r64["h0"], r64["c0"], r64["W_x"], r64["W_h"], r64["b"], mask=mask,
-        reverse=reverse, rmask=rmask, activation=activation,
-    )  # fmt: skip
-    grads = ref.lstm_backward(cache, r64["dh_seq"], r64["dh_n"], r64["dc_n"])
-
-    dev = {k: cuda.to_device(np.ascontiguousarray(v)) for k, v in a.items()}
-    full_mask = np.ones((T, B), bool) if mask is None else np.ascontiguousarray(mask)
-    d_mask = cuda.to_device(full_mask)
-    d_rmask = cuda.to_device(np.empty((0, H), dtype) if rmask is None else rmask.astype(dtype))
-    act = ACTIVATION_CODES[activation]
-    h_state, c_state = cuda.to_device(a["h0"].copy()), cuda.to_device(a["c0"].copy())
-    d_h_seq = cuda.device_array((T, B, H), dtype)
-    d_c_seq = cuda.device_array((T, B, H), dtype)
-    d_gates = cuda.device_array((T, B, 4 * H), dtype)
-    kernels.lstm_forward(dev["x"], d_mask, dev["W_x"], dev["W_h"], dev["b"], d_rmask, act,
-                         reverse, h_state, c_state, d_h_seq, d_c_seq, d_gates,
-                         cuda.device_array((B, 4 * H), dtype))  # fmt: skip
+@pytest.mark.parametrize(("cell", "dtype", "mask_kind", "reverse", "dropout", "activation"),
+                         CASES)  # fmt: skip
+def test_forward_and_backward_match_the_reference(cell, dtype, mask_kind, reverse, dropout,
+                                                  activation):  # fmt: skip
+    a, mask, rmask = make_case(cell, dtype, mask_kind, dropout)
+    expected_out, expected_grads = reference(cell, a, mask, rmask, reverse, activation)
+    out, grads = run_cuda(cell, a, mask, rmask, reverse, activation, dtype)
     tol = TOLERANCE[dtype]
-    assert rel_err(d_h_seq.copy_to_host(), h_seq) <= tol
-    assert rel_err(h_state.copy_to_host(), h_n) <= tol
-    assert rel_err(c_state.copy_to_host(), c_n) <= tol
-
-    dh_state, dc_state = cuda.to_device(a["dh_n"].copy()), cuda.to_device(a["dc_n"].copy())
-    out = {k: cuda.device_array(a[k].shape, dtype) for k in ("x", "W_x", "W_h", "b")}
-    kernels.lstm_backward(
-        dev["x"], d_mask, dev["h0"], dev["c0"], dev["W_x"], dev["W_h"], d_rmask, act, reverse,
-        d_h_seq, d_c_seq, d_gates, dev["dh_seq"], dh_state, dc_state,
-        out["x"], out["W_x"], out["W_h"], out["b"], cuda.device_array((T, B, 4 * H), dtype),
-        cuda.device_array((T, B, H), dtype), cuda.device_array((B, H), dtype),
-    )  # fmt: skip
-    for name in ("x", "W_x", "W_h", "b"):
-        assert rel_err(out[name].copy_to_host(), grads[name]) <= tol, name
-    assert rel_err(dh_state.copy_to_host(), grads["h0"]) <= tol
-    assert rel_err(dc_state.copy_to_host(), grads["c0"]) <= tol
+    for name, value in expected_out.items():
+        assert rel_err(out[name], value) <= tol, name
+    for name, value in expected_grads.items():
+        assert rel_err(grads[name], value) <= tol, name
+    assert set(expected_grads) <= set(grads)

@@ -10,8 +10,9 @@ device arrays; the host functions here launch kernels and never copy to the host
 Structure, as on the CPU: the input projection of all steps is one GEMM; each
 step is one recurrent GEMM plus one fused kernel (one thread per (sample, unit))
 that applies the gate nonlinearities and updates the state; backward forms the
-weight gradients after the time loop as large GEMMs. Implemented so far: the
-LSTM. The simple RNN and the GRU follow the same pattern.
+weight gradients after the time loop as large GEMMs. Implemented: the simple RNN,
+the LSTM and the GRU with reset after (PyTorch's and Keras' default); the
+reset-before GRU is not ported yet.
 """
 
 import math
@@ -70,6 +71,88 @@ def input_gradients(x, da_seq, W_x, dx, dW_x, db):
     gemm(da2, W_x, dx.reshape(rows, n_features), trans_b=True)
     gemm(x.reshape(rows, n_features), da2, dW_x, trans_a=True)
     column_sums(da2, db)
+
+
+@cuda.jit
+def _carry_state_gradient(t, mask, rmask, dh_proj, accumulate, dh_state):
+    """dL/dh_{t-1} = (da_t W_h^T) * rmask on the rows that took step t (added to the
+    direct path already in ``dh_state`` with ``accumulate``: the GRU)."""
+    bi, j = cuda.grid(2)
+    if bi < dh_state.shape[0] and j < dh_state.shape[1] and mask[t, bi]:
+        v = dh_proj[bi, j] * rmask[bi, j] if rmask.shape[0] > 0 else dh_proj[bi, j]
+        dh_state[bi, j] = dh_state[bi, j] + v if accumulate else v
+
+
+def _weight_gradients(x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq,
+                      dx, dW_x, dW_h, db):  # fmt: skip
+    """After the time loop: dW_h from the (dropped) previous states, then the input
+    gradients. ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for
+    the GRU)."""
+    n_steps, batch, H = h_seq.shape
+    blocks = (math.ceil(n_steps / 4), math.ceil(batch / 4), math.ceil(H / 16))
+    _previous_states[blocks, (4, 4, 16)](h_seq, h0, reverse, rmask, h_prev_seq)
+    rows = n_steps * batch
+    gemm(h_prev_seq.reshape(rows, H), dah_seq.reshape(rows, dah_seq.shape[2]), dW_h,
+         trans_a=True)  # fmt: skip
+    input_gradients(x, da_seq, W_x, dx, dW_x, db)
+
+
+# --- simple RNN -------------------------------------------------------------------------
+
+
+@cuda.jit
+def _rnn_forward_step(t, mask, b, h_proj, activation, h_state, h_seq):
+    bi, j = cuda.grid(2)
+    if bi >= h_state.shape[0] or j >= h_state.shape[1]:
+        return
+    if mask[t, bi]:
+        y = activate(h_seq[t, bi, j] + h_proj[bi, j] + b[j], activation)
+        h_state[bi, j] = y
+        h_seq[t, bi, j] = y
+    else:
+        h_seq[t, bi, j] = h_state[bi, j]
+
+
+def rnn_forward(x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq, h_proj):
+    """Elman RNN forward. ``h_seq`` (T, B, H) first receives the input projection."""
+    n_steps, batch, n_features = x.shape
+    H = W_h.shape[0]
+    h_work = cuda.device_array_like(h_state)
+    gemm(x.reshape(n_steps * batch, n_features), W_x, h_seq.reshape(n_steps * batch, H))
+    grid = _grid(batch, H)
+    for s in range(n_steps):
+        t = n_steps - 1 - s if reverse else s
+        gemm(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
+        _rnn_forward_step[grid](t, mask, b, h_proj, activation, h_state, h_seq)
+
+
+@cuda.jit
+def _rnn_backward_step(t, mask, h_seq, activation, dh_seq, dh_state, da_seq):
+    bi, j = cuda.grid(2)
+    if bi >= dh_state.shape[0] or j >= dh_state.shape[1]:
+        return
+    if mask[t, bi]:
+        g = dh_state[bi, j] + dh_seq[t, bi, j]
+        da_seq[t, bi, j] = g * activation_slope(h_seq[t, bi, j], activation)
+    else:
+        dh_state[bi, j] += dh_seq[t, bi, j]
+        da_seq[t, bi, j] = 0
+
+
+def rnn_backward(
+    x, mask, h0, W_x, W_h, rmask, activation, reverse, h_seq, dh_seq, dh_state,
+    dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
+):  # fmt: skip
+    """BPTT for :func:`rnn_forward`."""
+    n_steps, batch, _ = x.shape
+    grid = _grid(batch, W_h.shape[0])
+    for s in range(n_steps):
+        t = s if reverse else n_steps - 1 - s
+        _rnn_backward_step[grid](t, mask, h_seq, activation, dh_seq, dh_state, da_seq)
+        gemm(da_seq[t], W_h, dh_proj, trans_b=True)
+        _carry_state_gradient[grid](t, mask, rmask, dh_proj, False, dh_state)
+    _weight_gradients(x, h_seq, h0, reverse, rmask, W_x, da_seq, da_seq, h_prev_seq, dx, dW_x,
+                      dW_h, db)  # fmt: skip
 
 
 # --- LSTM -------------------------------------------------------------------------------
@@ -139,15 +222,6 @@ def _lstm_backward_step(t, tp, first, mask, c0, c_seq, gates, activation, dh_seq
             da_seq[t, bi, q * H + j] = 0
 
 
-@cuda.jit
-def _carry_state_gradient(t, mask, rmask, dh_proj, dh_state):
-    """dL/dh_{t-1} = (da_t W_h^T) * rmask on the rows that took step t."""
-    bi, j = cuda.grid(2)
-    if bi < dh_state.shape[0] and j < dh_state.shape[1] and mask[t, bi]:
-        v = dh_proj[bi, j]
-        dh_state[bi, j] = v * rmask[bi, j] if rmask.shape[0] > 0 else v
-
-
 def lstm_backward(
     x, mask, h0, c0, W_x, W_h, rmask, activation, reverse, h_seq, c_seq, gates, dh_seq,
     dh_state, dc_state,
@@ -163,9 +237,92 @@ def lstm_backward(
         _lstm_backward_step[grid](t, tp, s == n_steps - 1, mask, c0, c_seq, gates, activation,
                                   dh_seq, dh_state, dc_state, da_seq)  # fmt: skip
         gemm(da_seq[t], W_h, dh_proj, trans_b=True)
-        _carry_state_gradient[grid](t, mask, rmask, dh_proj, dh_state)
-    blocks = (math.ceil(n_steps / 4), math.ceil(batch / 4), math.ceil(H / 16))
-    _previous_states[blocks, (4, 4, 16)](h_seq, h0, reverse, rmask, h_prev_seq)
+        _carry_state_gradient[grid](t, mask, rmask, dh_proj, False, dh_state)
+    _weight_gradients(x, h_seq, h0, reverse, rmask, W_x, da_seq, da_seq, h_prev_seq, dx, dW_x,
+                      dW_h, db)  # fmt: skip
+
+
+# --- GRU, reset after (PyTorch; gate order r, z, n) ------------------------------------------
+
+
+@cuda.jit
+def _gru_forward_step(t, mask, b, b_hn, h_proj, h_state, h_seq, gates, hn_seq):
+    bi, j = cuda.grid(2)
+    batch, H = h_state.shape
+    if bi >= batch or j >= H:
+        return
+    if mask[t, bi]:
+        r = scalar.sigmoid(h_proj[bi, j] + gates[t, bi, j] + b[j])
+        z = scalar.sigmoid(h_proj[bi, H + j] + gates[t, bi, H + j] + b[H + j])
+        hn = h_proj[bi, 2 * H + j] + b_hn[j]
+        n = scalar.tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + r * hn)
+        hn_seq[t, bi, j] = hn
+        h_state[bi, j] = n + z * (h_state[bi, j] - n)  # (1 - z) n + z h_prev
+        gates[t, bi, j] = r
+        gates[t, bi, H + j] = z
+        gates[t, bi, 2 * H + j] = n
+    h_seq[t, bi, j] = h_state[bi, j]
+
+
+def gru_forward(x, mask, W_x, W_h, b, b_hn, rmask, reverse, h_state, h_seq, gates, hn_seq, h_proj):
+    """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
+    ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn."""
+    n_steps, batch, n_features = x.shape
+    H = W_h.shape[0]
+    h_work = cuda.device_array_like(h_state)
+    gemm(x.reshape(n_steps * batch, n_features), W_x, gates.reshape(n_steps * batch, 3 * H))
+    grid = _grid(batch, H)
+    for s in range(n_steps):
+        t = n_steps - 1 - s if reverse else s
+        gemm(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
+        _gru_forward_step[grid](t, mask, b, b_hn, h_proj, h_state, h_seq, gates, hn_seq)
+
+
+@cuda.jit
+def _gru_backward_step(t, tp, first, mask, h0, h_seq, gates, hn_seq, dh_seq, dh_state, da_seq,
+                       dah_seq):  # fmt: skip
+    bi, j = cuda.grid(2)
+    batch, H = dh_state.shape
+    if bi >= batch or j >= H:
+        return
+    if mask[t, bi]:
+        dh = dh_state[bi, j] + dh_seq[t, bi, j]
+        r, z, n = gates[t, bi, j], gates[t, bi, H + j], gates[t, bi, 2 * H + j]
+        h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
+        dan = (dh - dh * z) * scalar.dtanh(n)
+        dar = dan * hn_seq[t, bi, j] * scalar.dsigmoid(r)
+        daz = dh * (h_prev - n) * scalar.dsigmoid(z)
+        da_seq[t, bi, j] = dar
+        da_seq[t, bi, H + j] = daz
+        da_seq[t, bi, 2 * H + j] = dan
+        dah_seq[t, bi, j] = dar
+        dah_seq[t, bi, H + j] = daz
+        dah_seq[t, bi, 2 * H + j] = dan * r
+        dh_state[bi, j] = dh * z  # the direct path; the product's part is added next
+    else:
+        dh_state[bi, j] += dh_seq[t, bi, j]
+        for q in range(3):
+            da_seq[t, bi, q * H + j] = 0
+            dah_seq[t, bi, q * H + j] = 0
+
+
+def gru_backward(
+    x, mask, h0, W_x, W_h, rmask, reverse, h_seq, gates, hn_seq, dh_seq, dh_state,
+    dx, dW_x, dW_h, db, db_hn, da_seq, dah_seq, h_prev_seq, dh_proj,
+):  # fmt: skip
+    """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
+    pre-activations (differs from ``da_seq`` in the candidate block: r * dn)."""
+    n_steps, batch, _ = x.shape
+    H = W_h.shape[0]
+    grid = _grid(batch, H)
+    for s in range(n_steps):
+        t = s if reverse else n_steps - 1 - s
+        tp = t + 1 if reverse else t - 1
+        _gru_backward_step[grid](t, tp, s == n_steps - 1, mask, h0, h_seq, gates, hn_seq,
+                                 dh_seq, dh_state, da_seq, dah_seq)  # fmt: skip
+        gemm(dah_seq[t], W_h, dh_proj, trans_b=True)
+        _carry_state_gradient[grid](t, mask, rmask, dh_proj, True, dh_state)
+    _weight_gradients(x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq, dx, dW_x,
+                      dW_h, db)  # fmt: skip
     rows = n_steps * batch
-    gemm(h_prev_seq.reshape(rows, H), da_seq.reshape(rows, 4 * H), dW_h, trans_a=True)
-    input_gradients(x, da_seq, W_x, dx, dW_x, db)
+    column_sums(dah_seq.reshape(rows, 3 * H)[:, 2 * H :], db_hn)
