@@ -7,6 +7,7 @@ compared step by step.
 
 import math
 
+import numpy as np
 from numba import njit
 
 from tsrnn._config import JIT_OPTIONS
@@ -41,7 +42,10 @@ def global_norm(grads):
     """Euclidean norm of the whole gradient, accumulated in float64."""
     total = 0.0
     for i in range(grads.size):
-        total += float(grads[i]) * grads[i]
+        # np.float64, not float(): Numba's float() of a float32 stays float32, and the
+        # squares were rounded to float32 before the sum.
+        g = np.float64(grads[i])
+        total += g * g
     return math.sqrt(total)
 
 
