@@ -1,0 +1,212 @@
+"""1-D convolution and pooling over time (GPU); the twin of :mod:`tsrnn.kernels.cpu.conv`.
+
+Convolution is an im2col copy and one GEMM, as on the CPU. Backward passes gather
+rather than scatter (each thread sums the contributions to one input element in a
+fixed order), so they need no atomics and are deterministic.
+"""
+
+import math
+
+from numba import cuda
+
+from tsrnn.kernels.cuda._scalar import activate
+from tsrnn.kernels.cuda.dense import activation_backward
+from tsrnn.kernels.cuda.linalg import column_sums, gemm
+
+THREADS = 128
+
+
+def _blocks(n):
+    return max(1, math.ceil(n / THREADS)), THREADS
+
+
+@cuda.jit
+def _im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols):
+    i = cuda.grid(1)
+    batch, n_steps, channels = x.shape
+    if i < cols.size:
+        row, col = i // cols.shape[1], i % cols.shape[1]
+        bi, t = row // n_out, row % n_out
+        k, c = col // channels, col % channels
+        s = t * stride + k * dilation - pad_left
+        cols[row, col] = x[bi, s, c] if 0 <= s < n_steps else x[0, 0, 0] * 0
+
+
+@cuda.jit
+def _bias_activation(y2, b, activation):
+    i = cuda.grid(1)
+    if i < y2.size:
+        r, f = i // y2.shape[1], i % y2.shape[1]
+        y2[r, f] = activate(y2[r, f] + b[f], activation)
+
+
+def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
+    """y (batch, n_out, filters) = act(conv(x, W) + b); ``cols`` is kept for backward."""
+    batch, _, channels = x.shape
+    kernel_size, _, filters = W.shape
+    n_out = y.shape[1]
+    _im2col[_blocks(cols.size)](x, kernel_size, stride, dilation, pad_left, n_out, cols)
+    y2 = y.reshape(batch * n_out, filters)
+    gemm(cols, W.reshape(kernel_size * channels, filters), y2)
+    _bias_activation[_blocks(y2.size)](y2, b, activation)
+
+
+@cuda.jit
+def _col2im(dcols, kernel_size, stride, dilation, pad_left, n_out, dx):
+    i = cuda.grid(1)
+    batch, n_steps, channels = dx.shape
+    if i < dx.size:
+        bi = i // (n_steps * channels)
+        s, c = (i // channels) % n_steps, i % channels
+        total = dcols[0, 0] * 0
+        for k in range(kernel_size):
+            num = s + pad_left - k * dilation  # = t * stride for the output step t
+            if num >= 0 and num % stride == 0 and num // stride < n_out:
+                total += dcols[bi * n_out + num // stride, k * channels + c]
+        dx[bi, s, c] = total
+
+
+def conv1d_backward(
+    x, W, stride, dilation, pad_left, activation, cols, y, dy, dx, dW, db, da, dcols, need_dx
+):
+    """Gradients of :func:`conv1d_forward`; ``da`` (like y) and ``dcols`` are workspaces.
+    With ``need_dx`` False (a network's first layer) ``dx`` is left untouched."""
+    batch, _, channels = x.shape
+    kernel_size, _, filters = W.shape
+    n_out = y.shape[1]
+    activation_backward(y, dy, activation, da)
+    da2 = da.reshape(batch * n_out, filters)
+    gemm(cols, da2, dW.reshape(kernel_size * channels, filters), trans_a=True)
+    column_sums(da2, db)
+    if not need_dx:
+        return
+    gemm(da2, W.reshape(kernel_size * channels, filters), dcols, trans_b=True)
+    _col2im[_blocks(dx.size)](dcols, kernel_size, stride, dilation, pad_left, n_out, dx)
+
+
+@cuda.jit
+def _max_pool_forward(x, pool_size, stride, y, arg):
+    i = cuda.grid(1)
+    if i < y.size:
+        channels = y.shape[2]
+        bi, t, c = i // (y.shape[1] * channels), (i // channels) % y.shape[1], i % channels
+        best_s = t * stride
+        best = x[bi, best_s, c]
+        for k in range(1, pool_size):
+            v = x[bi, t * stride + k, c]
+            # Strict > keeps the first maximum; a NaN propagates (and then sticks).
+            if (v > best or v != v) and best == best:
+                best, best_s = v, t * stride + k
+        y[bi, t, c] = best
+        arg[bi, t, c] = best_s
+
+
+def max_pool_forward(x, pool_size, stride, y, arg):
+    """Max over each window; ``arg`` receives the (first) argmax's absolute step."""
+    _max_pool_forward[_blocks(y.size)](x, pool_size, stride, y, arg)
+
+
+@cuda.jit
+def _window_gradient(dy, arg, pool_size, stride, average, dx):
+    # dx[b, s, c] gathers dy from every window that contains step s.
+    i = cuda.grid(1)
+    if i < dx.size:
+        n_steps, channels = dx.shape[1], dx.shape[2]
+        bi, s, c = i // (n_steps * channels), (i // channels) % n_steps, i % channels
+        total = dy[0, 0, 0] * 0
+        first = max(0, (s - pool_size + stride) // stride)
+        for t in range(first, min(dy.shape[1], s // stride + 1)):
+            if average:
+                total += dy[bi, t, c] / pool_size
+            elif arg[bi, t, c] == s:
+                total += dy[bi, t, c]
+        dx[bi, s, c] = total
+
+
+def max_pool_backward(dy, arg, pool_size, stride, dx):
+    """Routes each window's gradient to its argmax (``pool_size``/``stride`` bound the
+    windows a step can belong to; the CPU kernel scatters instead)."""
+    _window_gradient[_blocks(dx.size)](dy, arg, pool_size, stride, False, dx)
+
+
+@cuda.jit
+def _average_pool_forward(x, pool_size, stride, y):
+    i = cuda.grid(1)
+    if i < y.size:
+        channels = y.shape[2]
+        bi, t, c = i // (y.shape[1] * channels), (i // channels) % y.shape[1], i % channels
+        total = x[bi, t * stride, c]
+        for k in range(1, pool_size):
+            total += x[bi, t * stride + k, c]
+        y[bi, t, c] = total / pool_size
+
+
+def average_pool_forward(x, pool_size, stride, y):
+    _average_pool_forward[_blocks(y.size)](x, pool_size, stride, y)
+
+
+def average_pool_backward(dy, pool_size, stride, dx):
+    _window_gradient[_blocks(dx.size)](dy, dy[:0], pool_size, stride, True, dx)
+
+
+@cuda.jit
+def _global_average_pool_forward(x, mask, y, count):
+    i = cuda.grid(1)
+    if i < y.size:
+        bi, c = i // y.shape[1], i % y.shape[1]
+        total, n = x[0, 0, 0] * 0, 0
+        for t in range(x.shape[1]):
+            if mask[bi, t]:
+                total += x[bi, t, c]
+                n += 1
+        y[bi, c] = total / n
+        if c == 0:
+            count[bi] = n
+
+
+def global_average_pool_forward(x, mask, y, count):
+    """Mean over the steps where ``mask`` (batch, n_steps) is True."""
+    _global_average_pool_forward[_blocks(y.size)](x, mask, y, count)
+
+
+@cuda.jit
+def _global_average_pool_backward(dy, mask, count, dx):
+    i = cuda.grid(1)
+    if i < dx.size:
+        n_steps, channels = dx.shape[1], dx.shape[2]
+        bi, t, c = i // (n_steps * channels), (i // channels) % n_steps, i % channels
+        dx[bi, t, c] = dy[bi, c] / count[bi] if mask[bi, t] else dy[bi, c] * 0
+
+
+def global_average_pool_backward(dy, mask, count, dx):
+    _global_average_pool_backward[_blocks(dx.size)](dy, mask, count, dx)
+
+
+@cuda.jit
+def _global_max_pool_forward(x, mask, y, arg):
+    i = cuda.grid(1)
+    if i < y.size:
+        bi, c = i // y.shape[1], i % y.shape[1]
+        arg[bi, c] = -1
+        for t in range(x.shape[1]):
+            if mask[bi, t] and (arg[bi, c] < 0 or x[bi, t, c] > y[bi, c]):
+                y[bi, c] = x[bi, t, c]
+                arg[bi, c] = t
+
+
+def global_max_pool_forward(x, mask, y, arg):
+    """Max over the steps where ``mask`` is True; ``arg`` receives the first argmax."""
+    _global_max_pool_forward[_blocks(y.size)](x, mask, y, arg)
+
+
+@cuda.jit
+def _global_max_pool_backward(dy, arg, dx):
+    i = cuda.grid(1)
+    if i < dx.size:
+        n_steps, channels = dx.shape[1], dx.shape[2]
+        bi, t, c = i // (n_steps * channels), (i // channels) % n_steps, i % channels
+        dx[bi, t, c] = dy[bi, c] if arg[bi, c] == t else dy[bi, c] * 0
+
+
+def global_max_pool_backward(dy, arg, dx):
+    _global_max_pool_backward[_blocks(dx.size)](dy, arg, dx)
