@@ -24,7 +24,7 @@ def small_blocks(monkeypatch):
 
 
 TOLERANCE = {np.float64: 1e-10, np.float32: 1e-5}
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+GATES = {"rnn": 1, "lstm": 4, "gru": 3, "gru_reset_before": 3}
 
 
 def make_case(cell, dtype, mask_kind, dropout, seed=0):
@@ -55,13 +55,15 @@ def reference(cell, a, mask, rmask, reverse, activation):
         )
         grads = ref.lstm_backward(cache, r["dh_seq"], r["dh_n"], r["dc_n"])
         return dict(h_seq=h_seq, h_n=h_n, c_n=c_n), grads
-    if cell == "gru":
+    if cell.startswith("gru"):
+        reset_after = cell == "gru"
         h_seq, h_n, cache = ref.gru_forward(r["x"], r["h0"], r["W_x"], r["W_h"], r["b"],
-                                            r["b_hn"], True, **common)  # fmt: skip
+                                            r["b_hn"] if reset_after else None, reset_after,
+                                            **common)  # fmt: skip
     else:
         h_seq, h_n, cache = ref.rnn_forward(r["x"], r["h0"], r["W_x"], r["W_h"], r["b"],
                                             activation, **common)  # fmt: skip
-    backward = ref.gru_backward if cell == "gru" else ref.rnn_backward
+    backward = ref.gru_backward if cell.startswith("gru") else ref.rnn_backward
     return dict(h_seq=h_seq, h_n=h_n), backward(cache, r["dh_seq"], r["dh_n"])
 
 
@@ -86,6 +88,9 @@ def run_cuda(cell, a, mask, rmask, reverse, activation, dtype):
     elif cell == "gru":
         kernels.gru_forward(*weights, d["b_hn"], d_rmask, reverse, h_state, h_seq, gates, aux,
                             h_proj)  # fmt: skip
+    elif cell == "gru_reset_before":
+        kernels.gru_reset_before_forward(*weights, d_rmask, reverse, h_state, h_seq, gates,
+                                         aux, empty(B, 2 * H), empty(B, H))  # fmt: skip
     else:
         kernels.rnn_forward(*weights, d_rmask, act, reverse, h_state, h_seq, h_proj)
     out = dict(h_seq=h_seq.copy_to_host(), h_n=h_state.copy_to_host())
@@ -104,6 +109,12 @@ def run_cuda(cell, a, mask, rmask, reverse, activation, dtype):
         kernels.gru_backward(d["x"], d_mask, d["h0"], d["W_x"], d["W_h"], d_rmask, reverse,
                              h_seq, gates, aux, d["dh_seq"], dh_state, *grads4, g["b_hn"],
                              work[0], empty(T, B, G * H), work[1], work[2])  # fmt: skip
+    elif cell == "gru_reset_before":
+        kernels.gru_reset_before_backward(
+            d["x"], d_mask, d["h0"], d["W_x"], d["W_h"], d_rmask, reverse, h_seq, gates, aux,
+            d["dh_seq"], dh_state, *grads4, work[0], work[1], empty(B, 2 * H), empty(B, H),
+            empty(B, H), empty(B, H),
+        )  # fmt: skip
     else:
         kernels.rnn_backward(d["x"], d_mask, d["h0"], d["W_x"], d["W_h"], d_rmask, act,
                              reverse, h_seq, d["dh_seq"], dh_state, *grads4, *work)  # fmt: skip
@@ -125,6 +136,9 @@ CASES = [
     ("gru", np.float64, "none", False, False, "tanh"),
     ("gru", np.float64, "holes", True, True, "tanh"),
     ("gru", np.float32, "lengths", False, True, "tanh"),
+    ("gru_reset_before", np.float64, "holes", False, True, "tanh"),
+    ("gru_reset_before", np.float64, "lengths", True, False, "tanh"),
+    ("gru_reset_before", np.float32, "none", True, True, "tanh"),
     ("rnn", np.float64, "lengths", True, False, "tanh"),
     ("rnn", np.float64, "holes", False, True, "relu"),
     ("rnn", np.float32, "none", True, True, "tanh"),

@@ -10,9 +10,9 @@ device arrays; the host functions here launch kernels and never copy to the host
 Structure, as on the CPU: the input projection of all steps is one GEMM; each
 step is one recurrent GEMM plus one fused kernel (one thread per (sample, unit))
 that applies the gate nonlinearities and updates the state; backward forms the
-weight gradients after the time loop as large GEMMs. Implemented: the simple RNN,
-the LSTM and the GRU with reset after (PyTorch's and Keras' default); the
-reset-before GRU is not ported yet.
+weight gradients after the time loop as large GEMMs. Every cell of the CPU
+backend is here: the simple RNN, the LSTM, and the GRU with reset after (PyTorch's
+and Keras' default) and before (the original formulation: two products per step).
 """
 
 import math
@@ -326,3 +326,130 @@ def gru_backward(
                       dW_h, db)  # fmt: skip
     rows = n_steps * batch
     column_sums(dah_seq.reshape(rows, 3 * H)[:, 2 * H :], db_hn)
+
+
+# --- GRU, original formulation (reset before; gate order r, z, n) ---------------------------
+
+
+@cuda.jit
+def _gru_rb_gates_rz(t, b, h_in, h_proj_rz, gates, rh_seq):
+    bi, j = cuda.grid(2)
+    batch, H = h_in.shape
+    if bi < batch and j < H:
+        r = scalar.sigmoid(gates[t, bi, j] + b[j] + h_proj_rz[bi, j])
+        z = scalar.sigmoid(gates[t, bi, H + j] + b[H + j] + h_proj_rz[bi, H + j])
+        gates[t, bi, j] = r
+        gates[t, bi, H + j] = z
+        rh_seq[t, bi, j] = r * h_in[bi, j]
+
+
+@cuda.jit
+def _gru_rb_candidate(t, mask, b, h_proj_n, h_state, h_seq, gates):
+    bi, j = cuda.grid(2)
+    batch, H = h_state.shape
+    if bi >= batch or j >= H:
+        return
+    if mask[t, bi]:
+        n = scalar.tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + h_proj_n[bi, j])
+        h_prev = h_state[bi, j]
+        h = h_prev + gates[t, bi, H + j] * (n - h_prev)  # (1 - z) h_prev + z n
+        gates[t, bi, 2 * H + j] = n
+        h_state[bi, j] = h
+    h_seq[t, bi, j] = h_state[bi, j]
+
+
+def gru_reset_before_forward(
+    x, mask, W_x, W_h, b, rmask, reverse, h_state, h_seq, gates, rh_seq, h_proj_rz, h_proj_n
+):
+    """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
+    candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient."""
+    n_steps, batch, n_features = x.shape
+    H = W_h.shape[0]
+    W_hrz, W_hn = W_h[:, : 2 * H], W_h[:, 2 * H :]
+    h_work = cuda.device_array_like(h_state)
+    gemm(x.reshape(n_steps * batch, n_features), W_x, gates.reshape(n_steps * batch, 3 * H))
+    grid = _grid(batch, H)
+    for s in range(n_steps):
+        t = n_steps - 1 - s if reverse else s
+        h_in = _dropped_state(h_state, rmask, h_work)
+        gemm(h_in, W_hrz, h_proj_rz)
+        _gru_rb_gates_rz[grid](t, b, h_in, h_proj_rz, gates, rh_seq)
+        gemm(rh_seq[t], W_hn, h_proj_n)
+        _gru_rb_candidate[grid](t, mask, b, h_proj_n, h_state, h_seq, gates)
+
+
+@cuda.jit
+def _gru_rb_backward_zn(t, tp, first, mask, h0, h_seq, gates, dh_seq, dh_state, da_rz, da_n):
+    bi, j = cuda.grid(2)
+    batch, H = dh_state.shape
+    if bi >= batch or j >= H:
+        return
+    if mask[t, bi]:
+        dh = dh_state[bi, j] + dh_seq[t, bi, j]
+        z, n = gates[t, bi, H + j], gates[t, bi, 2 * H + j]
+        h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
+        da_n[bi, j] = dh * z * scalar.dtanh(n)
+        da_rz[bi, H + j] = dh * (n - h_prev) * scalar.dsigmoid(z)
+        dh_state[bi, j] = dh - dh * z  # (1 - z) dh, the direct path
+    else:
+        dh_state[bi, j] += dh_seq[t, bi, j]
+        da_n[bi, j] = 0
+        da_rz[bi, H + j] = 0
+
+
+@cuda.jit
+def _gru_rb_backward_r(t, mask, gates, h_in, drh, da_rz, da_n, da_seq):
+    # drh * r is dL/dh_in; h_in (the dropped state) is r's partner in r * h_in.
+    bi, j = cuda.grid(2)
+    batch, H = drh.shape
+    if bi >= batch or j >= H:
+        return
+    if mask[t, bi]:
+        r = gates[t, bi, j]
+        da_rz[bi, j] = drh[bi, j] * h_in[bi, j] * scalar.dsigmoid(r)
+        drh[bi, j] *= r
+    else:
+        drh[bi, j] = 0
+        da_rz[bi, j] = 0
+    da_seq[t, bi, j] = da_rz[bi, j]
+    da_seq[t, bi, H + j] = da_rz[bi, H + j]
+    da_seq[t, bi, 2 * H + j] = da_n[bi, j]
+
+
+@cuda.jit
+def _gru_rb_carry(t, mask, rmask, dh_proj, drh, dh_state):
+    bi, j = cuda.grid(2)
+    if bi < dh_state.shape[0] and j < dh_state.shape[1] and mask[t, bi]:
+        v = dh_proj[bi, j] + drh[bi, j]  # both are gradients with respect to h_in
+        dh_state[bi, j] += v * rmask[bi, j] if rmask.shape[0] > 0 else v
+
+
+def gru_reset_before_backward(
+    x, mask, h0, W_x, W_h, rmask, reverse, h_seq, gates, rh_seq, dh_seq, dh_state,
+    dx, dW_x, dW_h, db, da_seq, h_prev_seq, da_rz, da_n, drh, dh_proj,
+):  # fmt: skip
+    """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
+    ``drh`` and ``dh_proj`` (B, H) are per-step workspaces."""
+    n_steps, batch, _ = x.shape
+    H = W_h.shape[0]
+    W_hrz, W_hn = W_h[:, : 2 * H], W_h[:, 2 * H :]
+    h_work = cuda.device_array((batch, H), dtype=x.dtype)
+    grid = _grid(batch, H)
+    for s in range(n_steps):
+        t = s if reverse else n_steps - 1 - s
+        tp = t + 1 if reverse else t - 1
+        first = s == n_steps - 1
+        _gru_rb_backward_zn[grid](t, tp, first, mask, h0, h_seq, gates, dh_seq, dh_state,
+                                  da_rz, da_n)  # fmt: skip
+        gemm(da_n, W_hn, drh, trans_b=True)
+        h_in = _dropped_state(h0 if first else h_seq[tp], rmask, h_work)
+        _gru_rb_backward_r[grid](t, mask, gates, h_in, drh, da_rz, da_n, da_seq)
+        gemm(da_rz, W_hrz, dh_proj, trans_b=True)
+        _gru_rb_carry[grid](t, mask, rmask, dh_proj, drh, dh_state)
+    blocks = (math.ceil(n_steps / 4), math.ceil(batch / 4), math.ceil(H / 16))
+    _previous_states[blocks, (4, 4, 16)](h_seq, h0, reverse, rmask, h_prev_seq)
+    rows = n_steps * batch
+    da2 = da_seq.reshape(rows, 3 * H)
+    gemm(h_prev_seq.reshape(rows, H), da2[:, : 2 * H], dW_h[:, : 2 * H], trans_a=True)
+    gemm(rh_seq.reshape(rows, H), da2[:, 2 * H :], dW_h[:, 2 * H :], trans_a=True)
+    input_gradients(x, da_seq, W_x, dx, dW_x, db)
