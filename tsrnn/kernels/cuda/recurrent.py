@@ -63,6 +63,30 @@ def _dropped_state(h_state, rmask, h_work):
     return h_work
 
 
+def _project_inputs(x, W_x, out):
+    """The input projection of all steps as one GEMM: out (T, B, G*H) = x W_x."""
+    n_steps, batch, n_features = x.shape
+    gemm(x.reshape(n_steps * batch, n_features), W_x,
+         out.reshape(n_steps * batch, out.shape[2]))  # fmt: skip
+
+
+def _forward_steps(n_steps, reverse, h_state, rmask, W_h, h_proj):
+    """Yield each step t in processing order, after computing the recurrent product
+    h_proj = (h_{t-1} * rmask) W_h for it."""
+    h_work = cuda.device_array_like(h_state)
+    for s in range(n_steps):
+        gemm(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
+        yield n_steps - 1 - s if reverse else s
+
+
+def _backward_steps(n_steps, reverse):
+    """Yield ``(t, tp, first)`` in backward order: tp is the step processed just
+    before t in the forward pass, and ``first`` marks the step that read h0."""
+    for s in range(n_steps):
+        t = s if reverse else n_steps - 1 - s
+        yield t, t + 1 if reverse else t - 1, s == n_steps - 1
+
+
 def input_gradients(x, da_seq, W_x, dx, dW_x, db):
     """dx = da W_x^T, dW_x = x^T da, db = sum of da, over all steps at once."""
     n_steps, batch, n_features = x.shape
@@ -115,14 +139,9 @@ def _rnn_forward_step(t, mask, b, h_proj, activation, h_state, h_seq):
 
 def rnn_forward(x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq, h_proj):
     """Elman RNN forward. ``h_seq`` (T, B, H) first receives the input projection."""
-    n_steps, batch, n_features = x.shape
-    H = W_h.shape[0]
-    h_work = cuda.device_array_like(h_state)
-    gemm(x.reshape(n_steps * batch, n_features), W_x, h_seq.reshape(n_steps * batch, H))
-    grid = _grid(batch, H)
-    for s in range(n_steps):
-        t = n_steps - 1 - s if reverse else s
-        gemm(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
+    grid = _grid(*h_state.shape)
+    _project_inputs(x, W_x, h_seq)
+    for t in _forward_steps(x.shape[0], reverse, h_state, rmask, W_h, h_proj):
         _rnn_forward_step[grid](t, mask, b, h_proj, activation, h_state, h_seq)
 
 
@@ -144,10 +163,8 @@ def rnn_backward(
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`rnn_forward`."""
-    n_steps, batch, _ = x.shape
-    grid = _grid(batch, W_h.shape[0])
-    for s in range(n_steps):
-        t = s if reverse else n_steps - 1 - s
+    grid = _grid(*dh_state.shape)
+    for t, _, _ in _backward_steps(x.shape[0], reverse):
         _rnn_backward_step[grid](t, mask, h_seq, activation, dh_seq, dh_state, da_seq)
         gemm(da_seq[t], W_h, dh_proj, trans_b=True)
         _carry_state_gradient[grid](t, mask, rmask, dh_proj, False, dh_state)
@@ -185,14 +202,9 @@ def lstm_forward(
     h_proj,
 ):  # fmt: skip
     """LSTM forward. ``gates`` (T, B, 4H) receives the input projection, then i, f, g, o."""
-    n_steps, batch, n_features = x.shape
-    H = W_h.shape[0]
-    h_work = cuda.device_array_like(h_state)
-    gemm(x.reshape(n_steps * batch, n_features), W_x, gates.reshape(n_steps * batch, 4 * H))
-    grid = _grid(batch, H)
-    for s in range(n_steps):
-        t = n_steps - 1 - s if reverse else s
-        gemm(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
+    grid = _grid(*h_state.shape)
+    _project_inputs(x, W_x, gates)
+    for t in _forward_steps(x.shape[0], reverse, h_state, rmask, W_h, h_proj):
         _lstm_forward_step[grid](t, mask, b, h_proj, activation, h_state, c_state, h_seq,
                                  c_seq, gates)  # fmt: skip
 
@@ -228,13 +240,9 @@ def lstm_backward(
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`lstm_forward`."""
-    n_steps, batch, _ = x.shape
-    H = W_h.shape[0]
-    grid = _grid(batch, H)
-    for s in range(n_steps):
-        t = s if reverse else n_steps - 1 - s
-        tp = t + 1 if reverse else t - 1  # the step processed just before t
-        _lstm_backward_step[grid](t, tp, s == n_steps - 1, mask, c0, c_seq, gates, activation,
+    grid = _grid(*dh_state.shape)
+    for t, tp, first in _backward_steps(x.shape[0], reverse):
+        _lstm_backward_step[grid](t, tp, first, mask, c0, c_seq, gates, activation,
                                   dh_seq, dh_state, dc_state, da_seq)  # fmt: skip
         gemm(da_seq[t], W_h, dh_proj, trans_b=True)
         _carry_state_gradient[grid](t, mask, rmask, dh_proj, False, dh_state)
@@ -267,14 +275,9 @@ def _gru_forward_step(t, mask, b, b_hn, h_proj, h_state, h_seq, gates, hn_seq):
 def gru_forward(x, mask, W_x, W_h, b, b_hn, rmask, reverse, h_state, h_seq, gates, hn_seq, h_proj):
     """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
     ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn."""
-    n_steps, batch, n_features = x.shape
-    H = W_h.shape[0]
-    h_work = cuda.device_array_like(h_state)
-    gemm(x.reshape(n_steps * batch, n_features), W_x, gates.reshape(n_steps * batch, 3 * H))
-    grid = _grid(batch, H)
-    for s in range(n_steps):
-        t = n_steps - 1 - s if reverse else s
-        gemm(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
+    grid = _grid(*h_state.shape)
+    _project_inputs(x, W_x, gates)
+    for t in _forward_steps(x.shape[0], reverse, h_state, rmask, W_h, h_proj):
         _gru_forward_step[grid](t, mask, b, b_hn, h_proj, h_state, h_seq, gates, hn_seq)
 
 
@@ -315,10 +318,8 @@ def gru_backward(
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
     grid = _grid(batch, H)
-    for s in range(n_steps):
-        t = s if reverse else n_steps - 1 - s
-        tp = t + 1 if reverse else t - 1
-        _gru_backward_step[grid](t, tp, s == n_steps - 1, mask, h0, h_seq, gates, hn_seq,
+    for t, tp, first in _backward_steps(n_steps, reverse):
+        _gru_backward_step[grid](t, tp, first, mask, h0, h_seq, gates, hn_seq,
                                  dh_seq, dh_state, da_seq, dah_seq)  # fmt: skip
         gemm(dah_seq[t], W_h, dh_proj, trans_b=True)
         _carry_state_gradient[grid](t, mask, rmask, dh_proj, True, dh_state)
@@ -363,13 +364,13 @@ def gru_reset_before_forward(
 ):
     """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
     candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient."""
-    n_steps, batch, n_features = x.shape
+    n_steps = x.shape[0]
     H = W_h.shape[0]
     W_hrz, W_hn = W_h[:, : 2 * H], W_h[:, 2 * H :]
     h_work = cuda.device_array_like(h_state)
-    gemm(x.reshape(n_steps * batch, n_features), W_x, gates.reshape(n_steps * batch, 3 * H))
-    grid = _grid(batch, H)
-    for s in range(n_steps):
+    _project_inputs(x, W_x, gates)
+    grid = _grid(*h_state.shape)
+    for s in range(n_steps):  # two products per step: not _forward_steps
         t = n_steps - 1 - s if reverse else s
         h_in = _dropped_state(h_state, rmask, h_work)
         gemm(h_in, W_hrz, h_proj_rz)
@@ -435,10 +436,7 @@ def gru_reset_before_backward(
     W_hrz, W_hn = W_h[:, : 2 * H], W_h[:, 2 * H :]
     h_work = cuda.device_array((batch, H), dtype=x.dtype)
     grid = _grid(batch, H)
-    for s in range(n_steps):
-        t = s if reverse else n_steps - 1 - s
-        tp = t + 1 if reverse else t - 1
-        first = s == n_steps - 1
+    for t, tp, first in _backward_steps(n_steps, reverse):
         _gru_rb_backward_zn[grid](t, tp, first, mask, h0, h_seq, gates, dh_seq, dh_state,
                                   da_rz, da_n)  # fmt: skip
         gemm(da_n, W_hn, drh, trans_b=True)
