@@ -406,12 +406,13 @@ def load(path, return_extra=False):
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             _check_seal(data, zf.comment, path)
             members = _read_members(zf, path)
+    except ModelFileError:
+        raise
     except zipfile.BadZipFile as exc:
         raise ModelFileError(f"{str(path)!r} is not a tsrnn model file, or it is truncated "
                              f"or corrupt ({exc})") from None  # fmt: skip
-    except (OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
-        if isinstance(exc, ModelFileError):
-            raise
+    except (EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
+        # What zipfile raises for damaged headers and unsupported compression methods.
         raise ModelFileError(f"{str(path)!r} could not be read as a tsrnn model file: "
                              f"it is truncated or corrupt ({exc})") from None  # fmt: skip
     return _restore(members, path, return_extra)
