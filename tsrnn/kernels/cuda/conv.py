@@ -9,8 +9,7 @@ import math
 
 from numba import cuda
 
-from tsrnn.kernels.cuda._scalar import activate
-from tsrnn.kernels.cuda.dense import activation_backward
+from tsrnn.kernels.cuda.dense import activation_backward, dense_forward
 from tsrnn.kernels.cuda.linalg import column_sums, gemm
 
 THREADS = 128
@@ -32,23 +31,15 @@ def _im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols):
         cols[row, col] = x[bi, s, c] if 0 <= s < n_steps else x[0, 0, 0] * 0
 
 
-@cuda.jit
-def _bias_activation(y2, b, activation):
-    i = cuda.grid(1)
-    if i < y2.size:
-        r, f = i // y2.shape[1], i % y2.shape[1]
-        y2[r, f] = activate(y2[r, f] + b[f], activation)
-
-
 def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
     """y (batch, n_out, filters) = act(conv(x, W) + b); ``cols`` is kept for backward."""
     batch, _, channels = x.shape
     kernel_size, _, filters = W.shape
     n_out = y.shape[1]
     _im2col[_blocks(cols.size)](x, kernel_size, stride, dilation, pad_left, n_out, cols)
-    y2 = y.reshape(batch * n_out, filters)
-    gemm(cols, W.reshape(kernel_size * channels, filters), y2)
-    _bias_activation[_blocks(y2.size)](y2, b, activation)
+    # After im2col, a convolution is a dense layer over the (sample, step) rows.
+    dense_forward(cols, W.reshape(kernel_size * channels, filters), b, activation,
+                  y.reshape(batch * n_out, filters))  # fmt: skip
 
 
 @cuda.jit
