@@ -1,5 +1,6 @@
 """tsrnn: Numba-accelerated recurrent and convolutional networks for time series."""
 
+from tsrnn.backend import DeviceUnavailableError
 from tsrnn.estimators import SequenceClassifier, SequenceRegressor
 from tsrnn.forecasting import Forecaster, backtest
 from tsrnn.layers import (
@@ -25,7 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GRU", "LSTM", "RNN", "AveragePooling1D", "Conv1D", "Dense", "Dropout", "Flatten",
-    "Forecaster", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPooling1D", "Network",
+    "DeviceUnavailableError", "Forecaster", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPooling1D", "Network",
     "ModelFileError", "ParameterBuffer", "Recurrent", "SequenceClassifier",
     "SequenceRegressor", "SimpleRNN",
     "__version__", "backtest", "load", "save",

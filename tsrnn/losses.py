@@ -9,11 +9,14 @@ import numpy as np
 from scipy.special import expit
 from scipy.special import softmax as scipy_softmax
 
-from tsrnn.kernels.cpu import losses as kernels
+from tsrnn.backend import backend_of
 
 
 def _prepare(pred, target, sample_weight, dtype=None):
-    pred = np.ascontiguousarray(pred)
+    """Validate on the host, then put the targets and weights where ``pred`` lives
+    (a NumPy array, or a CUDA device array during GPU training)."""
+    backend = backend_of(pred)
+    pred = backend.arrays.to_device(pred)
     n = pred.shape[0]
     pred2 = pred.reshape(n, -1)
     if sample_weight is None:
@@ -29,7 +32,12 @@ def _prepare(pred, target, sample_weight, dtype=None):
         if target.shape != pred2.shape:
             raise ValueError(f"targets of shape {target.shape} do not match predictions of "
                              f"shape {pred2.shape}")  # fmt: skip
-    return pred, pred2, target, w
+        target = backend.arrays.to_device(target)
+    return pred, pred2, target, backend.arrays.to_device(w)
+
+
+def _kernels(pred):
+    return backend_of(pred).losses
 
 
 class Loss:
@@ -37,7 +45,7 @@ class Loss:
 
     def __call__(self, pred, target, sample_weight=None):
         pred, pred2, target, w = _prepare(pred, target, sample_weight)
-        grad = np.empty_like(pred2)
+        grad = backend_of(pred).arrays.empty_like(pred2)
         value = self._compute(pred2, target, w, grad)
         return float(value), grad.reshape(pred.shape)
 
@@ -49,14 +57,14 @@ class MSE(Loss):
     """Mean squared error."""
 
     def _compute(self, p, y, w, grad):
-        return kernels.mse(p, y, w, grad)
+        return _kernels(p).mse(p, y, w, grad)
 
 
 class MAE(Loss):
     """Mean absolute error."""
 
     def _compute(self, p, y, w, grad):
-        return kernels.mae(p, y, w, grad)
+        return _kernels(p).mae(p, y, w, grad)
 
 
 class Huber(Loss):
@@ -68,14 +76,14 @@ class Huber(Loss):
         self.delta = float(delta)
 
     def _compute(self, p, y, w, grad):
-        return kernels.huber(p, y, w, self.delta, grad)
+        return _kernels(p).huber(p, y, w, self.delta, grad)
 
 
 class BinaryCrossEntropy(Loss):
     """Binary cross-entropy from logits (targets in {0, 1} or probabilities)."""
 
     def _compute(self, p, y, w, grad):
-        return kernels.binary_cross_entropy_with_logits(p, y, w, grad)
+        return _kernels(p).binary_cross_entropy_with_logits(p, y, w, grad)
 
 
 class Pinball(Loss):
@@ -92,13 +100,13 @@ class Pinball(Loss):
         self.quantiles = q
 
     def __call__(self, pred, target, sample_weight=None):
-        pred = np.ascontiguousarray(pred)
         n, n_q = pred.shape[0], self.quantiles.size
         target = np.repeat(np.asarray(target, dtype=pred.dtype).reshape(n, -1), n_q, axis=1)
         pred, pred2, target, w = _prepare(pred, target, sample_weight)
-        grad = np.empty_like(pred2)
-        q = np.tile(self.quantiles, pred2.shape[1] // n_q)
-        value = kernels.pinball(pred2, target, w, q, grad)
+        backend = backend_of(pred)
+        grad = backend.arrays.empty_like(pred2)
+        q = backend.arrays.to_device(np.tile(self.quantiles, pred2.shape[1] // n_q))
+        value = backend.losses.pinball(pred2, target, w, q, grad)
         return float(value), grad.reshape(pred.shape)
 
 
@@ -126,8 +134,12 @@ class SoftmaxCrossEntropy(Loss):
         cw = np.ones(n_classes) if self.class_weight is None else self.class_weight
         if cw.shape != (n_classes,):
             raise ValueError(f"class_weight must have {n_classes} entries, got {cw.shape}")
-        grad = np.empty_like(pred2)
-        value = kernels.softmax_cross_entropy(pred2, labels.astype(np.int64), w, cw, grad)
+        backend = backend_of(pred)
+        grad = backend.arrays.empty_like(pred2)
+        value = backend.losses.softmax_cross_entropy(
+            pred2, backend.arrays.to_device(labels, np.int64), w, backend.arrays.to_device(cw),
+            grad,
+        )  # fmt: skip
         return float(value), grad
 
 

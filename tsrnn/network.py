@@ -7,6 +7,7 @@ arrays of one dtype.
 
 import numpy as np
 
+from tsrnn.backend import device_of, get_backend, to_host
 from tsrnn.layers._params import ParameterBuffer
 from tsrnn.layers.base import Context
 from tsrnn.layers.recurrent import check_float_dtype
@@ -29,6 +30,10 @@ class Network:
         are ``'{index}.{layer name}.{parameter}'``.
     input_shape, output_shape : tuple
         Without the batch axis.
+    device : {'cpu', 'cuda'}
+        Where the parameters live and the kernels run (see :meth:`to`). Inputs and
+        targets may be NumPy arrays on either device: batches are copied in, and
+        :meth:`predict` returns NumPy arrays.
     """
 
     def __init__(self, layers, dtype="float32"):
@@ -37,6 +42,7 @@ class Network:
         self.layers = list(layers)
         self.dtype = check_float_dtype(dtype)
         self.params = None
+        self.device = "cpu"
 
     # --- construction ------------------------------------------------------------------
 
@@ -70,6 +76,25 @@ class Network:
             {name[len(prefix) :]: buffer[name] for name in buffer if name.startswith(prefix)}
             for prefix in self._prefixes
         ]
+
+    def to(self, device):
+        """Move the parameters to ``device`` ('cpu' or 'cuda') and run there from now
+        on (in place, like ``torch.nn.Module.to``). Returns the network."""
+        backend = get_backend(device)
+        if device == self.device:
+            return self
+        if self.params is not None:
+            flat = backend.arrays.to_device(to_host(self.params.flat))
+            self.params = ParameterBuffer(self.params.specs, self.dtype, flat)
+            self._layer_params = self._views(self.params)
+        for layer in self.layers:
+            layer.to(device)
+        self.device = device
+        return self
+
+    @property
+    def backend(self):
+        return get_backend(self.device)
 
     @property
     def n_parameters(self):
@@ -116,6 +141,9 @@ class Network:
         """Run the layers. Returns ``(output, caches)``."""
         if validate:
             X, mask = self.check_input(X, mask)
+        arrays = self.backend.arrays
+        X = arrays.to_device(X, self.dtype)  # one copy per batch onto a GPU; nothing on the CPU
+        mask = None if mask is None else arrays.to_device(mask)
         ctx = Context(training=training, rng=rng, mask=mask)
         caches = []
         out = X
@@ -129,7 +157,7 @@ class Network:
         if grads is None:
             grads = self.params.zeros_like()
         grad_views = self._views(grads)
-        d = np.ascontiguousarray(dout, dtype=self.dtype)
+        d = self.backend.arrays.to_device(dout, self.dtype)
         for i in reversed(range(len(self.layers))):
             d = self.layers[i].backward(self._layer_params[i], caches[i], d, grad_views[i])
         return grads
@@ -144,29 +172,40 @@ class Network:
             sl = slice(start, start + batch_size)
             m = None if mask is None else mask[sl]
             out, _ = self.forward(X[sl], m, training=False, validate=False)
-            outputs.append(out)
+            outputs.append(to_host(out))
         return np.concatenate(outputs, axis=0)
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_layer_params", None)  # views into params: rebuilt on load
+        if self.device != "cpu":
+            # A pickled (or deep-copied) network lands on the CPU, where any machine can
+            # load it; move it back with .to('cuda').
+            state["device"] = "cpu"
+            if self.params is not None:
+                host = to_host(self.params.flat)
+                state["params"] = ParameterBuffer(self.params.specs, self.dtype, host)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.__dict__.setdefault("device", "cpu")  # files from before the GPU backend
+        for layer in self.layers:
+            layer.to(self.device)
         if self.params is not None:
             self._layer_params = self._views(self.params)
 
     def get_weights(self):
-        """A copy of the flat parameter vector."""
-        return self.params.flat.copy()
+        """A copy of the flat parameter vector, as a NumPy array."""
+        return np.array(to_host(self.params.flat))
 
     def set_weights(self, flat):
         """Overwrite all parameters from a flat vector (e.g. from :meth:`get_weights`)."""
-        flat = np.asarray(flat)
+        if device_of(flat) == "cpu":
+            flat = np.asarray(flat)
         if flat.shape != self.params.flat.shape:
             raise ValueError(f"expected {self.params.flat.size} weights, got {flat.shape}")
-        self.params.flat[...] = flat
+        self.backend.arrays.copy_into(flat, self.params.flat)
 
     def __repr__(self):
         inner = ", ".join(repr(layer) for layer in self.layers)

@@ -117,6 +117,15 @@ def _optimizer_classes():
 # --- encoding -----------------------------------------------------------------------------
 
 
+def _host_state(optimizer):
+    """The optimizer's state with its buffers on the host (a checkpoint can be written
+    while training on a GPU)."""
+    from tsrnn.backend import to_host
+
+    return {k: to_host(v) if hasattr(v, "shape") else v
+            for k, v in optimizer.state_dict().items()}  # fmt: skip
+
+
 class _Encoder:
     """Turns an object tree into JSON-able data, collecting arrays as ``.npy`` members."""
 
@@ -166,7 +175,7 @@ class _Encoder:
         if isinstance(obj, Optimizer):
             config = {k: v for k, v in vars(obj).items() if isinstance(v, (int, float, bool))}
             return {"__optimizer__": type(obj).__name__, "config": self(config),
-                    "state": self(obj.state_dict())}  # fmt: skip
+                    "state": self(_host_state(obj))}  # fmt: skip
         if isinstance(obj, TrainingHistory):
             return {"__history__": self(dict(vars(obj)))}
         if type(obj).__name__ == "LabelEncoder":
@@ -188,7 +197,7 @@ class _Encoder:
             "dtype": net.dtype.name,
             "input_shape": self(tuple(net.input_shape)),
             "specs": self(net.params.specs),
-            "weights": self.array(net.params.flat),
+            "weights": self.array(net.get_weights()),
         }
 
 

@@ -69,7 +69,7 @@ def test_pooling_matches_the_cpu_kernels(dtype, pool, stride):
     cpu.max_pool_forward(x, pool, stride, y, arg)
     dy = rng.standard_normal(y.shape).astype(dtype)
     dx = np.empty_like(x)
-    cpu.max_pool_backward(dy, arg, dx)
+    cpu.max_pool_backward(dy, arg, pool, stride, dx)
     d_x, d_dy = cuda.to_device(x), cuda.to_device(dy)
     g_y, g_arg, g_dx = (cuda.device_array_like(y), cuda.device_array_like(arg),
                         cuda.device_array_like(x))  # fmt: skip

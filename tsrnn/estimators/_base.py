@@ -5,6 +5,7 @@ parameters are stored untouched in ``__init__`` and validated in ``fit`` with
 scikit-learn's own constraint machinery; the network lives in ``network_``.
 """
 
+import copy
 import numbers
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -18,6 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from tqdm.auto import tqdm
 
 from tsrnn import _formats, streaming
+from tsrnn.backend import resolve_device
 from tsrnn.layers import (
     RNN,
     Conv1D,
@@ -198,11 +200,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         return layers
 
     def _check_device(self):
-        if self.device == "cuda":
-            raise ValueError(
-                "device='cuda' is not available in this version of tsrnn: the CUDA backend is "
-                "not released yet. Use device='cpu' (or 'auto', which picks the CPU)."
-            )
+        """Check the architecture and resolve ``device`` ('auto' -> 'cuda' or 'cpu');
+        'cuda' without a usable GPU raises :class:`tsrnn.DeviceUnavailableError`."""
+        self.device_ = resolve_device(self.device)
         if self.cell is None and self.conv_filters == 0:
             raise ValueError("cell=None needs a convolutional front end: set conv_filters > 0")
         if self.activation == "relu" and self.cell == "gru":
@@ -429,6 +429,10 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             callbacks.append(write_checkpoint)
         patience = None if incremental else self.patience
         completed = False
+        # The weights and optimizer moments stay on the device for the whole run and
+        # come back once at the end (checkpoints copy them out, once per epoch).
+        net.to(self.device_)
+        self._optimizer.to(self.device_)
         try:
             fit_batches(
                 net, epoch_batches, loss=self._loss(), optimizer=self._optimizer, epochs=epochs,
@@ -453,6 +457,8 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                 TrainingInterruptedWarning, stacklevel=3,
             )  # fmt: skip
         finally:
+            net.to("cpu")  # fitted estimators hold NumPy weights: they pickle anywhere
+            self._optimizer.to("cpu")
             if bar is not None:
                 bar.close()
         self._record_history()
@@ -474,8 +480,13 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _predict_network(self, X):
         check_is_fitted(self, "network_")
+        device = resolve_device(self.device)
         values, mask = self._convert_X(X, reset=False)
-        return self.network_.predict(values, mask)
+        net = self.network_
+        if device != "cpu":
+            # A private device copy: concurrent predict calls never share one.
+            net = copy.deepcopy(net).to(device)
+        return net.predict(values, mask)
 
     @abstractmethod
     def _encode_y(self, y, n_samples, reset, classes):

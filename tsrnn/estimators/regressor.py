@@ -68,7 +68,12 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         gradients in backpropagation through time.
     dtype : {'float32', 'float64'}, default='float32'
     device : {'cpu', 'cuda', 'auto'}, default='cpu'
-        'auto' uses the CPU in this version (the CUDA backend is not released yet).
+        Where the network trains and predicts. 'cuda' runs every kernel on an
+        NVIDIA GPU through numba.cuda (``pip install 'tsrnn[cuda]'``); weights and
+        optimizer state stay on the GPU for the whole fit, and the fitted estimator
+        holds NumPy weights, so it pickles, saves and predicts on any machine.
+        Without a usable GPU, 'cuda' raises :class:`tsrnn.DeviceUnavailableError`
+        (a ValueError) that says how to install it, and 'auto' uses the CPU.
     data_format : {'channels_last', 'channels_first'}, default='channels_last'
         Axis order of 3-D numpy input: (n_samples, n_timesteps, n_features), or
         aeon/sktime's (n_cases, n_channels, n_timepoints).
@@ -96,6 +101,8 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
     best_loss_ : float
     n_epochs_ : int
         Epochs run (also ``n_iter_``).
+    device_ : {'cpu', 'cuda'}
+        The device the last fit ran on.
 
     Examples
     --------

@@ -4,6 +4,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from tsrnn.backend import backend_of
+
 
 class ParameterBuffer(Mapping):
     """An ordered mapping from parameter names to views of one flat array.
@@ -18,7 +20,8 @@ class ParameterBuffer(Mapping):
     dtype : dtype
         Floating dtype of the buffer.
     flat : ndarray of shape (n_parameters,), optional
-        Existing buffer to view (not copied); zeros are allocated when omitted.
+        Existing buffer to view (not copied), a NumPy or a CUDA device array; zeros
+        are allocated (on the host) when omitted.
     """
 
     def __init__(self, specs, dtype, flat=None):
@@ -54,9 +57,12 @@ class ParameterBuffer(Mapping):
         return (ParameterBuffer, (self.specs, self.flat.dtype, self.flat))
 
     def zeros_like(self):
-        """A new buffer with the same layout, filled with zeros (e.g. for gradients)."""
-        return ParameterBuffer(self.specs, self.flat.dtype)
+        """A new buffer with the same layout and device, filled with zeros (e.g. for
+        gradients)."""
+        flat = backend_of(self.flat).arrays.zeros_like(self.flat)
+        return ParameterBuffer(self.specs, self.flat.dtype, flat)
 
     def copy(self):
-        """A deep copy with its own flat buffer."""
-        return ParameterBuffer(self.specs, self.flat.dtype, self.flat.copy())
+        """A deep copy with its own flat buffer (on the same device)."""
+        flat = backend_of(self.flat).arrays.copy(self.flat)
+        return ParameterBuffer(self.specs, self.flat.dtype, flat)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tsrnn.backend import get_backend
 from tsrnn.kernels.scalar import ACTIVATION_CODES
 
 
@@ -55,6 +56,18 @@ class Layer:
     #: False for a network's first layer: dL/dx is not needed there, and layers whose
     #: input gradient is costly (Conv1D) skip it and return None from backward.
     needs_input_gradient = True
+    #: Where the layer's kernels run ('cpu' or 'cuda'); set by ``Network.to``.
+    device = "cpu"
+
+    @property
+    def backend(self):
+        """The kernel modules of this layer's device (:mod:`tsrnn.backend`)."""
+        return get_backend(self.device)
+
+    def to(self, device):
+        """Run this layer's kernels on ``device`` from now on."""
+        self.device = device
+        return self
 
     def build(self, input_shape, dtype):
         """Fix shapes and dtype; return the output shape (without the batch axis)."""

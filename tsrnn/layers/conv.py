@@ -3,7 +3,6 @@
 import numpy as np
 
 from tsrnn.initializers import glorot_uniform
-from tsrnn.kernels.cpu import conv as kernels
 from tsrnn.kernels.reference.conv import conv_padding, pool_output_length
 from tsrnn.layers.base import Layer, check_activation, check_positive_int
 
@@ -84,20 +83,22 @@ class Conv1D(Layer):
         left, _, n_out = self._geometry(n_steps)
         if n_out < 1:
             raise ValueError(f"sequences of {n_steps} steps are too short for {self!r}")
-        cols = np.empty((batch * n_out, self.kernel_size * channels), dtype=self.dtype)
-        y = np.empty((batch, n_out, self.filters), dtype=self.dtype)
-        kernels.conv1d_forward(x, params["W"], params["b"], self.strides, self.dilation_rate,
+        arrays = self.backend.arrays
+        cols = arrays.empty((batch * n_out, self.kernel_size * channels), self.dtype)
+        y = arrays.empty((batch, n_out, self.filters), self.dtype)
+        self.backend.conv.conv1d_forward(x, params["W"], params["b"], self.strides, self.dilation_rate,
                                left, self._code, cols, y)  # fmt: skip
         return y, (x, cols, y, left)
 
     def backward(self, params, cache, dy, grads):
         x, cols, y, left = cache
         need_dx = self.needs_input_gradient
-        dx = np.empty_like(x) if need_dx else np.empty((0, 0, 0), dtype=x.dtype)
-        kernels.conv1d_backward(
+        arrays = self.backend.arrays
+        dx = arrays.empty_like(x) if need_dx else arrays.empty((0, 0, 0), x.dtype)
+        self.backend.conv.conv1d_backward(
             x, params["W"], self.strides, self.dilation_rate, left, self._code, cols, y,
-            np.ascontiguousarray(dy), dx, grads["W"], grads["b"], np.empty_like(y),
-            np.empty_like(cols) if need_dx else cols[:0], need_dx,
+            arrays.contiguous(dy), dx, grads["W"], grads["b"], arrays.empty_like(y),
+            arrays.empty_like(cols) if need_dx else cols[:0], need_dx,
         )  # fmt: skip
         return dx if need_dx else None
 
@@ -125,7 +126,7 @@ class _Pooling1D(Layer):
         n_out = pool_output_length(x.shape[1], self.pool_size, self.strides)
         if n_out < 1:
             raise ValueError(f"sequences of {x.shape[1]} steps are too short for {self!r}")
-        return np.empty((x.shape[0], n_out, x.shape[2]), dtype=x.dtype)
+        return self.backend.arrays.empty((x.shape[0], n_out, x.shape[2]), x.dtype)
 
 
 class MaxPooling1D(_Pooling1D):
@@ -136,14 +137,16 @@ class MaxPooling1D(_Pooling1D):
     def forward(self, params, x, ctx):
         self._reject_mask(ctx)
         y = self._out(x)
-        arg = np.empty(y.shape, dtype=np.int64)
-        kernels.max_pool_forward(x, self.pool_size, self.strides, y, arg)
+        arg = self.backend.arrays.empty(y.shape, np.int64)
+        self.backend.conv.max_pool_forward(x, self.pool_size, self.strides, y, arg)
         return y, (arg, x.shape)
 
     def backward(self, params, cache, dy, grads):
         arg, shape = cache
-        dx = np.empty(shape, dtype=dy.dtype)
-        kernels.max_pool_backward(np.ascontiguousarray(dy), arg, dx)
+        arrays = self.backend.arrays
+        dx = arrays.empty(shape, dy.dtype)
+        self.backend.conv.max_pool_backward(arrays.contiguous(dy), arg, self.pool_size,
+                                            self.strides, dx)  # fmt: skip
         return dx
 
 
@@ -155,13 +158,14 @@ class AveragePooling1D(_Pooling1D):
     def forward(self, params, x, ctx):
         self._reject_mask(ctx)
         y = self._out(x)
-        kernels.average_pool_forward(x, self.pool_size, self.strides, y)
+        self.backend.conv.average_pool_forward(x, self.pool_size, self.strides, y)
         return y, x.shape
 
     def backward(self, params, cache, dy, grads):
-        dx = np.empty(cache, dtype=dy.dtype)
-        kernels.average_pool_backward(np.ascontiguousarray(dy), self.pool_size, self.strides,
-                                      dx)  # fmt: skip
+        arrays = self.backend.arrays
+        dx = arrays.empty(cache, dy.dtype)
+        self.backend.conv.average_pool_backward(arrays.contiguous(dy), self.pool_size,
+                                                self.strides, dx)  # fmt: skip
         return dx
 
 
@@ -176,10 +180,9 @@ class _GlobalPooling1D(Layer):
     def _output_shape(self, input_shape):
         return (input_shape[1],)
 
-    @staticmethod
-    def _mask(x, ctx):
+    def _mask(self, x, ctx):
         if ctx.mask is None:
-            return np.ones(x.shape[:2], dtype=np.bool_)
+            return self.backend.arrays.ones_mask(x.shape[:2])
         return ctx.mask
 
 
@@ -188,15 +191,17 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
 
     def forward(self, params, x, ctx):
         mask = self._mask(x, ctx)
-        y = np.empty((x.shape[0], x.shape[2]), dtype=x.dtype)
-        count = np.empty(x.shape[0], dtype=np.int64)
-        kernels.global_average_pool_forward(x, mask, y, count)
+        arrays = self.backend.arrays
+        y = arrays.empty((x.shape[0], x.shape[2]), x.dtype)
+        count = arrays.empty(x.shape[0], np.int64)
+        self.backend.conv.global_average_pool_forward(x, mask, y, count)
         return y, (mask, count, x.shape)
 
     def backward(self, params, cache, dy, grads):
         mask, count, shape = cache
-        dx = np.empty(shape, dtype=dy.dtype)
-        kernels.global_average_pool_backward(np.ascontiguousarray(dy), mask, count, dx)
+        arrays = self.backend.arrays
+        dx = arrays.empty(shape, dy.dtype)
+        self.backend.conv.global_average_pool_backward(arrays.contiguous(dy), mask, count, dx)
         return dx
 
 
@@ -205,13 +210,15 @@ class GlobalMaxPooling1D(_GlobalPooling1D):
 
     def forward(self, params, x, ctx):
         mask = self._mask(x, ctx)
-        y = np.empty((x.shape[0], x.shape[2]), dtype=x.dtype)
-        arg = np.empty(y.shape, dtype=np.int64)
-        kernels.global_max_pool_forward(x, mask, y, arg)
+        arrays = self.backend.arrays
+        y = arrays.empty((x.shape[0], x.shape[2]), x.dtype)
+        arg = arrays.empty(y.shape, np.int64)
+        self.backend.conv.global_max_pool_forward(x, mask, y, arg)
         return y, (arg, x.shape)
 
     def backward(self, params, cache, dy, grads):
         arg, shape = cache
-        dx = np.empty(shape, dtype=dy.dtype)
-        kernels.global_max_pool_backward(np.ascontiguousarray(dy), arg, dx)
+        arrays = self.backend.arrays
+        dx = arrays.empty(shape, dy.dtype)
+        self.backend.conv.global_max_pool_backward(arrays.contiguous(dy), arg, dx)
         return dx

@@ -3,7 +3,6 @@
 import numpy as np
 
 from tsrnn.initializers import glorot_uniform
-from tsrnn.kernels.cpu import dense as kernels
 from tsrnn.layers.base import Layer, check_activation, check_positive_int
 
 
@@ -43,17 +42,19 @@ class Dense(Layer):
         params["b"][...] = 0
 
     def forward(self, params, x, ctx):
-        x2 = x.reshape(-1, x.shape[-1])
-        y = np.empty((x2.shape[0], self.units), dtype=self.dtype)
-        kernels.dense_forward(x2, params["W"], params["b"], self._code, y)
+        # tuple(): the CUDA simulator's shapes refuse negative indexes.
+        x2 = x.reshape(-1, tuple(x.shape)[-1])
+        y = self.backend.arrays.empty((x2.shape[0], self.units), self.dtype)
+        self.backend.dense.dense_forward(x2, params["W"], params["b"], self._code, y)
         return y.reshape(x.shape[:-1] + (self.units,)), (x2, y)
 
     def backward(self, params, cache, dy, grads):
         x2, y = cache
-        dy2 = np.ascontiguousarray(dy.reshape(y.shape))
-        dx = np.empty_like(x2)
-        kernels.dense_backward(
-            x2, params["W"], y, dy2, self._code, dx, grads["W"], grads["b"], np.empty_like(y)
+        arrays = self.backend.arrays
+        dy2 = arrays.contiguous(dy.reshape(y.shape))
+        dx = arrays.empty_like(x2)
+        self.backend.dense.dense_backward(
+            x2, params["W"], y, dy2, self._code, dx, grads["W"], grads["b"], arrays.empty_like(y)
         )
         return dx.reshape(dy.shape[:-1] + (x2.shape[1],))
 
@@ -75,16 +76,19 @@ class Dropout(Layer):
     def forward(self, params, x, ctx):
         if not ctx.training or self.rate == 0.0:
             return x, None
-        keep = ctx.rng.random(x.shape) >= self.rate
-        y = np.empty_like(x)
-        kernels.scale_by_mask(x, keep, 1.0 / (1.0 - self.rate), y)
+        arrays = self.backend.arrays
+        keep = arrays.keep_mask(ctx.rng, x.shape, self.rate)
+        y = arrays.empty_like(x)
+        self.backend.dense.scale_by_mask(x, keep, 1.0 / (1.0 - self.rate), y)
         return y, keep
 
     def backward(self, params, cache, dy, grads):
         if cache is None:
             return dy
-        dx = np.empty_like(dy)
-        kernels.scale_by_mask(np.ascontiguousarray(dy), cache, 1.0 / (1.0 - self.rate), dx)
+        arrays = self.backend.arrays
+        dx = arrays.empty_like(dy)
+        self.backend.dense.scale_by_mask(arrays.contiguous(dy), cache, 1.0 / (1.0 - self.rate),
+                                         dx)  # fmt: skip
         return dx
 
 

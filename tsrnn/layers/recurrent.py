@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from tsrnn.initializers import glorot_uniform, orthogonal
-from tsrnn.kernels.cpu import recurrent as cpu_kernels
+from tsrnn.backend import get_backend
 from tsrnn.kernels.scalar import ACTIVATION_CODES
 from tsrnn.layers._params import ParameterBuffer
 
@@ -103,10 +103,17 @@ class Recurrent:
         self.unit_forget_bias = bool(unit_forget_bias)
         self.dtype = check_float_dtype(dtype)
 
+    #: Where the kernels run ('cpu' or 'cuda'); the arrays passed in must live there.
+    device = "cpu"
+
     @property
     def kernels(self):
-        """The backend module (a property, so that layers pickle)."""
-        return cpu_kernels
+        """The recurrent kernels of ``device`` (a property, so that layers pickle)."""
+        return get_backend(self.device).recurrent
+
+    @property
+    def _arrays(self):
+        return get_backend(self.device).arrays
 
     # --- shapes ------------------------------------------------------------------------
 
@@ -199,7 +206,9 @@ class Recurrent:
 
     def _check_mask(self, mask, n_steps, batch):
         if mask is None:
-            return np.ones((n_steps, batch), dtype=np.bool_)
+            return self._arrays.ones_mask((n_steps, batch))
+        if self.device != "cpu":
+            return mask  # a device array from the network layer, already checked there
         mask = np.asarray(mask)
         if mask.shape != (n_steps, batch):
             raise ValueError(
@@ -214,7 +223,9 @@ class Recurrent:
     def _check_state(self, state, name, batch):
         shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
         if state is None:
-            return np.zeros(shape, dtype=self.dtype)
+            return self._arrays.zeros(shape, self.dtype)
+        if self.device != "cpu":
+            return self._arrays.to_device(state, self.dtype)
         state = np.asarray(state)
         if state.shape != shape:
             raise ValueError(
@@ -274,7 +285,10 @@ class Recurrent:
         """
         if validate:
             self._check_params(params)
-            x = self._check_input(x, check_finite)
+            if self.device == "cpu":
+                x = self._check_input(x, check_finite)
+            else:
+                x = self._arrays.to_device(x, self.dtype)
         n_steps, batch, _ = x.shape
         mask = self._check_mask(mask, n_steps, batch)
         h0 = self._check_state(h0, "h0", batch)
@@ -283,18 +297,19 @@ class Recurrent:
         c0 = self._check_state(c0, "c0", batch) if self.has_cell_state else None
         if rmask is not None:
             rmask = self._check_state(rmask, "rmask", batch)
-        no_dropout = np.empty((0, self.hidden_size), dtype=self.dtype)
-        h_n = np.empty_like(h0)
-        c_n = np.empty_like(c0) if c0 is not None else None
+        arrays = self._arrays
+        no_dropout = arrays.empty((0, self.hidden_size), self.dtype)
+        h_n = arrays.empty_like(h0)
+        c_n = arrays.empty_like(c0) if c0 is not None else None
         saved, layer_input = [], x
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(self.num_directions):
                 k = layer * self.num_directions + direction
                 p = self._direction_params(params, layer, direction)
-                h_n[k] = h0[k]
+                arrays.copy_into(h0[k], h_n[k])
                 if c_n is not None:
-                    c_n[k] = c0[k]
+                    arrays.copy_into(c0[k], c_n[k])
                 rm = no_dropout if rmask is None else rmask[k]
                 run = _forward_direction(
                     self, p, layer_input, mask, direction == 1, h_n[k],
@@ -303,7 +318,7 @@ class Recurrent:
                 run.update(x=layer_input, h0=h0[k], c0=c0[k] if c0 is not None else None, rmask=rm)
                 saved.append(run)
                 outputs.append(run["h_seq"])
-            layer_input = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)
+            layer_input = arrays.concat_last(outputs)
         cache = dict(saved=saved, mask=mask, n_steps=n_steps, batch=batch)
         return layer_input, h_n, c_n, cache
 
@@ -338,6 +353,7 @@ class Recurrent:
         dc = self._check_gradient(dc_n, state_shape, "dc_n") if self.has_cell_state else None
         if grads is None:
             grads = ParameterBuffer(self.param_specs(), self.dtype)
+        arrays = self._arrays
         d_out = dy
         for layer in reversed(range(self.num_layers)):
             d_in = None
@@ -345,19 +361,25 @@ class Recurrent:
                 k = layer * D + direction
                 run = cache["saved"][k]
                 lo = direction * H
-                dh_seq = d_out if D == 1 else np.ascontiguousarray(d_out[:, :, lo : lo + H])
+                dh_seq = d_out if D == 1 else arrays.take_last(d_out, lo, lo + H)
                 dx = _backward_direction(
                     self, self._direction_params(params, layer, direction),
                     self._direction_params(grads, layer, direction), run, cache["mask"],
                     direction == 1, dh_seq, dh[k], dc[k] if dc is not None else None,
                 )  # fmt: skip
-                d_in = dx if d_in is None else d_in + dx
+                if d_in is None:
+                    d_in = dx
+                else:
+                    arrays.add_into(d_in, dx)
             d_out = d_in
         return d_out, grads, dh, dc
 
     def _check_gradient(self, g, shape, name):
         if g is None:
-            return np.zeros(shape, dtype=self.dtype)
+            return self._arrays.zeros(shape, self.dtype)
+        if self.device != "cpu":
+            # Copied: the kernels overwrite dh_n/dc_n with dL/dh0, dL/dc0.
+            return self._arrays.copy(self._arrays.to_device(g, self.dtype))
         g = np.asarray(g)
         if g.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, got {g.shape}")
@@ -391,28 +413,28 @@ def _as_generator(random_state):
 
 def _forward_direction(layer, p, x, mask, reverse, h_state, c_state, rmask):
     """Run one direction; ``h_state``/``c_state`` hold h0/c0 and receive h_n/c_n."""
-    k = layer.kernels
+    k, a = layer.kernels, layer._arrays
     n_steps, batch, _ = x.shape
     H, G, dt = layer.hidden_size, N_GATES[layer.cell], layer.dtype
-    h_seq = np.empty((n_steps, batch, H), dtype=dt)
+    h_seq = a.empty((n_steps, batch, H), dt)
     weights = (x, mask, p["W_x"], p["W_h"], p["b"])
     if layer.cell == "rnn":
         act = ACTIVATION_CODES[layer.activation]
-        k.rnn_forward(*weights, rmask, act, reverse, h_state, h_seq, np.empty((batch, H), dt))
+        k.rnn_forward(*weights, rmask, act, reverse, h_state, h_seq, a.empty((batch, H), dt))
         return dict(h_seq=h_seq)
-    gates = np.empty((n_steps, batch, G * H), dtype=dt)
+    gates = a.empty((n_steps, batch, G * H), dt)
     if layer.cell == "lstm":
-        c_seq = np.empty_like(h_seq)
-        work = np.empty((batch, G * H), dt)
+        c_seq = a.empty_like(h_seq)
+        work = a.empty((batch, G * H), dt)
         act = ACTIVATION_CODES[layer.activation]
         k.lstm_forward(*weights, rmask, act, reverse, h_state, c_state, h_seq, c_seq, gates, work)
         return dict(h_seq=h_seq, c_seq=c_seq, gates=gates)
-    aux = np.empty_like(h_seq)
+    aux = a.empty_like(h_seq)
     if layer.reset_after:
-        work = np.empty((batch, G * H), dt)
+        work = a.empty((batch, G * H), dt)
         k.gru_forward(*weights, p["b_hn"], rmask, reverse, h_state, h_seq, gates, aux, work)
     else:
-        work_rz, work_n = np.empty((batch, 2 * H), dt), np.empty((batch, H), dt)
+        work_rz, work_n = a.empty((batch, 2 * H), dt), a.empty((batch, H), dt)
         k.gru_reset_before_forward(
             *weights, rmask, reverse, h_state, h_seq, gates, aux, work_rz, work_n
         )
@@ -422,14 +444,14 @@ def _forward_direction(layer, p, x, mask, reverse, h_state, c_state, rmask):
 def _backward_direction(layer, p, g, run, mask, reverse, dh_seq, dh_state, dc_state):
     """BPTT of one direction; writes parameter gradients into ``g`` and returns dx.
     ``dh_state``/``dc_state`` hold dL/dh_n, dL/dc_n and receive dL/dh0, dL/dc0."""
-    k = layer.kernels
+    k, a = layer.kernels, layer._arrays
     x, h_seq, rmask = run["x"], run["h_seq"], run["rmask"]
     n_steps, batch, _ = x.shape
     H, G, dt = layer.hidden_size, N_GATES[layer.cell], layer.dtype
-    dx = np.empty_like(x)
-    da_seq = np.empty((n_steps, batch, G * H), dtype=dt)
-    h_prev_seq = np.empty_like(h_seq)
-    dh_proj = np.empty((batch, H), dtype=dt)
+    dx = a.empty_like(x)
+    da_seq = a.empty((n_steps, batch, G * H), dt)
+    h_prev_seq = a.empty_like(h_seq)
+    dh_proj = a.empty((batch, H), dt)
     inputs = (x, mask, run["h0"])
     weights = (p["W_x"], p["W_h"], rmask, reverse)
     grads = (dx, g["W_x"], g["W_h"], g["b"])
@@ -448,12 +470,12 @@ def _backward_direction(layer, p, g, run, mask, reverse, dh_seq, dh_state, dc_st
     elif layer.reset_after:
         k.gru_backward(
             *inputs, *weights, h_seq, run["gates"], run["aux"], dh_seq, dh_state, *grads,
-            g["b_hn"], da_seq, np.empty_like(da_seq), h_prev_seq, dh_proj,
+            g["b_hn"], da_seq, a.empty_like(da_seq), h_prev_seq, dh_proj,
         )  # fmt: skip
     else:
         k.gru_reset_before_backward(
             *inputs, *weights, h_seq, run["gates"], run["aux"], dh_seq, dh_state, *grads,
-            da_seq, h_prev_seq, np.empty((batch, 2 * H), dt), np.empty((batch, H), dt),
-            np.empty((batch, H), dt), dh_proj,
+            da_seq, h_prev_seq, a.empty((batch, 2 * H), dt), a.empty((batch, H), dt),
+            a.empty((batch, H), dt), dh_proj,
         )  # fmt: skip
     return dx

@@ -5,8 +5,6 @@ converts once at its boundary (one transpose in, one out), applies Keras-style
 variational dropout, and returns the whole sequence or the last state.
 """
 
-import numpy as np
-
 from tsrnn.layers.base import Layer, check_positive_int
 from tsrnn.layers.recurrent import Recurrent
 
@@ -81,7 +79,13 @@ class RNN(Layer):
             bidirectional=self.bidirectional, activation=self.activation,
             reset_after=self.reset_after, unit_forget_bias=self.unit_forget_bias, dtype=dtype,
         )  # fmt: skip
+        self.core.device = self.device
         return super().build(input_shape, dtype)
+
+    def to(self, device):
+        if hasattr(self, "core"):  # built
+            self.core.device = device
+        return super().to(device)
 
     def _output_shape(self, input_shape):
         width = self.core.output_size
@@ -95,42 +99,46 @@ class RNN(Layer):
 
     def forward(self, params, x, ctx):
         batch = x.shape[0]
-        x_tm = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=self.dtype)
+        arrays = self.backend.arrays
+        x_tm = arrays.swap_leading_axes(x)
         keep_x = None
         if ctx.training and self.dropout > 0:
-            keep_x = (ctx.rng.random((batch, x.shape[2])) >= self.dropout) / (1 - self.dropout)
-            keep_x = keep_x.astype(self.dtype)
-            x_tm *= keep_x[None]
+            keep_x = arrays.dropout_scales(ctx.rng, (batch, x.shape[2]), self.dropout, self.dtype)
+            arrays.scale_steps(x_tm, keep_x)
         rmask = None
         if ctx.training and self.recurrent_dropout > 0:
             shape = (self.num_layers * self.core.num_directions, batch, self.hidden_size)
-            keep_h = ctx.rng.random(shape) >= self.recurrent_dropout
-            rmask = (keep_h / (1 - self.recurrent_dropout)).astype(self.dtype)
-        mask_tm = None if ctx.mask is None else ctx.mask.T
+            rmask = arrays.dropout_scales(ctx.rng, shape, self.recurrent_dropout, self.dtype)
+        mask_tm = None if ctx.mask is None else arrays.swap_leading_axes(ctx.mask)
         # The network validated x and owns the parameter views: skip the layer's checks.
         y, h_n, _, cache = self.core.forward(params, x_tm, mask_tm, rmask=rmask,
                                              validate=False)  # fmt: skip
         if self.return_sequences:
-            out = np.ascontiguousarray(y.transpose(1, 0, 2))
+            out = arrays.swap_leading_axes(y)
         else:
-            out = np.concatenate(h_n[-self.core.num_directions :], axis=1)
+            D = self.core.num_directions
+            out = arrays.concat_last([h_n[k] for k in range(h_n.shape[0] - D, h_n.shape[0])])
             ctx.mask = None  # the sequence ends here
         return out, (cache, keep_x, h_n.shape)
 
     def backward(self, params, cache, dy, grads):
         core_cache, keep_x, state_shape = cache
+        arrays = self.backend.arrays
         if self.return_sequences:
-            dx_tm, *_ = self.core.backward(params, core_cache, dy=dy.transpose(1, 0, 2),
+            dx_tm, *_ = self.core.backward(params, core_cache, dy=arrays.swap_leading_axes(dy),
                                            grads=grads)  # fmt: skip
         else:
-            dh_n = np.zeros(state_shape, dtype=self.dtype)
+            dh_n = arrays.zeros(state_shape, self.dtype)
             D, H = self.core.num_directions, self.hidden_size
             for d in range(D):
-                dh_n[-D + d] = dy[:, d * H : (d + 1) * H]
+                arrays.copy_into(arrays.take_last(dy, d * H, (d + 1) * H),
+                                 dh_n[state_shape[0] - D + d])  # fmt: skip
             dx_tm, *_ = self.core.backward(params, core_cache, dh_n=dh_n, grads=grads)
+        if not self.needs_input_gradient:
+            return None  # the network's first layer: nobody reads dL/dx
         if keep_x is not None:
-            dx_tm *= keep_x[None]
-        return dx_tm.transpose(1, 0, 2)
+            arrays.scale_steps(dx_tm, keep_x)
+        return arrays.swap_leading_axes(dx_tm)
 
 
 def LSTM(hidden_size, **kwargs):  # noqa: N802 (a layer constructor, Keras' spelling)

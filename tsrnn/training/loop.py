@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tsrnn.kernels.cpu.optim import all_finite
+from tsrnn.backend import backend_of
 from tsrnn.losses import get_loss
 from tsrnn.training.optimizers import clip_by_global_norm
 from tsrnn.training.schedules import get_schedule
@@ -56,17 +56,19 @@ def train_step(network, optimizer, loss, X, y, mask=None, sample_weight=None, rn
     if not math.isfinite(value):
         raise NonFiniteLossError(f"the training loss became {value}; the step was not applied")
     grads = network.backward(caches, dout, grads)
-    if not all_finite(grads.flat):
+    params = network.params.flat
+    backend = backend_of(params)
+    if not backend.optim.all_finite(grads.flat):
         raise NonFiniteLossError("a gradient became NaN or infinite; the step was not applied")
     if clip_norm is not None:
         clip_by_global_norm(grads.flat, clip_norm)
-    params = network.params.flat
     # Finite gradients can still overflow a weight (a huge learning rate): keep what is
-    # needed to undo the update (a copy of the flat buffers costs far less than a step).
-    saved_params, saved_state = params.copy(), optimizer.state_dict()
+    # needed to undo the update (a copy of the flat buffers costs far less than a step;
+    # on a GPU the copies stay on the device).
+    saved_params, saved_state = backend.arrays.copy(params), optimizer.state_dict()
     optimizer.update(params, grads.flat)
-    if not all_finite(params):
-        params[...] = saved_params
+    if not backend.optim.all_finite(params):
+        backend.arrays.copy_into(saved_params, params)
         optimizer.load_state_dict(saved_state)
         raise NonFiniteLossError("an update made a weight NaN or infinite; the step was undone")
     return value

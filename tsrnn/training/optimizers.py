@@ -1,8 +1,6 @@
 """Optimizers: small classes with one ``update`` method over a flat parameter buffer."""
 
-import numpy as np
-
-from tsrnn.kernels.cpu import optim as kernels
+from tsrnn.backend import backend_of, get_backend
 
 
 class Optimizer:
@@ -23,15 +21,24 @@ class Optimizer:
         self.step_count = 0
 
     def state_dict(self):
+        """Step count, learning rate and copies of the buffers (on their device)."""
         state = {"step_count": self.step_count, "learning_rate": self.learning_rate}
-        state.update({k: v.copy() for k, v in self._buffers().items()})
+        state.update({k: backend_of(v).arrays.copy(v) for k, v in self._buffers().items()})
         return state
 
     def load_state_dict(self, state):
         self.step_count = int(state["step_count"])
         self.learning_rate = float(state["learning_rate"])
         for name, value in self._buffers().items():
-            value[...] = state[name]
+            backend_of(value).arrays.copy_into(state[name], value)
+
+    def to(self, device):
+        """Move the optimizer's buffers (moments, velocity) to ``device``."""
+        arrays = get_backend(device).arrays
+        for name, value in self._buffers().items():
+            host = backend_of(value).arrays.to_host(value)
+            setattr(self, name, arrays.to_device(host))
+        return self
 
     def _buffers(self):
         return {}
@@ -53,14 +60,16 @@ class Adam(Optimizer):
 
     def load_state_dict(self, state):
         if "m" in state and self.m is None:
-            self.m, self.v = np.zeros_like(state["m"]), np.zeros_like(state["v"])
+            arrays = backend_of(state["m"]).arrays
+            self.m, self.v = arrays.zeros_like(state["m"]), arrays.zeros_like(state["v"])
         super().load_state_dict(state)
 
     def update(self, params, grads):
+        backend = backend_of(params)
         if self.m is None:
-            self.m, self.v = np.zeros_like(params), np.zeros_like(params)
+            self.m, self.v = backend.arrays.zeros_like(params), backend.arrays.zeros_like(params)
         self.step_count += 1
-        kernels.adam_step(params, grads, self.m, self.v, self.learning_rate, self.beta1,
+        backend.optim.adam_step(params, grads, self.m, self.v, self.learning_rate, self.beta1,
                           self.beta2, self.eps, self.weight_decay, self.step_count)  # fmt: skip
 
 
@@ -81,21 +90,23 @@ class SGD(Optimizer):
 
     def load_state_dict(self, state):
         if "velocity" in state and self.velocity is None:
-            self.velocity = np.zeros_like(state["velocity"])
+            self.velocity = backend_of(state["velocity"]).arrays.zeros_like(state["velocity"])
         super().load_state_dict(state)
 
     def update(self, params, grads):
+        backend = backend_of(params)
         first = self.velocity is None
         if first:
-            self.velocity = np.zeros_like(params)
+            self.velocity = backend.arrays.zeros_like(params)
         self.step_count += 1
-        kernels.sgd_step(params, grads, self.velocity, self.learning_rate, self.momentum,
+        backend.optim.sgd_step(params, grads, self.velocity, self.learning_rate, self.momentum,
                          self.nesterov, self.weight_decay, first)  # fmt: skip
 
 
 def clip_by_global_norm(grads, max_norm):
     """Scale ``grads`` in place so that its norm is at most ``max_norm``
     (``torch.nn.utils.clip_grad_norm_``'s rule). Returns the norm before clipping."""
+    kernels = backend_of(grads).optim
     norm = kernels.global_norm(grads)
     factor = max_norm / (norm + 1e-6)
     if factor < 1.0:

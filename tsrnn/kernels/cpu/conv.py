@@ -96,7 +96,9 @@ def max_pool_forward(x, pool_size, stride, y, arg):
 
 
 @njit(**JIT_OPTIONS)
-def max_pool_backward(dy, arg, dx):
+def max_pool_backward(dy, arg, pool_size, stride, dx):
+    # pool_size and stride are unused here (the CPU scatters through arg); the GPU
+    # kernel, which gathers, needs them, and both backends share one signature.
     dx[:] = 0
     for bi in range(dy.shape[0]):
         for t in range(dy.shape[1]):

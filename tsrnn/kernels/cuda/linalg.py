@@ -16,6 +16,10 @@ from numba import cuda, float32, float64
 #: simulator tests set TSRNN_CUDA_TILE=4 so tiny matrices span several partial tiles
 #: (and run in seconds: the simulator runs every thread as a Python thread).
 TILE = int(os.environ.get("TSRNN_CUDA_TILE", "16"))
+#: 'tiled' (shared memory) or 'direct' (each thread reads its row and column from
+#: global memory, no barriers). The simulator runs barriers very slowly, so the
+#: network-level simulator tests use 'direct'; the tiled kernel is tested on its own.
+GEMM_KERNEL = os.environ.get("TSRNN_CUDA_GEMM", "tiled")
 
 
 def _make_gemm(nb_dtype):
@@ -53,14 +57,38 @@ def _make_gemm(nb_dtype):
     return gemm_kernel
 
 
-_GEMM = {np.dtype(np.float32): _make_gemm(float32), np.dtype(np.float64): _make_gemm(float64)}
+def _make_gemm_direct(nb_dtype):
+    @cuda.jit
+    def gemm_direct_kernel(A, B, C, trans_a, trans_b, accumulate):
+        col, row = cuda.grid(2)
+        m, n = C.shape
+        if row < m and col < n:
+            k = A.shape[0] if trans_a else A.shape[1]
+            acc = nb_dtype(0)
+            for q in range(k):
+                a = A[q, row] if trans_a else A[row, q]
+                acc += a * (B[col, q] if trans_b else B[q, col])
+            if accumulate:
+                C[row, col] += acc
+            else:
+                C[row, col] = acc
+
+    return gemm_direct_kernel
+
+
+_GEMM = {
+    "tiled": {np.dtype(np.float32): _make_gemm(float32), np.dtype(np.float64): _make_gemm(float64)},
+    "direct": {np.dtype(np.float32): _make_gemm_direct(float32),
+               np.dtype(np.float64): _make_gemm_direct(float64)},
+}  # fmt: skip
 
 
 def gemm(A, B, C, trans_a=False, trans_b=False, accumulate=False):
     """``C = op(A) @ op(B)`` (or ``+=`` with ``accumulate``) on 2-D device arrays."""
     m, n = C.shape
     grid = (math.ceil(n / TILE), math.ceil(m / TILE))
-    _GEMM[np.dtype(C.dtype)][grid, (TILE, TILE)](A, B, C, trans_a, trans_b, accumulate)
+    kernel = _GEMM[GEMM_KERNEL][np.dtype(C.dtype)]
+    kernel[grid, (TILE, TILE)](A, B, C, trans_a, trans_b, accumulate)
 
 
 @cuda.jit

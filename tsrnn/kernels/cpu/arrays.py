@@ -1,0 +1,89 @@
+"""Array plumbing between kernels (CPU): allocation, layout changes, dropout masks.
+
+The layers call these instead of NumPy directly, so that the same layer code runs
+on either backend; :mod:`tsrnn.kernels.cuda.arrays` has the same functions for
+device arrays. On the CPU they are NumPy one-liners.
+"""
+
+import numpy as np
+
+
+def empty(shape, dtype):
+    return np.empty(shape, dtype=dtype)
+
+
+def zeros(shape, dtype):
+    return np.zeros(shape, dtype=dtype)
+
+
+def empty_like(a):
+    return np.empty_like(a)
+
+
+def zeros_like(a):
+    return np.zeros_like(a)
+
+
+def ones_mask(shape):
+    """A padding mask with every step real."""
+    return np.ones(shape, dtype=np.bool_)
+
+
+def to_device(a, dtype=None):
+    """``a`` as a C-contiguous array of this backend (no copy when it already is)."""
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def to_host(a):
+    """``a`` as a NumPy array (the array itself on the CPU)."""
+    return a
+
+
+def copy(a):
+    return a.copy()
+
+
+def copy_into(src, dst):
+    """``dst[...] = src`` (``src`` may be any array-like of the same shape)."""
+    dst[...] = src
+
+
+def contiguous(a):
+    return np.ascontiguousarray(a)
+
+
+def swap_leading_axes(a):
+    """A C-contiguous copy with the first two axes swapped: batch-major to time-major
+    and back, for 2-D masks and 3-D sequences."""
+    return np.ascontiguousarray(a.swapaxes(0, 1))
+
+
+def concat_last(parts):
+    """Concatenate along the last axis (directions of a bidirectional layer)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+
+
+def take_last(a, lo, hi):
+    """A C-contiguous copy of ``a[..., lo:hi]``."""
+    return np.ascontiguousarray(a[..., lo:hi])
+
+
+def add_into(dst, src):
+    """``dst += src``."""
+    dst += src
+
+
+def scale_steps(x, scales):
+    """``x[t] *= scales`` for every step t of a time-major ``x`` (variational dropout:
+    one mask per sequence, reused at every step)."""
+    x *= scales[None]
+
+
+def keep_mask(rng, shape, rate):
+    """Bernoulli keep mask (True with probability 1 - rate), drawn from ``rng``."""
+    return rng.random(shape) >= rate
+
+
+def dropout_scales(rng, shape, rate, dtype):
+    """Inverted-dropout multipliers: 0 or 1 / (1 - rate), drawn from ``rng``."""
+    return (keep_mask(rng, shape, rate) / (1 - rate)).astype(dtype)
