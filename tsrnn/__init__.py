@@ -26,7 +26,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GRU", "LSTM", "RNN", "AveragePooling1D", "Conv1D", "Dense", "Dropout", "Flatten",
-    "DeviceUnavailableError", "Forecaster", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPooling1D", "Network",
+    "DeviceUnavailableError", "Forecaster",
+    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPooling1D", "Network",
     "ModelFileError", "ParameterBuffer", "Recurrent", "SequenceClassifier",
     "SequenceRegressor", "SimpleRNN",
     "__version__", "backtest", "load", "save",

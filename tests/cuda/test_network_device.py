@@ -36,7 +36,7 @@ from tsrnn.layers import (  # noqa: E402
     SimpleRNN,
 )
 from tsrnn.network import Network  # noqa: E402
-from tsrnn.training import Adam, SGD  # noqa: E402
+from tsrnn.training import SGD, Adam  # noqa: E402
 from tsrnn.training.loop import fit, train_step  # noqa: E402
 
 TOLERANCE = {"float64": 1e-10, "float32": 1e-5}

@@ -86,8 +86,10 @@ class Conv1D(Layer):
         arrays = self.backend.arrays
         cols = arrays.empty((batch * n_out, self.kernel_size * channels), self.dtype)
         y = arrays.empty((batch, n_out, self.filters), self.dtype)
-        self.backend.conv.conv1d_forward(x, params["W"], params["b"], self.strides, self.dilation_rate,
-                               left, self._code, cols, y)  # fmt: skip
+        self.backend.conv.conv1d_forward(
+            x, params["W"], params["b"], self.strides, self.dilation_rate, left, self._code,
+            cols, y,
+        )  # fmt: skip
         return y, (x, cols, y, left)
 
     def backward(self, params, cache, dy, grads):

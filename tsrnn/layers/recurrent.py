@@ -12,8 +12,8 @@ The math and conventions are documented in :mod:`tsrnn.kernels.reference.recurre
 import numpy as np
 from sklearn.utils import check_random_state
 
-from tsrnn.initializers import glorot_uniform, orthogonal
 from tsrnn.backend import get_backend
+from tsrnn.initializers import glorot_uniform, orthogonal
 from tsrnn.kernels.scalar import ACTIVATION_CODES
 from tsrnn.layers._params import ParameterBuffer
 

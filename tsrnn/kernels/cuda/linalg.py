@@ -77,7 +77,8 @@ def _make_gemm_direct(nb_dtype):
 
 
 _GEMM = {
-    "tiled": {np.dtype(np.float32): _make_gemm(float32), np.dtype(np.float64): _make_gemm(float64)},
+    "tiled": {np.dtype(np.float32): _make_gemm(float32),
+              np.dtype(np.float64): _make_gemm(float64)},
     "direct": {np.dtype(np.float32): _make_gemm_direct(float32),
                np.dtype(np.float64): _make_gemm_direct(float64)},
 }  # fmt: skip
