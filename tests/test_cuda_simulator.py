@@ -1,6 +1,7 @@
 """The CUDA kernel tests (tests/cuda) on Numba's CUDA simulator, in their own
 interpreter: NUMBA_ENABLE_CUDASIM must be set before numba is first imported."""
 
+import json
 import os
 import subprocess
 import sys
@@ -21,3 +22,33 @@ def test_cuda_kernels_on_the_simulator():
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout
     assert "skipped" not in proc.stdout and "deselected" not in proc.stdout
+
+
+@pytest.mark.slow
+def test_gpu_benchmark_runs_on_the_simulator(tmp_path):
+    # Only checks that the script works end to end (simulated timings mean nothing).
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", TSRNN_CUDA_TILE="4",
+               TSRNN_CUDA_GEMM="direct")  # fmt: skip
+    out_file = tmp_path / "gpu.json"
+    cmd = [sys.executable, "-m", "benchmarks.gpu", "--quick", "--json", str(out_file)]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    result = json.loads(out_file.read_text())
+    assert result["gpu"]["name"].startswith("Numba CUDA simulator")
+    assert [row["cell"] for row in result["rows"]] == ["lstm", "gru"]
+    for row in result["rows"]:
+        assert row["tsrnn_cuda_per_s"] > 0 and row["tsrnn_cpu_per_s"] > 0
+        assert row["cuda_over_cpu"] == row["tsrnn_cuda_per_s"] / row["tsrnn_cpu_per_s"]
+
+
+def test_gpu_benchmark_without_a_gpu_says_why():
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    probe = "from tsrnn.backend import cuda_status; print(cuda_status()[0])"
+    has_gpu = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env,
+                             capture_output=True, text=True).stdout.strip() == "True"  # fmt: skip
+    if has_gpu:
+        pytest.skip("this machine has a usable GPU")
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.gpu", "--quick"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 2
+    assert "no usable CUDA GPU" in proc.stderr and "pip install 'tsrnn[cuda]'" in proc.stderr

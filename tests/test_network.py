@@ -169,3 +169,23 @@ def test_mini_batch_training_reduces_the_loss():
     net = Network([LSTM(16), Dense(1)]).build((10, 2), 0)
     history = fit(net, X, y, optimizer=Adam(1e-2), epochs=15, batch_size=32, random_state=0)
     assert history.loss_curve[-1] < 0.3 * history.loss_curve[0]
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(1e38, momentum=0.9), lambda: Adam(1e39)])
+def test_an_undone_first_step_leaves_the_optimizer_as_new(make):
+    # The very first update creates the optimizer's buffers; undoing it must drop them
+    # (it used to fail with a KeyError while restoring).
+    X, y = _data()
+    net = Network([Flatten(), Dense(1)], dtype="float32").build((10, 2), 0)
+    opt = make()
+    with pytest.raises(NonFiniteLossError, match="the step was undone"):
+        train_step(net, opt, __import__("tsrnn").losses.MSE(), X, y * 1e3)
+    assert opt.step_count == 0 and not opt._buffers()
+    fresh = Network([Flatten(), Dense(1)], dtype="float32").build((10, 2), 0)
+    opt.learning_rate = 0.01
+    other = make()
+    other.learning_rate = 0.01
+    loss = __import__("tsrnn").losses.MSE()
+    train_step(net, opt, loss, X, y)
+    train_step(fresh, other, loss, X, y)
+    np.testing.assert_array_equal(net.get_weights(), fresh.get_weights())

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.gpu
 
 import tsrnn  # noqa: E402
 from tsrnn import losses  # noqa: E402
-from tsrnn.kernels.cuda import arrays, conv, dense, linalg, recurrent  # noqa: E402
+from tsrnn.kernels.cuda import arrays, conv, dense, linalg, optim, recurrent  # noqa: E402
 from tsrnn.kernels.cuda import losses as cuda_losses  # noqa: E402
 from tsrnn.layers import (  # noqa: E402
     GRU,
@@ -54,6 +54,7 @@ def small_blocks(monkeypatch):
     monkeypatch.setattr(recurrent, "BLOCK", (2, 4))
     for module in (arrays, conv, dense, cuda_losses):
         monkeypatch.setattr(module, "THREADS", 16)
+    monkeypatch.setattr(optim, "REDUCTION_BLOCKS", 2)  # a launch size, read per call
     if numba.config.ENABLE_CUDASIM:
         # The simulator runs barriers very slowly; the tiled product has its own tests.
         monkeypatch.setattr(linalg, "GEMM_KERNEL", "direct")
@@ -169,14 +170,21 @@ def test_training_on_the_device_ends_on_the_cpu_weights(optimizer):
         assert rel_err(getattr(opt_g, k), getattr(opt_c, k)) <= 1e-10
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")  # the simulator's numpy math
 def test_a_diverging_step_on_the_device_keeps_the_last_good_weights():
     rng = np.random.default_rng(4)
-    X, y = rng.standard_normal((8, 4, 1)), rng.standard_normal((8, 1)) * 1e30
+    X, y = rng.standard_normal((8, 4, 1)), rng.standard_normal((8, 1)) * 100
     net = Network([Flatten(), Dense(1)], dtype="float32").build((4, 1), 0).to("cuda")
-    opt = SGD(1e30, momentum=0.0)
     before = net.get_weights()
-    with pytest.raises(tsrnn.training.NonFiniteLossError, match="became"):
+    # A finite loss and gradient, but an update that overflows float32: undone on the GPU.
+    opt = SGD(1e38, momentum=0.9)
+    with pytest.raises(tsrnn.training.NonFiniteLossError, match="the step was undone"):
         train_step(net, opt, losses.MSE(), X, y)
+    np.testing.assert_array_equal(net.get_weights(), before)
+    assert opt.velocity is None or not np.any(opt.velocity.copy_to_host())
+    # A non-finite loss is refused before any update.
+    with pytest.raises(tsrnn.training.NonFiniteLossError, match="training loss became"):
+        train_step(net, SGD(0.1), losses.MSE(), X, y * 1e30)
     np.testing.assert_array_equal(net.get_weights(), before)
 
 

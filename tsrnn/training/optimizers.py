@@ -30,7 +30,10 @@ class Optimizer:
         self.step_count = int(state["step_count"])
         self.learning_rate = float(state["learning_rate"])
         for name, value in self._buffers().items():
-            backend_of(value).arrays.copy_into(state[name], value)
+            if name in state:
+                backend_of(value).arrays.copy_into(state[name], value)
+            else:  # a state from before the first step, which creates the buffers
+                setattr(self, name, None)
 
     def to(self, device):
         """Move the optimizer's buffers (moments, velocity) to ``device``."""
