@@ -145,7 +145,19 @@ def _by_precision(impl32, impl64, doc):
 
     dispatch.__doc__ = doc
     overload(dispatch, inline="always")(typer)
+    _TYPERS[dispatch] = typer
     return dispatch
+
+
+#: dispatch function -> its typer, for targets with their own overload registry.
+_TYPERS = {}
+
+
+def register_overloads(overload_for_target):
+    """Register the precision dispatch with another target's ``overload`` (numba-cuda
+    keeps its own registry, separate from ``numba.extending``'s)."""
+    for dispatch, typer in _TYPERS.items():
+        overload_for_target(dispatch)(typer)
 
 
 tanh = _by_precision(_tanh32, _tanh64, "Hyperbolic tangent (rational approximation in float32).")
