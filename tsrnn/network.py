@@ -173,7 +173,7 @@ class Network:
             m = None if mask is None else mask[sl]
             out, _ = self.forward(X[sl], m, training=False, validate=False)
             outputs.append(to_host(out))
-        return np.concatenate(outputs, axis=0)
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=0)
 
     def __getstate__(self):
         state = self.__dict__.copy()

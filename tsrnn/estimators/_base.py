@@ -34,6 +34,9 @@ from tsrnn.training import NonFiniteLossError, get_optimizer
 from tsrnn.training.loop import TrainingHistory, array_batches, fit_batches
 
 
+_FLOAT_MAX = {name: float(np.finfo(name).max) for name in ("float32", "float64")}
+
+
 class TrainingDivergedWarning(UserWarning):
     """Training stopped because the loss or a gradient became NaN or infinite."""
 
@@ -162,7 +165,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             else:
                 self._check_sequence_features(values, seq.feature_names)
         largest = max(values.max(), -values.min())  # no |values| temporary: X may be large
-        if largest > np.finfo(self.dtype).max:
+        if largest > _FLOAT_MAX[np.dtype(self.dtype).name]:
             raise ValueError(f"X has values beyond the range of {self.dtype} (max |x| = "
                              f"{largest:.3g}); scale X or use dtype='float64'")  # fmt: skip
         if not reset and values.shape[2] != self.n_channels_:
@@ -479,8 +482,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         return self.batch_size
 
     def _predict_network(self, X):
-        check_is_fitted(self, "network_")
-        device = resolve_device(self.device)
+        if not hasattr(self, "network_"):  # check_is_fitted costs ~30 us per call
+            check_is_fitted(self, "network_")
+        device = "cpu" if self.device == "cpu" else resolve_device(self.device)
         values, mask = self._convert_X(X, reset=False)
         net = self.network_
         if device != "cpu":
