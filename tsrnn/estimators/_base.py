@@ -33,7 +33,6 @@ from tsrnn.persistence import Checkpoint, SaveMixin, data_fingerprint
 from tsrnn.training import NonFiniteLossError, get_optimizer
 from tsrnn.training.loop import TrainingHistory, array_batches, fit_batches
 
-
 _FLOAT_MAX = {name: float(np.finfo(name).max) for name in ("float32", "float64")}
 
 
