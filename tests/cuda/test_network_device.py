@@ -264,7 +264,7 @@ def test_models_move_between_devices_through_pickle_and_model_files(tmp_path):
 
 
 def test_checkpointed_device_training_resumes_exactly(tmp_path):
-    X, y = _regression_data()
+    X, y = _regression_data(n=16)
     params = dict(cell="lstm", device="cuda", dtype="float64", **{**FAST, "max_epochs": 3})
     full = tsrnn.SequenceRegressor(**params).fit(X, y)
     path = tmp_path / "run.tsrnn"
@@ -274,9 +274,9 @@ def test_checkpointed_device_training_resumes_exactly(tmp_path):
 
 
 def test_forecaster_trains_on_the_device():
-    t = np.arange(60, dtype=float)
+    t = np.arange(40, dtype=float)
     series = np.sin(t / 4) + 0.05 * t
-    kw = dict(window=8, horizon=2, hidden_size=3, max_epochs=2, calibration_fraction=0.0,
+    kw = dict(window=6, horizon=2, hidden_size=3, max_epochs=2, calibration_fraction=0.0,
               random_state=0, dtype="float64")  # fmt: skip
     gpu = tsrnn.Forecaster(device="cuda", **kw).fit(series)
     cpu = tsrnn.Forecaster(device="cpu", **kw).fit(series)

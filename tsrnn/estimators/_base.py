@@ -33,6 +33,7 @@ from tsrnn.persistence import Checkpoint, SaveMixin, data_fingerprint
 from tsrnn.training import NonFiniteLossError, get_optimizer
 from tsrnn.training.loop import TrainingHistory, array_batches, fit_batches
 
+# Looked up per predict call: np.finfo and np.dtype(...).name cost microseconds.
 _FLOAT_MAX = {name: float(np.finfo(name).max) for name in ("float32", "float64")}
 
 
@@ -145,6 +146,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             X2 = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
                                ensure_min_samples=1)  # fmt: skip
             values, mask, kind = X2.astype(np.float64, copy=False)[:, :, None], None, "2d"
+            self._check_range(values)
             if reset:
                 self._input_kind = kind
         else:
@@ -152,8 +154,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             values, mask = seq.values, seq.mask
             if values.shape[0] == 0:
                 raise ValueError("X is empty: it contains 0 samples")
-            if not np.isfinite(values).all():
-                raise ValueError("Input X contains NaN or infinity")
+            self._check_range(values)
             if reset:
                 self._input_kind = "sequences"
                 self.n_features_in_ = values.shape[2]
@@ -163,15 +164,23 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                     del self.feature_names_in_
             else:
                 self._check_sequence_features(values, seq.feature_names)
-        largest = max(values.max(), -values.min())  # no |values| temporary: X may be large
-        if largest > _FLOAT_MAX[np.dtype(self.dtype).name]:
-            raise ValueError(f"X has values beyond the range of {self.dtype} (max |x| = "
-                             f"{largest:.3g}); scale X or use dtype='float64'")  # fmt: skip
         if not reset and values.shape[2] != self.n_channels_:
             name = type(self).__name__
             raise ValueError(f"X has {values.shape[2]} features per step, but {name} was "
                              f"fitted with {self.n_channels_}")  # fmt: skip
         return values, mask
+
+    def _check_range(self, values):
+        """Reject NaN, infinity and values beyond the network dtype's range."""
+        # Two passes over X and no |X| temporary (X may be large); NaN propagates
+        # through min and max, so they also find NaN and infinity.
+        lo, hi = values.min(), values.max()
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError("Input X contains NaN or infinity")
+        largest = max(hi, -lo)
+        if largest > (_FLOAT_MAX.get(self.dtype) or _FLOAT_MAX[np.dtype(self.dtype).name]):
+            raise ValueError(f"X has values beyond the range of {self.dtype} (max |x| = "
+                             f"{largest:.3g}); scale X or use dtype='float64'")  # fmt: skip
 
     def _check_sequence_features(self, values, names):
         fitted_names = getattr(self, "feature_names_in_", None)
