@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from benchmarks.recurrent import _best_time, _machine
-from benchmarks.training import TRAINING_SHAPES, _data, _torch, _torch_recurrent
+from benchmarks.training import TRAINING_SHAPES, _data, _torch, _torch_epoch, _torch_recurrent
 
 LARGE = ("lstm", 1024, 200, 16, 256)
 SHAPES = TRAINING_SHAPES + [LARGE]
@@ -47,20 +47,7 @@ def _torch_cuda_epoch(cell, n_features, hidden, X, y, batch):
     torch = _torch()
     if torch is None or not torch.cuda.is_available():
         return None
-    model = _torch_recurrent(cell, n_features, hidden).cuda()
-    Xt, yt = torch.from_numpy(X).cuda(), torch.from_numpy(y).cuda()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = torch.nn.MSELoss()
-
-    def epoch():
-        for start in range(0, len(Xt), batch):
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(Xt[start : start + batch]), yt[start : start + batch])
-            loss.backward()
-            opt.step()
-        torch.cuda.synchronize()
-
-    return epoch
+    return _torch_epoch(_torch_recurrent(cell, n_features, hidden), X, y, batch, "cuda")
 
 
 def run(shapes, min_seconds, n_samples=1024, with_cpu=True):

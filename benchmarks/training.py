@@ -65,9 +65,10 @@ def _tsrnn_epoch(layers, X, y, batch):
     return epoch
 
 
-def _torch_epoch(model, X, y, batch):
+def _torch_epoch(model, X, y, batch, device="cpu"):
     torch = _torch()
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    model = model.to(device)
+    Xt, yt = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.MSELoss()
 
@@ -77,6 +78,8 @@ def _torch_epoch(model, X, y, batch):
             loss = loss_fn(model(Xt[start : start + batch]), yt[start : start + batch])
             loss.backward()
             opt.step()
+        if device != "cpu":
+            torch.cuda.synchronize()  # kernels run asynchronously
 
     return epoch
 
