@@ -94,6 +94,7 @@ class Network:
 
     @property
     def backend(self):
+        """The kernel modules of :attr:`device` (see :mod:`tsrnn.backend`)."""
         return get_backend(self.device)
 
     @property
