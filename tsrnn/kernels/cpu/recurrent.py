@@ -104,6 +104,17 @@ def activate_in_place(v, activation):
 
 
 @njit(**JIT_OPTIONS)
+def slope_into(y, activation, out):
+    """``out = act'(a)`` from the outputs ``y = act(a)`` (tanh or relu), 1-D slices."""
+    if activation == TANH:
+        for k in range(y.shape[0]):
+            out[k] = dtanh(y[k])
+    else:
+        for k in range(y.shape[0]):
+            out[k] = drelu(y[k])
+
+
+@njit(**JIT_OPTIONS)
 def _project_inputs(x, W_x, out):
     n_steps, batch, n_features = x.shape
     np.dot(x.reshape(n_steps * batch, n_features), W_x, out.reshape(n_steps * batch, out.shape[2]))
@@ -243,16 +254,11 @@ def lstm_backward(
                 g_row, da, c_row = gates[t, bi], da_seq[t, bi], c_seq[t, bi]
                 c_prev = c0[bi] if first else c_seq[tp, bi]
                 act_c, dact_c, dact_g = scratch[0], scratch[1], scratch[2]
-                if activation == TANH:
-                    for j in range(H):
-                        act_c[j] = tanh(c_row[j])
-                        dact_c[j] = dtanh(act_c[j])
-                        dact_g[j] = dtanh(g_row[2 * H + j])
-                else:
-                    for j in range(H):
-                        act_c[j] = relu(c_row[j])
-                        dact_c[j] = drelu(act_c[j])
-                        dact_g[j] = drelu(g_row[2 * H + j])
+                for j in range(H):
+                    act_c[j] = c_row[j]
+                activate_in_place(act_c, activation)  # helpers on slices vectorise fully
+                slope_into(act_c, activation, dact_c)
+                slope_into(g_row[2 * H : 3 * H], activation, dact_g)
                 dh_row, dc_row, dy_row = dh_state[bi], dc_state[bi], dh_seq[t, bi]
                 for j in range(H):
                     dh = dh_row[j] + dy_row[j]
