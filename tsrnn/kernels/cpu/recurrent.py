@@ -306,16 +306,17 @@ def gru_forward(x, mask, W_x, W_h, b, b_hn, rmask, reverse, h_state, h_seq, gate
         np.dot(dropped_state(h_state, rmask, h_work), W_h, h_proj)
         for bi in prange(batch):
             if mask[t, bi]:
-                # Same-index loops that LLVM vectorises (see lstm_forward).
-                a = h_proj[bi]
+                # Same-index loops and slice helpers that LLVM vectorises (see
+                # lstm_forward).
+                a, g = h_proj[bi], gates[t, bi]
                 for k in range(2 * H):
-                    a[k] = sigmoid(a[k] + gates[t, bi, k] + b[k])  # r, z
+                    a[k] = a[k] + g[k] + b[k]
+                sigmoid_in_place(a[: 2 * H])  # r, z
                 for j in range(H):
                     hn = a[2 * H + j] + b_hn[j]
                     hn_seq[t, bi, j] = hn
-                    gates[t, bi, 2 * H + j] = tanh(
-                        gates[t, bi, 2 * H + j] + b[2 * H + j] + a[j] * hn
-                    )
+                    g[2 * H + j] = g[2 * H + j] + b[2 * H + j] + a[j] * hn
+                activate_in_place(g[2 * H :], TANH)
                 h_row = h_state[bi]
                 for j in range(H):
                     n = gates[t, bi, 2 * H + j]
