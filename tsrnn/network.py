@@ -168,13 +168,15 @@ class Network:
         skips :meth:`check_input` for inputs it has already returned)."""
         if validate:
             X, mask = self.check_input(X, mask)
+        if X.shape[0] <= batch_size:  # one batch: no slicing or list (single-sequence latency)
+            return to_host(self.forward(X, mask, training=False, validate=False)[0])
         outputs = []
         for start in range(0, X.shape[0], batch_size):
             sl = slice(start, start + batch_size)
             m = None if mask is None else mask[sl]
             out, _ = self.forward(X[sl], m, training=False, validate=False)
             outputs.append(to_host(out))
-        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=0)
+        return np.concatenate(outputs, axis=0)
 
     def __getstate__(self):
         state = self.__dict__.copy()

@@ -152,7 +152,8 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
 
     def predict(self, X):
         """Predictions, shaped (n_samples,) or (n_samples, n_outputs) like the fitted y."""
-        out = self._predict_network(X).astype(np.float64) * self.y_scale_ + self.y_mean_
+        # float64 y_scale_ promotes the network's output before the product.
+        out = self._predict_network(X) * self.y_scale_ + self.y_mean_
         return out[:, 0] if self._y_1d else out
 
     def _encode_y(self, y, n_samples, reset, classes):
