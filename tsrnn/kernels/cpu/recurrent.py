@@ -118,6 +118,14 @@ def slope_into(y, activation, out):
 
 
 @njit(**JIT_OPTIONS)
+def _copy_flat(src, dst):
+    """``dst[...] = src`` for C-contiguous arrays of the same size, as one flat loop."""
+    s1, d1 = src.reshape(-1), dst.reshape(-1)
+    for k in range(s1.shape[0]):
+        d1[k] = s1[k]
+
+
+@njit(**JIT_OPTIONS)
 def _project_inputs(x, W_x, out):
     n_steps, batch, n_features = x.shape
     np.dot(x.reshape(n_steps * batch, n_features), W_x, out.reshape(n_steps * batch, out.shape[2]))
@@ -245,40 +253,40 @@ def lstm_backward(
     """BPTT for :func:`lstm_forward`."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
-    scratch = np.empty((3, H), dtype=x.dtype)
+    act_c = np.empty((batch, H), dtype=x.dtype)  # act(c_t), act'(c_t), act'(g) of the step
+    dact_c = np.empty((batch, H), dtype=x.dtype)
+    dact_g = np.empty((batch, H), dtype=x.dtype)
     for s in range(n_steps):
         t = s if reverse else n_steps - 1 - s
         tp = t + 1 if reverse else t - 1  # the step processed just before t
-        first = s == n_steps - 1
-        for bi in range(batch):  # serial: ``scratch`` is shared across rows
+        c_prev = c0 if s == n_steps - 1 else c_seq[tp]
+        g_t, da_t, dy_t = gates[t], da_seq[t], dh_seq[t]
+        # Whole-step passes and direct 2-D indexing instead of per-row views and helper
+        # calls, which cost 57 of 210 ns per row at hidden 32. Activations in their own
+        # loops: the j loop below then vectorises.
+        _copy_flat(c_seq[t], act_c)
+        activate_in_place(act_c.reshape(-1), activation)
+        slope_into(act_c.reshape(-1), activation, dact_c.reshape(-1))
+        for bi in range(batch):
+            slope_into(g_t[bi, 2 * H : 3 * H], activation, dact_g[bi])
+        for bi in prange(batch):
             if mask[t, bi]:
-                # Branches and row selection hoisted, activations in their own loops: the
-                # j loops below then vectorise.
-                g_row, da, c_row = gates[t, bi], da_seq[t, bi], c_seq[t, bi]
-                c_prev = c0[bi] if first else c_seq[tp, bi]
-                act_c, dact_c, dact_g = scratch[0], scratch[1], scratch[2]
                 for j in range(H):
-                    act_c[j] = c_row[j]
-                activate_in_place(act_c, activation)  # helpers on slices vectorise fully
-                slope_into(act_c, activation, dact_c)
-                slope_into(g_row[2 * H : 3 * H], activation, dact_g)
-                dh_row, dc_row, dy_row = dh_state[bi], dc_state[bi], dh_seq[t, bi]
-                for j in range(H):
-                    dh = dh_row[j] + dy_row[j]
-                    i, f = g_row[j], g_row[H + j]
-                    g, o = g_row[2 * H + j], g_row[3 * H + j]
-                    dc = dc_row[j] + dh * o * dact_c[j]
-                    da[j] = dc * g * dsigmoid(i)
-                    da[H + j] = dc * c_prev[j] * dsigmoid(f)
-                    da[2 * H + j] = dc * i * dact_g[j]
-                    da[3 * H + j] = dh * act_c[j] * dsigmoid(o)
-                    dc_row[j] = dc * f
+                    dh = dh_state[bi, j] + dy_t[bi, j]
+                    i, f = g_t[bi, j], g_t[bi, H + j]
+                    g, o = g_t[bi, 2 * H + j], g_t[bi, 3 * H + j]
+                    dc = dc_state[bi, j] + dh * o * dact_c[bi, j]
+                    da_t[bi, j] = dc * g * dsigmoid(i)
+                    da_t[bi, H + j] = dc * c_prev[bi, j] * dsigmoid(f)
+                    da_t[bi, 2 * H + j] = dc * i * dact_g[bi, j]
+                    da_t[bi, 3 * H + j] = dh * act_c[bi, j] * dsigmoid(o)
+                    dc_state[bi, j] = dc * f
             else:
                 for j in range(H):
-                    dh_state[bi, j] += dh_seq[t, bi, j]
+                    dh_state[bi, j] += dy_t[bi, j]
                 for k in range(4 * H):
-                    da_seq[t, bi, k] = 0
-        np.dot(da_seq[t], W_h.T, dh_proj)
+                    da_t[bi, k] = 0
+        np.dot(da_t, W_h.T, dh_proj)
         drop_in_place(dh_proj, rmask)
         for bi in prange(batch):
             if mask[t, bi]:
