@@ -6,6 +6,10 @@ Cases (the performance issue's targets; ratios > 1 mean tsrnn is faster):
   MSE, Adam, float32, after a warm-up epoch; samples per second.
 * ``cnn``: the same for Conv1D(64, 3, relu) -> MaxPool(2) -> Flatten -> Dense(1),
   batch 32, 144 steps.
+* ``lstm_gemm_floor``: for each LSTM shape, the time of the matrix products of one
+  training batch alone (the kernels' shapes and BLAS calls) against the whole step,
+  and the best ratio to PyTorch that this floor would allow if the gates, the
+  optimizer and Python cost nothing.
 * ``gemm``: float32 1024 x 1024 matrix product rate (numpy's BLAS), and the LSTM's
   training FLOP rate at the large shape as a share of it.
 * ``latency``: ``SequenceRegressor.predict`` on one 50-step sequence (small LSTM)
@@ -18,6 +22,7 @@ Cases (the performance issue's targets; ratios > 1 mean tsrnn is faster):
 * ``memory``: peak RSS of ``SequenceRegressor.fit`` on 100,000 sequences (50, 1).
 """
 
+import functools
 import json
 import os
 import resource
@@ -28,6 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 from benchmarks.recurrent import _best_time
 
@@ -175,6 +181,51 @@ def bench_gemm(training_rows, min_seconds):
         row["lstm_large_share_of_gemm"] = row["lstm_large_gflops"] / gflops
     _print(row)
     return row
+
+
+LSTM_TARGETS = {32: 3.0, 100: 1.5, 256: 1.2}  # hidden size -> issue 7's goal, tsrnn / torch
+
+
+@njit
+def _lstm_gemms(x2, W_x, gates2, h, W_h, proj, da_t, dh_proj, hprev2, da2, dW_h, dx2, dW_x, n):
+    """Every matrix product of one LSTM training batch, with the kernels' shapes and
+    BLAS calls: the input projection, n recurrent products forward and n backward,
+    and the weight and input gradients."""
+    np.dot(x2, W_x, gates2)
+    for _ in range(n):
+        np.dot(h, W_h, proj)
+    for _ in range(n):
+        np.dot(da_t, W_h.T, dh_proj)
+    np.dot(hprev2.T, da2, dW_h)
+    np.dot(da2, W_x.T, dx2)
+    np.dot(x2.T, da2, dW_x)
+
+
+def bench_lstm_gemm_floor(training_rows, min_seconds):
+    """Where the LSTM's training time goes: the time of its matrix products alone (the
+    floor with free gates and Python) against the whole step, and the best ratio to
+    PyTorch that floor allows."""
+    rows = []
+    for r in training_rows:
+        if r["cell"] != "lstm":
+            continue
+        B, T, F, H = r["batch"], r["n_steps"], r["n_features"], r["hidden"]
+        z = lambda *shape: np.zeros(shape, np.float32)  # noqa: E731
+        args = (z(T * B, F), z(F, 4 * H), z(T * B, 4 * H), z(B, H), z(H, 4 * H), z(B, 4 * H),
+                z(B, 4 * H), z(B, H), z(T * B, H), z(T * B, 4 * H), z(H, 4 * H), z(T * B, F),
+                z(F, 4 * H), T)  # fmt: skip
+        gemm_s = _best_time(functools.partial(_lstm_gemms, *args), min_seconds=min_seconds)
+        step_s = B / r["tsrnn_per_s"]
+        row = dict(case="lstm_gemm_floor", batch=B, n_steps=T, n_features=F, hidden=H,
+                   gemm_ms_per_batch=gemm_s * 1e3, step_ms_per_batch=step_s * 1e3,
+                   gemm_share=gemm_s / step_s, gemm_floor_per_s=B / gemm_s)  # fmt: skip
+        if "torch_per_s" in r:
+            row["torch_per_s"] = r["torch_per_s"]
+            row["ratio_if_only_gemms"] = row["gemm_floor_per_s"] / r["torch_per_s"]
+            row["target_ratio"] = LSTM_TARGETS.get(H)
+        _print(row)
+        rows.append(row)
+    return rows
 
 
 # --- inference latency and estimator overhead --------------------------------------------------
@@ -330,8 +381,9 @@ def run(quick=False):
     shapes = QUICK_TRAINING_SHAPES if quick else TRAINING_SHAPES
     n = 64 if quick else N_SAMPLES
     training = bench_training(shapes, n, min_seconds)
-    rows = training + [bench_cnn(n, 144, min_seconds), bench_gemm(training, min_seconds),
-                       bench_latency(min_seconds), bench_overhead(n)]  # fmt: skip
+    rows = training + bench_lstm_gemm_floor(training, min_seconds)
+    rows += [bench_cnn(n, 144, min_seconds), bench_gemm(training, min_seconds),
+             bench_latency(min_seconds), bench_overhead(n)]  # fmt: skip
     if quick:
         rows.append(bench_memory(n=2_000, epochs=1))
     else:
