@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tsrnn.backend import backend_of
+from tsrnn.kernels.workspace import reusing
 from tsrnn.losses import get_loss
 from tsrnn.training.optimizers import clip_by_global_norm
 from tsrnn.training.schedules import get_schedule
@@ -42,20 +43,27 @@ class TrainingHistory:
 
 
 def train_step(network, optimizer, loss, X, y, mask=None, sample_weight=None, rng=None,
-               clip_norm=None, grads=None):  # fmt: skip
+               clip_norm=None, grads=None, workspace=None):  # fmt: skip
     """Forward, loss, backward, optional clipping, and one optimizer update.
 
     Inputs must already be validated (``network.check_input``). Raises
     :class:`NonFiniteLossError` when the loss, a gradient or an updated weight is
     NaN or infinite; the parameters and optimizer state are then those before the
     step, so the network keeps its last good weights.
+    ``grads`` (a buffer like the parameters) and ``workspace`` (from the backend's
+    ``arrays.new_workspace()``, see :mod:`tsrnn.kernels.workspace`) let a training
+    loop reuse the gradient buffer and the step's temporaries from step to step.
     Returns the batch loss.
     """
-    out, caches = network.forward(X, mask, training=True, rng=rng, validate=False)
-    value, dout = loss(out, y, sample_weight)
-    if not math.isfinite(value):
-        raise NonFiniteLossError(f"the training loss became {value}; the step was not applied")
-    grads = network.backward(caches, dout, grads)
+    if grads is None:
+        grads = network.params.zeros_like()
+    with reusing(workspace):  # every temporary of the forward and backward dies here
+        out, caches = network.forward(X, mask, training=True, rng=rng, validate=False)
+        value, dout = loss(out, y, sample_weight)
+        if not math.isfinite(value):
+            raise NonFiniteLossError(f"the training loss became {value}; the step was not "
+                                     "applied")  # fmt: skip
+        network.backward(caches, dout, grads)
     params = network.params.flat
     backend = backend_of(params)
     if not backend.optim.all_finite(grads.flat):
@@ -192,11 +200,13 @@ def fit_batches(network, epoch_batches, *, loss="mse", optimizer, epochs=100,
     base_lr = history.base_learning_rate
     keep_best = track_best or (patience is not None and restore_best)
     grads = network.params.zeros_like()
+    workspace = network.backend.arrays.new_workspace()
     # Epochs are numbered across warm starts and resumed runs, so schedules continue.
     for epoch in range(history.n_epochs, history.n_epochs + epochs):
         total, weight_total = 0.0, 0.0
         for Xb, yb, m, w in epoch_batches(rng):
-            value = train_step(network, optimizer, loss, Xb, yb, m, w, rng, clip_norm, grads)
+            value = train_step(network, optimizer, loss, Xb, yb, m, w, rng, clip_norm, grads,
+                               workspace)  # fmt: skip
             batch_weight = len(yb) if w is None else float(np.sum(w))
             total += value * batch_weight
             weight_total += batch_weight

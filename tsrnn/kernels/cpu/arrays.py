@@ -9,21 +9,37 @@ import functools
 
 import numpy as np
 
+from tsrnn.kernels import workspace as _workspace
+
+
+def new_workspace():
+    """A :class:`tsrnn.kernels.workspace.Workspace` of NumPy arrays."""
+    return _workspace.Workspace(np.empty)
+
 
 def empty(shape, dtype):
-    return np.empty(shape, dtype=dtype)
+    """An uninitialised array; taken from the active workspace when there is one."""
+    pool = _workspace.active()
+    if pool is None:
+        return np.empty(shape, dtype=dtype)
+    shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(n) for n in shape)
+    return pool.take(shape, np.dtype(dtype))
 
 
 def zeros(shape, dtype):
-    return np.zeros(shape, dtype=dtype)
+    if _workspace.active() is None:
+        return np.zeros(shape, dtype=dtype)
+    a = empty(shape, dtype)
+    a.fill(0)
+    return a
 
 
 def empty_like(a):
-    return np.empty_like(a)
+    return empty(a.shape, a.dtype)
 
 
 def zeros_like(a):
-    return np.zeros_like(a)
+    return zeros(a.shape, a.dtype)
 
 
 @functools.lru_cache(maxsize=8)
@@ -46,7 +62,9 @@ def to_host(a):
 
 
 def copy(a):
-    return a.copy()
+    out = empty(a.shape, a.dtype)
+    out[...] = a
+    return out
 
 
 def copy_into(src, dst):
@@ -61,17 +79,26 @@ def contiguous(a):
 def swap_leading_axes(a):
     """A C-contiguous copy with the first two axes swapped: batch-major to time-major
     and back, for 2-D masks and 3-D sequences."""
-    return np.ascontiguousarray(a.swapaxes(0, 1))
+    out = empty((a.shape[1], a.shape[0]) + a.shape[2:], a.dtype)
+    out[...] = a.swapaxes(0, 1)
+    return out
 
 
 def concat_last(parts):
     """Concatenate along the last axis (directions of a bidirectional layer)."""
-    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+    if len(parts) == 1:
+        return parts[0]
+    width = sum(p.shape[-1] for p in parts)
+    return np.concatenate(
+        parts, axis=-1, out=empty(parts[0].shape[:-1] + (width,), parts[0].dtype)
+    )
 
 
 def take_last(a, lo, hi):
     """A C-contiguous copy of ``a[..., lo:hi]``."""
-    return np.ascontiguousarray(a[..., lo:hi])
+    out = empty(a.shape[:-1] + (hi - lo,), a.dtype)
+    out[...] = a[..., lo:hi]
+    return out
 
 
 def add_into(dst, src):

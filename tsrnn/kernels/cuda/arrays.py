@@ -17,6 +17,8 @@ import math
 import numpy as np
 from numba import cuda, uint64
 
+from tsrnn.kernels import workspace as _workspace
+
 THREADS = 128
 _MASK32 = 0xFFFFFFFF
 
@@ -29,8 +31,23 @@ def _is_device(a):
     return bool(getattr(a, "__cuda_ndarray__", False))  # numba's devicearray.is_cuda_ndarray
 
 
-def empty(shape, dtype):
+def _allocate(shape, dtype):
     return cuda.device_array(shape, dtype=dtype)
+
+
+def new_workspace():
+    """A :class:`tsrnn.kernels.workspace.Workspace` of device arrays (numba.cuda has
+    no caching allocator: each ``device_array`` is a ``cuMemAlloc``)."""
+    return _workspace.Workspace(_allocate)
+
+
+def empty(shape, dtype):
+    """An uninitialised device array; from the active workspace when there is one."""
+    pool = _workspace.active()
+    if pool is None:
+        return cuda.device_array(shape, dtype=dtype)
+    shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(n) for n in shape)
+    return pool.take(shape, np.dtype(dtype))
 
 
 @cuda.jit
@@ -41,14 +58,14 @@ def _fill(a, value):
 
 
 def zeros(shape, dtype):
-    a = cuda.device_array(shape, dtype=dtype)
+    a = empty(shape, dtype)
     if a.size:
         _fill[_blocks(a.size)](a.reshape(-1), 0)
     return a
 
 
 def empty_like(a):
-    return cuda.device_array(a.shape, dtype=a.dtype)
+    return empty(a.shape, a.dtype)
 
 
 def zeros_like(a):
@@ -77,7 +94,7 @@ def to_host(a):
 
 
 def copy(a):
-    out = cuda.device_array(a.shape, dtype=a.dtype)
+    out = empty(a.shape, a.dtype)
     if a.size:
         out.copy_to_device(a)
     return out
@@ -111,7 +128,7 @@ def _swap01(src, dst):
 def swap_leading_axes(a):
     """A copy with the first two axes swapped (2-D masks and 3-D sequences)."""
     shape3 = a.shape if a.ndim == 3 else a.shape + (1,)
-    out = cuda.device_array((shape3[1], shape3[0]) + a.shape[2:], dtype=a.dtype)
+    out = empty((shape3[1], shape3[0]) + a.shape[2:], a.dtype)
     if a.size:
         _swap01[_blocks(a.size)](a.reshape(shape3),
                                  out.reshape((shape3[1], shape3[0], shape3[2])))  # fmt: skip
@@ -139,7 +156,7 @@ def concat_last(parts):
     if len(parts) == 1:
         return parts[0]
     width = sum(_width(p) for p in parts)
-    out = cuda.device_array(parts[0].shape[:-1] + (width,), dtype=parts[0].dtype)
+    out = empty(parts[0].shape[:-1] + (width,), parts[0].dtype)
     lo = 0
     for p in parts:
         n = p.size
@@ -150,7 +167,7 @@ def concat_last(parts):
 
 
 def take_last(a, lo, hi):
-    out = cuda.device_array(a.shape[:-1] + (hi - lo,), dtype=a.dtype)
+    out = empty(a.shape[:-1] + (hi - lo,), a.dtype)
     if out.size:
         _copy_columns[_blocks(out.size)](_rows(a), _rows(out), lo, 0, hi - lo)
     return out

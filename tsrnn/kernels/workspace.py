@@ -1,0 +1,77 @@
+"""Reusing one training step's temporary arrays in the next step.
+
+Every training step of a network allocates the same temporaries: gate activations,
+cached states, the gradients of the pre-activations, layout copies. Freshly
+allocated, those pages are new to the process each step, and on the 2-core
+benchmark machine the resulting 320 page faults per step of the small LSTM cost
+about a third of the step (3.0 -> 2.0 ms when the allocator kept its memory).
+A :class:`Workspace` hands out the same arrays again instead.
+
+The backends' ``arrays.empty`` (and the functions built on it) take from the
+workspace made active with :func:`reusing`, in the calling thread only; without
+one they allocate as usual. :func:`tsrnn.training.loop.train_step` activates it
+around the forward pass, the loss and the backward pass, whose temporaries are all
+dead when the step returns; the optimizer's undo copies are made outside it.
+"""
+
+import contextlib
+import threading
+
+_active = threading.local()
+
+
+class Workspace:
+    """A pool of arrays keyed by (shape, dtype), reused from step to step.
+
+    Within a step, the n-th request for a shape gets the n-th array of that shape,
+    so no two live temporaries share memory; :meth:`release` (at the end of the
+    step) makes them all available again. The pool holds, for each shape, as many
+    arrays as one step used at once: memory is one step's temporaries (twice when
+    an epoch's last batch is smaller), not a growing cache.
+
+    Parameters
+    ----------
+    allocate : callable (shape, dtype) -> array
+        The backend's allocator (``numpy.empty`` or ``cuda.device_array``).
+    """
+
+    def __init__(self, allocate):
+        self._allocate = allocate
+        self._pool = {}
+        self._taken = {}
+
+    def take(self, shape, dtype):
+        key = (shape, dtype)
+        n = self._taken.get(key, 0)
+        self._taken[key] = n + 1
+        arrays = self._pool.setdefault(key, [])
+        if n == len(arrays):
+            arrays.append(self._allocate(shape, dtype))
+        return arrays[n]
+
+    def release(self):
+        """Every array handed out since the last release may be handed out again."""
+        self._taken.clear()
+
+    @property
+    def nbytes(self):
+        return sum(a.nbytes for arrays in self._pool.values() for a in arrays)
+
+
+def active():
+    """The workspace :func:`reusing` made active in this thread, or None."""
+    return getattr(_active, "workspace", None)
+
+
+@contextlib.contextmanager
+def reusing(workspace):
+    """Take temporaries from ``workspace`` (None: allocate) in this thread; release
+    them all on exit, so nothing made inside may be used afterwards."""
+    previous = active()
+    _active.workspace = workspace
+    try:
+        yield workspace
+    finally:
+        _active.workspace = previous
+        if workspace is not None:
+            workspace.release()
