@@ -23,7 +23,11 @@ def test_benchmark_quick_mode_writes_results(tmp_path):
     if result["torch"] is not None:
         assert all(row["ratio"] > 0 for row in result["rows"])
     cases = {row["case"] for row in result["cases"]}
-    assert cases == {"training", "cnn", "gemm", "latency", "overhead", "memory"}
+    assert cases == {"training", "lstm_gemm_floor", "cnn", "gemm", "latency", "overhead",
+                     "memory"}  # fmt: skip
+    floor = next(row for row in result["cases"] if row["case"] == "lstm_gemm_floor")
+    # The products alone take part of the step, never more than all of it.
+    assert 0 < floor["gemm_ms_per_batch"] < floor["step_ms_per_batch"]
     rates = [
         v for row in result["cases"] for k, v in row.items() if k.endswith(("per_s", "gflops"))
     ]
