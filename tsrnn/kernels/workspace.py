@@ -58,6 +58,14 @@ class Workspace:
         return sum(a.nbytes for arrays in self._pool.values() for a in arrays)
 
 
+def shape_key(shape):
+    """``shape`` (an int, tuple or list) as a hashable tuple. NumPy integers may stay:
+    they hash and compare like Python ints."""
+    if type(shape) is tuple:
+        return shape
+    return tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+
+
 def active():
     """The workspace :func:`reusing` made active in this thread, or None."""
     return getattr(_active, "workspace", None)

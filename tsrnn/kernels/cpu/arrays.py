@@ -22,8 +22,7 @@ def empty(shape, dtype):
     pool = _workspace.active()
     if pool is None:
         return np.empty(shape, dtype=dtype)
-    shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(n) for n in shape)
-    return pool.take(shape, np.dtype(dtype))
+    return pool.take(_workspace.shape_key(shape), np.dtype(dtype))
 
 
 def zeros(shape, dtype):

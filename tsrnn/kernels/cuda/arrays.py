@@ -46,8 +46,7 @@ def empty(shape, dtype):
     pool = _workspace.active()
     if pool is None:
         return cuda.device_array(shape, dtype=dtype)
-    shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(n) for n in shape)
-    return pool.take(shape, np.dtype(dtype))
+    return pool.take(_workspace.shape_key(shape), np.dtype(dtype))
 
 
 @cuda.jit
