@@ -17,6 +17,8 @@ dead when the step returns; the optimizer's undo copies are made outside it.
 import contextlib
 import threading
 
+import numpy as np
+
 _active = threading.local()
 
 
@@ -64,6 +66,15 @@ def shape_key(shape):
     if type(shape) is tuple:
         return shape
     return tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+
+
+def empty(allocate, shape, dtype):
+    """A backend's ``arrays.empty``: from the active workspace when there is one,
+    else ``allocate(shape, dtype)``."""
+    pool = active()
+    if pool is None:
+        return allocate(shape, dtype)
+    return pool.take(shape_key(shape), np.dtype(dtype))
 
 
 def active():

@@ -43,10 +43,7 @@ def new_workspace():
 
 def empty(shape, dtype):
     """An uninitialised device array; from the active workspace when there is one."""
-    pool = _workspace.active()
-    if pool is None:
-        return cuda.device_array(shape, dtype=dtype)
-    return pool.take(_workspace.shape_key(shape), np.dtype(dtype))
+    return _workspace.empty(_allocate, shape, dtype)
 
 
 @cuda.jit
