@@ -14,6 +14,10 @@ hidden 100). So the gate loops are compiled serially (``prange`` acts as
 the single switch for kernels written with ``prange``.
 """
 
+import os
+import sys
+from pathlib import Path
+
 # error_model="numpy": IEEE semantics for division (inf/NaN, which the training loop
 # detects) instead of Python's ZeroDivisionError check, whose branch stopped LLVM from
 # vectorising every loop with a division. It made the float32 tanh 6x faster
@@ -21,3 +25,72 @@ the single switch for kernels written with ``prange``.
 JIT_OPTIONS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 
 PARALLEL_JIT_OPTIONS = {**JIT_OPTIONS, "parallel": False}
+
+
+# --- Where compiled kernels are cached -------------------------------------------------
+# Numba's default puts cache files in a __pycache__ folder next to the source, i.e.
+# inside site-packages for an installed wheel. pip does not know those files, so they
+# survive an uninstall or a switch to an editable install and leave a `tsrnn` namespace
+# package behind that shadows the real one. tsrnn's kernels are therefore cached in a
+# per-user folder instead; a read-only site-packages then works too.
+
+
+def cache_dir() -> Path:
+    """Return the folder where tsrnn caches its compiled kernels.
+
+    ``NUMBA_CACHE_DIR``, when set, wins (Numba then caches everything there itself).
+    Otherwise ``TSRNN_CACHE_DIR``, else ``$XDG_CACHE_HOME/tsrnn`` (``~/.cache/tsrnn``)
+    on Linux and macOS and ``%LOCALAPPDATA%\\tsrnn`` on Windows.
+
+    Returns
+    -------
+    pathlib.Path
+        The cache folder (it may not exist yet).
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"])
+    if os.environ.get("TSRNN_CACHE_DIR"):
+        return Path(os.environ["TSRNN_CACHE_DIR"])
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "tsrnn"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tsrnn"
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _install_cache_locator():
+    """Send the on-disk cache of tsrnn's own kernels (and only those) to `cache_dir`."""
+    from numba.core import caching
+
+    # Numba 0.61+ dropped the leading underscores of these names.
+    base = getattr(caching, "UserProvidedCacheLocator", None) or caching._UserProvidedCacheLocator
+
+    class TsrnnCacheLocator(base):
+        def __init__(self, py_func, py_file):
+            self._py_file = py_file
+            self._lineno = py_func.__code__.co_firstlineno
+            root = os.path.join(str(cache_dir()), "numba")
+            self._cache_path = os.path.join(root, self.get_suitable_cache_subpath(py_file))
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if os.environ.get("NUMBA_CACHE_DIR"):
+                return None  # Numba's own locator honours it.
+            if not os.path.abspath(py_file).startswith(_PACKAGE_DIR + os.sep):
+                return None
+            locator = cls(py_func, py_file)
+            try:
+                locator.ensure_cache_path()
+            except OSError:
+                return None  # not writable: Numba's own locators take over
+            return locator
+
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl
+    classes = impl._locator_classes
+    if not any(c.__name__ == "TsrnnCacheLocator" for c in classes):
+        classes.insert(0, TsrnnCacheLocator)
+
+
+_install_cache_locator()
