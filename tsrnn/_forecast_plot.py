@@ -1,0 +1,77 @@
+"""The picture ``tsrnn forecast --plot`` writes: history, forecast, interval, backtest."""
+
+import numpy as np
+import pandas as pd
+
+
+def _plottable(index):
+    """Matplotlib draws timestamps and numbers, not pandas Periods."""
+    return index.to_timestamp() if isinstance(index, pd.PeriodIndex) else index
+
+
+def _joined(last_x, last_y, index, values):
+    """Prepend the last observed point, so that a forecast line starts on the history."""
+    x = _plottable(pd.Index([last_x]).append(index))
+    return x, np.concatenate([[last_y], np.asarray(values, dtype=float)])
+
+
+def plot_forecast(series, table, path, *, coverage, backtest=None, scores=None):
+    """Write a PNG of the series, its forecast and interval, and the backtest.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        The observed values; its name labels the y axis, its index's name the x axis.
+    table : pandas.DataFrame
+        Indexed by future time, with the columns forecast, lower and upper (in this
+        order).
+    path : str or path-like
+        Where to write the PNG.
+    coverage : float
+        Nominal coverage of the interval, for the legend.
+    backtest : pandas.Series, optional
+        Forecasts of the series' last values made without them.
+    scores : dict, optional
+        ``{'RMSE': ..., 'MAE': ...}`` of the backtest, shown in its legend entry.
+
+    Raises
+    ------
+    ImportError
+        When matplotlib is not installed.
+    OSError
+        When the file cannot be written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    forecast, lower, upper = (table.iloc[:, i] for i in range(3))
+    last_x, last_y = series.index[-1], float(series.iloc[-1])
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    try:
+        ax.plot(_plottable(series.index), series.to_numpy(), color="black", lw=1.2,
+                label="observed")  # fmt: skip
+        x, lo = _joined(last_x, last_y, table.index, lower)
+        _, hi = _joined(last_x, last_y, table.index, upper)
+        ax.fill_between(x, lo, hi, color="tab:blue", alpha=0.25, lw=0,
+                        label=f"{coverage * 100:g}% interval")  # fmt: skip
+        x, y = _joined(last_x, last_y, table.index, forecast)
+        ax.plot(x, y, color="tab:blue", lw=2, label="forecast")
+        if backtest is not None:
+            origin = series.index.get_loc(backtest.index[0]) - 1
+            x, y = _joined(series.index[origin], float(series.iloc[origin]), backtest.index,
+                           backtest)  # fmt: skip
+            score = ", ".join(f"{k} {v:.4g}" for k, v in (scores or {}).items())
+            label = f"backtest forecast ({score})" if score else "backtest forecast"
+            ax.plot(x, y, color="tab:orange", lw=1.5, ls="--", label=label)
+            ax.axvline(x[0], color="grey", lw=0.8, ls=":")
+        ax.set_xlabel(series.index.name or "time")
+        ax.set_ylabel(series.name or "value")
+        ax.set_title(f"tsrnn forecast of {series.name}: next {len(table)} steps")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left")
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+    finally:
+        plt.close(fig)
