@@ -26,9 +26,21 @@ _SEPARATORS = ",;\t|"
 _SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # Lower-case column names that mean "this column is time".
 _TIME_NAMES = {
-    "date", "datetime", "time", "timestamp", "ds", "period", "t", "step", "year", "month",
-    "week", "day", "quarter", "index",
-}  # fmt: skip
+    "date",
+    "datetime",
+    "time",
+    "timestamp",
+    "ds",
+    "period",
+    "t",
+    "step",
+    "year",
+    "month",
+    "week",
+    "day",
+    "quarter",
+    "index",
+}
 # Integer columns whose values all fall in this range, one apart, are read as years.
 _YEARS = (1000, 2999)
 
@@ -45,15 +57,18 @@ def _check_is_text(path, head):
     """Refuse files that are clearly not CSV, naming what they look like."""
     stripped = head.lstrip()
     if head.startswith(b"PK\x03\x04"):
-        raise CSVInputError(f"{path} is a zip archive (an Excel .xlsx file?), not a CSV file; "
-                            "save it as CSV first")  # fmt: skip
+        raise CSVInputError(
+            f"{path} is a zip archive (an Excel .xlsx file?), not a CSV file; save it as CSV first"
+        )
     if head.startswith(b"PAR1"):
         raise CSVInputError(f"{path} is a Parquet file, not a CSV file; convert it to CSV first")
     if b"\x00" in head:
         raise CSVInputError(f"{path} is a binary file, not a CSV text file")
     if stripped[:1] in (b"{", b"["):
-        raise CSVInputError(f"{path} looks like JSON, not CSV; tsrnn forecast reads a CSV file "
-                            "with a header row, e.g. 'date,value'")  # fmt: skip
+        raise CSVInputError(
+            f"{path} looks like JSON, not CSV; tsrnn forecast reads a CSV file "
+            "with a header row, e.g. 'date,value'"
+        )
 
 
 def _sniff_separator(text):
@@ -104,8 +119,10 @@ def read_frame(path, sep=None):
         raise CSVInputError(f"{path} is empty") from None
     except pd.errors.ParserError as exc:
         reason = " ".join(str(exc).split())
-        raise CSVInputError(f"cannot read {path} as CSV (separator {sep!r}): {reason}; "
-                            "give the separator with --sep") from None  # fmt: skip
+        raise CSVInputError(
+            f"cannot read {path} as CSV (separator {sep!r}): {reason}; "
+            "give the separator with --sep"
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise CSVInputError(f"{path} has a header ({_columns(frame)}) but no data rows")
@@ -118,7 +135,8 @@ def _integer_values(column):
         return column.to_numpy(np.int64)
     if column.dtype.kind == "f":
         values = column.to_numpy()
-        if np.isfinite(values).all() and (values == np.round(values)).all():
+        # Beyond 2**53 a float cannot tell whole numbers apart: those are values.
+        if (np.abs(values) < 2.0**53).all() and (values == np.round(values)).all():
             return values.astype(np.int64)
     return None
 
@@ -164,23 +182,26 @@ def _find_time_column(frame, path, column):
         index = _as_time_index(frame[name], name)
         if index is not None:
             return name, index
-    raise CSVInputError(f"no date column found in {path} (columns: {_columns(frame)}); "
-                        "name it with --date-column")  # fmt: skip
+    raise CSVInputError(
+        f"no date column found in {path} (columns: {_columns(frame)}); name it with --date-column"
+    )
 
 
 def _value_column(frame, path, date_column):
     others = [c for c in frame.columns if c != date_column]
     if len(others) == 1:
         return others[0]
-    numeric = [c for c in others
-               if pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.5]  # fmt: skip
+    numeric = [c for c in others if pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.5]
     if len(numeric) == 1:
         return numeric[0]
     if not numeric:
-        raise CSVInputError(f"{path} has no numeric column to forecast (columns: "
-                            f"{_columns(frame)})")  # fmt: skip
-    raise CSVInputError(f"{path} has several value columns; choose one with --column "
-                        f"({', '.join(map(str, numeric))})")  # fmt: skip
+        raise CSVInputError(
+            f"{path} has no numeric column to forecast (columns: {_columns(frame)})"
+        )
+    raise CSVInputError(
+        f"{path} has several value columns; choose one with --column "
+        f"({', '.join(map(str, numeric))})"
+    )
 
 
 def _numeric(values, sep):
@@ -222,9 +243,11 @@ def _fill(values, index, column, fill):
         return values.interpolate(method="linear", limit_direction="both")
     filled = values.ffill()
     if filled.isna().any():
-        raise CSVInputError(f"--fill ffill cannot fill column {column!r} before its first "
-                            f"value, in {_where(missing[0], index)}; use --fill interpolate or "
-                            "remove those rows")  # fmt: skip
+        raise CSVInputError(
+            f"--fill ffill cannot fill column {column!r} before its first "
+            f"value, in {_where(missing[0], index)}; use --fill interpolate or "
+            "remove those rows"
+        )
     return filled
 
 
@@ -238,11 +261,14 @@ def _check_spacing(index, name):
         raise CSVInputError(f"the times in {name!r} must be increasing; sort the file first")
     if isinstance(index, pd.DatetimeIndex):
         if len(index) >= 3 and infer_freq(index) is None:
-            raise CSVInputError(f"the dates in {name!r} are not evenly spaced (a date missing "
-                                "or repeated?); cannot date the forecast")  # fmt: skip
+            raise CSVInputError(
+                f"the dates in {name!r} are not evenly spaced (a date missing "
+                "or repeated?); cannot date the forecast"
+            )
     elif not isinstance(index, pd.PeriodIndex) and len(np.unique(np.diff(index))) > 1:
-        raise CSVInputError(f"the values in {name!r} are not evenly spaced; cannot continue "
-                            "them for the forecast")  # fmt: skip
+        raise CSVInputError(
+            f"the values in {name!r} are not evenly spaced; cannot continue them for the forecast"
+        )
 
 
 def read_series(path, column=None, date_column=None, sep=None, fill=None):
@@ -278,13 +304,15 @@ def read_series(path, column=None, date_column=None, sep=None, fill=None):
     frame, sep = read_frame(path, sep)
     for name, option in ((column, "--column"), (date_column, "--date-column")):
         if name is not None and name not in frame.columns:
-            raise CSVInputError(f"no column {name!r} in {path} for {option}; columns: "
-                                f"{_columns(frame)}")  # fmt: skip
+            raise CSVInputError(
+                f"no column {name!r} in {path} for {option}; columns: {_columns(frame)}"
+            )
     if date_column is not None:
         index = _as_time_index(frame[date_column], date_column)
         if index is None:
-            raise CSVInputError(f"column {date_column!r} does not hold dates or evenly "
-                                "increasing integers")  # fmt: skip
+            raise CSVInputError(
+                f"column {date_column!r} does not hold dates or evenly increasing integers"
+            )
     else:
         date_column, index = _find_time_column(frame, path, column)
         if index is None:
@@ -300,8 +328,10 @@ def read_series(path, column=None, date_column=None, sep=None, fill=None):
     values = _numeric(raw, sep)
     bad = np.flatnonzero((values.isna() & raw.notna()).to_numpy())
     if bad.size:
-        raise CSVInputError(f"column {column!r} has a non-numeric value {raw.iloc[bad[0]]!r} in "
-                            f"{_where(bad[0], index)}")  # fmt: skip
+        raise CSVInputError(
+            f"column {column!r} has a non-numeric value {raw.iloc[bad[0]]!r} in "
+            f"{_where(bad[0], index)}"
+        )
     values = _fill(pd.Series(values.to_numpy(), index=index), index, column, fill)
     if not np.isfinite(values.to_numpy()).all():
         at = int(np.argmin(np.isfinite(values.to_numpy())))

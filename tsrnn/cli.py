@@ -74,7 +74,7 @@ _SAFE_MAGNITUDE = (1e-100, 1e100)
 
 def _say(args, message, end="\n"):
     """Progress for the user, on stderr so that stdout stays the forecast table."""
-    if not args.quiet:
+    if args.progress:
         print(message, end=end, file=sys.stderr, flush=True)
 
 
@@ -139,28 +139,45 @@ def _forecast(args):
 
     from tsrnn.forecasting import Forecaster
 
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise CLIError("--plot needs matplotlib: pip install matplotlib") from None
     series = _read_series(args)
     n, horizon = len(series), args.horizon
     longest = _longest_horizon(n, args.window)
     if longest < 1:
-        raise CLIError(f"the series has {n} values: too few to forecast and backtest "
-                       f"(needs at least {(args.window or 2) + 3})")  # fmt: skip
+        raise CLIError(
+            f"the series has {n} values: too few to forecast and backtest "
+            f"(needs at least {(args.window or 2) + 3})"
+        )
     if horizon > longest:
         given = f" with --window {args.window}" if args.window else ""
-        raise CLIError(f"the series has {n} values: too short for --horizon {horizon} (the "
-                       f"backtest holds out the last {horizon} values and trains on the rest); "
-                       f"the longest horizon{given} is {longest}")  # fmt: skip
+        raise CLIError(
+            f"the series has {n} values: too short for --horizon {horizon} (the "
+            f"backtest holds out the last {horizon} values and trains on the rest); "
+            f"the longest horizon{given} is {longest}"
+        )
     window = args.window or min(24, max(2, (n - 2 * horizon) // 3))
     exponent = _magnitude_exponent(series.to_numpy())
     scaled = np.ldexp(series, -exponent)
     lo = round((1 - args.coverage) / 2, 10)
-    options = dict(window=window, horizon=horizon, cell=args.cell, max_epochs=args.max_epochs,
-                   quantiles=(lo, 0.5, round(1 - lo, 10)), random_state=args.seed)  # fmt: skip
+    options = dict(
+        window=window,
+        horizon=horizon,
+        cell=args.cell,
+        max_epochs=args.max_epochs,
+        quantiles=(lo, 0.5, round(1 - lo, 10)),
+        random_state=args.seed,
+    )
     if "verbose" in Forecaster().get_params():
-        options["verbose"] = 0 if args.quiet else 1
+        options["verbose"] = int(args.progress)
     make = lambda: Forecaster(**options)  # noqa: E731
-    print(f"tsrnn forecast of {series.name!r}: {n} values, window={window}, "
-          f"horizon={horizon}, cell={args.cell}")  # fmt: skip
+    print(
+        f"tsrnn forecast of {series.name!r}: {n} values, window={window}, "
+        f"horizon={horizon}, cell={args.cell}"
+    )
     if _kernel_cache_is_cold(args.cell):
         _say(args, "compiling kernels (first run only)...")
     held_out = scaled.iloc[-horizon:]
@@ -171,8 +188,9 @@ def _forecast(args):
     model = _timed_fit(args, make, scaled, "final")
     lower, upper = model.predict_interval(args.coverage)
     pct = f"{args.coverage * 100:g}"
-    table = pd.DataFrame({"forecast": model.predict(), f"lower_{pct}": lower,
-                          f"upper_{pct}": upper})  # fmt: skip
+    table = pd.DataFrame(
+        {"forecast": model.predict(), f"lower_{pct}": lower, f"upper_{pct}": upper}
+    )
     table = np.ldexp(table, exponent)
     table.index.name = series.index.name
     print(table.to_string(float_format=lambda v: f"{v:.6g}"))
@@ -181,35 +199,19 @@ def _forecast(args):
         table.to_csv(args.output, float_format="%.6g")
         print(f"wrote {args.output}")
     if args.plot:
-        try:
-            from tsrnn._forecast_plot import plot_forecast
-        except ImportError:
-            raise CLIError("--plot needs matplotlib: pip install matplotlib") from None
+        from tsrnn._forecast_plot import plot_forecast
+
         backtest = pd.Series(np.ldexp(np.asarray(test_pred), exponent), index=held_out.index)
-        plot_forecast(series, table, args.plot, coverage=args.coverage, backtest=backtest,
-                      scores={"RMSE": rmse, "MAE": mae})  # fmt: skip
+        plot_forecast(
+            args.plot,
+            series,
+            table,
+            coverage=args.coverage,
+            backtest=backtest,
+            scores={"RMSE": rmse, "MAE": mae},
+        )
         print(f"wrote {args.plot}")
     return 0 if np.isfinite(table.to_numpy()).all() else 1
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
-
-
-def _coverage(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, got {text!r}")
-    return value
 
 
 def _separator(text):
@@ -245,12 +247,13 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("check", help="verify the compiled kernels on this machine",
-                           formatter_class=_HelpFormatter)  # fmt: skip
-    check.add_argument("--steps", type=_positive_int, default=50, help="time steps")
-    check.add_argument("--batch", type=_positive_int, default=32, help="sequences per batch")
-    check.add_argument("--features", type=_positive_int, default=4, help="input features")
-    check.add_argument("--hidden", type=_positive_int, default=32, help="hidden units")
+    check = sub.add_parser(
+        "check", help="verify the compiled kernels on this machine", formatter_class=_HelpFormatter
+    )
+    check.add_argument("--steps", type=int, default=50, help="time steps")
+    check.add_argument("--batch", type=int, default=32, help="sequences per batch")
+    check.add_argument("--features", type=int, default=4, help="input features")
+    check.add_argument("--hidden", type=int, default=32, help="hidden units")
     check.set_defaults(func=_check)
     fc = sub.add_parser(
         "forecast",
@@ -259,32 +262,73 @@ def build_parser():
         "prediction interval and the error of a backtest on the series' last values.",
         formatter_class=_HelpFormatter,
     )
-    fc.add_argument("file", nargs="?", help="CSV file with a header row: a time column (dates, "
-                    "years or integer steps) and the values (default: the shipped airline "
-                    "passengers series)")  # fmt: skip
+    fc.add_argument(
+        "file",
+        nargs="?",
+        help="CSV file with a header row: a time column (dates, "
+        "years or integer steps) and the values (default: the shipped airline "
+        "passengers series)",
+    )
     fc.add_argument("--column", help="the column to forecast (default: the only numeric one)")
-    fc.add_argument("--date-column", help="the time column: dates, years or evenly spaced "
-                    "integers (default: detected from the name and the values)")  # fmt: skip
-    fc.add_argument("--sep", type=_separator, help="field separator, e.g. ';' or tab "
-                    "(default: detected among , ; tab |)")  # fmt: skip
-    fc.add_argument("--fill", choices=["interpolate", "ffill"], help="fill missing values by "
-                    "linear interpolation or with the previous value (default: refuse "
-                    "them)")  # fmt: skip
-    fc.add_argument("--horizon", type=_positive_int, default=12, help="steps to forecast")
-    fc.add_argument("--window", type=_positive_int, help="past steps the network reads "
-                    "(default: a third of what the backtest leaves, at most 24)")  # fmt: skip
-    fc.add_argument("--coverage", type=_coverage, default=0.9,
-                    help="nominal coverage of the prediction interval")  # fmt: skip
-    fc.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm",
-                    help="recurrent cell")  # fmt: skip
-    fc.add_argument("--max-epochs", type=_positive_int, default=200, help="training epochs "
-                    "(early stopping may end sooner)")  # fmt: skip
+    fc.add_argument(
+        "--date-column",
+        help="the time column: dates, years or evenly spaced "
+        "integers (default: detected from the name and the values)",
+    )
+    fc.add_argument(
+        "--sep",
+        type=_separator,
+        help="field separator, e.g. ';' or tab (default: detected among , ; tab |)",
+    )
+    fc.add_argument(
+        "--fill",
+        choices=["interpolate", "ffill"],
+        help="fill missing values by "
+        "linear interpolation or with the previous value (default: refuse "
+        "them)",
+    )
+    fc.add_argument("--horizon", type=int, default=12, help="steps to forecast")
+    fc.add_argument(
+        "--window",
+        type=int,
+        help="past steps the network reads "
+        "(default: a third of what the backtest leaves, at most 24)",
+    )
+    fc.add_argument(
+        "--coverage",
+        type=float,
+        default=0.9,
+        help="nominal coverage of the prediction interval",
+    )
+    fc.add_argument(
+        "--cell", choices=["lstm", "gru", "rnn"], default="lstm", help="recurrent cell"
+    )
+    fc.add_argument(
+        "--max-epochs",
+        type=int,
+        default=200,
+        help="training epochs (early stopping may end sooner)",
+    )
     fc.add_argument("--seed", type=int, default=0, help="random seed")
     fc.add_argument("--plot", help="write a PNG plot of history, forecast and interval")
     fc.add_argument("--output", help="write the forecast table to this CSV file")
-    fc.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    progress = fc.add_mutually_exclusive_group()
+    progress.add_argument(
+        "--progress",
+        action="store_const",
+        const=True,
+        help="report progress on stderr (default: when stderr is a terminal)",
+    )
+    progress.add_argument(
+        "-q", "--quiet", dest="progress", action="store_const", const=False, help="no progress"
+    )
     fc.set_defaults(func=_forecast)
     return parser
+
+
+def _usage_error(message):
+    print(f"tsrnn: error: {message}", file=sys.stderr)
+    return 2
 
 
 def main(argv=None):
@@ -302,6 +346,17 @@ def main(argv=None):
         arguments (argparse exits with 2 itself).
     """
     args = build_parser().parse_args(argv)
+    # Checked here rather than by argparse types so that the message is one line and
+    # main() returns 2 instead of raising SystemExit.
+    for name in ("steps", "batch", "features", "hidden", "horizon", "window", "max_epochs"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            return _usage_error(f"--{name.replace('_', '-')} must be a positive integer")
+    coverage = getattr(args, "coverage", 0.5)
+    if not 0 < coverage < 1:
+        return _usage_error(f"--coverage must be between 0 and 1, got {coverage:g}")
+    if getattr(args, "func", None) is _forecast and args.progress is None:
+        args.progress = sys.stderr.isatty()
     try:
         return args.func(args)
     except (ValueError, OSError) as exc:
