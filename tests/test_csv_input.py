@@ -133,3 +133,16 @@ def test_options_naming_absent_columns_are_refused(tmp_path):
 def test_huge_finite_values_are_read_as_they_are(tmp_path):
     path = write(tmp_path, "t,x\n1,1e302\n2,1.5e302\n3,-1e302\n")
     assert list(read_series(path)) == [1e302, 1.5e302, -1e302]
+
+
+def test_yyyymmdd_numbers_are_dates(tmp_path):
+    series = read_series(write(tmp_path, "date,co2\n19580329,316.1\n19580405,317.3\n"))
+    assert list(series.index) == [pd.Timestamp("1958-03-29"), pd.Timestamp("1958-04-05")]
+
+
+def test_spreadsheet_and_pandas_exports_read_cleanly(tmp_path):
+    frame = pd.DataFrame({"date": ["2020-01-01", "2020-02-01"], "x": [1.5, 2.5]})
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + frame.to_csv().encode())  # a BOM and an index column
+    series = read_series(path)
+    assert series.index.name == "date" and series.name == "x" and list(series) == [1.5, 2.5]

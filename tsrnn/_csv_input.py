@@ -8,8 +8,9 @@ what it safely can and otherwise says what to pass:
 * the time column is ``date_column``, else the first column whose name says so
   (``date``, ``year``, ``t``...), else the first column that holds dates or a
   regular integer count. Integers are never read as nanoseconds since 1970: a
-  column of years (1900, 1901...) becomes annual periods and any other evenly
-  spaced integers (t = 1, 2...) stay integers, so the forecast continues them;
+  column of years (1900, 1901...) becomes annual periods, YYYYMMDD numbers become
+  dates, and any other evenly spaced integers (t = 1, 2...) stay integers, so the
+  forecast continues them;
 * a file with a single column is indexed by row number (1, 2, 3...);
 * missing values are named by row and date and filled only on request
   (``fill='interpolate'`` or ``'ffill'``).
@@ -114,7 +115,11 @@ def read_frame(path, sep=None):
         lines = sample.splitlines()
         sep = _sniff_separator("\n".join(lines[:-1] if len(lines) > 1 else lines))
     try:
-        frame = pd.read_csv(path, sep=sep, skipinitialspace=True, encoding_errors="replace")
+        # utf-8-sig: spreadsheet exports often start with a byte-order mark, which
+        # would otherwise become part of the first column's name.
+        frame = pd.read_csv(
+            path, sep=sep, skipinitialspace=True, encoding="utf-8-sig", encoding_errors="replace"
+        )
     except pd.errors.EmptyDataError:
         raise CSVInputError(f"{path} is empty") from None
     except pd.errors.ParserError as exc:
@@ -124,6 +129,11 @@ def read_frame(path, sep=None):
             "give the separator with --sep"
         ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    # A pandas index written by DataFrame.to_csv: an unnamed 0, 1, 2... column.
+    first = frame.columns[0]
+    if first.startswith("Unnamed: ") and frame.shape[1] > 1:
+        if (frame[first].to_numpy() == np.arange(len(frame))).all():
+            frame = frame.drop(columns=first)
     if frame.empty:
         raise CSVInputError(f"{path} has a header ({_columns(frame)}) but no data rows")
     return frame, sep
@@ -153,6 +163,11 @@ def _as_time_index(column, name):
             return None
         if _YEARS[0] <= ints.min() and ints.max() <= _YEARS[1] and (steps == 1).all():
             return pd.PeriodIndex(ints.astype(str), freq="Y", name=name)
+        if _YEARS[0] * 10_000 + 101 <= ints.min() and ints.max() <= _YEARS[1] * 10_000 + 1231:
+            # Dates written as YYYYMMDD numbers (20200131).
+            dates = pd.to_datetime(pd.Series(ints.astype(str)), format="%Y%m%d", errors="coerce")
+            if dates.notna().all():
+                return pd.DatetimeIndex(dates, name=name)
         return pd.Index(ints, name=name)
     if column.dtype.kind in "fc":
         return None
