@@ -232,6 +232,25 @@ def test_forecast_errors_are_one_clear_line(tmp_path, capsys, content, args, mes
     assert message.format(path=path) in one_line_error(err)
 
 
+def test_a_failed_fit_ends_the_progress_line(tmp_path, capsys, monkeypatch):
+    def fail(self, y):
+        raise ValueError("the series is odd")
+
+    monkeypatch.setattr(Forecaster, "fit", fail)
+    path = write(tmp_path, ["t", "sales"], range(1, 61), seasonal())
+    code, _, err = run(capsys, "forecast", path, *FAST, "--progress")
+    assert code == 1
+    assert err.splitlines()[-2:] == [
+        "fitting the backtest model on 57 values... failed",
+        "tsrnn: error: the series is odd",
+    ]
+
+
+@pytest.mark.parametrize(("given", "sep"), [("tab", "\t"), ("\\t", "\t"), (";", ";")])
+def test_sep_accepts_a_character_or_tab(given, sep):
+    assert cli.build_parser().parse_args(["forecast", "--sep", given]).sep == sep
+
+
 def test_bad_numbers_exit_2(capsys):
     code, _, err = run(capsys, "forecast", "--horizon", "0")
     assert code == 2 and one_line_error(err) == "--horizon must be a positive integer"

@@ -126,7 +126,11 @@ def _read_series(args):
 def _timed_fit(args, make, series, what):
     _say(args, f"fitting the {what} model on {len(series)} values...", end="")
     start = time.perf_counter()
-    model = make().fit(series)
+    try:
+        model = make().fit(series)
+    except BaseException:
+        _say(args, " failed")  # ends the line, so that the error gets its own
+        raise
     _say(args, f" {time.perf_counter() - start:.1f} s")
     return model
 
@@ -211,7 +215,10 @@ def _forecast(args):
             scores={"RMSE": rmse, "MAE": mae},
         )
         print(f"wrote {args.plot}")
-    return 0 if np.isfinite(table.to_numpy()).all() else 1
+    if not np.isfinite(table.to_numpy()).all():
+        print("tsrnn: error: the forecast has NaN or infinite values", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _separator(text):
