@@ -96,6 +96,16 @@ def test_unreadable_files_are_explained(tmp_path, content, message):
     assert message.format(path=path) in str(info.value)
 
 
+def test_a_time_column_that_does_not_parse_is_named(tmp_path):
+    path = write(tmp_path, "date,x\n2020-01-01,0.5\nsoon,1.5\n")
+    with pytest.raises(CSVInputError) as info:
+        read_series(path)
+    assert str(info.value) == (
+        f"no date column found in {path} (columns: date, x; 'date' does not hold dates or "
+        "evenly increasing integers); name it with --date-column"
+    )
+
+
 def test_binary_and_spreadsheet_files_are_named(tmp_path):
     xlsx = tmp_path / "book.xlsx"
     xlsx.write_bytes(b"PK\x03\x04" + bytes(100))

@@ -197,8 +197,13 @@ def _find_time_column(frame, path, column):
         index = _as_time_index(frame[name], name)
         if index is not None:
             return name, index
+    why = ""
+    if named:
+        # The user probably meant this column: say why it was not taken.
+        why = f"; {named[0]!r} does not hold dates or evenly increasing integers"
     raise CSVInputError(
-        f"no date column found in {path} (columns: {_columns(frame)}); name it with --date-column"
+        f"no date column found in {path} (columns: {_columns(frame)}{why}); name it with "
+        "--date-column"
     )
 
 
