@@ -156,3 +156,18 @@ def test_spreadsheet_and_pandas_exports_read_cleanly(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + frame.to_csv().encode())  # a BOM and an index column
     series = read_series(path)
     assert series.index.name == "date" and series.name == "x" and list(series) == [1.5, 2.5]
+
+
+def test_the_first_gap_in_the_times_is_named(tmp_path):
+    months = pd.date_range("2020-01-01", periods=24, freq="MS").delete(13)
+    path = write(tmp_path, "date,x\n" + "".join(f"{d:%Y-%m-%d},1.5\n" for d in months))
+    with pytest.raises(CSVInputError) as info:
+        read_series(path)
+    assert str(info.value) == (
+        "the times in 'date' are not evenly spaced: row 14 (date 2021-03-01) follows date "
+        "2021-01-01; add the missing rows (empty values can be filled with --fill) or remove "
+        "the odd ones"
+    )
+    path = write(tmp_path, "t,x\n1,0.5\n2,0.5\n3,0.5\n5,0.5\n")
+    with pytest.raises(CSVInputError, match=r"spaced: row 4 \(t 5\) follows t 3; add"):
+        read_series(path)

@@ -24,7 +24,6 @@ import pandas as pd
 FILL_METHODS = ("interpolate", "ffill")
 
 _SEPARATORS = ",;\t|"
-_SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # Lower-case column names that mean "this column is time".
 _TIME_NAMES = {
     "date",
@@ -236,7 +235,7 @@ def _numeric(values, sep):
 
 
 def _where(position, index):
-    """'row 5 (1953-05-01)': a data row (1 = first after the header) and its time."""
+    """'row 5 (date 1953-05-01)': a data row (1 = first after the header) and its time."""
     label = index[position]
     if isinstance(label, pd.Timestamp):
         label = label.strftime("%Y-%m-%d") if label == label.normalize() else str(label)
@@ -280,15 +279,28 @@ def _check_spacing(index, name):
     if not index.is_monotonic_increasing:
         raise CSVInputError(f"the times in {name!r} must be increasing; sort the file first")
     if isinstance(index, pd.DatetimeIndex):
-        if len(index) >= 3 and infer_freq(index) is None:
-            raise CSVInputError(
-                f"the dates in {name!r} are not evenly spaced (a date missing "
-                "or repeated?); cannot date the forecast"
-            )
-    elif not isinstance(index, pd.PeriodIndex) and len(np.unique(np.diff(index))) > 1:
-        raise CSVInputError(
-            f"the values in {name!r} are not evenly spaced; cannot continue them for the forecast"
-        )
+        if len(index) < 3 or infer_freq(index) is not None:
+            return
+        # The first odd date ends the longest evenly spaced start, found by bisection
+        # (every start of an evenly spaced run is evenly spaced).
+        good, bad = 3, len(index)
+        if infer_freq(index[:good]) is None:
+            good = 2
+        while bad - good > 1:
+            mid = (good + bad) // 2
+            good, bad = (mid, bad) if infer_freq(index[:mid]) is not None else (good, mid)
+        at = good
+    elif isinstance(index, pd.PeriodIndex) or len(np.unique(np.diff(index))) <= 1:
+        return
+    else:
+        steps = np.diff(index)
+        at = int(np.flatnonzero(steps != steps[0])[0]) + 1
+    previous = _where(at - 1, index).split("(", 1)[1].rstrip(")")
+    raise CSVInputError(
+        f"the times in {name!r} are not evenly spaced: {_where(at, index)} follows "
+        f"{previous}; add the missing rows (empty values can be filled with --fill) or "
+        "remove the odd ones"
+    )
 
 
 def read_series(path, column=None, date_column=None, sep=None, fill=None):
@@ -339,7 +351,7 @@ def read_series(path, column=None, date_column=None, sep=None, fill=None):
             index = pd.RangeIndex(1, len(frame) + 1, name="row")
     if date_column is not None and index.isna().any():
         at = int(np.argmax(index.isna()))
-        raise CSVInputError(f"the date is missing in {_where(at, index)}")
+        raise CSVInputError(f"the time in {date_column!r} is missing in row {at + 1}")
     if column is None:
         column = _value_column(frame, path, date_column)
     if column == date_column:
