@@ -250,6 +250,8 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="tsrnn",
         description="Numba-accelerated recurrent networks for time series.",
+        epilog="Try: tsrnn forecast --horizon 24 --plot forecast.png (the shipped airline "
+        "passengers series), or tsrnn forecast your.csv.",
         formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
