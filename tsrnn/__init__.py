@@ -89,7 +89,7 @@ if TYPE_CHECKING:
 
 def __getattr__(name):
     module = _LAZY.get(name)
-    if module is None:
+    if module is None and not name.startswith("__"):
         # Submodules (tsrnn.datasets, ...) stay reachable as attributes, as they were
         # when this file imported them eagerly.
         try:
@@ -97,6 +97,7 @@ def __getattr__(name):
         except ModuleNotFoundError as exc:
             if exc.name != f"{__name__}.{name}":
                 raise
+    if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # later lookups skip __getattr__
