@@ -90,8 +90,8 @@ if TYPE_CHECKING:
 def __getattr__(name):
     module = _LAZY.get(name)
     if module is None and not name.startswith("__"):
-        # Submodules (tsrnn.datasets, ...) stay reachable as attributes, as they were
-        # when this file imported them eagerly.
+        # Submodules (tsrnn.datasets, ...) are attributes too, so that code written
+        # for `import tsrnn; tsrnn.datasets...` works without importing them first.
         try:
             return importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:
