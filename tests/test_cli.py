@@ -204,6 +204,11 @@ def test_a_horizon_too_long_names_the_longest_possible(tmp_path, capsys):
     )
     code, _, err = run(capsys, "forecast", path, "--horizon", "30", "--window", "10")
     assert one_line_error(err).endswith("the longest horizon with --window 10 is 24")
+    code, _, err = run(capsys, "forecast", path, "--window", "58")
+    assert one_line_error(err) == (
+        "the series has 60 values: too few to forecast and backtest with --window 58 (needs "
+        "at least 61)"
+    )
     assert run(capsys, "forecast", path, "--horizon", "28", "--max-epochs", "1")[0] == 0
 
 

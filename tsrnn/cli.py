@@ -152,8 +152,9 @@ def _forecast(args):
     n, horizon = len(series), args.horizon
     longest = _longest_horizon(n, args.window)
     if longest < 1:
+        given = f" with --window {args.window}" if args.window else ""
         raise CLIError(
-            f"the series has {n} values: too few to forecast and backtest "
+            f"the series has {n} values: too few to forecast and backtest{given} "
             f"(needs at least {(args.window or 2) + 3})"
         )
     if horizon > longest:
