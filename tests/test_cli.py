@@ -184,6 +184,8 @@ def test_progress_is_reported_on_stderr(tmp_path, capsys, monkeypatch):
 def test_the_kernel_cache_is_seen_warm_after_a_fit(capsys, monkeypatch, tmp_path):
     from tsrnn.kernels.cpu import recurrent
 
+    if not hasattr(recurrent.lstm_forward, "_cache"):
+        pytest.skip("the kernels are not compiled (NUMBA_DISABLE_JIT=1)")
     Forecaster(window=3, horizon=1, max_epochs=1, random_state=0).fit(np.arange(10.0))
     assert cli._kernel_cache_is_cold("lstm") is False
     cache_file = recurrent.lstm_forward._cache._cache_file

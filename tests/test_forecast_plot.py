@@ -29,6 +29,7 @@ def drawn():
 
 def test_axes_are_labelled_with_the_column_names(drawn):
     assert drawn.get_xlabel() == "year" and drawn.get_ylabel() == "sales"
+    assert drawn.get_title() == "tsrnn forecast of sales: next 3 years"
 
 
 def test_the_legend_names_the_interval_and_the_backtest_score(drawn):

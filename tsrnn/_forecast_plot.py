@@ -9,6 +9,28 @@ def _plottable(index):
     return index.to_timestamp() if isinstance(index, pd.PeriodIndex) else index
 
 
+_UNITS = {
+    "Y": "years",
+    "A": "years",
+    "Q": "quarters",
+    "M": "months",
+    "W": "weeks",
+    "D": "days",
+    "B": "business days",
+    "h": "hours",
+    "H": "hours",
+    "min": "minutes",
+    "s": "seconds",
+}
+
+
+def _unit(index):
+    """'months' for a monthly index, ...; 'steps' when the spacing has no plain name."""
+    freq = getattr(index, "freqstr", None) or ""
+    base = freq.split("-")[0].rstrip("SE") or freq[:1]
+    return _UNITS.get(base, "steps")
+
+
 def _joined(last_x, last_y, index, values):
     """Prepend the last observed point, so that a forecast line starts on the history."""
     x = _plottable(pd.Index([last_x]).append(index))
@@ -56,7 +78,7 @@ def draw_forecast(ax, series, table, *, coverage, backtest=None, scores=None):
         ax.axvline(x[0], color="grey", lw=0.8, ls=":")
     ax.set_xlabel(series.index.name or "time")
     ax.set_ylabel(series.name or "value")
-    ax.set_title(f"tsrnn forecast of {series.name}: next {len(table)} steps")
+    ax.set_title(f"tsrnn forecast of {series.name}: next {len(table)} {_unit(table.index)}")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left")
 
