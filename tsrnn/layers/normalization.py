@@ -104,8 +104,8 @@ class BatchNormalization(_Normalization):
     checkpoints and device moves carry them; their gradient is always zero, and
     :attr:`non_trainable_params` names them for optimizers. The moving variance
     is updated with the unbiased batch variance (``n / (n - 1)`` times the one
-    used to normalise), as in PyTorch and TensorFlow's fused kernel. A feature
-    whose batch statistics are not finite keeps its moving statistics.
+    used to normalise), as in PyTorch and TensorFlow's fused kernel. A batch
+    whose statistics are not all finite leaves the moving statistics unchanged.
 
     Examples
     --------
@@ -116,8 +116,6 @@ class BatchNormalization(_Normalization):
     """
 
     name = "batch_normalization"
-    #: Parameters that hold state rather than weights: their gradient is zero and
-    #: weight decay must leave them alone.
     non_trainable_params = ("moving_mean", "moving_variance")
     _parameter_constraints = {
         **_NORMALIZATION_CONSTRAINTS,

@@ -32,8 +32,8 @@ def batch_norm_train_forward(
     """Normalise with the statistics of the real rows and update the moving ones.
 
     ``mean`` and ``inv_std`` (float64, ``(features,)``) receive the batch mean and
-    ``1 / sqrt(var + epsilon)``. A channel whose batch statistics are not finite
-    keeps its moving statistics (the training loop then rejects the step).
+    ``1 / sqrt(var + epsilon)``. A batch whose statistics are not all finite leaves
+    the moving statistics unchanged (the training loop then rejects the step).
     """
     n_rows, n_features = x.shape
     n = 0
@@ -52,10 +52,14 @@ def batch_norm_train_forward(
             for c in range(n_features):
                 d = x[r, c] - mean[c]
                 inv_std[c] += d * d
+    finite = True
+    for c in range(n_features):
+        inv_std[c] /= n  # the biased variance, until it becomes 1 / std below
+        finite = finite and math.isfinite(mean[c]) and math.isfinite(inv_std[c])
     bessel = n / max(n - 1.0, 1.0)
     for c in range(n_features):
-        var = inv_std[c] / n
-        if math.isfinite(mean[c]) and math.isfinite(var):
+        var = inv_std[c]
+        if finite:
             moving_mean[c] = momentum * moving_mean[c] + (1.0 - momentum) * mean[c]
             moving_variance[c] = momentum * moving_variance[c] + (1.0 - momentum) * (var * bessel)
         inv_std[c] = 1.0 / math.sqrt(var + epsilon)

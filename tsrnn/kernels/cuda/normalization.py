@@ -20,7 +20,7 @@ def _blocks(n):
 
 
 @cuda.jit
-def _batch_statistics(x, mask, epsilon, momentum, moving_mean, moving_variance, mean, inv_std):
+def _batch_statistics(x, mask, mean, var):
     c = cuda.grid(1)
     if c < x.shape[1]:
         n = 0
@@ -35,13 +35,30 @@ def _batch_statistics(x, mask, epsilon, momentum, moving_mean, moving_variance, 
             if mask[r]:
                 d = x[r, c] - m
                 v += d * d
-        var = v / n
-        if math.isfinite(m) and math.isfinite(var):
-            bessel = n / max(n - 1.0, 1.0)
-            moving_mean[c] = momentum * moving_mean[c] + (1.0 - momentum) * m
-            moving_variance[c] = momentum * moving_variance[c] + (1.0 - momentum) * (var * bessel)
         mean[c] = m
-        inv_std[c] = 1.0 / math.sqrt(var + epsilon)
+        var[c] = v / n
+
+
+@cuda.jit
+def _update_moving(mask, epsilon, momentum, moving_mean, moving_variance, mean, inv_std):
+    # One thread: the moving statistics change only if every feature's are finite.
+    if cuda.grid(1) == 0:
+        n = 0
+        for r in range(mask.shape[0]):
+            if mask[r]:
+                n += 1
+        finite = True
+        for c in range(mean.shape[0]):
+            finite = finite and math.isfinite(mean[c]) and math.isfinite(inv_std[c])
+        bessel = n / max(n - 1.0, 1.0)
+        for c in range(mean.shape[0]):
+            var = inv_std[c]
+            if finite:
+                moving_mean[c] = momentum * moving_mean[c] + (1.0 - momentum) * mean[c]
+                moving_variance[c] = momentum * moving_variance[c] + (1.0 - momentum) * (
+                    var * bessel
+                )
+            inv_std[c] = 1.0 / math.sqrt(var + epsilon)
 
 
 @cuda.jit
@@ -64,9 +81,8 @@ def batch_norm_train_forward(
     x, mask, gamma, beta, epsilon, momentum, moving_mean, moving_variance, y, mean, inv_std
 ):
     """Normalise with the statistics of the real rows and update the moving ones."""
-    _batch_statistics[_blocks(x.shape[1])](
-        x, mask, epsilon, momentum, moving_mean, moving_variance, mean, inv_std
-    )
+    _batch_statistics[_blocks(x.shape[1])](x, mask, mean, inv_std)
+    _update_moving[1, 1](mask, epsilon, momentum, moving_mean, moving_variance, mean, inv_std)
     _normalize_columns[_blocks(x.size)](x, mean, inv_std, gamma, beta, y)
 
 
