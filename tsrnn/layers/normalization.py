@@ -23,16 +23,14 @@ class _Normalization(Layer):
     supports_mask = True
     _parameter_constraints = _NORMALIZATION_CONSTRAINTS
 
-    def __init__(self, epsilon, center, scale):
+    def __init__(self, epsilon, center, scale, **more):
+        """Validate every constructor argument (``more``: a subclass's own ones)."""
         validate_parameter_constraints(
             self._parameter_constraints,
-            {"epsilon": epsilon, "center": center, "scale": scale, **self._extra_params()},
+            {"epsilon": epsilon, "center": center, "scale": scale, **more},
             caller_name=type(self).__name__,
         )
         self.epsilon, self.center, self.scale = float(epsilon), bool(center), bool(scale)
-
-    def _extra_params(self):
-        return {}
 
     def get_config(self):
         return {"epsilon": self.epsilon, "center": self.center, "scale": self.scale}
@@ -102,7 +100,8 @@ class BatchNormalization(_Normalization):
     The moving statistics are parameters of the network's flat buffer
     (``moving_mean`` initialised to 0, ``moving_variance`` to 1), so model files,
     checkpoints and device moves carry them; their gradient is always zero, and
-    :attr:`non_trainable_params` names them for optimizers. The moving variance
+    :attr:`non_trainable_params` names them so that the training step undoes any
+    change an optimizer's weight decay would make to them. The moving variance
     is updated with the unbiased batch variance (``n / (n - 1)`` times the one
     used to normalise), as in PyTorch and TensorFlow's fused kernel. A batch
     whose statistics are not all finite leaves the moving statistics unchanged.
@@ -111,8 +110,11 @@ class BatchNormalization(_Normalization):
     --------
     >>> from tsrnn import Activation, BatchNormalization, Conv1D, Dense, Network
     >>> from tsrnn import GlobalAveragePooling1D
-    >>> net = Network([Conv1D(8, 3, padding="same"), BatchNormalization(),
-    ...                Activation("relu"), GlobalAveragePooling1D(), Dense(1)])
+    >>> net = Network([Conv1D(8, 3, padding="same", activation="linear"),
+    ...                BatchNormalization(), Activation("relu"), GlobalAveragePooling1D(),
+    ...                Dense(1)]).build((100, 1), random_state=0)
+    >>> [name for name in net.params if "moving" in name]
+    ['1.batch_normalization.moving_mean', '1.batch_normalization.moving_variance']
     """
 
     name = "batch_normalization"
@@ -123,12 +125,8 @@ class BatchNormalization(_Normalization):
     }
 
     def __init__(self, momentum=0.99, epsilon=1e-3, center=True, scale=True):
-        self.momentum = momentum
-        super().__init__(epsilon, center, scale)
+        super().__init__(epsilon, center, scale, momentum=momentum)
         self.momentum = float(momentum)
-
-    def _extra_params(self):
-        return {"momentum": self.momentum}
 
     def get_config(self):
         return {"momentum": self.momentum, **super().get_config()}
