@@ -100,6 +100,8 @@ class Network:
     def non_trainable_slices(self):
         """Slices of the flat buffer that hold state rather than weights (see
         :attr:`tsrnn.layers.base.Layer.non_trainable_params`)."""
+        if not any(layer.non_trainable_params for layer in self.layers):
+            return []  # the common case, checked at every training step
         names = set()
         for layer, prefix in zip(self.layers, self._prefixes, strict=True):
             names.update(prefix + name for name in layer.non_trainable_params)
