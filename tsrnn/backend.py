@@ -15,7 +15,7 @@ from types import ModuleType
 import numpy as np
 
 DEVICES = ("cpu", "cuda")
-_FAMILIES = ("arrays", "recurrent", "dense", "conv", "losses", "optim")
+_FAMILIES = ("arrays", "recurrent", "dense", "conv", "losses", "optim", "normalization")
 
 CUDA_INSTALL_HINT = (
     "Install the GPU extra on a machine with an NVIDIA GPU and driver: "
@@ -39,6 +39,7 @@ class Backend:
     conv: ModuleType
     losses: ModuleType
     optim: ModuleType
+    normalization: ModuleType
 
 
 def cuda_status():

@@ -97,6 +97,22 @@ class Network:
         """The kernel modules of :attr:`device` (see :mod:`tsrnn.backend`)."""
         return get_backend(self.device)
 
+    def non_trainable_slices(self):
+        """Slices of the flat buffer that hold state rather than weights (see
+        :attr:`tsrnn.layers.base.Layer.non_trainable_params`)."""
+        if not any(layer.non_trainable_params for layer in self.layers):
+            return []  # the common case, checked at every training step
+        names = set()
+        for layer, prefix in zip(self.layers, self._prefixes, strict=True):
+            names.update(prefix + name for name in layer.non_trainable_params)
+        slices, offset = [], 0
+        for name, shape in self.params.specs:
+            size = int(np.prod(shape))
+            if name in names:
+                slices.append(slice(offset, offset + size))
+            offset += size
+        return slices
+
     @property
     def n_parameters(self):
         return 0 if self.params is None else self.params.flat.size

@@ -10,11 +10,12 @@ from tsrnn.layers.conv import (
     MaxPooling1D,
 )
 from tsrnn.layers.dense import Dense, Dropout, Flatten
+from tsrnn.layers.normalization import Activation, BatchNormalization, LayerNormalization
 from tsrnn.layers.recurrent import Recurrent
 from tsrnn.layers.rnn import GRU, LSTM, RNN, SimpleRNN
 
 __all__ = [
     "GRU", "LSTM", "RNN", "AveragePooling1D", "Conv1D", "Dense", "Dropout", "Flatten",
     "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Layer", "MaxPooling1D", "ParameterBuffer",
-    "Recurrent", "SimpleRNN",
+    "Recurrent", "SimpleRNN", "Activation", "BatchNormalization", "LayerNormalization",
 ]  # fmt: skip

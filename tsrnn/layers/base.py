@@ -58,6 +58,9 @@ class Layer:
     needs_input_gradient = True
     #: Where the layer's kernels run ('cpu' or 'cuda'); set by ``Network.to``.
     device = "cpu"
+    #: Parameters that hold state rather than weights (BatchNormalization's moving
+    #: statistics): their gradient is zero and optimizer updates leave them unchanged.
+    non_trainable_params = ()
 
     @property
     def backend(self):

@@ -75,6 +75,8 @@ def train_step(network, optimizer, loss, X, y, mask=None, sample_weight=None, rn
     # on a GPU the copies stay on the device).
     saved_params, saved_state = backend.arrays.copy(params), optimizer.state_dict()
     optimizer.update(params, grads.flat)
+    for frozen in network.non_trainable_slices():  # weight decay would shrink them
+        backend.arrays.copy_into(saved_params[frozen], params[frozen])
     if not backend.optim.all_finite(params):
         backend.arrays.copy_into(saved_params, params)
         optimizer.load_state_dict(saved_state)

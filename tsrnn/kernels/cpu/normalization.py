@@ -1,0 +1,167 @@
+"""Batch and layer normalisation and the activation layer (CPU).
+
+Equations: :mod:`tsrnn.kernels.reference.normalization`. Arrays are 2-D ``(rows,
+features)``: a layer applied to every step of a sequence passes ``(batch *
+n_steps, features)`` views, and ``mask`` is the matching ``(rows,)`` view of the
+padding mask (all True when nothing is padded).
+
+Statistics (``mean``, ``inv_std``) and the ``sums`` workspaces are float64 arrays
+whatever the dtype of ``x``: sums over thousands of rows then lose nothing in
+float32, and the backward pass reuses the forward's statistics exactly.
+"""
+
+import math
+
+from numba import njit
+
+from tsrnn._config import JIT_OPTIONS
+from tsrnn.kernels.cpu._scalar import activate
+
+
+@njit(**JIT_OPTIONS)
+def _normalize_columns(x, mean, inv_std, gamma, beta, y):
+    for r in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            y[r, c] = gamma[c] * ((x[r, c] - mean[c]) * inv_std[c]) + beta[c]
+
+
+@njit(**JIT_OPTIONS)
+def batch_norm_train_forward(
+    x, mask, gamma, beta, epsilon, momentum, moving_mean, moving_variance, y, mean, inv_std
+):
+    """Normalise with the statistics of the real rows and update the moving ones.
+
+    ``mean`` and ``inv_std`` (float64, ``(features,)``) receive the batch mean and
+    ``1 / sqrt(var + epsilon)``. A batch whose statistics are not all finite leaves
+    the moving statistics unchanged (the training loop then rejects the step).
+    """
+    n_rows, n_features = x.shape
+    n = 0
+    for c in range(n_features):
+        mean[c] = 0.0
+        inv_std[c] = 0.0
+    for r in range(n_rows):
+        if mask[r]:
+            n += 1
+            for c in range(n_features):
+                mean[c] += x[r, c]
+    for c in range(n_features):
+        mean[c] /= n
+    for r in range(n_rows):
+        if mask[r]:
+            for c in range(n_features):
+                d = x[r, c] - mean[c]
+                inv_std[c] += d * d
+    finite = True
+    for c in range(n_features):
+        inv_std[c] /= n  # the biased variance, until it becomes 1 / std below
+        finite = finite and math.isfinite(mean[c]) and math.isfinite(inv_std[c])
+    bessel = n / max(n - 1.0, 1.0)
+    for c in range(n_features):
+        var = inv_std[c]
+        if finite:
+            moving_mean[c] = momentum * moving_mean[c] + (1.0 - momentum) * mean[c]
+            moving_variance[c] = momentum * moving_variance[c] + (1.0 - momentum) * (var * bessel)
+        inv_std[c] = 1.0 / math.sqrt(var + epsilon)
+    _normalize_columns(x, mean, inv_std, gamma, beta, y)
+
+
+@njit(**JIT_OPTIONS)
+def batch_norm_inference_forward(
+    x, gamma, beta, epsilon, moving_mean, moving_variance, y, mean, inv_std
+):
+    """Normalise with the moving statistics (copied into ``mean`` and ``inv_std``)."""
+    for c in range(x.shape[1]):
+        mean[c] = moving_mean[c]
+        inv_std[c] = 1.0 / math.sqrt(moving_variance[c] + epsilon)
+    _normalize_columns(x, mean, inv_std, gamma, beta, y)
+
+
+@njit(**JIT_OPTIONS)
+def batch_norm_backward(x, mask, dy, gamma, mean, inv_std, training, dx, dgamma, dbeta, sums):
+    """Gradients of the forward pass that produced ``mean`` and ``inv_std``.
+
+    ``training`` says whether those were batch statistics (which depend on the real
+    rows of x) or the moving ones (constants). ``sums`` is a float64 ``(3,
+    features)`` workspace.
+    """
+    n_rows, n_features = x.shape
+    n = 0
+    for c in range(n_features):
+        sums[0, c] = 0.0
+        sums[1, c] = 0.0
+    for r in range(n_rows):
+        if mask[r]:
+            n += 1
+        for c in range(n_features):
+            sums[0, c] += dy[r, c]
+            sums[1, c] += dy[r, c] * ((x[r, c] - mean[c]) * inv_std[c])
+    for c in range(n_features):
+        dbeta[c] = sums[0, c]
+        dgamma[c] = sums[1, c]
+        sums[2, c] = n
+    for r in range(n_rows):
+        through_stats = training and mask[r]
+        for c in range(n_features):
+            g = dy[r, c] * gamma[c]
+            if through_stats:
+                xhat = (x[r, c] - mean[c]) * inv_std[c]
+                g -= gamma[c] * (sums[0, c] + xhat * sums[1, c]) / n
+            dx[r, c] = g * inv_std[c]
+
+
+@njit(**JIT_OPTIONS)
+def layer_norm_forward(x, gamma, beta, epsilon, y, mean, inv_std):
+    """Normalise every row over its features; ``mean`` and ``inv_std`` are float64
+    ``(rows,)``."""
+    n_rows, n_features = x.shape
+    for r in range(n_rows):
+        s = 0.0
+        for c in range(n_features):
+            s += x[r, c]
+        m = s / n_features
+        v = 0.0
+        for c in range(n_features):
+            d = x[r, c] - m
+            v += d * d
+        k = 1.0 / math.sqrt(v / n_features + epsilon)
+        mean[r] = m
+        inv_std[r] = k
+        for c in range(n_features):
+            y[r, c] = gamma[c] * ((x[r, c] - m) * k) + beta[c]
+
+
+@njit(**JIT_OPTIONS)
+def layer_norm_backward(x, dy, gamma, mean, inv_std, dx, dgamma, dbeta, sums):
+    """Gradients of :func:`layer_norm_forward`; ``sums`` is a float64 ``(2, features)``
+    workspace."""
+    n_rows, n_features = x.shape
+    for c in range(n_features):
+        sums[0, c] = 0.0
+        sums[1, c] = 0.0
+    for r in range(n_rows):
+        s1 = 0.0
+        s2 = 0.0
+        for c in range(n_features):
+            xhat = (x[r, c] - mean[r]) * inv_std[r]
+            g = dy[r, c] * gamma[c]
+            s1 += g
+            s2 += g * xhat
+            sums[0, c] += dy[r, c]
+            sums[1, c] += dy[r, c] * xhat
+        for c in range(n_features):
+            xhat = (x[r, c] - mean[r]) * inv_std[r]
+            g = dy[r, c] * gamma[c]
+            dx[r, c] = inv_std[r] * (g - (s1 + xhat * s2) / n_features)
+    for c in range(n_features):
+        dbeta[c] = sums[0, c]
+        dgamma[c] = sums[1, c]
+
+
+@njit(**JIT_OPTIONS)
+def activation_forward(x, activation, y):
+    """y = act(x), elementwise (any matching shapes); the backward pass is
+    :func:`tsrnn.kernels.cpu.dense.activation_backward`."""
+    x1, y1 = x.reshape(-1), y.reshape(-1)
+    for i in range(x1.size):
+        y1[i] = activate(x1[i], activation)
