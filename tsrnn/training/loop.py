@@ -228,11 +228,12 @@ def fit_batches(network, epoch_batches, *, loss="mse", optimizer, epochs=100,
         else:
             history.bad_epochs += 1
         optimizer.learning_rate = schedule(epoch, base_lr, optimizer.learning_rate, monitored)
-        stop = any(bool(cb(epoch, history)) for cb in callbacks)
-        if patience is not None and history.bad_epochs >= patience:
-            history.stopped_early = True
-            stop = True
+        # The stopping decision is part of the epoch's state: callbacks (checkpoints)
+        # must see it, or a run killed after its last checkpoint would resume training.
+        stop = patience is not None and history.bad_epochs >= patience
         if stop:
+            history.stopped_early = True
+        if any(bool(cb(epoch, history)) for cb in callbacks) or stop:
             break
     if patience is not None and restore_best and history.best_weights is not None:
         network.set_weights(history.best_weights)
