@@ -6,6 +6,8 @@ scikit-learn's own constraint machinery; the network lives in ``network_``.
 """
 
 import copy
+import itertools
+import math
 import numbers
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -33,7 +35,7 @@ from tsrnn.layers import (
 from tsrnn.network import Network
 from tsrnn.persistence import Checkpoint, SaveMixin, data_fingerprint
 from tsrnn.training import NonFiniteLossError, get_optimizer
-from tsrnn.training.loop import TrainingHistory, array_batches, fit_batches
+from tsrnn.training.loop import TrainingHistory, array_batches, evaluate, fit_batches
 
 # Looked up per predict call: np.finfo and np.dtype(...).name cost microseconds.
 _FLOAT_MAX = {name: float(np.finfo(name).max) for name in ("float32", "float64")}
@@ -56,6 +58,10 @@ def _largest_magnitude(values):
 
 class TrainingDivergedWarning(UserWarning):
     """Training stopped because the loss or a gradient became NaN or infinite."""
+
+
+class TrainingDivergedError(ValueError):
+    """Training diverged before reaching any weights with a finite loss on the data."""
 
 
 class TrainingInterruptedWarning(UserWarning):
@@ -453,7 +459,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
 
             callbacks.append(write_checkpoint)
         patience = None if incremental else self.patience
-        completed = False
+        completed, diverged = False, None
         # The weights and optimizer moments stay on the device for the whole run and
         # come back once at the end (checkpoints copy them out, once per epoch).
         net.to(self.device_)
@@ -467,12 +473,16 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             )  # fmt: skip
             completed = True
         except NonFiniteLossError as exc:
-            warnings.warn(
-                f"{type(self).__name__}: training stopped after {history.n_epochs} epochs "
-                f"because {exc}. The estimator keeps the last good weights; consider a lower "
-                "learning_rate or scaling the data.",
-                TrainingDivergedWarning, stacklevel=3,
-            )  # fmt: skip
+            if not self._keep_finite_weights(exc, epoch_batches, validation):
+                diverged = exc
+            else:
+                warnings.warn(
+                    f"{type(self).__name__}: training stopped after {history.n_epochs} epochs "
+                    f"because {exc}. The estimator keeps the last good weights (the latest "
+                    "with a finite loss on the data); consider a lower learning_rate or "
+                    "scaling the data.",
+                    TrainingDivergedWarning, stacklevel=3,
+                )  # fmt: skip
         except KeyboardInterrupt:
             if history.best_weights is not None:
                 net.set_weights(history.best_weights)
@@ -486,9 +496,39 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             self._optimizer.to("cpu")
             if bar is not None:
                 bar.close()
+        if diverged is not None:
+            del self.network_  # weights with a non-finite loss are no fitted model
+            raise TrainingDivergedError(
+                f"{type(self).__name__}: training diverged in epoch {history.n_epochs + 1} "
+                f"({diverged}) and no weights it reached give a finite loss on the training "
+                "data; lower learning_rate, set clip_norm, or scale X and y"
+            ) from diverged
         self._record_history()
         if completed and checkpointing is not None:
             ckpt.final(self, training_state())
+
+    def _keep_finite_weights(self, exc, epoch_batches, validation):
+        """After a non-finite step, keep the latest weights whose loss is finite on all
+        the training (and validation) data: those the failing step started from, those
+        from before the step before it, or the best epoch's. False when none is."""
+        net, loss = self.network_, self._loss()
+
+        def finite_loss(weights):
+            if weights is not None:
+                net.set_weights(weights)
+            # A private generator: the check must not change the training's random stream.
+            batches = epoch_batches(np.random.default_rng(0))
+            for Xb, yb, mb, wb in itertools.chain(batches, [validation] if validation else []):
+                if not math.isfinite(evaluate(net, loss, Xb, yb, mb, wb)[0]):
+                    return False
+            return True
+
+        if finite_loss(None):
+            return True
+        if exc.before_last_step is not None and finite_loss(exc.before_last_step[0]):
+            self._optimizer.load_state_dict(exc.before_last_step[1])
+            return True
+        return self._history.best_weights is not None and finite_loss(self._history.best_weights)
 
     def _record_history(self):
         history = self._history
