@@ -19,6 +19,7 @@ Unequal lengths are padded at the end with zeros and described by a boolean mask
 ``(n_samples, n_timesteps)``, False on padding.
 """
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,61 @@ class Sequences:
     mask: np.ndarray | None
     feature_names: np.ndarray | None
     kind: str
+
+
+ACCEPTED = (
+    "a numpy array (n_samples, n_timesteps[, n_features]), a list of arrays, a pandas "
+    "DataFrame, an xarray DataArray or Dataset, a dask array, or tsrnn.streaming.Batches"
+)
+
+
+def check_input(X, what="X"):
+    """Refuse, before any conversion, input that is no collection of sequences (None,
+    a dict, a set, a generator, a scalar: TypeError) or that holds no numbers (dates,
+    durations, strings: ValueError), rather than let NumPy make it numeric."""
+    if isinstance(X, np.ndarray):
+        refuse_non_numeric(X, what)
+        return
+    if X is None or isinstance(X, (Mapping, set, frozenset, str, bytes, Iterator)) or \
+            np.isscalar(X):  # fmt: skip
+        hint = ""
+        if isinstance(X, Iterator):
+            hint = (" (an iterator can be read only once: to stream batches, pass "
+                    "tsrnn.streaming.Batches(a function returning a new iterator))")  # fmt: skip
+        raise TypeError(f"{what} must be {ACCEPTED}; got {type(X).__name__}{hint}")
+    # Values are read only for object dtypes (to look for strings).
+    if isinstance(X, pd.DataFrame):
+        for i, (name, dtype) in enumerate(X.dtypes.items()):
+            if getattr(dtype, "kind", "O") not in "fiub":
+                refuse_non_numeric(X.iloc[:, i].to_numpy(), f"column {name!r} of {what}", dtype)
+    elif hasattr(X, "data_vars"):
+        for name, variable in X.data_vars.items():
+            if variable.dtype.kind not in "fiub":
+                refuse_non_numeric(variable.values, f"variable {name!r} of {what}")
+    elif hasattr(X, "dims"):
+        if X.dtype.kind not in "fiub":
+            refuse_non_numeric(X.values, what)
+    elif isinstance(X, (list, tuple)):
+        try:
+            a = np.asarray(X)
+        except ValueError:  # ragged: each sequence is checked when it is converted
+            return
+        refuse_non_numeric(a, what)
+
+
+def refuse_non_numeric(a, what="X", dtype=None):
+    """Raise ValueError when array ``a`` holds dates, durations or strings."""
+    dtype = a.dtype if dtype is None else dtype
+    kind = getattr(dtype, "kind", "O")
+    if kind in "fiub":
+        return
+    if kind in "Mm":
+        raise ValueError(f"{what} must contain numbers, got dtype {dtype}: dates and durations "
+                         "are not made numeric silently; convert them first (e.g. to "
+                         "seconds)")  # fmt: skip
+    if kind in "US" or (kind == "O" and any(isinstance(v, (str, bytes)) for v in a.flat)):
+        raise ValueError(f"{what} must contain numbers, got strings (dtype {dtype}); convert "
+                         "them to numbers first")  # fmt: skip
 
 
 def is_tabular(X):
@@ -121,6 +177,7 @@ def _as_float(a, what="X"):
         return a.astype(np.float64, copy=False)
     if a.dtype.kind == "c":
         raise ValueError(f"{what} contains complex numbers; expected real values")
+    refuse_non_numeric(a, what)
     try:
         return a.astype(np.float64)
     except (TypeError, ValueError) as exc:

@@ -50,6 +50,7 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
         return tags
 
     def _values(self, X, reset):
+        _formats.check_input(X)
         if _formats.is_tabular(X):
             X2 = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
             return X2[:, :, None], None, "2d"

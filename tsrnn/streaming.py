@@ -173,12 +173,18 @@ def _check_batch_pair(pair):
         raise ValueError("each batch must be a pair (X_batch, y_batch)")
     X, y = pair
     X = np.asarray(X)
+    _formats.refuse_non_numeric(X, "X_batch")
     if X.ndim == 2:
         X = X[:, :, None]
     if X.ndim != 3:
         raise ValueError(f"X_batch must be (batch, n_steps, n_features), got shape {X.shape}")
-    if len(np.asarray(y)) != X.shape[0]:
-        raise ValueError(f"a batch has {X.shape[0]} sequences but {len(np.asarray(y))} targets")
+    if y is None:
+        raise ValueError("a batch has no targets (y_batch is None): Batches must yield pairs "
+                         "(X_batch, y_batch) with one target per sequence")  # fmt: skip
+    n_targets = np.shape(y)[0] if np.ndim(y) else None
+    if n_targets != X.shape[0]:
+        raise ValueError(f"a batch has {X.shape[0]} sequences but {n_targets or 'no'} targets "
+                         f"(y_batch of shape {np.shape(y)})")  # fmt: skip
     return X, y
 
 

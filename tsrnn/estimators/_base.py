@@ -68,6 +68,14 @@ class TrainingInterruptedWarning(UserWarning):
     """Training was interrupted (Ctrl-C); the estimator kept the best weights so far."""
 
 
+#: Parameters fixed when the network and its optimizer are built: a warm start or
+#: partial_fit cannot change them.
+ARCHITECTURE_PARAMS = (
+    "cell", "hidden_size", "num_layers", "bidirectional", "conv_filters", "conv_kernel_size",
+    "pool_size", "activation", "dropout", "recurrent_dropout", "dtype", "optimizer",
+)  # fmt: skip
+
+
 class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared parameters and fit machinery; see SequenceRegressor for the docs.
 
@@ -164,6 +172,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         """Validate and convert X; return (values (n, T, C), mask or None)."""
         # Once fitted on sequences, read predict-time input as sequences too (a list of
         # one 1-D array would otherwise look like one tabular row).
+        _formats.check_input(X)
         fitted_on_sequences = not reset and getattr(self, "_input_kind", "") == "sequences"
         if _formats.is_tabular(X) and not fitted_on_sequences:
             X2 = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
@@ -313,6 +322,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                                  "sample_weight")  # fmt: skip
             rng.bit_generator.state = resumed["rng_state"]
         elif not first:
+            self._check_architecture_unchanged()
             # A warm start gets a fresh early-stopping budget.
             self._history.bad_epochs, self._history.stopped_early = 0, False
         if first:
@@ -325,6 +335,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                                             weight_decay=self.weight_decay)  # fmt: skip
             self._history = TrainingHistory()
             self.validation_scores_ = []
+            self._architecture = {k: getattr(self, k) for k in ARCHITECTURE_PARAMS}
         epoch_batches, validation = make_batches(split_seed)
         epochs = 1 if incremental else self.max_epochs
         if resumed is not None:
@@ -335,6 +346,19 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             checkpointing = (ckpt, {"seed": root, "fingerprint": fingerprint, "rng": rng})
         self._train(epoch_batches, validation, rng, epochs, incremental, checkpointing)
         return self
+
+    def _check_architecture_unchanged(self):
+        built = getattr(self, "_architecture", None)
+        if built is None:  # a model saved before the architecture was recorded
+            return
+        changed = [k for k in ARCHITECTURE_PARAMS if built.get(k) != getattr(self, k)]
+        if changed:
+            diffs = ", ".join(f"{k}={built.get(k)!r} -> {getattr(self, k)!r}" for k in changed)
+            raise ValueError(
+                f"{type(self).__name__}: warm_start and partial_fit continue the fitted "
+                f"network, but these parameters changed since it was built: {diffs}. Set them "
+                "back, or fit with warm_start=False to build a new network"
+            )
 
     def _prepare_arrays(self, X, y, sample_weight, first, classes, incremental):
         """In-memory data: (input_shape, fingerprint(), make_batches(split_seed)); the

@@ -133,8 +133,11 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
             return sample_weight
         cw = self.class_weight
         if isinstance(cw, dict):
-            cw = {int(np.flatnonzero(self.classes_ == k)[0]): v for k, v in cw.items()
-                  if k in self.classes_}  # fmt: skip
+            unknown = [k for k in cw if k not in self.classes_]
+            if unknown:
+                raise ValueError(f"class_weight names labels that are not classes: {unknown}; "
+                                 f"the classes are {self.classes_.tolist()}")  # fmt: skip
+            cw = {int(np.flatnonzero(self.classes_ == k)[0]): v for k, v in cw.items()}
         weights = compute_class_weight(cw, classes=np.arange(len(self.classes_)), y=labels)
         return sample_weight * weights[labels]
 
