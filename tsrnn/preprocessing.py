@@ -65,8 +65,7 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
     def fit(self, X, y=None):
         values, mask, _ = self._values(X, reset=True)
         real = values.reshape(-1, values.shape[2]) if mask is None else values[mask]
-        self.mean_ = real.mean(axis=0)
-        std = real.std(axis=0)
+        self.mean_, std = _mean_and_std(real)
         self.scale_ = np.where(std > 0, std, 1.0)
         return self
 
@@ -76,7 +75,13 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
         if values.shape[2] != self.mean_.size:
             raise ValueError(f"X has {values.shape[2]} features per step, but "
                              f"TimeSeriesScaler was fitted with {self.mean_.size}")  # fmt: skip
-        scaled = (values - self.mean_) / self.scale_
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = (values - self.mean_) / self.scale_
+            if not np.isfinite(scaled).all():  # x - mean overflowed near the float range
+                scaled = values / self.scale_ - self.mean_ / self.scale_
+        if not np.isfinite(scaled).all():
+            raise ValueError("X is too large to standardise with the fitted mean_ and scale_ "
+                             f"(max |x| = {np.abs(values).max():.3g})")  # fmt: skip
         return self._restore_form(X, scaled, mask, kind)
 
     def inverse_transform(self, X):
@@ -100,3 +105,23 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
         if self.data_format == "channels_first" and kind == "ndarray3d":
             return values.transpose(0, 2, 1)
         return values
+
+
+# Beyond these magnitudes, squares overflow to inf or underflow to 0.
+_SAFE_MAGNITUDES = (1e-150, 1e150)
+
+
+def _mean_and_std(real):
+    """Per-column mean and standard deviation of ``real`` (n_values, n_features), exact
+    for huge and tiny values too: such columns are divided by their largest magnitude
+    first, so that squaring neither overflows nor underflows."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        mean, std = real.mean(axis=0), real.std(axis=0)
+    largest = np.abs(real).max(axis=0)
+    extreme = (largest > _SAFE_MAGNITUDES[1]) | ((largest > 0) & (largest < _SAFE_MAGNITUDES[0]))
+    if extreme.any():
+        factor = np.where(extreme, largest, 1.0)
+        prescaled = real / factor
+        mean = np.where(extreme, prescaled.mean(axis=0) * factor, mean)
+        std = np.where(extreme, prescaled.std(axis=0) * factor, std)
+    return mean, std
