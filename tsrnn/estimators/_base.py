@@ -321,6 +321,13 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                                  "training on other data: resume with the same X, y and "
                                  "sample_weight")  # fmt: skip
             rng.bit_generator.state = resumed["rng_state"]
+            if isinstance(X, streaming.Batches):
+                warnings.warn(
+                    f"{type(self).__name__}: resuming on Batches checks only the first batch "
+                    "against the checkpoint; the rest cannot be checked without reading them "
+                    "all: make sure they are the same as in the interrupted run",
+                    UserWarning, stacklevel=3,
+                )  # fmt: skip
         elif not first:
             self._check_architecture_unchanged()
             # A warm start gets a fresh early-stopping budget.
