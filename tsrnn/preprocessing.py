@@ -35,8 +35,8 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
     -----
     Output keeps the input's form where it can: 2-D arrays stay 2-D (univariate
     sequences scaled with one mean and scale), MultiIndex DataFrames stay
-    DataFrames, variable-length lists stay lists; other sequence input becomes a
-    3-D array.
+    DataFrames (with the input's index and row order), variable-length lists stay
+    lists; other sequence input becomes a 3-D array.
     """
 
     _parameter_constraints = {"data_format": [str]}
@@ -96,10 +96,10 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
             lengths = values.shape[1] if mask is None else mask.sum(axis=1)
             lengths = np.broadcast_to(lengths, values.shape[:1])
             rows = np.concatenate([values[i, :n] for i, n in enumerate(lengths)])
-            frame = X.sort_index(level=1, sort_remaining=False, kind="stable")
-            order = frame.index.get_level_values(0).unique()
-            frame = frame.loc[order]
-            return pd.DataFrame(rows, index=frame.index, columns=X.columns)
+            # Back to X's own row order, so that output rows line up with input rows.
+            in_x_order = np.empty_like(rows)
+            in_x_order[_formats.multiindex_order(X.index)[0]] = rows
+            return pd.DataFrame(in_x_order, index=X.index, columns=X.columns)
         if mask is not None:
             return [values[i, : int(n)] for i, n in enumerate(mask.sum(axis=1))]
         if self.data_format == "channels_first" and kind == "ndarray3d":

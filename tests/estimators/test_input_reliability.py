@@ -4,6 +4,7 @@ of the wrong type, labels that do not match, and instance order of labelled inpu
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 from tsrnn import SequenceClassifier, SequenceRegressor
 from tsrnn.streaming import Batches
@@ -97,3 +98,69 @@ def test_class_weight_naming_a_label_not_in_the_data():
         SequenceClassifier(**FAST, class_weight={5: 3.0}).fit(X, y > 0)
     weighted = SequenceClassifier(**FAST, class_weight={True: 3.0}).fit(X, y > 0)
     assert weighted.predict(X).shape == (40,)
+
+
+def _issue_frame():
+    # Instance "a" comes first but its time stamps are later than "b"'s.
+    index = pd.MultiIndex.from_tuples([("a", 10), ("a", 11), ("a", 12), ("b", 0), ("b", 1),
+                                       ("b", 2)], names=["case", "t"])  # fmt: skip
+    return pd.DataFrame({"x": [1.0, 1, 1, -1, -1, -1]}, index=index)
+
+
+def test_multiindex_instances_keep_the_order_of_their_first_row():
+    df = _issue_frame()
+    reg = SequenceRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(df, [100.0, -100.0])
+    pred = reg.predict(df)
+    assert isinstance(pred, pd.Series) and list(pred.index) == ["a", "b"]
+    assert pred.index.name == "case"
+    # The first target belongs to "a": same prediction as an array fitted in that order.
+    arrays = np.array([[[1.0]] * 3, [[-1.0]] * 3])
+    plain = SequenceRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(
+        arrays, [100.0, -100.0]
+    )
+    np.testing.assert_array_equal(pred.to_numpy(), plain.predict(arrays))
+    assert reg.predict(df.loc[["a"]])["a"] == pred["a"]
+    assert reg.predict(df.iloc[::-1]).to_dict() == {"b": pred["b"], "a": pred["a"]}
+
+
+def test_targets_indexed_by_instance_are_aligned_by_label():
+    df = _issue_frame()
+    positional = SequenceRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(
+        df, [100.0, -100.0]
+    )
+    by_label = SequenceRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(
+        df, pd.Series([-100.0, 100.0], index=["b", "a"])
+    )
+    np.testing.assert_array_equal(by_label.predict(df), positional.predict(df))
+    with pytest.raises(ValueError, match=r"1 of X's instances are not in y \(e.g. \['b'\]\), "
+                                         r"1 labels of y are not instances of X \(e.g. \['c'\]"):
+        SequenceRegressor(**FAST).fit(df, pd.Series([1.0, 2.0], index=["a", "c"]))
+    # A default RangeIndex carries no instance labels: taken by position.
+    default = SequenceRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(
+        df, pd.Series([100.0, -100.0])
+    )
+    np.testing.assert_array_equal(default.predict(df), positional.predict(df))
+    clf = SequenceClassifier(hidden_size=4, max_epochs=1, random_state=0)
+    clf.fit(df, pd.Series(["down", "up"], index=["b", "a"]), sample_weight=pd.Series(
+        [1.0, 2.0], index=["b", "a"]))  # fmt: skip
+    labels = clf.predict(df)
+    assert isinstance(labels, pd.Series) and list(labels.index) == ["a", "b"]
+    assert isinstance(clf.predict_proba(df), np.ndarray)
+
+
+def test_xarray_and_tabular_targets_are_aligned_by_label():
+    X, y = _data()
+    samples = [f"s{i}" for i in range(len(X))]
+    da = xr.DataArray(X, dims=("sample", "time", "feature"), coords={"sample": samples})
+    ref = SequenceRegressor(**FAST).fit(X, y)
+    shuffled = np.random.default_rng(1).permutation(len(X))
+    y_da = xr.DataArray(y[shuffled], dims="sample", coords={"sample": np.take(samples, shuffled)})
+    for target in (y_da, pd.Series(y[shuffled], index=np.take(samples, shuffled))):
+        reg = SequenceRegressor(**FAST).fit(da, target)
+        np.testing.assert_array_equal(reg.network_.get_weights(), ref.network_.get_weights())
+    with pytest.raises(ValueError, match="labels of y do not match the instances of X"):
+        SequenceRegressor(**FAST).fit(da, pd.Series(y, index=[f"t{i}" for i in range(len(X))]))
+    frame = pd.DataFrame(X[..., 0], index=samples)
+    tabular = SequenceRegressor(**FAST).fit(X[..., 0], y)
+    reg = SequenceRegressor(**FAST).fit(frame, pd.Series(y[shuffled], index=frame.index[shuffled]))
+    np.testing.assert_array_equal(reg.network_.get_weights(), tabular.network_.get_weights())

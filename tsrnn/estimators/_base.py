@@ -13,6 +13,7 @@ import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
+import pandas as pd
 from numba import njit
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.model_selection import train_test_split
@@ -169,7 +170,12 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     # --- data ---------------------------------------------------------------------------
 
     def _convert_X(self, X, reset):
-        """Validate and convert X; return (values (n, T, C), mask or None)."""
+        """Validate and convert X; return (values (n, T, C), mask or None, labels).
+
+        ``labels`` is None, or ``(index, kind)``: the sample labels of a DataFrame
+        (kind 'frame'), of a MultiIndex DataFrame's instances ('pandas') or of xarray
+        input's sample coordinate ('xarray').
+        """
         # Once fitted on sequences, read predict-time input as sequences too (a list of
         # one 1-D array would otherwise look like one tabular row).
         _formats.check_input(X)
@@ -178,12 +184,14 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             X2 = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
                                ensure_min_samples=1)  # fmt: skip
             values, mask, kind = X2.astype(np.float64, copy=False)[:, :, None], None, "2d"
+            labels = (X.index, "frame") if isinstance(X, pd.DataFrame) else None
             self._check_range(values)
             if reset:
                 self._input_kind = kind
         else:
             seq = _formats.to_sequences(X, self.data_format)
             values, mask = seq.values, seq.mask
+            labels = None if seq.index is None else (seq.index, seq.kind)
             if values.shape[0] == 0:
                 raise ValueError("X is empty: it contains 0 samples")
             self._check_range(values)
@@ -200,7 +208,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             name = type(self).__name__
             raise ValueError(f"X has {values.shape[2]} features per step, but {name} was "
                              f"fitted with {self.n_channels_}")  # fmt: skip
-        return values, mask
+        return values, mask, labels
 
     def _check_range(self, values):
         """Reject NaN, infinity and values beyond the network dtype's range."""
@@ -370,7 +378,14 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     def _prepare_arrays(self, X, y, sample_weight, first, classes, incremental):
         """In-memory data: (input_shape, fingerprint(), make_batches(split_seed)); the
         fingerprint (a hash of all the data) is computed only for checkpoints."""
-        values, mask = self._convert_X(X, reset=first)
+        values, mask, labels = self._convert_X(X, reset=first)
+        if labels is not None:
+            # Targets given with labels follow X's instances (strictly for sequence
+            # formats; a tabular frame's labels may differ, as in scikit-learn).
+            index, kind = labels
+            y = _formats.align_targets(y, index, strict=kind != "frame")
+            sample_weight = _formats.align_targets(sample_weight, index, kind != "frame",
+                                                   "sample_weight")  # fmt: skip
         y_enc = self._encode_y(y, values.shape[0], first, classes)
         sample_weight = _check_sample_weight(sample_weight, values, dtype=np.float64)
         sample_weight = self._effective_weights(y_enc, sample_weight, incremental)
@@ -575,10 +590,11 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         return self.batch_size
 
     def _predict_network(self, X):
+        """The network's output for X, and X's labels (see :meth:`_convert_X`)."""
         if not hasattr(self, "network_"):  # check_is_fitted costs ~30 us per call
             check_is_fitted(self, "network_")
         device = "cpu" if self.device == "cpu" else resolve_device(self.device)
-        values, mask = self._convert_X(X, reset=False)
+        values, mask, labels = self._convert_X(X, reset=False)
         net = self.network_
         if device != "cpu":
             # A private device copy: concurrent predict calls never share one.
@@ -586,8 +602,17 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         if mask is None:
             # _convert_X checked shape, features, NaN, infinity and the dtype's range, so
             # the network's own check_input would only repeat them (~8 us per call).
-            return net.predict(np.ascontiguousarray(values, dtype=net.dtype), validate=False)
-        return net.predict(values, mask)
+            values = np.ascontiguousarray(values, dtype=net.dtype)
+            return net.predict(values, validate=False), labels
+        return net.predict(values, mask), labels
+
+    @staticmethod
+    def _label_output(out, labels):
+        """Predictions of a MultiIndex DataFrame as a Series (1-D) or DataFrame (2-D)
+        indexed by its instances; other input keeps NumPy output."""
+        if labels is None or labels[1] != "pandas":
+            return out
+        return (pd.Series if out.ndim == 1 else pd.DataFrame)(out, index=labels[0])
 
     @abstractmethod
     def _encode_y(self, y, n_samples, reset, classes):
