@@ -217,10 +217,12 @@ def test_resume_on_batches_checks_the_first_batch_and_warns_about_the_rest(tmp_p
     with pytest.raises(ValueError, match="training on other data"):
         SequenceRegressor(**more).fit(batches_like_numpy(X, -Y), checkpoint=path, resume=True)
     with pytest.raises(ValueError, match="training on other data"):
-        SequenceRegressor(**more).fit(batches_like_numpy(X[::-1], Y[::-1]), checkpoint=path,
-                                      resume=True)  # fmt: skip
+        SequenceRegressor(**more).fit(
+            batches_like_numpy(X[::-1], Y[::-1]), checkpoint=path, resume=True
+        )
     with pytest.warns(UserWarning, match="checks only the first batch"):
-        resumed = SequenceRegressor(**more).fit(batches_like_numpy(X, Y), checkpoint=path,
-                                                resume=True)  # fmt: skip
+        resumed = SequenceRegressor(**more).fit(
+            batches_like_numpy(X, Y), checkpoint=path, resume=True
+        )
     full = SequenceRegressor(**more).fit(batches_like_numpy(X, Y))
     np.testing.assert_array_equal(weights(resumed), weights(full))

@@ -57,6 +57,9 @@ ACCEPTED = (
 )
 
 
+_NOT_SEQUENCES = (Mapping, set, frozenset, str, bytes, Iterator)
+
+
 def check_input(X, what="X"):
     """Refuse, before any conversion, input that is no collection of sequences (None,
     a dict, a set, a generator, a scalar: TypeError) or that holds no numbers (dates,
@@ -64,25 +67,28 @@ def check_input(X, what="X"):
     if isinstance(X, np.ndarray):
         refuse_non_numeric(X, what)
         return
-    if X is None or isinstance(X, (Mapping, set, frozenset, str, bytes, Iterator)) or \
-            np.isscalar(X):  # fmt: skip
-        hint = ""
-        if isinstance(X, Iterator):
-            hint = (" (an iterator can be read only once: to stream batches, pass "
-                    "tsrnn.streaming.Batches(a function returning a new iterator))")  # fmt: skip
-        raise TypeError(f"{what} must be {ACCEPTED}; got {type(X).__name__}{hint}")
     # Values are read only for object dtypes (to look for strings).
     if isinstance(X, pd.DataFrame):
         for i, (name, dtype) in enumerate(X.dtypes.items()):
             if getattr(dtype, "kind", "O") not in "fiub":
                 refuse_non_numeric(X.iloc[:, i].to_numpy(), f"column {name!r} of {what}", dtype)
-    elif hasattr(X, "data_vars"):
+    elif hasattr(X, "data_vars"):  # an xarray Dataset (a Mapping, but accepted)
         for name, variable in X.data_vars.items():
             if variable.dtype.kind not in "fiub":
                 refuse_non_numeric(variable.values, f"variable {name!r} of {what}")
     elif hasattr(X, "dims"):
         if X.dtype.kind not in "fiub":
             refuse_non_numeric(X.values, what)
+    elif hasattr(X, "toarray"):  # scipy.sparse (dok is a dict): scikit-learn refuses it
+        return
+    elif X is None or isinstance(X, _NOT_SEQUENCES) or np.isscalar(X):
+        hint = ""
+        if isinstance(X, Iterator):
+            hint = (
+                " (an iterator can be read only once: to stream batches, pass "
+                "tsrnn.streaming.Batches(a function returning a new iterator))"
+            )
+        raise TypeError(f"{what} must be {ACCEPTED}; got {type(X).__name__}{hint}")
     elif isinstance(X, (list, tuple)):
         try:
             a = np.asarray(X)
@@ -98,12 +104,15 @@ def refuse_non_numeric(a, what="X", dtype=None):
     if kind in "fiub":
         return
     if kind in "Mm":
-        raise ValueError(f"{what} must contain numbers, got dtype {dtype}: dates and durations "
-                         "are not made numeric silently; convert them first (e.g. to "
-                         "seconds)")  # fmt: skip
+        raise ValueError(
+            f"{what} must contain numbers, got dtype {dtype}: dates and durations are not "
+            "made numeric silently; convert them first (e.g. to seconds)"
+        )
     if kind in "US" or (kind == "O" and any(isinstance(v, (str, bytes)) for v in a.flat)):
-        raise ValueError(f"{what} must contain numbers, got strings (dtype {dtype}); convert "
-                         "them to numbers first")  # fmt: skip
+        raise ValueError(
+            f"{what} must contain numbers, got strings (dtype {dtype}); convert them to "
+            "numbers first"
+        )
 
 
 def is_tabular(X):

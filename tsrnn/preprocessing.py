@@ -80,8 +80,10 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
             if not np.isfinite(scaled).all():  # x - mean overflowed near the float range
                 scaled = values / self.scale_ - self.mean_ / self.scale_
         if not np.isfinite(scaled).all():
-            raise ValueError("X is too large to standardise with the fitted mean_ and scale_ "
-                             f"(max |x| = {np.abs(values).max():.3g})")  # fmt: skip
+            raise ValueError(
+                "X is too large to standardise with the fitted mean_ and scale_ "
+                f"(max |x| = {np.abs(values).max():.3g})"
+            )
         return self._restore_form(X, scaled, mask, kind)
 
     def inverse_transform(self, X):

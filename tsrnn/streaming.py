@@ -196,12 +196,16 @@ def _check_batch_pair(pair):
     if X.ndim != 3:
         raise ValueError(f"X_batch must be (batch, n_steps, n_features), got shape {X.shape}")
     if y is None:
-        raise ValueError("a batch has no targets (y_batch is None): Batches must yield pairs "
-                         "(X_batch, y_batch) with one target per sequence")  # fmt: skip
+        raise ValueError(
+            "a batch has no targets (y_batch is None): Batches must yield pairs "
+            "(X_batch, y_batch) with one target per sequence"
+        )
     n_targets = np.shape(y)[0] if np.ndim(y) else None
     if n_targets != X.shape[0]:
-        raise ValueError(f"a batch has {X.shape[0]} sequences but {n_targets or 'no'} targets "
-                         f"(y_batch of shape {np.shape(y)})")  # fmt: skip
+        raise ValueError(
+            f"a batch has {X.shape[0]} sequences but {n_targets or 'no'} targets "
+            f"(y_batch of shape {np.shape(y)})"
+        )
     return X, y
 
 

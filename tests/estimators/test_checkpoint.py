@@ -150,9 +150,16 @@ class Killed(BaseException):
 
 STOPPING_RUNS = {
     "patience": dict(hidden_size=4, max_epochs=60, patience=2, tol=0.02, random_state=0),
-    "early_stopping_dropout": dict(hidden_size=6, max_epochs=60, dropout=0.3, early_stopping=True,
-                                   patience=3, tol=0.0, random_state=3),
-}  # fmt: skip
+    "early_stopping_dropout": dict(
+        hidden_size=6,
+        max_epochs=60,
+        dropout=0.3,
+        early_stopping=True,
+        patience=3,
+        tol=0.0,
+        random_state=3,
+    ),
+}
 
 
 @pytest.mark.parametrize("kill_at", ["after_last_update", "after_last_checkpoint", "final_save"])

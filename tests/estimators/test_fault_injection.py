@@ -118,8 +118,15 @@ def test_forecaster_on_a_constant_series():
 
 
 def divergent_relu_rnn(**kw):
-    return SequenceRegressor(cell="rnn", activation="relu", optimizer="sgd", learning_rate=0.5,
-                             clip_norm=None, random_state=0, **kw)  # fmt: skip
+    return SequenceRegressor(
+        cell="rnn",
+        activation="relu",
+        optimizer="sgd",
+        learning_rate=0.5,
+        clip_norm=None,
+        random_state=0,
+        **kw,
+    )
 
 
 def test_weights_with_a_non_finite_loss_are_not_kept_as_good():

@@ -33,8 +33,10 @@ def test_warm_start_with_a_changed_architecture_is_refused(change, named):
     X, y = _data()
     reg = SequenceRegressor(**FAST).fit(X, y)
     before = reg.network_.get_weights()
-    with pytest.raises(ValueError, match="these parameters changed since it was built: "
-                                         + named.replace("(", r"\(")):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match="these parameters changed since it was built: " + named.replace("(", r"\("),
+    ):
         reg.set_params(warm_start=True, **change).fit(X, y)
     with pytest.raises(ValueError, match="changed since it was built"):
         reg.partial_fit(X, y)
@@ -53,8 +55,11 @@ def test_warm_start_with_a_changed_architecture_is_refused(change, named):
 )
 def test_input_that_is_no_collection_of_sequences_is_refused_by_name(make_X):
     X, y = _data()
-    with pytest.raises(TypeError, match=r"X must be a numpy array .* or tsrnn.streaming.Batches"
-                                        r"; got (NoneType|dict|generator|set)"):  # fmt: skip
+    with pytest.raises(
+        TypeError,
+        match=r"X must be a numpy array .* or tsrnn.streaming.Batches"
+        r"; got (NoneType|dict|generator|set)",
+    ):
         SequenceRegressor(**FAST).fit(make_X(X), y)
     reg = SequenceRegressor(**FAST).fit(X, y)
     with pytest.raises(TypeError, match="X must be a numpy array"):
@@ -70,12 +75,21 @@ def test_input_that_is_no_collection_of_sequences_is_refused_by_name(make_X):
         (lambda X: X.astype(str), "got strings"),
         (lambda X: X[..., 0].astype(str).tolist(), "got strings"),
         (lambda X: pd.DataFrame(X[..., 0]).astype("datetime64[s]"), "column 0 of X .* datetime"),
-        (lambda X: [x[: i + 2].astype(str) for i, x in enumerate(X)],
-         "sequence 0 must contain numbers, got strings"),
+        (
+            lambda X: [x[: i + 2].astype(str) for i, x in enumerate(X)],
+            "sequence 0 must contain numbers, got strings",
+        ),
     ],
-    ids=["datetime-2d", "timedelta-3d", "str-2d", "str-3d", "str-list", "datetime-frame",
-         "str-ragged"],
-)  # fmt: skip
+    ids=[
+        "datetime-2d",
+        "timedelta-3d",
+        "str-2d",
+        "str-3d",
+        "str-list",
+        "datetime-frame",
+        "str-ragged",
+    ],
+)
 def test_dates_durations_and_strings_are_not_made_numeric(make_X, message):
     X, y = _data()
     X = np.round(X * 100)
@@ -93,8 +107,11 @@ def test_batches_without_targets_are_refused_clearly():
 
 def test_class_weight_naming_a_label_not_in_the_data():
     X, y = _data()
-    with pytest.raises(ValueError, match=r"class_weight names labels that are not classes: "
-                                         r"\[5\]; the classes are \[False, True\]"):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"class_weight names labels that are not classes: "
+        r"\[5\]; the classes are \[False, True\]",
+    ):
         SequenceClassifier(**FAST, class_weight={5: 3.0}).fit(X, y > 0)
     weighted = SequenceClassifier(**FAST, class_weight={True: 3.0}).fit(X, y > 0)
     assert weighted.predict(X).shape == (40,)
@@ -102,8 +119,9 @@ def test_class_weight_naming_a_label_not_in_the_data():
 
 def _issue_frame():
     # Instance "a" comes first but its time stamps are later than "b"'s.
-    index = pd.MultiIndex.from_tuples([("a", 10), ("a", 11), ("a", 12), ("b", 0), ("b", 1),
-                                       ("b", 2)], names=["case", "t"])  # fmt: skip
+    index = pd.MultiIndex.from_tuples(
+        [("a", 10), ("a", 11), ("a", 12), ("b", 0), ("b", 1), ("b", 2)], names=["case", "t"]
+    )
     return pd.DataFrame({"x": [1.0, 1, 1, -1, -1, -1]}, index=index)
 
 
@@ -132,8 +150,11 @@ def test_targets_indexed_by_instance_are_aligned_by_label():
         df, pd.Series([-100.0, 100.0], index=["b", "a"])
     )
     np.testing.assert_array_equal(by_label.predict(df), positional.predict(df))
-    with pytest.raises(ValueError, match=r"1 of X's instances are not in y \(e.g. \['b'\]\), "
-                                         r"1 labels of y are not instances of X \(e.g. \['c'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"1 of X's instances are not in y \(e.g. \['b'\]\), "
+        r"1 labels of y are not instances of X \(e.g. \['c'\]",
+    ):
         SequenceRegressor(**FAST).fit(df, pd.Series([1.0, 2.0], index=["a", "c"]))
     # A default RangeIndex carries no instance labels: taken by position.
     default = SequenceRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(
@@ -141,8 +162,11 @@ def test_targets_indexed_by_instance_are_aligned_by_label():
     )
     np.testing.assert_array_equal(default.predict(df), positional.predict(df))
     clf = SequenceClassifier(hidden_size=4, max_epochs=1, random_state=0)
-    clf.fit(df, pd.Series(["down", "up"], index=["b", "a"]), sample_weight=pd.Series(
-        [1.0, 2.0], index=["b", "a"]))  # fmt: skip
+    clf.fit(
+        df,
+        pd.Series(["down", "up"], index=["b", "a"]),
+        sample_weight=pd.Series([1.0, 2.0], index=["b", "a"]),
+    )
     labels = clf.predict(df)
     assert isinstance(labels, pd.Series) and list(labels.index) == ["a", "b"]
     assert isinstance(clf.predict_proba(df), np.ndarray)

@@ -72,9 +72,19 @@ class TrainingInterruptedWarning(UserWarning):
 #: Parameters fixed when the network and its optimizer are built: a warm start or
 #: partial_fit cannot change them.
 ARCHITECTURE_PARAMS = (
-    "cell", "hidden_size", "num_layers", "bidirectional", "conv_filters", "conv_kernel_size",
-    "pool_size", "activation", "dropout", "recurrent_dropout", "dtype", "optimizer",
-)  # fmt: skip
+    "cell",
+    "hidden_size",
+    "num_layers",
+    "bidirectional",
+    "conv_filters",
+    "conv_kernel_size",
+    "pool_size",
+    "activation",
+    "dropout",
+    "recurrent_dropout",
+    "dtype",
+    "optimizer",
+)
 
 
 class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
@@ -267,12 +277,20 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         ----------
         X : array-like, DataFrame, DataArray, list of arrays, dask array or Batches
             Sequences (n_samples, n_steps, n_features) in any supported format
-            (2-D input is read as univariate sequences). A dask array (or a
+            (2-D input is read as univariate sequences). Values must be numbers:
+            dates, durations and strings are refused. A dask array (or a
             dask-backed DataArray) or :class:`tsrnn.streaming.Batches` is streamed
             chunk by chunk and never held in memory in full.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets; None only when ``X`` is :class:`~tsrnn.streaming.Batches`.
+            Arrays are taken in the order of X's samples (for a MultiIndex
+            DataFrame: its instances in the order of their first row). A pandas
+            Series/DataFrame or DataArray labelled by X's instances (MultiIndex
+            level 0, xarray sample coordinate, or the index of a 2-D DataFrame)
+            is aligned by label; labels that do not match a MultiIndex's
+            instances or an xarray sample coordinate raise ValueError.
         sample_weight : array-like of shape (n_samples,), optional
+            Aligned to X like ``y``.
         checkpoint : str or path-like, optional
             Write the training state (weights, optimizer moments, history and
             random generator) to this model file every ``checkpoint_every``
@@ -334,8 +352,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                     f"{type(self).__name__}: resuming on Batches checks only the first batch "
                     "against the checkpoint; the rest cannot be checked without reading them "
                     "all: make sure they are the same as in the interrupted run",
-                    UserWarning, stacklevel=3,
-                )  # fmt: skip
+                    UserWarning,
+                    stacklevel=3,
+                )
         elif not first:
             self._check_architecture_unchanged()
             # A warm start gets a fresh early-stopping budget.
@@ -384,8 +403,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             # formats; a tabular frame's labels may differ, as in scikit-learn).
             index, kind = labels
             y = _formats.align_targets(y, index, strict=kind != "frame")
-            sample_weight = _formats.align_targets(sample_weight, index, kind != "frame",
-                                                   "sample_weight")  # fmt: skip
+            sample_weight = _formats.align_targets(
+                sample_weight, index, kind != "frame", "sample_weight"
+            )
         y_enc = self._encode_y(y, values.shape[0], first, classes)
         sample_weight = _check_sample_weight(sample_weight, values, dtype=np.float64)
         sample_weight = self._effective_weights(y_enc, sample_weight, incremental)

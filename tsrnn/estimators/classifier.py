@@ -146,8 +146,10 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         if isinstance(cw, dict):
             unknown = [k for k in cw if k not in self.classes_]
             if unknown:
-                raise ValueError(f"class_weight names labels that are not classes: {unknown}; "
-                                 f"the classes are {self.classes_.tolist()}")  # fmt: skip
+                raise ValueError(
+                    f"class_weight names labels that are not classes: {unknown}; the classes "
+                    f"are {self.classes_.tolist()}"
+                )
             cw = {int(np.flatnonzero(self.classes_ == k)[0]): v for k, v in cw.items()}
         weights = compute_class_weight(cw, classes=np.arange(len(self.classes_)), y=labels)
         return sample_weight * weights[labels]

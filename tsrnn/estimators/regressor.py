@@ -85,6 +85,9 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         1 shows a progress bar per epoch with the losses and validation score.
     warm_start : bool, default=False
         Continue from the fitted weights (and optimizer state) when fit is called again.
+        The architecture (``cell``, ``hidden_size``, ``num_layers``, ``bidirectional``,
+        the convolution and pooling settings, ``activation``, the dropouts, ``dtype``
+        and ``optimizer``) cannot change then: a change raises ValueError naming it.
 
     Attributes
     ----------

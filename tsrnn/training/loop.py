@@ -219,8 +219,9 @@ def fit_batches(network, epoch_batches, *, loss="mse", optimizer, epochs=100,
         total, weight_total = 0.0, 0.0
         for Xb, yb, m, w in epoch_batches(rng):
             try:
-                value = train_step(network, optimizer, loss, Xb, yb, m, w, rng, clip_norm,
-                                   grads, workspace, undo)  # fmt: skip
+                value = train_step(
+                    network, optimizer, loss, Xb, yb, m, w, rng, clip_norm, grads, workspace, undo
+                )
             except NonFiniteLossError as exc:
                 if undo:
                     exc.before_last_step = undo["params"], undo["optimizer"]
