@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tsrnn.preprocessing import TimeSeriesScaler
@@ -34,3 +35,12 @@ def test_values_too_large_for_the_fitted_scale_are_refused():
     scaler = TimeSeriesScaler().fit(X * 1e-300)
     with pytest.raises(ValueError, match="too large to standardise"):
         scaler.transform(X * 1e300)
+
+
+def test_multiindex_output_keeps_the_input_rows_in_their_order():
+    index = pd.MultiIndex.from_tuples([("b", 12), ("a", 11), ("a", 10), ("b", 0), ("c", 2)])
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, -1.0, -6.0]}, index=index)
+    scaled = TimeSeriesScaler().fit_transform(frame)
+    assert scaled.index.equals(frame.index)
+    values = frame["x"].to_numpy()
+    np.testing.assert_allclose(scaled["x"], (values - values.mean()) / values.std())
