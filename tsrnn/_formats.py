@@ -64,8 +64,9 @@ def check_input(X, what="X"):
     """Refuse, before any conversion, input that is no collection of sequences (None,
     a dict, a set, a generator, a scalar: TypeError) or that holds no numbers (dates,
     durations, strings: ValueError), rather than let NumPy make it numeric."""
-    if isinstance(X, np.ndarray):
-        refuse_non_numeric(X, what)
+    if isinstance(X, np.ndarray):  # the common case, on every predict: kept cheap
+        if X.dtype.kind not in "fiub":
+            refuse_non_numeric(X, what)
         return
     # Values are read only for object dtypes (to look for strings).
     if isinstance(X, pd.DataFrame):
