@@ -246,7 +246,7 @@ def check_regression(est, X, y):
     expected = (len(y),) if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and
                                              est._y_1d) else (len(y), y.shape[1])  # fmt: skip
     assert pred.shape == expected, (pred.shape, y.shape)
-    assert np.isfinite(pred).all()
+    assert np.isfinite(np.asarray(pred)).all()  # MultiIndex input: a labelled Series/DataFrame
 
 
 @fuzz_settings(1500)

@@ -195,3 +195,34 @@ def test_out_of_core_training_memory_is_bounded_by_the_chunk_size():
     assert not report["could_materialise"]
     assert growth < report["data_bytes"] / 4
     assert growth < 12 * report["chunk_bytes"] + 50 * 2**20
+
+
+def test_resume_on_streamed_data_checks_y_and_the_chunks(tmp_path):
+    path = tmp_path / "run.tsrnn"
+    Xd = da.from_array(X, chunks=(10, 12, 3))
+    SequenceRegressor(**KW).fit(Xd, Y, checkpoint=path)
+    more = dict(KW, max_epochs=4)
+    with pytest.raises(ValueError, match="training on other data"):
+        SequenceRegressor(**more).fit(Xd, Y + 1, checkpoint=path, resume=True)
+    with pytest.raises(ValueError, match="training on other data"):
+        SequenceRegressor(**more).fit(Xd.rechunk((20, 12, 3)), Y, checkpoint=path, resume=True)
+    resumed = SequenceRegressor(**more).fit(Xd, Y, checkpoint=path, resume=True)
+    np.testing.assert_array_equal(weights(resumed), weights(SequenceRegressor(**more).fit(Xd, Y)))
+
+
+def test_resume_on_batches_checks_the_first_batch_and_warns_about_the_rest(tmp_path):
+    path = tmp_path / "run.tsrnn"
+    SequenceRegressor(**KW).fit(batches_like_numpy(X, Y), checkpoint=path)
+    more = dict(KW, max_epochs=4)
+    with pytest.raises(ValueError, match="training on other data"):
+        SequenceRegressor(**more).fit(batches_like_numpy(X, -Y), checkpoint=path, resume=True)
+    with pytest.raises(ValueError, match="training on other data"):
+        SequenceRegressor(**more).fit(
+            batches_like_numpy(X[::-1], Y[::-1]), checkpoint=path, resume=True
+        )
+    with pytest.warns(UserWarning, match="checks only the first batch"):
+        resumed = SequenceRegressor(**more).fit(
+            batches_like_numpy(X, Y), checkpoint=path, resume=True
+        )
+    full = SequenceRegressor(**more).fit(batches_like_numpy(X, Y))
+    np.testing.assert_array_equal(weights(resumed), weights(full))

@@ -8,7 +8,9 @@ One module owns every input format, and estimators call it once:
 * numpy 2-D ``(n_samples, n_timesteps)`` and wide 2-D DataFrames: one univariate
   sequence per row.
 * pandas DataFrame with a two-level MultiIndex ``(instance, time)`` and one column
-  per feature (sktime's "pd-multiindex"); sequences may differ in length.
+  per feature (sktime's "pd-multiindex"); sequences may differ in length. Instances
+  come in the order of their first row (as ``groupby(level=0, sort=False)``), each
+  sorted by time.
 * xarray DataArray: 3-D, by dimension names when they are recognised (see
   ``SAMPLE_DIMS``, ``TIME_DIMS``, ``FEATURE_DIMS``; rename others with
   ``DataArray.rename``), otherwise by position (sample, time, feature); 2-D
@@ -17,8 +19,13 @@ One module owns every input format, and estimators call it once:
 
 Unequal lengths are padded at the end with zeros and described by a boolean mask
 ``(n_samples, n_timesteps)``, False on padding.
+
+Labelled input (the instances of a MultiIndex, the sample coordinate of xarray
+input) keeps its instance labels, so that targets given with labels are aligned to
+them (:func:`align_targets`) and predictions can be labelled.
 """
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,12 +41,79 @@ DATA_FORMATS = ("channels_last", "channels_first")
 class Sequences:
     """Converted input: ``values`` (n_samples, n_timesteps, n_features) float64,
     ``mask`` (n_samples, n_timesteps) bool or None when all lengths are equal,
-    ``feature_names`` (array of str) or None, and the ``kind`` of the original."""
+    ``feature_names`` (array of str) or None, the ``kind`` of the original, and the
+    instance labels ``index`` (a pandas Index, in the order of ``values``) or None."""
 
     values: np.ndarray
     mask: np.ndarray | None
     feature_names: np.ndarray | None
     kind: str
+    index: pd.Index | None = None
+
+
+ACCEPTED = (
+    "a numpy array (n_samples, n_timesteps[, n_features]), a list of arrays, a pandas "
+    "DataFrame, an xarray DataArray or Dataset, a dask array, or tsrnn.streaming.Batches"
+)
+
+
+_NOT_SEQUENCES = (Mapping, set, frozenset, str, bytes, Iterator)
+
+
+def check_input(X, what="X"):
+    """Refuse, before any conversion, input that is no collection of sequences (None,
+    a dict, a set, a generator, a scalar: TypeError) or that holds no numbers (dates,
+    durations, strings: ValueError), rather than let NumPy make it numeric."""
+    if isinstance(X, np.ndarray):  # the common case, on every predict: kept cheap
+        if X.dtype.kind not in "fiub":
+            refuse_non_numeric(X, what)
+        return
+    # Values are read only for object dtypes (to look for strings).
+    if isinstance(X, pd.DataFrame):
+        for i, (name, dtype) in enumerate(X.dtypes.items()):
+            if getattr(dtype, "kind", "O") not in "fiub":
+                refuse_non_numeric(X.iloc[:, i].to_numpy(), f"column {name!r} of {what}", dtype)
+    elif hasattr(X, "data_vars"):  # an xarray Dataset (a Mapping, but accepted)
+        for name, variable in X.data_vars.items():
+            if variable.dtype.kind not in "fiub":
+                refuse_non_numeric(variable.values, f"variable {name!r} of {what}")
+    elif hasattr(X, "dims"):
+        if X.dtype.kind not in "fiub":
+            refuse_non_numeric(X.values, what)
+    elif hasattr(X, "toarray"):  # scipy.sparse (dok is a dict): scikit-learn refuses it
+        return
+    elif X is None or isinstance(X, _NOT_SEQUENCES) or np.isscalar(X):
+        hint = ""
+        if isinstance(X, Iterator):
+            hint = (
+                " (an iterator can be read only once: to stream batches, pass "
+                "tsrnn.streaming.Batches(a function returning a new iterator))"
+            )
+        raise TypeError(f"{what} must be {ACCEPTED}; got {type(X).__name__}{hint}")
+    elif isinstance(X, (list, tuple)):
+        try:
+            a = np.asarray(X)
+        except ValueError:  # ragged: each sequence is checked when it is converted
+            return
+        refuse_non_numeric(a, what)
+
+
+def refuse_non_numeric(a, what="X", dtype=None):
+    """Raise ValueError when array ``a`` holds dates, durations or strings."""
+    dtype = a.dtype if dtype is None else dtype
+    kind = getattr(dtype, "kind", "O")
+    if kind in "fiub":
+        return
+    if kind in "Mm":
+        raise ValueError(
+            f"{what} must contain numbers, got dtype {dtype}: dates and durations are not "
+            "made numeric silently; convert them first (e.g. to seconds)"
+        )
+    if kind in "US" or (kind == "O" and any(isinstance(v, (str, bytes)) for v in a.flat)):
+        raise ValueError(
+            f"{what} must contain numbers, got strings (dtype {dtype}); convert them to "
+            "numbers first"
+        )
 
 
 def is_tabular(X):
@@ -121,6 +195,7 @@ def _as_float(a, what="X"):
         return a.astype(np.float64, copy=False)
     if a.dtype.kind == "c":
         raise ValueError(f"{what} contains complex numbers; expected real values")
+    refuse_non_numeric(a, what)
     try:
         return a.astype(np.float64)
     except (TypeError, ValueError) as exc:
@@ -169,13 +244,64 @@ def _from_multiindex_frame(df):
         )
     if df.index.has_duplicates:
         raise ValueError("the (instance, time) MultiIndex has duplicate entries")
-    df = df.sort_index(level=1, sort_remaining=False, kind="stable")
-    instances = df.index.get_level_values(0).unique()
-    groups = df.groupby(level=0, sort=False)
-    arrays = [_as_float(groups.get_group(k).to_numpy(), f"instance {k!r}") for k in instances]
+    order, instances, lengths = multiindex_order(df.index)
+    rows = np.split(df.to_numpy()[order], np.cumsum(lengths)[:-1])
+    arrays = [_as_float(a, f"instance {k!r}") for k, a in zip(instances, rows, strict=True)]
     values, mask = pad(arrays)
     names = np.asarray([str(c) for c in df.columns], dtype=object)
-    return Sequences(values, mask, names, "pandas")
+    return Sequences(values, mask, names, "pandas", instances)
+
+
+def multiindex_order(index):
+    """How a two-level ``(instance, time)`` index becomes sequences: the row order
+    (instances in the order of their first row, each sorted by time, stably), the
+    instance labels in that order, and the number of rows of each."""
+    instance_codes, instances = pd.factorize(index.get_level_values(0))
+    time_codes = pd.factorize(index.get_level_values(1), sort=True)[0]
+    if (instance_codes < 0).any() or (time_codes < 0).any():
+        raise ValueError("the (instance, time) MultiIndex has missing (NaN) labels")
+    order = np.lexsort((time_codes, instance_codes))
+    instances = pd.Index(instances, name=index.names[0])
+    return order, instances, np.bincount(instance_codes, minlength=len(instances))
+
+
+def _labels_of(y):
+    """The row labels of a pandas or xarray target, or None for unlabelled ones."""
+    if isinstance(y, (pd.Series, pd.DataFrame)):
+        return y.index
+    if hasattr(y, "dims") and not hasattr(y, "data_vars") and y.ndim in (1, 2):
+        dim = _find_dim(list(y.dims), SAMPLE_DIMS) or y.dims[0]
+        return y.indexes[dim] if dim in y.indexes else None
+    return None
+
+
+def align_targets(y, index, strict=True, what="y"):
+    """``y`` (or a sample weight) in the order of X's instance labels ``index``.
+
+    A pandas Series or DataFrame, or a DataArray with a sample coordinate, whose
+    labels are X's instances is reordered by label. Unlabelled targets, and pandas
+    targets with a default RangeIndex, are taken by position. Other labels that do
+    not match X's raise ValueError (with ``strict``; else they are taken by position,
+    as scikit-learn does for tabular input).
+    """
+    labels = None if index is None else _labels_of(y)
+    if labels is None or labels.equals(index):
+        return y
+    if labels.is_unique and len(labels) == len(index) and labels.isin(index).all():
+        if isinstance(y, (pd.Series, pd.DataFrame)):
+            return y.loc[index]
+        return y.sel({y.dims[0] if labels.name is None else labels.name: index.to_numpy()})
+    default = isinstance(labels, pd.RangeIndex) and labels.start == 0 and labels.step == 1
+    if not strict or default:
+        return y
+    missing = index[~index.isin(labels)].tolist()
+    extra = labels[~labels.isin(index)].tolist()
+    raise ValueError(
+        f"the labels of {what} do not match the instances of X: {len(missing)} of X's "
+        f"instances are not in {what} (e.g. {missing[:5]}), {len(extra)} labels of {what} "
+        f"are not instances of X (e.g. {extra[:5]}); pass {what} indexed by X's instances or "
+        "as a plain array in their order"
+    )
 
 
 def _find_dim(dims, names):
@@ -189,8 +315,8 @@ def _from_dataarray(da):
         order = [_find_dim(dims, SAMPLE_DIMS), _find_dim(dims, TIME_DIMS)]
         if None in order or order[0] == order[1]:
             order = dims
-        return Sequences(_as_float(da.transpose(*order).values)[:, :, None], None, None,
-                         "xarray")  # fmt: skip
+        values = _as_float(da.transpose(*order).values)[:, :, None]
+        return Sequences(values, None, None, "xarray", da.indexes.get(order[0]))
     if da.ndim != 3:
         raise ValueError(f"an xarray DataArray of sequences must be 2-D or 3-D, got dims {dims}")
     order = [_find_dim(dims, n) for n in (SAMPLE_DIMS, TIME_DIMS, FEATURE_DIMS)]
@@ -201,14 +327,14 @@ def _from_dataarray(da):
     names = None
     if feature_dim in da.coords:
         names = np.asarray([str(v) for v in da.coords[feature_dim].values], dtype=object)
-    return Sequences(_as_float(da.values), None, names, "xarray")
+    return Sequences(_as_float(da.values), None, names, "xarray", da.indexes.get(order[0]))
 
 
 def _from_dataset(ds):
     if not ds.data_vars:
         raise ValueError("the xarray Dataset has no data variables")
     names = list(ds.data_vars)
-    arrays = []
+    arrays, index = [], None
     for name in names:
         da = ds[name]
         if da.ndim != 2:
@@ -218,5 +344,7 @@ def _from_dataset(ds):
         if None in order:
             order = list(da.dims)
         arrays.append(_as_float(da.transpose(*order).values, f"variable {name!r}"))
+        index = ds.indexes.get(order[0])
     values = np.stack(arrays, axis=2)
-    return Sequences(values, None, np.asarray([str(n) for n in names], dtype=object), "xarray")
+    names = np.asarray([str(n) for n in names], dtype=object)
+    return Sequences(values, None, names, "xarray", index)

@@ -35,8 +35,8 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
     -----
     Output keeps the input's form where it can: 2-D arrays stay 2-D (univariate
     sequences scaled with one mean and scale), MultiIndex DataFrames stay
-    DataFrames, variable-length lists stay lists; other sequence input becomes a
-    3-D array.
+    DataFrames (with the input's index and row order), variable-length lists stay
+    lists; other sequence input becomes a 3-D array.
     """
 
     _parameter_constraints = {"data_format": [str]}
@@ -50,6 +50,7 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
         return tags
 
     def _values(self, X, reset):
+        _formats.check_input(X)
         if _formats.is_tabular(X):
             X2 = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
             return X2[:, :, None], None, "2d"
@@ -64,8 +65,7 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
     def fit(self, X, y=None):
         values, mask, _ = self._values(X, reset=True)
         real = values.reshape(-1, values.shape[2]) if mask is None else values[mask]
-        self.mean_ = real.mean(axis=0)
-        std = real.std(axis=0)
+        self.mean_, std = _mean_and_std(real)
         self.scale_ = np.where(std > 0, std, 1.0)
         return self
 
@@ -75,7 +75,15 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
         if values.shape[2] != self.mean_.size:
             raise ValueError(f"X has {values.shape[2]} features per step, but "
                              f"TimeSeriesScaler was fitted with {self.mean_.size}")  # fmt: skip
-        scaled = (values - self.mean_) / self.scale_
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = (values - self.mean_) / self.scale_
+            if not np.isfinite(scaled).all():  # x - mean overflowed near the float range
+                scaled = values / self.scale_ - self.mean_ / self.scale_
+        if not np.isfinite(scaled).all():
+            raise ValueError(
+                "X is too large to standardise with the fitted mean_ and scale_ "
+                f"(max |x| = {np.abs(values).max():.3g})"
+            )
         return self._restore_form(X, scaled, mask, kind)
 
     def inverse_transform(self, X):
@@ -90,12 +98,32 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
             lengths = values.shape[1] if mask is None else mask.sum(axis=1)
             lengths = np.broadcast_to(lengths, values.shape[:1])
             rows = np.concatenate([values[i, :n] for i, n in enumerate(lengths)])
-            frame = X.sort_index(level=1, sort_remaining=False, kind="stable")
-            order = frame.index.get_level_values(0).unique()
-            frame = frame.loc[order]
-            return pd.DataFrame(rows, index=frame.index, columns=X.columns)
+            # Back to X's own row order, so that output rows line up with input rows.
+            in_x_order = np.empty_like(rows)
+            in_x_order[_formats.multiindex_order(X.index)[0]] = rows
+            return pd.DataFrame(in_x_order, index=X.index, columns=X.columns)
         if mask is not None:
             return [values[i, : int(n)] for i, n in enumerate(mask.sum(axis=1))]
         if self.data_format == "channels_first" and kind == "ndarray3d":
             return values.transpose(0, 2, 1)
         return values
+
+
+# Beyond these magnitudes, squares overflow to inf or underflow to 0.
+_SAFE_MAGNITUDES = (1e-150, 1e150)
+
+
+def _mean_and_std(real):
+    """Per-column mean and standard deviation of ``real`` (n_values, n_features), exact
+    for huge and tiny values too: such columns are divided by their largest magnitude
+    first, so that squaring neither overflows nor underflows."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        mean, std = real.mean(axis=0), real.std(axis=0)
+    largest = np.abs(real).max(axis=0)
+    extreme = (largest > _SAFE_MAGNITUDES[1]) | ((largest > 0) & (largest < _SAFE_MAGNITUDES[0]))
+    if extreme.any():
+        factor = np.where(extreme, largest, 1.0)
+        prescaled = real / factor
+        mean = np.where(extreme, prescaled.mean(axis=0) * factor, mean)
+        std = np.where(extreme, prescaled.std(axis=0) * factor, std)
+    return mean, std

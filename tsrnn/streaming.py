@@ -15,6 +15,8 @@ With shuffling, the chunk order is permuted and the rows of ``shuffle_chunks``
 chunks at a time are mixed (a shuffle buffer of bounded size), reproducibly by seed.
 """
 
+import hashlib
+
 import numpy as np
 
 from tsrnn import _formats
@@ -40,7 +42,9 @@ class Batches:
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import hashlib
+
+import numpy as np
     >>> from tsrnn import SequenceRegressor
     >>> from tsrnn.streaming import Batches
     >>> def read_batches():
@@ -109,7 +113,10 @@ class DaskSource:
         return self.y
 
     def fingerprint(self):
-        return f"dask:{self.X.name}"
+        """The dask graph's name (a token of the data's source), the chunk structure and
+        a hash of y: what a resumed run must share with the checkpointed one."""
+        chunks = np.asarray(self.X.chunks[0])  # the sample axis: the others are whole
+        return f"dask:{self.X.name}:{self.X.shape}:{_digest(chunks, self.y)}"
 
     def epoch(self, batch_size, rng, shuffle):
         """Yield ``(X_batch, y_batch)`` in memory-bounded order for one epoch."""
@@ -154,18 +161,29 @@ class BatchesSource:
         first = next(iter(batches), None)
         if first is None:
             raise ValueError("the Batches source produced no batches")
-        X0 = _check_batch_pair(first)[0]
+        X0, y0 = _check_batch_pair(first)
         self.n_steps, self.n_features = X0.shape[1], X0.shape[2]
+        self._first = X0, np.asarray(y0)
 
     def targets(self):
         return np.concatenate([np.asarray(_check_batch_pair(b)[1]) for b in self.batches])
 
     def fingerprint(self):
-        return None  # an arbitrary source cannot be fingerprinted without reading it all
+        # Only the first batch: reading an arbitrary source in full costs an epoch.
+        return f"batches:first:{_digest(*self._first)}"
 
     def epoch(self, batch_size, rng, shuffle):
         for pair in self.batches:
             yield _check_batch_pair(pair)
+
+
+def _digest(*arrays):
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.data if a.dtype.kind != "O" else repr(a.tolist()).encode())
+    return h.hexdigest()
 
 
 def _check_batch_pair(pair):
@@ -173,12 +191,22 @@ def _check_batch_pair(pair):
         raise ValueError("each batch must be a pair (X_batch, y_batch)")
     X, y = pair
     X = np.asarray(X)
+    _formats.refuse_non_numeric(X, "X_batch")
     if X.ndim == 2:
         X = X[:, :, None]
     if X.ndim != 3:
         raise ValueError(f"X_batch must be (batch, n_steps, n_features), got shape {X.shape}")
-    if len(np.asarray(y)) != X.shape[0]:
-        raise ValueError(f"a batch has {X.shape[0]} sequences but {len(np.asarray(y))} targets")
+    if y is None:
+        raise ValueError(
+            "a batch has no targets (y_batch is None): Batches must yield pairs "
+            "(X_batch, y_batch) with one target per sequence"
+        )
+    n_targets = np.shape(y)[0] if np.ndim(y) else None
+    if n_targets != X.shape[0]:
+        raise ValueError(
+            f"a batch has {X.shape[0]} sequences but {n_targets or 'no'} targets "
+            f"(y_batch of shape {np.shape(y)})"
+        )
     return X, y
 
 

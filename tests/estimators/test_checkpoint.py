@@ -142,3 +142,79 @@ def test_sigkill_mid_epoch_then_resume_gives_the_uninterrupted_weights(tmp_path)
     full = SequenceRegressor(**params).fit(X, y)
     np.testing.assert_array_equal(weights(resumed), weights(full))
     assert resumed.loss_curve_ == full.loss_curve_
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing in the estimator may catch it."""
+
+
+STOPPING_RUNS = {
+    "patience": dict(hidden_size=4, max_epochs=60, patience=2, tol=0.02, random_state=0),
+    "early_stopping_dropout": dict(
+        hidden_size=6,
+        max_epochs=60,
+        dropout=0.3,
+        early_stopping=True,
+        patience=3,
+        tol=0.0,
+        random_state=3,
+    ),
+}
+
+
+@pytest.mark.parametrize("kill_at", ["after_last_update", "after_last_checkpoint", "final_save"])
+@pytest.mark.parametrize("run", sorted(STOPPING_RUNS))
+def test_kill_at_the_end_of_the_stopping_epoch_then_resume(run, kill_at, tmp_path, monkeypatch):
+    from tsrnn.persistence import Checkpoint
+    from tsrnn.training import loop
+
+    params = STOPPING_RUNS[run]
+    X, y = data()
+    steps = []
+    original_step = loop.train_step
+
+    def counting_step(*args, **kwargs):
+        value = original_step(*args, **kwargs)
+        steps.append(value)
+        return value
+
+    monkeypatch.setattr(loop, "train_step", counting_step)
+    full = SequenceRegressor(**params).fit(X, y, checkpoint=tmp_path / "full.tsrnn")
+    assert full._history.stopped_early and full.n_epochs_ < params["max_epochs"]
+    stop_epoch, last_step = full.n_epochs_, len(steps)
+
+    steps.clear()
+    if kill_at == "after_last_update":
+
+        def kill_after_last_update(*args, **kwargs):
+            value = counting_step(*args, **kwargs)
+            if len(steps) == last_step:
+                raise Killed
+            return value
+
+        monkeypatch.setattr(loop, "train_step", kill_after_last_update)
+    elif kill_at == "after_last_checkpoint":
+        after_epoch = Checkpoint.after_epoch
+
+        def kill_after_checkpoint(self, estimator, history, state):
+            after_epoch(self, estimator, history, state)
+            if history.n_epochs == stop_epoch:
+                raise Killed
+
+        monkeypatch.setattr(Checkpoint, "after_epoch", kill_after_checkpoint)
+    else:
+
+        def kill_in_final_save(self, estimator, state):
+            raise Killed  # the write is atomic: a kill inside it leaves the previous file
+
+        monkeypatch.setattr(Checkpoint, "final", kill_in_final_save)
+    path = tmp_path / "run.tsrnn"
+    with pytest.raises(Killed):
+        SequenceRegressor(**params).fit(X, y, checkpoint=path)
+    monkeypatch.undo()
+
+    resumed = SequenceRegressor(**params).fit(X, y, checkpoint=path, resume=True)
+    assert resumed.n_epochs_ == full.n_epochs_
+    assert resumed.loss_curve_ == full.loss_curve_
+    np.testing.assert_array_equal(weights(resumed), weights(full))
+    np.testing.assert_array_equal(weights(tsrnn.load(path)), weights(full))

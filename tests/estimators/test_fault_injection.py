@@ -50,9 +50,12 @@ def test_exploding_learning_rate_keeps_the_last_good_weights(
     diverged = fit_quietly(est, X * 1e4, y)
     assert diverged, "a learning rate of 1e38 should diverge"
     assert "keeps the last good weights" in str(diverged[0].message)
-    # The failing step was not applied: the weights are those before it.
-    np.testing.assert_array_equal(est.network_.get_weights(), weights_before_each_step[-1])
-    assert np.isfinite(est.network_.get_weights()).all()
+    # The failing step was not applied: the weights are those before it, or those
+    # before the step before it when the former give a non-finite loss on the data.
+    kept = est.network_.get_weights()
+    assert any(np.array_equal(kept, w) for w in weights_before_each_step[-2:])
+    assert np.isfinite(kept).all()
+    assert np.isfinite(est.network_.predict(X * 1e4)).all()
     assert est.predict(X).shape == (len(X),)
     # Still usable: a fit with sane settings works from there.
     est.set_params(learning_rate=1e-3, max_epochs=2)
@@ -112,3 +115,36 @@ def test_forecaster_on_a_constant_series():
     np.testing.assert_allclose(est.predict(), 42.0, atol=0.5)
     lower, upper = est.predict_interval(0.9)
     assert np.isfinite(lower).all() and (lower <= upper).all()
+
+
+def divergent_relu_rnn(**kw):
+    return SequenceRegressor(
+        cell="rnn",
+        activation="relu",
+        optimizer="sgd",
+        learning_rate=0.5,
+        clip_norm=None,
+        random_state=0,
+        **kw,
+    )
+
+
+def test_weights_with_a_non_finite_loss_are_not_kept_as_good():
+    X64 = np.random.default_rng(0).normal(size=(64, 20, 2))
+    y = X64[:, -5:, 0].sum(axis=1)
+    est = divergent_relu_rnn()
+    diverged = fit_quietly(est, X64, y)
+    assert len(diverged) == 1 and "loss became nan" in str(diverged[0].message)
+    # The weights the failing step started from give NaN; those before them do not.
+    pred = est.predict(X64)
+    assert np.isfinite(pred).all()
+
+
+def test_divergence_without_any_finite_weights_raises_a_value_error():
+    from tsrnn.estimators import TrainingDivergedError
+
+    est = divergent_relu_rnn(dtype="float64", max_epochs=2)
+    with pytest.raises(TrainingDivergedError, match="no weights it reached give a finite loss"):
+        est.fit(X * 1e300, Y)
+    assert issubclass(TrainingDivergedError, ValueError)
+    assert not hasattr(est, "network_")  # not left fitted with weights that predict inf

@@ -6,11 +6,14 @@ scikit-learn's own constraint machinery; the network lives in ``network_``.
 """
 
 import copy
+import itertools
+import math
 import numbers
 import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
+import pandas as pd
 from numba import njit
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.model_selection import train_test_split
@@ -33,7 +36,7 @@ from tsrnn.layers import (
 from tsrnn.network import Network
 from tsrnn.persistence import Checkpoint, SaveMixin, data_fingerprint
 from tsrnn.training import NonFiniteLossError, get_optimizer
-from tsrnn.training.loop import TrainingHistory, array_batches, fit_batches
+from tsrnn.training.loop import TrainingHistory, array_batches, evaluate, fit_batches
 
 # Looked up per predict call: np.finfo and np.dtype(...).name cost microseconds.
 _FLOAT_MAX = {name: float(np.finfo(name).max) for name in ("float32", "float64")}
@@ -58,8 +61,30 @@ class TrainingDivergedWarning(UserWarning):
     """Training stopped because the loss or a gradient became NaN or infinite."""
 
 
+class TrainingDivergedError(ValueError):
+    """Training diverged before reaching any weights with a finite loss on the data."""
+
+
 class TrainingInterruptedWarning(UserWarning):
     """Training was interrupted (Ctrl-C); the estimator kept the best weights so far."""
+
+
+#: Parameters fixed when the network and its optimizer are built: a warm start or
+#: partial_fit cannot change them.
+ARCHITECTURE_PARAMS = (
+    "cell",
+    "hidden_size",
+    "num_layers",
+    "bidirectional",
+    "conv_filters",
+    "conv_kernel_size",
+    "pool_size",
+    "activation",
+    "dropout",
+    "recurrent_dropout",
+    "dtype",
+    "optimizer",
+)
 
 
 class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
@@ -155,20 +180,28 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     # --- data ---------------------------------------------------------------------------
 
     def _convert_X(self, X, reset):
-        """Validate and convert X; return (values (n, T, C), mask or None)."""
+        """Validate and convert X; return (values (n, T, C), mask or None, labels).
+
+        ``labels`` is None, or ``(index, kind)``: the sample labels of a DataFrame
+        (kind 'frame'), of a MultiIndex DataFrame's instances ('pandas') or of xarray
+        input's sample coordinate ('xarray').
+        """
         # Once fitted on sequences, read predict-time input as sequences too (a list of
         # one 1-D array would otherwise look like one tabular row).
+        _formats.check_input(X)
         fitted_on_sequences = not reset and getattr(self, "_input_kind", "") == "sequences"
         if _formats.is_tabular(X) and not fitted_on_sequences:
             X2 = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
                                ensure_min_samples=1)  # fmt: skip
             values, mask, kind = X2.astype(np.float64, copy=False)[:, :, None], None, "2d"
+            labels = (X.index, "frame") if isinstance(X, pd.DataFrame) else None
             self._check_range(values)
             if reset:
                 self._input_kind = kind
         else:
             seq = _formats.to_sequences(X, self.data_format)
             values, mask = seq.values, seq.mask
+            labels = None if seq.index is None else (seq.index, seq.kind)
             if values.shape[0] == 0:
                 raise ValueError("X is empty: it contains 0 samples")
             self._check_range(values)
@@ -185,7 +218,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             name = type(self).__name__
             raise ValueError(f"X has {values.shape[2]} features per step, but {name} was "
                              f"fitted with {self.n_channels_}")  # fmt: skip
-        return values, mask
+        return values, mask, labels
 
     def _check_range(self, values):
         """Reject NaN, infinity and values beyond the network dtype's range."""
@@ -244,12 +277,20 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         ----------
         X : array-like, DataFrame, DataArray, list of arrays, dask array or Batches
             Sequences (n_samples, n_steps, n_features) in any supported format
-            (2-D input is read as univariate sequences). A dask array (or a
+            (2-D input is read as univariate sequences). Values must be numbers:
+            dates, durations and strings are refused. A dask array (or a
             dask-backed DataArray) or :class:`tsrnn.streaming.Batches` is streamed
             chunk by chunk and never held in memory in full.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets; None only when ``X`` is :class:`~tsrnn.streaming.Batches`.
+            Arrays are taken in the order of X's samples (for a MultiIndex
+            DataFrame: its instances in the order of their first row). A pandas
+            Series/DataFrame or DataArray labelled by X's instances (MultiIndex
+            level 0, xarray sample coordinate, or the index of a 2-D DataFrame)
+            is aligned by label; labels that do not match a MultiIndex's
+            instances or an xarray sample coordinate raise ValueError.
         sample_weight : array-like of shape (n_samples,), optional
+            Aligned to X like ``y``.
         checkpoint : str or path-like, optional
             Write the training state (weights, optimizer moments, history and
             random generator) to this model file every ``checkpoint_every``
@@ -306,7 +347,16 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                                  "training on other data: resume with the same X, y and "
                                  "sample_weight")  # fmt: skip
             rng.bit_generator.state = resumed["rng_state"]
+            if isinstance(X, streaming.Batches):
+                warnings.warn(
+                    f"{type(self).__name__}: resuming on Batches checks only the first batch "
+                    "against the checkpoint; the rest cannot be checked without reading them "
+                    "all: make sure they are the same as in the interrupted run",
+                    UserWarning,
+                    stacklevel=3,
+                )
         elif not first:
+            self._check_architecture_unchanged()
             # A warm start gets a fresh early-stopping budget.
             self._history.bad_epochs, self._history.stopped_early = 0, False
         if first:
@@ -319,6 +369,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                                             weight_decay=self.weight_decay)  # fmt: skip
             self._history = TrainingHistory()
             self.validation_scores_ = []
+            self._architecture = {k: getattr(self, k) for k in ARCHITECTURE_PARAMS}
         epoch_batches, validation = make_batches(split_seed)
         epochs = 1 if incremental else self.max_epochs
         if resumed is not None:
@@ -330,10 +381,31 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         self._train(epoch_batches, validation, rng, epochs, incremental, checkpointing)
         return self
 
+    def _check_architecture_unchanged(self):
+        built = getattr(self, "_architecture", None)
+        if built is None:  # a model saved before the architecture was recorded
+            return
+        changed = [k for k in ARCHITECTURE_PARAMS if built.get(k) != getattr(self, k)]
+        if changed:
+            diffs = ", ".join(f"{k}={built.get(k)!r} -> {getattr(self, k)!r}" for k in changed)
+            raise ValueError(
+                f"{type(self).__name__}: warm_start and partial_fit continue the fitted "
+                f"network, but these parameters changed since it was built: {diffs}. Set them "
+                "back, or fit with warm_start=False to build a new network"
+            )
+
     def _prepare_arrays(self, X, y, sample_weight, first, classes, incremental):
         """In-memory data: (input_shape, fingerprint(), make_batches(split_seed)); the
         fingerprint (a hash of all the data) is computed only for checkpoints."""
-        values, mask = self._convert_X(X, reset=first)
+        values, mask, labels = self._convert_X(X, reset=first)
+        if labels is not None:
+            # Targets given with labels follow X's instances (strictly for sequence
+            # formats; a tabular frame's labels may differ, as in scikit-learn).
+            index, kind = labels
+            y = _formats.align_targets(y, index, strict=kind != "frame")
+            sample_weight = _formats.align_targets(
+                sample_weight, index, kind != "frame", "sample_weight"
+            )
         y_enc = self._encode_y(y, values.shape[0], first, classes)
         sample_weight = _check_sample_weight(sample_weight, values, dtype=np.float64)
         sample_weight = self._effective_weights(y_enc, sample_weight, incremental)
@@ -453,7 +525,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
 
             callbacks.append(write_checkpoint)
         patience = None if incremental else self.patience
-        completed = False
+        completed, diverged = False, None
         # The weights and optimizer moments stay on the device for the whole run and
         # come back once at the end (checkpoints copy them out, once per epoch).
         net.to(self.device_)
@@ -467,12 +539,16 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             )  # fmt: skip
             completed = True
         except NonFiniteLossError as exc:
-            warnings.warn(
-                f"{type(self).__name__}: training stopped after {history.n_epochs} epochs "
-                f"because {exc}. The estimator keeps the last good weights; consider a lower "
-                "learning_rate or scaling the data.",
-                TrainingDivergedWarning, stacklevel=3,
-            )  # fmt: skip
+            if not self._keep_finite_weights(exc, epoch_batches, validation):
+                diverged = exc
+            else:
+                warnings.warn(
+                    f"{type(self).__name__}: training stopped after {history.n_epochs} epochs "
+                    f"because {exc}. The estimator keeps the last good weights (the latest "
+                    "with a finite loss on the data); consider a lower learning_rate or "
+                    "scaling the data.",
+                    TrainingDivergedWarning, stacklevel=3,
+                )  # fmt: skip
         except KeyboardInterrupt:
             if history.best_weights is not None:
                 net.set_weights(history.best_weights)
@@ -486,9 +562,39 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             self._optimizer.to("cpu")
             if bar is not None:
                 bar.close()
+        if diverged is not None:
+            del self.network_  # weights with a non-finite loss are no fitted model
+            raise TrainingDivergedError(
+                f"{type(self).__name__}: training diverged in epoch {history.n_epochs + 1} "
+                f"({diverged}) and no weights it reached give a finite loss on the training "
+                "data; lower learning_rate, set clip_norm, or scale X and y"
+            ) from diverged
         self._record_history()
         if completed and checkpointing is not None:
             ckpt.final(self, training_state())
+
+    def _keep_finite_weights(self, exc, epoch_batches, validation):
+        """After a non-finite step, keep the latest weights whose loss is finite on all
+        the training (and validation) data: those the failing step started from, those
+        from before the step before it, or the best epoch's. False when none is."""
+        net, loss = self.network_, self._loss()
+
+        def finite_loss(weights):
+            if weights is not None:
+                net.set_weights(weights)
+            # A private generator: the check must not change the training's random stream.
+            batches = epoch_batches(np.random.default_rng(0))
+            for Xb, yb, mb, wb in itertools.chain(batches, [validation] if validation else []):
+                if not math.isfinite(evaluate(net, loss, Xb, yb, mb, wb)[0]):
+                    return False
+            return True
+
+        if finite_loss(None):
+            return True
+        if exc.before_last_step is not None and finite_loss(exc.before_last_step[0]):
+            self._optimizer.load_state_dict(exc.before_last_step[1])
+            return True
+        return self._history.best_weights is not None and finite_loss(self._history.best_weights)
 
     def _record_history(self):
         history = self._history
@@ -504,10 +610,11 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         return self.batch_size
 
     def _predict_network(self, X):
+        """The network's output for X, and X's labels (see :meth:`_convert_X`)."""
         if not hasattr(self, "network_"):  # check_is_fitted costs ~30 us per call
             check_is_fitted(self, "network_")
         device = "cpu" if self.device == "cpu" else resolve_device(self.device)
-        values, mask = self._convert_X(X, reset=False)
+        values, mask, labels = self._convert_X(X, reset=False)
         net = self.network_
         if device != "cpu":
             # A private device copy: concurrent predict calls never share one.
@@ -515,8 +622,17 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         if mask is None:
             # _convert_X checked shape, features, NaN, infinity and the dtype's range, so
             # the network's own check_input would only repeat them (~8 us per call).
-            return net.predict(np.ascontiguousarray(values, dtype=net.dtype), validate=False)
-        return net.predict(values, mask)
+            values = np.ascontiguousarray(values, dtype=net.dtype)
+            return net.predict(values, validate=False), labels
+        return net.predict(values, mask), labels
+
+    @staticmethod
+    def _label_output(out, labels):
+        """Predictions of a MultiIndex DataFrame as a Series (1-D) or DataFrame (2-D)
+        indexed by its instances; other input keeps NumPy output."""
+        if labels is None or labels[1] != "pandas":
+            return out
+        return (pd.Series if out.ndim == 1 else pd.DataFrame)(out, index=labels[0])
 
     @abstractmethod
     def _encode_y(self, y, n_samples, reset, classes):

@@ -78,24 +78,35 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
 
     def decision_function(self, X):
         """Logits: (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
-        out = self._predict_network(X).astype(np.float64)
-        return out[:, 0] if len(self.classes_) == 2 else out
+        return self._logits(X)[0]
 
     def predict_proba(self, X):
-        """Class probabilities, (n_samples, n_classes), columns in ``classes_`` order."""
-        logits = self.decision_function(X)
-        if len(self.classes_) == 2:
-            p = sigmoid(logits)
-            return np.column_stack([1 - p, p])
-        return softmax(logits)
+        """Class probabilities, (n_samples, n_classes), columns in ``classes_`` order.
+
+        A NumPy array for every input, as scikit-learn's classifiers return (for a
+        MultiIndex DataFrame, rows in the order of ``predict(X).index``).
+        """
+        return self._proba(self._logits(X)[0])
 
     def predict_log_proba(self, X):
         return np.log(self.predict_proba(X))
 
     def predict(self, X):
-        """The most probable class of each sequence."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        """The most probable class of each sequence; for a MultiIndex DataFrame X, a
+        Series of labels indexed by its instances, in the order of their first row."""
+        logits, labels = self._logits(X)
+        return self._label_output(self.classes_[np.argmax(self._proba(logits), axis=1)], labels)
+
+    def _logits(self, X):
+        out, labels = self._predict_network(X)
+        out = out.astype(np.float64)
+        return (out[:, 0] if len(self.classes_) == 2 else out), labels
+
+    def _proba(self, logits):
+        if len(self.classes_) == 2:
+            p = sigmoid(logits)
+            return np.column_stack([1 - p, p])
+        return softmax(logits)
 
     def _encode_y(self, y, n_samples, reset, classes):
         y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True)
@@ -133,8 +144,13 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
             return sample_weight
         cw = self.class_weight
         if isinstance(cw, dict):
-            cw = {int(np.flatnonzero(self.classes_ == k)[0]): v for k, v in cw.items()
-                  if k in self.classes_}  # fmt: skip
+            unknown = [k for k in cw if k not in self.classes_]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names labels that are not classes: {unknown}; the classes "
+                    f"are {self.classes_.tolist()}"
+                )
+            cw = {int(np.flatnonzero(self.classes_ == k)[0]): v for k, v in cw.items()}
         weights = compute_class_weight(cw, classes=np.arange(len(self.classes_)), y=labels)
         return sample_weight * weights[labels]
 

@@ -85,6 +85,9 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         1 shows a progress bar per epoch with the losses and validation score.
     warm_start : bool, default=False
         Continue from the fitted weights (and optimizer state) when fit is called again.
+        The architecture (``cell``, ``hidden_size``, ``num_layers``, ``bidirectional``,
+        the convolution and pooling settings, ``activation``, the dropouts, ``dtype``
+        and ``optimizer``) cannot change then: a change raises ValueError naming it.
 
     Attributes
     ----------
@@ -151,10 +154,15 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
-        """Predictions, shaped (n_samples,) or (n_samples, n_outputs) like the fitted y."""
+        """Predictions, shaped (n_samples,) or (n_samples, n_outputs) like the fitted y.
+
+        For a MultiIndex DataFrame X: a Series (or, for several outputs, a DataFrame)
+        indexed by its instances, in the order of their first row.
+        """
+        out, labels = self._predict_network(X)
         # float64 y_scale_ promotes the network's output before the product.
-        out = self._predict_network(X) * self.y_scale_ + self.y_mean_
-        return out[:, 0] if self._y_1d else out
+        out = out * self.y_scale_ + self.y_mean_
+        return self._label_output(out[:, 0] if self._y_1d else out, labels)
 
     def _encode_y(self, y, n_samples, reset, classes):
         try:

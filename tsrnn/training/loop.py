@@ -17,7 +17,15 @@ from tsrnn.training.schedules import get_schedule
 
 
 class NonFiniteLossError(FloatingPointError):
-    """The loss or the gradient became NaN or infinite; the step was not applied."""
+    """The loss or the gradient became NaN or infinite; the step was not applied.
+
+    Raised by :func:`fit_batches`, ``before_last_step`` holds ``(weights, optimizer
+    state)`` from before the last step that was applied (whose loss was finite), or
+    None when no step was applied: the weights a failing step leaves may themselves
+    be those that give a non-finite loss.
+    """
+
+    before_last_step = None
 
 
 @dataclass
@@ -43,7 +51,7 @@ class TrainingHistory:
 
 
 def train_step(network, optimizer, loss, X, y, mask=None, sample_weight=None, rng=None,
-               clip_norm=None, grads=None, workspace=None):  # fmt: skip
+               clip_norm=None, grads=None, workspace=None, undo=None):  # fmt: skip
     """Forward, loss, backward, optional clipping, and one optimizer update.
 
     Inputs must already be validated (``network.check_input``). Raises
@@ -53,6 +61,8 @@ def train_step(network, optimizer, loss, X, y, mask=None, sample_weight=None, rn
     ``grads`` (a buffer like the parameters) and ``workspace`` (from the backend's
     ``arrays.new_workspace()``, see :mod:`tsrnn.kernels.workspace`) let a training
     loop reuse the gradient buffer and the step's temporaries from step to step.
+    ``undo`` (a dict), when given, receives the weights (``"params"``) and optimizer
+    state (``"optimizer"``) from before an applied step.
     Returns the batch loss.
     """
     if grads is None:
@@ -81,6 +91,8 @@ def train_step(network, optimizer, loss, X, y, mask=None, sample_weight=None, rn
         backend.arrays.copy_into(saved_params, params)
         optimizer.load_state_dict(saved_state)
         raise NonFiniteLossError("an update made a weight NaN or infinite; the step was undone")
+    if undo is not None:
+        undo["params"], undo["optimizer"] = saved_params, saved_state
     return value
 
 
@@ -203,12 +215,19 @@ def fit_batches(network, epoch_batches, *, loss="mse", optimizer, epochs=100,
     keep_best = track_best or (patience is not None and restore_best)
     grads = network.params.zeros_like()
     workspace = network.backend.arrays.new_workspace()
+    undo = {}
     # Epochs are numbered across warm starts and resumed runs, so schedules continue.
     for epoch in range(history.n_epochs, history.n_epochs + epochs):
         total, weight_total = 0.0, 0.0
         for Xb, yb, m, w in epoch_batches(rng):
-            value = train_step(network, optimizer, loss, Xb, yb, m, w, rng, clip_norm, grads,
-                               workspace)  # fmt: skip
+            try:
+                value = train_step(
+                    network, optimizer, loss, Xb, yb, m, w, rng, clip_norm, grads, workspace, undo
+                )
+            except NonFiniteLossError as exc:
+                if undo:
+                    exc.before_last_step = undo["params"], undo["optimizer"]
+                raise
             batch_weight = len(yb) if w is None else float(np.sum(w))
             total += value * batch_weight
             weight_total += batch_weight
@@ -230,11 +249,12 @@ def fit_batches(network, epoch_batches, *, loss="mse", optimizer, epochs=100,
         else:
             history.bad_epochs += 1
         optimizer.learning_rate = schedule(epoch, base_lr, optimizer.learning_rate, monitored)
-        stop = any(bool(cb(epoch, history)) for cb in callbacks)
-        if patience is not None and history.bad_epochs >= patience:
-            history.stopped_early = True
-            stop = True
+        # The stopping decision is part of the epoch's state: callbacks (checkpoints)
+        # must see it, or a run killed after its last checkpoint would resume training.
+        stop = patience is not None and history.bad_epochs >= patience
         if stop:
+            history.stopped_early = True
+        if any(bool(cb(epoch, history)) for cb in callbacks) or stop:
             break
     if patience is not None and restore_best and history.best_weights is not None:
         network.set_weights(history.best_weights)
