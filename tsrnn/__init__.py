@@ -14,6 +14,8 @@ _LAZY = {
     "DeviceUnavailableError": "tsrnn.backend",
     "SequenceClassifier": "tsrnn.estimators",
     "SequenceRegressor": "tsrnn.estimators",
+    "TrainingDivergedError": "tsrnn.estimators",
+    "TrainingDivergedWarning": "tsrnn.estimators",
     "Forecaster": "tsrnn.forecasting",
     "backtest": "tsrnn.forecasting",
     "GRU": "tsrnn.layers",
@@ -63,6 +65,8 @@ __all__ = [
     "SequenceClassifier",
     "SequenceRegressor",
     "SimpleRNN",
+    "TrainingDivergedError",
+    "TrainingDivergedWarning",
     "backtest",
     "load",
     "save",
@@ -71,7 +75,12 @@ __all__ = [
 
 if TYPE_CHECKING:
     from tsrnn.backend import DeviceUnavailableError
-    from tsrnn.estimators import SequenceClassifier, SequenceRegressor
+    from tsrnn.estimators import (
+        SequenceClassifier,
+        SequenceRegressor,
+        TrainingDivergedError,
+        TrainingDivergedWarning,
+    )
     from tsrnn.forecasting import Forecaster, backtest
     from tsrnn.layers import (
         GRU,
