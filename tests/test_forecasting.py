@@ -89,7 +89,7 @@ def test_round_trips_pandas_xarray_numpy_and_strategies():
 
 def test_forecaster_input_errors():
     with pytest.raises(ValueError, match="too short for window=24"):
-        Forecaster().fit(np.arange(30.0))
+        Forecaster(window=24).fit(np.arange(30.0))
     with pytest.raises(ValueError, match="NaN or infinity"):
         Forecaster().fit(np.r_[np.arange(80.0), np.nan])
     with pytest.raises(ValueError, match="must be numeric"):
