@@ -59,8 +59,7 @@ def backtest(forecaster, y, initial_window, step, horizon, refit=True):
     n = values.shape[0]
     if initial_window + horizon > n:
         raise ValueError(
-            f"initial_window + horizon = {initial_window + horizon} exceeds the series "
-            f"length {n}"
+            f"initial_window + horizon = {initial_window + horizon} exceeds the series length {n}"
         )
     every = 1 if refit is True else (0 if refit is False else int(refit))
     rows, all_true, all_pred = [], [], []

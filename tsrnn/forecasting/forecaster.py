@@ -323,8 +323,9 @@ class Forecaster(SaveMixin, BaseEstimator):
         self._history_values = values
         self._exog = exog
         # One-step spread of the series, in its own units: the random-walk floor.
-        diffs = np.diff(values, axis=0) * self.magnitude_
-        self._step_sigma = diffs.std(axis=0) if len(diffs) > 1 else np.zeros(self.n_targets_)
+        diffs = np.diff(values, axis=0)
+        sigma = diffs.std(axis=0) if len(diffs) > 1 else np.zeros(self.n_targets_)
+        self._step_sigma = sigma * self.magnitude_
 
     def _calibrate(self, values, exog, steps, seeds):
         """Set the conformal widening of each symmetric band from members fitted without
@@ -477,8 +478,7 @@ class Forecaster(SaveMixin, BaseEstimator):
             )
         if values.shape[0] < self.window_:
             raise ValueError(
-                f"y has {values.shape[0]} steps; forecasting needs the last "
-                f"window={self.window_}"
+                f"y has {values.shape[0]} steps; forecasting needs the last window={self.window_}"
             )
         if (X is None) != (self._exog is None):
             raise ValueError(
