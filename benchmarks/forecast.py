@@ -56,6 +56,7 @@ def _pmdarima():
         ("lynx", "YS", 1, 10, "1821-01-01"),
     ):
         values = np.asarray(getattr(datasets, f"load_{name}")(), dtype=float)
+        values = values[: np.flatnonzero(~np.isnan(values))[-1] + 1]  # ausbeer ends in NaN
         index = pd.date_range(start, periods=len(values), freq=freq)
         out.append((name, pd.Series(values, index=index, name=name), m, h))
     return out
