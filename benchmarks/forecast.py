@@ -12,11 +12,24 @@ Series: the shipped airline, sunspots and co2 (monthly means) series, and the
 series pmdarima ships inside its package (wineind, woolyrnq, austres, ausbeer,
 lynx) when pmdarima is installed.
 
-    python -m benchmarks.forecast [--seeds 3] [--json benchmarks/results/forecast.json]
+``--timing`` measures instead the speed targets: a default fit of a 150-point and
+of a 732-point monthly series (warm compile cache), the CPU time of the 150-point
+fit while two other processes keep both cores busy, and the command line's main
+job (``tsrnn forecast --horizon 24 --plot``) with a warm and with an empty cache.
+CPU time is reported next to wall time: on a shared machine wall time measures the
+neighbours as much as tsrnn.
+
+    python -m benchmarks.forecast [--seeds 3] [--timing] [--json FILE]
 """
 
 import argparse
 import json
+import multiprocessing
+import os
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 
@@ -103,8 +116,11 @@ def _statsforecast(train, test, m, h):
     df = pd.DataFrame({"unique_id": "s", "ds": np.arange(len(train)), "y": train.to_numpy()})
     out = {}
     level = int(COVERAGE * 100)
-    for model in (SeasonalNaive(season_length=m), AutoETS(season_length=m),
-                  AutoARIMA(season_length=m)):  # fmt: skip
+    for model in (
+        SeasonalNaive(season_length=m),
+        AutoETS(season_length=m),
+        AutoARIMA(season_length=m),
+    ):
         name = type(model).__name__
         sf = StatsForecast(models=[model], freq=1, n_jobs=1)
 
@@ -112,8 +128,9 @@ def _statsforecast(train, test, m, h):
             return sf.forecast(df=df, h=h, level=[level])
 
         fc, cpu, wall = _timed(fit)
-        out[name] = _scores(train, test, fc[name], fc[f"{name}-lo-{level}"],
-                            fc[f"{name}-hi-{level}"], m, cpu, wall)  # fmt: skip
+        out[name] = _scores(
+            train, test, fc[name], fc[f"{name}-lo-{level}"], fc[f"{name}-hi-{level}"], m, cpu, wall
+        )
     return out
 
 
@@ -146,18 +163,99 @@ def _print_row(name, row):
     for model, s in row.items():
         if not isinstance(s, dict):
             continue
-        cells = [f"{k} {v[0]:.3g}±{v[1]:.2g}" if isinstance(v, list) else f"{k} {v:.3g}"
-                 for k, v in s.items()]  # fmt: skip
+        cells = [
+            f"{k} {v[0]:.3g}±{v[1]:.2g}" if isinstance(v, list) else f"{k} {v:.3g}"
+            for k, v in s.items()
+        ]
         print(f"  {model:16s} " + "  ".join(cells))
+
+
+def _monthly(n, seed=0):
+    """A monthly series of ``n`` points with trend, yearly season and noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = 100 + 0.3 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, n)
+    return pd.Series(values, index=pd.date_range("1950-01-01", periods=n, freq="MS"))
+
+
+def _spin(stop):
+    while not stop.is_set():
+        pass
+
+
+def _main_job(cache):
+    """CPU and wall seconds of ``tsrnn forecast --horizon 24 --plot`` in a fresh process."""
+    env = dict(os.environ, TSRNN_CACHE_DIR=cache)
+    env.pop("NUMBA_CACHE_DIR", None)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tsrnn",
+                "forecast",
+                "--horizon",
+                "24",
+                "--plot",
+                os.path.join(out, "forecast.png"),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return {"cpu_s": cpu, "wall_s": wall}
+
+
+def timing(repeats=3):
+    """The speed targets (see the module docstring), printed and returned."""
+    out = {}
+    Forecaster(horizon=2, window=4, max_epochs=1, n_ensemble=1).fit(np.arange(20.0))
+    for n in (150, 732):
+        y = _monthly(n)
+        runs = [_timed(lambda y=y: Forecaster(random_state=0).fit(y))[1:] for _ in range(repeats)]
+        out[f"fit_{n}_monthly"] = {
+            "cpu_s": min(r[0] for r in runs),
+            "wall_s": min(r[1] for r in runs),
+        }
+        print(f"default fit, {n}-point monthly series: {out[f'fit_{n}_monthly']}")
+    y = _monthly(150)
+    quiet = min(_timed(lambda: Forecaster(random_state=0).fit(y))[1] for _ in range(repeats))
+    stop = multiprocessing.Event()
+    spinners = [multiprocessing.Process(target=_spin, args=(stop,)) for _ in range(2)]
+    for p in spinners:
+        p.start()
+    try:
+        busy = min(_timed(lambda: Forecaster(random_state=0).fit(y))[1] for _ in range(repeats))
+    finally:
+        stop.set()
+        for p in spinners:
+            p.join()
+    out["busy_over_quiet_cpu"] = {"quiet_cpu_s": quiet, "busy_cpu_s": busy, "ratio": busy / quiet}
+    print(f"150-point fit with both cores kept busy: {out['busy_over_quiet_cpu']}")
+    with tempfile.TemporaryDirectory() as cache:
+        out["main_job_cold"] = _main_job(cache)
+        out["main_job_warm"] = _main_job(cache)
+    print(f"main job, empty cache: {out['main_job_cold']}; warm: {out['main_job_warm']}")
+    return out
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--series", nargs="*", help="run only these series")
+    parser.add_argument("--timing", action="store_true", help="measure the speed targets")
     parser.add_argument("--json", help="write the results to this JSON file")
     args = parser.parse_args(argv)
-    results = {"machine": _machine(), "series": run(args.seeds, args.series)}
+    results = {"machine": _machine()}
+    if args.timing:
+        results["timing"] = timing()
+    else:
+        results["series"] = run(args.seeds, args.series)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

@@ -287,8 +287,8 @@ def test_backtest_without_refit_and_every_k():
     kwargs = dict(initial_window=48, step=6, horizon=6)
     once = backtest(model, y, refit=False, **kwargs)
     assert once["n_fits"] == 1 and list(once["folds"]["refitted"]) == [True] + [False] * 5
-    fitted = clone(model).set_params(horizon=6).fit(y.to_numpy()[:48])
-    expected = fitted.predict(y=y.to_numpy()[:60])
+    fitted = clone(model).set_params(horizon=6).fit(y.iloc[:48])
+    expected = fitted.predict(y=y.iloc[:60]).to_numpy()
     true = y.to_numpy()[60:66]
     assert once["folds"]["mae"][2] == pytest.approx(np.mean(np.abs(expected - true)))
     every2 = backtest(model, y, refit=2, **kwargs)

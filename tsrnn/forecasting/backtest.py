@@ -15,6 +15,11 @@ from sklearn.utils._param_validation import HasMethods, Interval, validate_param
 from tsrnn.forecasting._series import to_values
 
 
+def _head(series, n):
+    """The first ``n`` steps of an array or pandas object."""
+    return series.iloc[:n] if hasattr(series, "iloc") else series[:n]
+
+
 @validate_params(
     {
         "forecaster": [HasMethods(["fit", "predict"])],
@@ -55,8 +60,13 @@ def backtest(forecaster, y, initial_window, step, horizon, refit=True):
         there, MAE, RMSE, MAPE), 'mae', 'rmse', 'mape' over all forecast points, and
         'n_fits'.
     """
-    values, _ = to_values(y)
+    values, meta = to_values(y)
     n = values.shape[0]
+    series = values
+    if meta["index"] is not None:
+        # Keep the time index, so the Forecaster reads the season from it.
+        frame = pd.DataFrame(values, index=meta["index"])
+        series = frame.iloc[:, 0] if meta["univariate"] else frame
     if initial_window + horizon > n:
         raise ValueError(
             f"initial_window + horizon = {initial_window + horizon} exceeds the series length {n}"
@@ -67,9 +77,9 @@ def backtest(forecaster, y, initial_window, step, horizon, refit=True):
     for fold, origin in enumerate(range(initial_window, n - horizon + 1, step)):
         refitted = model is None or (every > 0 and fold % every == 0)
         if refitted:
-            model = clone(forecaster).set_params(horizon=horizon).fit(values[:origin])
+            model = clone(forecaster).set_params(horizon=horizon).fit(_head(series, origin))
             n_fits += 1
-        pred = np.asarray(model.predict(y=values[:origin])).reshape(horizon, -1)
+        pred = np.asarray(model.predict(y=_head(series, origin))).reshape(horizon, -1)
         true = values[origin : origin + horizon]
         rows.append(
             {
