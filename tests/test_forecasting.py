@@ -214,7 +214,8 @@ def test_training_uses_one_blas_thread(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "freq, n, window", [("MS", 150, 24), ("QS", 80, 8), ("YS", 100, 16), ("MS", 36, 12)]
+    "freq, n, window",
+    [("MS", 150, 24), ("QS", 80, 16), ("W", 300, 104), ("YS", 100, 16), ("MS", 36, 12)],
 )
 def test_auto_window_follows_the_season_and_the_length(freq, n, window):
     y = pd.Series(np.arange(n, dtype=float), index=pd.date_range("2000", periods=n, freq=freq))

@@ -70,10 +70,11 @@ from tsrnn.windows import make_windows
 # series reaches the same loss in as many steps as a short one.
 _AUTO_STEPS = 400
 _AUTO_EPOCHS = (30, 200)
-# Windows an automatic ``window`` reads, in seasonal cycles, and for series without
-# a known season.
+# An automatic ``window`` reads two seasonal cycles, and at least 16 steps: on the
+# quarterly series of benchmarks/forecast.py 16 steps instead of 8 took the mean
+# MASE over three seeds from 2.06 to 1.58 (woolyrnq) and from 1.20 to 0.62 (ausbeer).
 _AUTO_CYCLES = 2
-_AUTO_WINDOW_NO_SEASON = 16
+_AUTO_WINDOW_MIN = 16
 
 
 class UncalibratedIntervalWarning(UserWarning):
@@ -118,10 +119,10 @@ class Forecaster(SaveMixin, BaseEstimator):
     Parameters
     ----------
     window : int or 'auto', default='auto'
-        Past steps the network reads. 'auto' reads two seasonal cycles (24 steps
-        of monthly data, 8 of quarterly, 14 of daily; 16 without a known season),
-        at most half of the series left after the horizon, so that short series
-        still give training windows.
+        Past steps the network reads. 'auto' reads two seasonal cycles and at
+        least 16 steps (24 steps of monthly data, 104 of weekly, 16 of quarterly,
+        daily or annual data), at most half of the series left after the horizon,
+        so that short series still give training windows.
     horizon : int, default=12
         Steps forecast by ``predict`` (at most this many with ``strategy='direct'``).
     strategy : {'direct', 'recursive'}, default='direct'
@@ -332,7 +333,7 @@ class Forecaster(SaveMixin, BaseEstimator):
             window = self.window
         else:
             m = self.season_length_
-            wanted = _AUTO_CYCLES * m if m > 1 else _AUTO_WINDOW_NO_SEASON
+            wanted = max(_AUTO_CYCLES * m, _AUTO_WINDOW_MIN)
             window = max(1, min(wanted, (n - steps) // 2))
         if n < window + steps + 1:
             raise ValueError(
