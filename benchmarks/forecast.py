@@ -190,7 +190,7 @@ def _main_job(cache):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        subprocess.run(
+        done = subprocess.run(
             [
                 sys.executable,
                 "-m",
@@ -202,9 +202,12 @@ def _main_job(cache):
                 os.path.join(out, "forecast.png"),
             ],
             env=env,
-            check=True,
+            check=False,
             capture_output=True,
+            text=True,
         )
+    if done.returncode != 0:
+        raise RuntimeError(f"the main job failed: {done.stderr.strip()[-500:]}")
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
