@@ -104,6 +104,10 @@ def test_forecaster_input_errors():
         Forecaster().fit(np.array(["a"] * 80))
     with pytest.raises(ValueError, match="not fitted yet"):
         Forecaster().predict()
+    old_file_state = Forecaster()
+    old_file_state.__dict__["network_"] = None  # as a model file from before ensembles
+    with pytest.raises(ValueError, match="saved by an earlier tsrnn version"):
+        old_file_state.predict()
     with pytest.raises(ValueError, match="'strategy' parameter of Forecaster must be"):
         Forecaster(strategy="stacked").fit(np.arange(80.0))
 

@@ -504,6 +504,11 @@ class Forecaster(SaveMixin, BaseEstimator):
     def _history(self, y, X):
         """Scaled values, exogenous features and output meta to forecast from."""
         if not hasattr(self, "networks_"):
+            if "network_" in vars(self):  # a model file written before ensembles
+                raise ValueError(
+                    "this Forecaster was saved by an earlier tsrnn version, whose model "
+                    "this one cannot use; fit it again"
+                )
             raise ValueError("this Forecaster is not fitted yet; call fit first")
         if y is None:
             if X is not None:
