@@ -1,12 +1,17 @@
 """Forecasting: windows without leakage, the Forecaster on real series, timestamps."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from sklearn.base import clone
 
+import tsrnn
 from tsrnn import Forecaster, backtest
 from tsrnn.datasets import load_airline, load_sunspots
+from tsrnn.forecasting import TrainingDivergedError, UncalibratedIntervalWarning
 from tsrnn.windows import WindowTransformer, make_windows
 
 
@@ -78,7 +83,10 @@ def test_round_trips_pandas_xarray_numpy_and_strategies():
     assert pd.Timestamp(out["time"].values[0]) == pd.Timestamp("1954-01-01")
     np_out = Forecaster(**small).fit(y.to_numpy()).predict()
     assert isinstance(np_out, np.ndarray) and np_out.shape == (4,)
-    np.testing.assert_allclose(np_out, Forecaster(**small).fit(y).predict().to_numpy())
+    # A monthly index gives the season that an array needs to be told.
+    np.testing.assert_allclose(np_out, Forecaster(**small).fit(y.reset_index(drop=True)).predict())
+    seasonal = Forecaster(**small | {"season_length": 12}).fit(y.to_numpy()).predict()
+    np.testing.assert_allclose(seasonal, Forecaster(**small).fit(y).predict().to_numpy())
     rec = Forecaster(**small | {"strategy": "recursive"}).fit(y)
     assert rec.predict(horizon=7).shape == (7,)
     with pytest.raises(ValueError, match="fitted for horizon=4"):
@@ -89,14 +97,18 @@ def test_round_trips_pandas_xarray_numpy_and_strategies():
 
 def test_forecaster_input_errors():
     with pytest.raises(ValueError, match="too short for window=24"):
-        Forecaster().fit(np.arange(30.0))
+        Forecaster(window=24).fit(np.arange(30.0))
     with pytest.raises(ValueError, match="NaN or infinity"):
         Forecaster().fit(np.r_[np.arange(80.0), np.nan])
     with pytest.raises(ValueError, match="must be numeric"):
         Forecaster().fit(np.array(["a"] * 80))
     with pytest.raises(ValueError, match="not fitted yet"):
         Forecaster().predict()
-    with pytest.raises(ValueError, match="strategy must be"):
+    old_file_state = Forecaster()
+    old_file_state.__dict__["network_"] = None  # as a model file from before ensembles
+    with pytest.raises(ValueError, match="saved by an earlier tsrnn version"):
+        old_file_state.predict()
+    with pytest.raises(ValueError, match="'strategy' parameter of Forecaster must be"):
         Forecaster(strategy="stacked").fit(np.arange(80.0))
 
 
@@ -106,7 +118,7 @@ def test_backtest_reports_fold_and_overall_errors():
                                  calibration_fraction=0), y, initial_window=48, step=6,
                       horizon=6)  # fmt: skip
     assert list(result["folds"]["origin"]) == [48, 54, 60, 66]
-    assert set(result) == {"folds", "mae", "rmse", "mape"}
+    assert set(result) == {"folds", "mae", "rmse", "mape", "n_fits"}
     assert result["rmse"] >= result["mae"] > 0
 
 
@@ -122,3 +134,180 @@ def test_lagged_exogenous_features():
     assert not np.allclose(with_exog, Forecaster(**small).fit(y).predict())
     with pytest.raises(ValueError, match="X has 71 steps but y has 72"):
         Forecaster(**small).fit(y, exog[:-1])
+
+
+# --- parameters, divergence and magnitudes ----------------------------------------------------
+
+TINY = dict(hidden_size=4, max_epochs=2, n_ensemble=1, random_state=0)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"batch_size": 0}, "'batch_size' parameter of Forecaster must be"),
+        ({"calibration_fraction": np.nan}, "'calibration_fraction' parameter of Forecaster"),
+        ({"calibration_fraction": 5}, "'calibration_fraction' parameter of Forecaster"),
+        ({"n_ensemble": 0}, "'n_ensemble' parameter of Forecaster must be"),
+        ({"window": "long"}, "'window' parameter of Forecaster must be"),
+        ({"quantiles": (0.5, np.nan)}, r"quantiles must be numbers in \(0, 1\)"),
+        ({"quantiles": (0.1, 0.9)}, "quantiles must include 0.5"),
+    ],
+)
+def test_forecaster_parameters_are_validated(params, message):
+    with pytest.raises(ValueError, match=message):
+        Forecaster(**params).fit(np.arange(80.0))
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"step": 0}, "'step' parameter of backtest must be"),
+        ({"initial_window": -5}, "'initial_window' parameter of backtest must be"),
+        ({"horizon": 0}, "'horizon' parameter of backtest must be"),
+        ({"refit": 0}, "'refit' parameter of backtest must be"),
+    ],
+)
+def test_backtest_parameters_are_validated(params, message):
+    args = dict(initial_window=40, step=5, horizon=3) | params
+    with pytest.raises(ValueError, match=message):
+        backtest(Forecaster(**TINY), np.arange(60.0), **args)
+
+
+def test_divergence_is_a_clear_value_error():
+    with pytest.raises(TrainingDivergedError, match="lower learning_rate"):
+        Forecaster(learning_rate=1e38, **TINY).fit(load_airline()[:60])
+    assert issubclass(TrainingDivergedError, ValueError)
+
+
+def test_series_near_the_float_limit_forecast_finite_values():
+    y = np.arange(40) * 1e300
+    model = Forecaster(dtype="float64", window=8, horizon=3, **TINY).fit(y)
+    forecast = model.predict()
+    lower, upper = model.predict_interval(0.9)
+    assert np.isfinite(forecast).all() and np.isfinite(lower).all() and np.isfinite(upper).all()
+    assert (forecast > 3e301).all()
+    # Scaling by a power of two is exact: a series 2**990 times larger gets the same
+    # forecast, 2**990 times larger.
+    noisy = np.arange(40) + np.random.default_rng(0).normal(0, 1, 40)
+    small = Forecaster(dtype="float64", window=8, horizon=3, **TINY).fit(noisy)
+    large = Forecaster(dtype="float64", window=8, horizon=3, **TINY).fit(noisy * 2.0**990)
+    np.testing.assert_array_equal(large.predict() / 2.0**990, small.predict())
+    np.testing.assert_array_equal(
+        large.predict_interval(0.9)[1] / 2.0**990, small.predict_interval(0.9)[1]
+    )
+
+
+def test_training_uses_one_blas_thread(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from tsrnn.forecasting import forecaster
+
+    seen = []
+    original = forecaster.fit_network
+
+    def spy(*args, **kwargs):
+        seen.extend(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(forecaster, "fit_network", spy)
+    Forecaster(window=8, horizon=3, **TINY).fit(np.arange(60.0))
+    assert seen and set(seen) == {1}
+
+
+# --- defaults from the data, ensembles and interval calibration -------------------------------
+
+
+@pytest.mark.parametrize(
+    "freq, n, window",
+    [("MS", 150, 24), ("QS", 80, 16), ("W", 300, 104), ("YS", 100, 16), ("MS", 36, 12)],
+)
+def test_auto_window_follows_the_season_and_the_length(freq, n, window):
+    y = pd.Series(np.arange(n, dtype=float), index=pd.date_range("2000", periods=n, freq=freq))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UncalibratedIntervalWarning)
+        model = Forecaster(**TINY).fit(y)
+    assert model.window_ == window
+
+
+def test_short_series_fits_with_defaults_and_gets_a_stated_wider_band():
+    rng = np.random.default_rng(0)
+    index = pd.date_range("2015-01-01", periods=36, freq="MS")
+    y = pd.Series(100 + np.cumsum(rng.normal(0, 5, 36)), index=index)
+    with pytest.warns(UncalibratedIntervalWarning, match="too short to calibrate"):
+        model = Forecaster(hidden_size=4, max_epochs=5, random_state=0).fit(y)
+    assert model.interval_method_ == "random-walk floor"
+    lower, upper = model.predict_interval(0.9)
+    assert lower.index[0] == pd.Timestamp("2018-01-01") and len(lower) == 12
+    sigma = np.diff(y.to_numpy()).std()
+    floor = 2 * 1.6448536 * sigma * np.sqrt(np.arange(1, 13))
+    assert (upper.to_numpy() - lower.to_numpy() >= floor - 1e-9).all()
+
+
+def test_ensemble_is_the_median_of_its_members_and_bit_identical_per_seed():
+    y = load_airline()[:80]
+    params = dict(window=12, horizon=4, hidden_size=4, max_epochs=3, calibration_fraction=0)
+    ensemble = Forecaster(n_ensemble=3, random_state=5, **params).fit(y)
+    again = Forecaster(n_ensemble=3, random_state=5, **params).fit(y)
+    pd.testing.assert_series_equal(ensemble.predict(), again.predict(), check_exact=True)
+    assert len(ensemble.networks_) == 3 and ensemble.network_ is ensemble.networks_[0]
+    end = np.array([len(y)])
+    members = [
+        ensemble._quantiles_at(ensemble._history_values, None, end, 4, [net])[0, :, 0, 1]
+        for net in ensemble.networks_
+    ]
+    assert np.ptp(members, axis=0).min() > 0  # the members differ
+    np.testing.assert_allclose(
+        ensemble.predict().to_numpy(), np.median(members, axis=0) * ensemble.magnitude_
+    )
+
+
+def test_calibration_is_reported():
+    y = load_airline()[:96]
+    model = Forecaster(
+        window=12, horizon=6, hidden_size=4, max_epochs=5, n_ensemble=2, random_state=0
+    ).fit(y)
+    assert model.interval_method_ == "conformal"
+    report = model.interval_calibration_[0.9]
+    assert report["n_values"] == (19 - 6 + 1) * 6  # origins in the last 19 steps x horizon
+    assert report["coverage"] >= 0.9 >= 0
+    assert 0 <= report["raw_coverage"] <= report["coverage"]
+    assert report["widening"] == model.interval_widening_[(0, 2)]
+    assert report["mean_width"] > 0
+
+
+def test_predict_from_a_new_history_reuses_the_model():
+    y = load_airline()
+    model = Forecaster(window=12, horizon=4, **TINY | {"calibration_fraction": 0}).fit(y[:100])
+    forecast = model.predict(y=y[:110])
+    assert forecast.index[0] == y.index[110]
+    refit_free = model.predict(y=y[:100])
+    pd.testing.assert_series_equal(refit_free, model.predict())
+    with pytest.raises(ValueError, match="needs the last window=12"):
+        model.predict(y=y[:5])
+
+
+def test_backtest_without_refit_and_every_k():
+    y = load_airline()[:84]
+    model = Forecaster(window=12, **TINY | {"calibration_fraction": 0})
+    kwargs = dict(initial_window=48, step=6, horizon=6)
+    once = backtest(model, y, refit=False, **kwargs)
+    assert once["n_fits"] == 1 and list(once["folds"]["refitted"]) == [True] + [False] * 5
+    fitted = clone(model).set_params(horizon=6).fit(y.iloc[:48])
+    expected = fitted.predict(y=y.iloc[:60]).to_numpy()
+    true = y.to_numpy()[60:66]
+    assert once["folds"]["mae"][2] == pytest.approx(np.mean(np.abs(expected - true)))
+    every2 = backtest(model, y, refit=2, **kwargs)
+    assert every2["n_fits"] == 3
+    assert list(every2["folds"]["refitted"]) == [True, False] * 3
+    assert every2["folds"]["mae"][0] == once["folds"]["mae"][0]
+
+
+def test_ensemble_round_trips_through_a_model_file(tmp_path):
+    y = load_airline()[:72]
+    model = Forecaster(
+        window=12, horizon=4, hidden_size=4, max_epochs=3, n_ensemble=2, random_state=0
+    ).fit(y)
+    loaded = tsrnn.load(model.save(tmp_path / "f.tsrnn") and tmp_path / "f.tsrnn")
+    assert len(loaded.networks_) == 2
+    pd.testing.assert_series_equal(loaded.predict(), model.predict(), check_exact=True)
+    assert loaded.interval_calibration_ == model.interval_calibration_

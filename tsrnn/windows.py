@@ -61,7 +61,10 @@ def make_windows(y, window, horizon=1, stride=1, exog=None):
             raise ValueError(f"exog has {exog.shape[0]} steps but y has {n}")
         inputs = np.concatenate([y, exog], axis=1)
     starts = np.arange(0, n - window - horizon + 1, stride)
-    X = np.stack([inputs[s : s + window] for s in starts])
+    # (n_windows, n_columns, window) views of the series, then one copy in the
+    # (n_windows, window, n_columns) layout.
+    views = np.lib.stride_tricks.sliding_window_view(inputs, window, axis=0)
+    X = np.ascontiguousarray(views[starts].transpose(0, 2, 1))
     positions = starts[:, None] + window + np.arange(horizon)[None, :]
     return X, y[positions], positions
 

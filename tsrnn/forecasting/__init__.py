@@ -1,0 +1,21 @@
+"""Forecasting: the :class:`Forecaster` and rolling-origin :func:`backtest`.
+
+``_series`` converts series in and out, ``forecaster`` trains the ensemble and
+calibrates its intervals, ``backtest`` evaluates a Forecaster over many origins.
+"""
+
+from tsrnn.forecasting._series import infer_freq
+from tsrnn.forecasting.backtest import backtest
+from tsrnn.forecasting.forecaster import (
+    Forecaster,
+    TrainingDivergedError,
+    UncalibratedIntervalWarning,
+)
+
+__all__ = [
+    "Forecaster",
+    "TrainingDivergedError",
+    "UncalibratedIntervalWarning",
+    "backtest",
+    "infer_freq",
+]

@@ -1,0 +1,102 @@
+"""Rolling-origin evaluation of a Forecaster."""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import (
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    root_mean_squared_error,
+)
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+
+from tsrnn.forecasting._series import to_values
+
+
+def _head(series, n):
+    """The first ``n`` steps of an array or pandas object."""
+    return series.iloc[:n] if hasattr(series, "iloc") else series[:n]
+
+
+@validate_params(
+    {
+        "forecaster": [HasMethods(["fit", "predict"])],
+        "y": ["array-like"],
+        "initial_window": [Interval(numbers.Integral, 1, None, closed="left")],
+        "step": [Interval(numbers.Integral, 1, None, closed="left")],
+        "horizon": [Interval(numbers.Integral, 1, None, closed="left")],
+        "refit": ["boolean", Interval(numbers.Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=False,
+)
+def backtest(forecaster, y, initial_window, step, horizon, refit=True):
+    """Rolling-origin evaluation: forecast ``horizon`` steps from the origins
+    ``initial_window, initial_window + step, ...``, each from ``y[:origin]``.
+
+    Parameters
+    ----------
+    forecaster : Forecaster
+        Cloned, with its ``horizon`` set to ``horizon``; never fitted in place.
+    y : array-like, Series, DataFrame or DataArray
+        The series.
+    initial_window : int
+        The first origin (steps of history for the first fit).
+    step : int
+        Steps between origins.
+    horizon : int
+        Steps forecast from each origin.
+    refit : bool or int, default=True
+        True refits at every origin; False fits once, on ``y[:initial_window]``, and
+        forecasts every later origin from its history with that model; an integer
+        ``k`` refits at every ``k``-th origin (on all the history up to it) and
+        reuses that model for the origins in between.
+
+    Returns
+    -------
+    dict
+        'folds' (a DataFrame of per-fold origin, whether the model was refitted
+        there, MAE, RMSE, MAPE), 'mae', 'rmse', 'mape' over all forecast points, and
+        'n_fits'.
+    """
+    values, meta = to_values(y)
+    n = values.shape[0]
+    series = values
+    if meta["index"] is not None:
+        # Keep the time index, so the Forecaster reads the season from it.
+        frame = pd.DataFrame(values, index=meta["index"])
+        series = frame.iloc[:, 0] if meta["univariate"] else frame
+    if initial_window + horizon > n:
+        raise ValueError(
+            f"initial_window + horizon = {initial_window + horizon} exceeds the series length {n}"
+        )
+    every = 1 if refit is True else (0 if refit is False else int(refit))
+    rows, all_true, all_pred = [], [], []
+    model, n_fits = None, 0
+    for fold, origin in enumerate(range(initial_window, n - horizon + 1, step)):
+        refitted = model is None or (every > 0 and fold % every == 0)
+        if refitted:
+            model = clone(forecaster).set_params(horizon=horizon).fit(_head(series, origin))
+            n_fits += 1
+        pred = np.asarray(model.predict(y=_head(series, origin))).reshape(horizon, -1)
+        true = values[origin : origin + horizon]
+        rows.append(
+            {
+                "origin": origin,
+                "refitted": refitted,
+                "mae": mean_absolute_error(true, pred),
+                "rmse": root_mean_squared_error(true, pred),
+                "mape": mean_absolute_percentage_error(true, pred),
+            }
+        )
+        all_true.append(true)
+        all_pred.append(pred)
+    true, pred = np.vstack(all_true), np.vstack(all_pred)
+    return {
+        "folds": pd.DataFrame(rows),
+        "mae": mean_absolute_error(true, pred),
+        "rmse": root_mean_squared_error(true, pred),
+        "mape": mean_absolute_percentage_error(true, pred),
+        "n_fits": n_fits,
+    }
