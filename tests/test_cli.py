@@ -103,7 +103,7 @@ def test_the_forecast_is_the_forecasters_own(tmp_path, capsys):
     out_csv = tmp_path / "f.csv"
     assert run(capsys, "forecast", path, *FAST, "--output", out_csv)[0] == 0
     series = pd.Series(seasonal(), index=pd.Index(range(1, 61)))
-    expected = Forecaster(window=18, horizon=3, max_epochs=2, random_state=0).fit(series)
+    expected = Forecaster(horizon=3, max_epochs=2, random_state=0).fit(series)
     got = pd.read_csv(out_csv)
     np.testing.assert_allclose(got["forecast"], expected.predict(), rtol=1e-5)
     np.testing.assert_allclose(got["lower_90"], expected.predict_interval(0.9)[0], rtol=1e-5)
@@ -149,7 +149,7 @@ def test_help_shows_the_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["forecast", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for default in ("(default: 12)", "(default: 0.9)", "(default: lstm)", "(default: 200)"):
+    for default in ("(default: 12)", "(default: 0.9)", "(default: lstm)", "about 400 gradient steps"):
         assert default in text
     assert "(default: None)" not in text
 

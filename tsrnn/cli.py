@@ -7,6 +7,7 @@ the kernels are imported inside the commands, so that ``tsrnn --help`` answers a
 import argparse
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -135,6 +136,18 @@ def _timed_fit(args, make, series, what):
     return model
 
 
+def _fit_both(args, make, scaled, horizon, exponent):
+    """The backtest model's forecast of the held-out end, and the final model."""
+    from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+
+    held_out = scaled.iloc[-horizon:]
+    test_pred = _timed_fit(args, make, scaled.iloc[:-horizon], "backtest").predict()
+    rmse = np.ldexp(root_mean_squared_error(held_out, test_pred), exponent)
+    mae = np.ldexp(mean_absolute_error(held_out, test_pred), exponent)
+    _say(args, f"backtest on the last {horizon} values: RMSE {rmse:.4g}, MAE {mae:.4g}")
+    return test_pred, _timed_fit(args, make, scaled, "final")
+
+
 def _forecast(args):
     """Fit a Forecaster on a CSV series (or the shipped airline data), print the
     forecast with its interval and the error of a hold-out backtest."""
@@ -164,33 +177,36 @@ def _forecast(args):
             f"backtest holds out the last {horizon} values and trains on the rest); "
             f"the longest horizon{given} is {longest}"
         )
-    window = args.window or min(24, max(2, (n - 2 * horizon) // 3))
     exponent = _magnitude_exponent(series.to_numpy())
     scaled = np.ldexp(series, -exponent)
     lo = round((1 - args.coverage) / 2, 10)
     options = dict(
-        window=window,
+        window=args.window or "auto",
         horizon=horizon,
         cell=args.cell,
-        max_epochs=args.max_epochs,
+        max_epochs=args.max_epochs or "auto",
         quantiles=(lo, 0.5, round(1 - lo, 10)),
         random_state=args.seed,
     )
     if "verbose" in Forecaster().get_params():
         options["verbose"] = int(args.progress)
     make = lambda: Forecaster(**options)  # noqa: E731
-    print(
-        f"tsrnn forecast of {series.name!r}: {n} values, window={window}, "
-        f"horizon={horizon}, cell={args.cell}"
-    )
+    print(f"tsrnn forecast of {series.name!r}: {n} values, horizon={horizon}, cell={args.cell}")
     if _kernel_cache_is_cold(args.cell):
         _say(args, "compiling kernels (first run only)...")
     held_out = scaled.iloc[-horizon:]
-    test_pred = _timed_fit(args, make, scaled.iloc[:-horizon], "backtest").predict()
+    with warnings.catch_warnings(record=True) as caught:
+        # Shown after the table as one line each (a traceback-style warning would
+        # bury the forecast).
+        warnings.simplefilter("always")
+        test_pred, model = _fit_both(args, make, scaled, horizon, exponent)
     rmse = np.ldexp(root_mean_squared_error(held_out, test_pred), exponent)
     mae = np.ldexp(mean_absolute_error(held_out, test_pred), exponent)
-    _say(args, f"backtest on the last {horizon} values: RMSE {rmse:.4g}, MAE {mae:.4g}")
-    model = _timed_fit(args, make, scaled, "final")
+
+    print(
+        f"model: window={model.window_}, {model.n_ensemble}-member ensemble, "
+        f"intervals: {model.interval_method_}"
+    )
     lower, upper = model.predict_interval(args.coverage)
     pct = f"{args.coverage * 100:g}"
     table = pd.DataFrame(
@@ -200,6 +216,8 @@ def _forecast(args):
     table.index.name = series.index.name
     print(table.to_string(float_format=lambda v: f"{v:.6g}"))
     print(f"backtest (last {horizon} values held out): RMSE {rmse:.6g}, MAE {mae:.6g}")
+    for message in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+        print(f"tsrnn: warning: {message}", file=sys.stderr)
     if args.output:
         table.to_csv(args.output, float_format="%.6g")
         print(f"wrote {args.output}")
@@ -301,8 +319,8 @@ def build_parser():
     fc.add_argument(
         "--window",
         type=int,
-        help="past steps the network reads "
-        "(default: a third of what the backtest leaves, at most 24)",
+        help="past steps the network reads (default: two seasonal cycles, at least "
+        "16, at most half of what the horizon leaves)",
     )
     fc.add_argument(
         "--coverage",
@@ -316,8 +334,8 @@ def build_parser():
     fc.add_argument(
         "--max-epochs",
         type=int,
-        default=200,
-        help="training epochs (early stopping may end sooner)",
+        help="training epochs (default: about 400 gradient steps; early stopping may "
+        "end sooner)",
     )
     fc.add_argument("--seed", type=int, default=0, help="random seed")
     fc.add_argument("--plot", help="write a PNG plot of history, forecast and interval")
