@@ -7,7 +7,7 @@ import pytest
 from tests.helpers import rel_err
 from tests.kernels.test_conv_dense import run_layer
 from tsrnn import LSTM, Conv1D, Dense, MaxPooling1D, Network, losses
-from tsrnn.kernels.reference.conv import conv_padding
+from tsrnn.kernels.shapes import conv_padding
 from tsrnn.training import SGD, Adam, clip_by_global_norm, train_step
 
 torch = pytest.importorskip("torch", reason="PyTorch is the cross-check reference; not installed")

@@ -131,6 +131,21 @@ def _project_inputs(x, W_x, out):
     np.dot(x.reshape(n_steps * batch, n_features), W_x, out.reshape(n_steps * batch, out.shape[2]))
 
 
+@njit(**JIT_OPTIONS)
+def _weight_gradients(
+    x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq, dx, dW_x, dW_h, db
+):
+    """After the time loop: dW_h from the (dropped) previous states, then the input
+    gradients. ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for
+    the GRU)."""
+    n_steps, batch, H = h_seq.shape
+    previous_states(h_seq, h0, reverse, h_prev_seq)
+    drop_in_place(h_prev_seq, rmask)
+    rows = n_steps * batch
+    np.dot(h_prev_seq.reshape(rows, H).T, dah_seq.reshape(rows, dah_seq.shape[2]), dW_h)
+    input_gradients(x, da_seq, W_x, dx, dW_x, db)
+
+
 # ------------------------------------------------------------------------------------
 # Simple RNN
 # ------------------------------------------------------------------------------------
@@ -160,7 +175,7 @@ def rnn_forward(x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def rnn_backward(
-    x, mask, h0, W_x, W_h, rmask, activation, reverse, h_seq, dh_seq, dh_state,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, dh_seq, dh_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`rnn_forward`."""
@@ -184,15 +199,9 @@ def rnn_backward(
             if mask[t, bi]:
                 for j in range(hidden):
                     dh_state[bi, j] = dh_proj[bi, j]
-    previous_states(h_seq, h0, reverse, h_prev_seq)
-    drop_in_place(h_prev_seq, rmask)
-    hidden_total = h_prev_seq.shape[0] * batch
-    np.dot(
-        h_prev_seq.reshape(hidden_total, hidden).T,
-        da_seq.reshape(hidden_total, hidden),
-        dW_h,
+    _weight_gradients(
+        x, h_seq, h0, reverse, rmask, W_x, da_seq, da_seq, h_prev_seq, dx, dW_x, dW_h, db
     )
-    input_gradients(x, da_seq, W_x, dx, dW_x, db)
 
 
 # ------------------------------------------------------------------------------------
@@ -245,7 +254,7 @@ def lstm_forward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def lstm_backward(
-    x, mask, h0, c0, W_x, W_h, rmask, activation, reverse, h_seq, c_seq, gates, dh_seq,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, c0, h_seq, c_seq, gates, dh_seq,
     dh_state, dc_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
@@ -291,11 +300,9 @@ def lstm_backward(
             if mask[t, bi]:
                 for j in range(H):
                     dh_state[bi, j] = dh_proj[bi, j]
-    previous_states(h_seq, h0, reverse, h_prev_seq)
-    drop_in_place(h_prev_seq, rmask)
-    rows = n_steps * batch
-    np.dot(h_prev_seq.reshape(rows, H).T, da_seq.reshape(rows, 4 * H), dW_h)
-    input_gradients(x, da_seq, W_x, dx, dW_x, db)
+    _weight_gradients(
+        x, h_seq, h0, reverse, rmask, W_x, da_seq, da_seq, h_prev_seq, dx, dW_x, dW_h, db
+    )
 
 
 # ------------------------------------------------------------------------------------
@@ -304,9 +311,12 @@ def lstm_backward(
 
 
 @njit(**PARALLEL_JIT_OPTIONS)
-def gru_forward(x, mask, W_x, W_h, b, b_hn, rmask, reverse, h_state, h_seq, gates, hn_seq, h_proj):
+def gru_forward(
+    x, mask, W_x, W_h, b, b_hn, rmask, activation, reverse, h_state, h_seq, gates, hn_seq, h_proj
+):
     """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
-    ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn."""
+    ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn.
+    ``activation`` is unused (the GRU's is tanh): it keeps the cells' argument order."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
     h_work = np.empty_like(h_state)
@@ -341,8 +351,8 @@ def gru_forward(x, mask, W_x, W_h, b, b_hn, rmask, reverse, h_state, h_seq, gate
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def gru_backward(
-    x, mask, h0, W_x, W_h, rmask, reverse, h_seq, gates, hn_seq, dh_seq, dh_state,
-    dx, dW_x, dW_h, db, db_hn, da_seq, dah_seq, h_prev_seq, dh_proj,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, gates, hn_seq, dh_seq, dh_state,
+    dx, dW_x, dW_h, db, db_hn, da_seq, h_prev_seq, dah_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
     pre-activations (differs from ``da_seq`` in the candidate block: r * dn)."""
@@ -382,16 +392,15 @@ def gru_backward(
             if mask[t, bi]:
                 for j in range(H):
                     dh_state[bi, j] += dh_proj[bi, j]
-    previous_states(h_seq, h0, reverse, h_prev_seq)
-    drop_in_place(h_prev_seq, rmask)
+    _weight_gradients(
+        x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq, dx, dW_x, dW_h, db
+    )
     rows = n_steps * batch
     dah2 = dah_seq.reshape(rows, 3 * H)
-    np.dot(h_prev_seq.reshape(rows, H).T, dah2, dW_h)
     db_hn[:] = 0
     for row in range(rows):
         for j in range(H):
             db_hn[j] += dah2[row, 2 * H + j]
-    input_gradients(x, da_seq, W_x, dx, dW_x, db)
 
 
 # ------------------------------------------------------------------------------------
@@ -401,7 +410,20 @@ def gru_backward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def gru_reset_before_forward(
-    x, mask, W_x, W_h, b, rmask, reverse, h_state, h_seq, gates, rh_seq, h_proj_rz, h_proj_n
+    x,
+    mask,
+    W_x,
+    W_h,
+    b,
+    rmask,
+    activation,
+    reverse,
+    h_state,
+    h_seq,
+    gates,
+    rh_seq,
+    h_proj_rz,
+    h_proj_n,
 ):
     """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
     candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient."""
@@ -439,7 +461,7 @@ def gru_reset_before_forward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def gru_reset_before_backward(
-    x, mask, h0, W_x, W_h, rmask, reverse, h_seq, gates, rh_seq, dh_seq, dh_state,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, gates, rh_seq, dh_seq, dh_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, da_rz, da_n, drh, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
