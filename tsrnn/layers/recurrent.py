@@ -426,10 +426,9 @@ def _forward_direction(layer, p, x, mask, reverse, states, rmask):
     h_seq = a.empty((n_steps, batch, H), dt)
     cache = {name: a.empty((n_steps, batch, w * H), dt) for name, w in spec.cache}
     work = [a.empty((batch, w * H), dt) for w in spec.forward_work]
-    spec.forward(layer.kernels)(
-        x, mask, *(p[name] for name in spec.params), rmask, layer._activation_code, reverse,
-        *states, h_seq, *cache.values(), *work,
-    )  # fmt: skip
+    params = [p[name] for name in spec.params]
+    options = (rmask, layer._activation_code, reverse)
+    spec.forward(layer.kernels)(x, mask, *params, *options, *states, h_seq, *cache.values(), *work)
     cache["h_seq"] = h_seq
     return cache
 
@@ -447,10 +446,9 @@ def _backward_direction(layer, p, g, run, mask, reverse, dh_seq, state_grads):
     h_prev_seq = a.empty_like(h_seq)
     seq_work = [a.empty((n_steps, batch, w * H), dt) for w in spec.backward_seq_work]
     work = [a.empty((batch, w * H), dt) for w in spec.backward_work]
-    spec.backward(layer.kernels)(
-        x, mask, p["W_x"], p["W_h"], run["rmask"], layer._activation_code, reverse,
-        *run["initial_states"], h_seq, *(run[name] for name, _ in spec.cache), dh_seq,
-        *state_grads, dx, *(g[name] for name in spec.params), da_seq, h_prev_seq, *seq_work,
-        *work,
-    )  # fmt: skip
+    inputs = (x, mask, p["W_x"], p["W_h"], run["rmask"], layer._activation_code, reverse)
+    saved = (*run["initial_states"], h_seq, *(run[name] for name, _ in spec.cache))
+    grads = (dx, *(g[name] for name in spec.params))
+    work = (da_seq, h_prev_seq, *seq_work, *work)
+    spec.backward(layer.kernels)(*inputs, *saved, dh_seq, *state_grads, *grads, *work)
     return dx

@@ -159,7 +159,7 @@ def _rnn_backward_step(t, mask, h_seq, activation, dh_seq, dh_state, da_seq):
 
 
 def rnn_backward(
-    x, mask, h0, W_x, W_h, rmask, activation, reverse, h_seq, dh_seq, dh_state,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, dh_seq, dh_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`rnn_forward`."""
@@ -235,7 +235,7 @@ def _lstm_backward_step(t, tp, first, mask, c0, c_seq, gates, activation, dh_seq
 
 
 def lstm_backward(
-    x, mask, h0, c0, W_x, W_h, rmask, activation, reverse, h_seq, c_seq, gates, dh_seq,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, c0, h_seq, c_seq, gates, dh_seq,
     dh_state, dc_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
@@ -272,9 +272,12 @@ def _gru_forward_step(t, mask, b, b_hn, h_proj, h_state, h_seq, gates, hn_seq):
     h_seq[t, bi, j] = h_state[bi, j]
 
 
-def gru_forward(x, mask, W_x, W_h, b, b_hn, rmask, reverse, h_state, h_seq, gates, hn_seq, h_proj):
+def gru_forward(
+    x, mask, W_x, W_h, b, b_hn, rmask, activation, reverse, h_state, h_seq, gates, hn_seq, h_proj
+):
     """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
-    ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn."""
+    ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn.
+    ``activation`` is unused (the GRU's is tanh): it keeps the cells' argument order."""
     grid = _grid(*h_state.shape)
     _project_inputs(x, W_x, gates)
     for t in _forward_steps(x.shape[0], reverse, h_state, rmask, W_h, h_proj):
@@ -310,8 +313,8 @@ def _gru_backward_step(t, tp, first, mask, h0, h_seq, gates, hn_seq, dh_seq, dh_
 
 
 def gru_backward(
-    x, mask, h0, W_x, W_h, rmask, reverse, h_seq, gates, hn_seq, dh_seq, dh_state,
-    dx, dW_x, dW_h, db, db_hn, da_seq, dah_seq, h_prev_seq, dh_proj,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, gates, hn_seq, dh_seq, dh_state,
+    dx, dW_x, dW_h, db, db_hn, da_seq, h_prev_seq, dah_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
     pre-activations (differs from ``da_seq`` in the candidate block: r * dn)."""
@@ -360,7 +363,20 @@ def _gru_rb_candidate(t, mask, b, h_proj_n, h_state, h_seq, gates):
 
 
 def gru_reset_before_forward(
-    x, mask, W_x, W_h, b, rmask, reverse, h_state, h_seq, gates, rh_seq, h_proj_rz, h_proj_n
+    x,
+    mask,
+    W_x,
+    W_h,
+    b,
+    rmask,
+    activation,
+    reverse,
+    h_state,
+    h_seq,
+    gates,
+    rh_seq,
+    h_proj_rz,
+    h_proj_n,
 ):
     """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
     candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient."""
@@ -426,7 +442,7 @@ def _gru_rb_carry(t, mask, rmask, dh_proj, drh, dh_state):
 
 
 def gru_reset_before_backward(
-    x, mask, h0, W_x, W_h, rmask, reverse, h_seq, gates, rh_seq, dh_seq, dh_state,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, gates, rh_seq, dh_seq, dh_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, da_rz, da_n, drh, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
