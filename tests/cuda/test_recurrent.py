@@ -14,6 +14,7 @@ from tsrnn.kernels.reference.dispatch import reference_direction
 cuda = pytest.importorskip("numba.cuda")
 pytestmark = pytest.mark.gpu
 
+from tsrnn.kernels.cuda import _launch  # noqa: E402
 from tsrnn.kernels.cuda import recurrent as kernels  # noqa: E402
 from tsrnn.kernels.scalar import ACTIVATION_CODES  # noqa: E402
 
@@ -21,7 +22,7 @@ from tsrnn.kernels.scalar import ACTIVATION_CODES  # noqa: E402
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
     # Tiny inputs must still span several blocks, with partial blocks at the edges.
-    monkeypatch.setattr(kernels, "BLOCK", (2, 4))
+    monkeypatch.setattr(_launch, "BLOCK", (2, 4))
 
 
 TOLERANCE = {np.float64: 1e-10, np.float32: 1e-5}

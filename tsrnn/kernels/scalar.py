@@ -168,7 +168,6 @@ dsigmoid = _by_precision(_dsigmoid32, _dsigmoid64, "sigmoid'(a) from y = sigmoid
 drelu = _by_precision(_drelu32, _drelu64, "relu'(a) from y = relu(a): 1 where y > 0, else 0.")
 
 
-
 def _sign(x):
     # The zero keeps its sign and NaN stays NaN, as np.sign in Numba; inf gives +-1.
     if x == 0 or x != x:

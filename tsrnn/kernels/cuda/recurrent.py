@@ -20,17 +20,9 @@ import math
 from numba import cuda
 
 from tsrnn.kernels import scalar
+from tsrnn.kernels.cuda import _launch
 from tsrnn.kernels.cuda._scalar import activate, activation_slope
 from tsrnn.kernels.cuda.linalg import column_sums, gemm
-
-#: Threads per block along (sample, unit); tests patch it down so tiny inputs span
-#: several blocks.
-BLOCK = (8, 32)
-
-
-def _grid(rows, cols):
-    return (math.ceil(rows / BLOCK[0]), math.ceil(cols / BLOCK[1])), BLOCK
-
 
 # --- helpers shared by every cell -------------------------------------------------------
 
@@ -59,7 +51,7 @@ def _previous_states(h_seq, h0, reverse, rmask, out):
 def _dropped_state(h_state, rmask, h_work):
     if rmask.shape[0] == 0:
         return h_state
-    _scaled_rows[_grid(*h_state.shape)](h_state, rmask, h_work)
+    _scaled_rows[_launch.grid(*h_state.shape)](h_state, rmask, h_work)
     return h_work
 
 
@@ -139,7 +131,7 @@ def _rnn_forward_step(t, mask, b, h_proj, activation, h_state, h_seq):
 
 def rnn_forward(x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq, h_proj):
     """Elman RNN forward. ``h_seq`` (T, B, H) first receives the input projection."""
-    grid = _grid(*h_state.shape)
+    grid = _launch.grid(*h_state.shape)
     _project_inputs(x, W_x, h_seq)
     for t in _forward_steps(x.shape[0], reverse, h_state, rmask, W_h, h_proj):
         _rnn_forward_step[grid](t, mask, b, h_proj, activation, h_state, h_seq)
@@ -163,7 +155,7 @@ def rnn_backward(
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`rnn_forward`."""
-    grid = _grid(*dh_state.shape)
+    grid = _launch.grid(*dh_state.shape)
     for t, _, _ in _backward_steps(x.shape[0], reverse):
         _rnn_backward_step[grid](t, mask, h_seq, activation, dh_seq, dh_state, da_seq)
         gemm(da_seq[t], W_h, dh_proj, trans_b=True)
@@ -202,7 +194,7 @@ def lstm_forward(
     h_proj,
 ):  # fmt: skip
     """LSTM forward. ``gates`` (T, B, 4H) receives the input projection, then i, f, g, o."""
-    grid = _grid(*h_state.shape)
+    grid = _launch.grid(*h_state.shape)
     _project_inputs(x, W_x, gates)
     for t in _forward_steps(x.shape[0], reverse, h_state, rmask, W_h, h_proj):
         _lstm_forward_step[grid](t, mask, b, h_proj, activation, h_state, c_state, h_seq,
@@ -240,7 +232,7 @@ def lstm_backward(
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`lstm_forward`."""
-    grid = _grid(*dh_state.shape)
+    grid = _launch.grid(*dh_state.shape)
     for t, tp, first in _backward_steps(x.shape[0], reverse):
         _lstm_backward_step[grid](t, tp, first, mask, c0, c_seq, gates, activation,
                                   dh_seq, dh_state, dc_state, da_seq)  # fmt: skip
@@ -278,7 +270,7 @@ def gru_forward(
     """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
     ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn.
     ``activation`` is unused (the GRU's is tanh): it keeps the cells' argument order."""
-    grid = _grid(*h_state.shape)
+    grid = _launch.grid(*h_state.shape)
     _project_inputs(x, W_x, gates)
     for t in _forward_steps(x.shape[0], reverse, h_state, rmask, W_h, h_proj):
         _gru_forward_step[grid](t, mask, b, b_hn, h_proj, h_state, h_seq, gates, hn_seq)
@@ -320,7 +312,7 @@ def gru_backward(
     pre-activations (differs from ``da_seq`` in the candidate block: r * dn)."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
-    grid = _grid(batch, H)
+    grid = _launch.grid(batch, H)
     for t, tp, first in _backward_steps(n_steps, reverse):
         _gru_backward_step[grid](t, tp, first, mask, h0, h_seq, gates, hn_seq,
                                  dh_seq, dh_state, da_seq, dah_seq)  # fmt: skip
@@ -385,7 +377,7 @@ def gru_reset_before_forward(
     W_hrz, W_hn = W_h[:, : 2 * H], W_h[:, 2 * H :]
     h_work = cuda.device_array_like(h_state)
     _project_inputs(x, W_x, gates)
-    grid = _grid(*h_state.shape)
+    grid = _launch.grid(*h_state.shape)
     for s in range(n_steps):  # two products per step: not _forward_steps
         t = n_steps - 1 - s if reverse else s
         h_in = _dropped_state(h_state, rmask, h_work)
@@ -451,7 +443,7 @@ def gru_reset_before_backward(
     H = W_h.shape[0]
     W_hrz, W_hn = W_h[:, : 2 * H], W_h[:, 2 * H :]
     h_work = cuda.device_array((batch, H), dtype=x.dtype)
-    grid = _grid(batch, H)
+    grid = _launch.grid(batch, H)
     for t, tp, first in _backward_steps(n_steps, reverse):
         _gru_rb_backward_zn[grid](t, tp, first, mask, h0, h_seq, gates, dh_seq, dh_state,
                                   da_rz, da_n)  # fmt: skip
