@@ -28,7 +28,15 @@ import numpy as np
 from numba import njit, prange
 
 from tsrnn._config import JIT_OPTIONS, PARALLEL_JIT_OPTIONS
-from tsrnn.kernels.scalar import TANH, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
+from tsrnn.kernels.cpu._scalar import (
+    gru_candidate_preactivation,
+    gru_cell_gradient,
+    gru_reset_before_update_gradient,
+    gru_state_update,
+    lstm_cell_gradient,
+    sigmoid_gate_gradient,
+)
+from tsrnn.kernels.scalar import TANH, drelu, dtanh, relu, sigmoid, tanh
 
 # ------------------------------------------------------------------------------------
 # Helpers shared by every cell
@@ -283,12 +291,14 @@ def lstm_backward(
                     dh = dh_state[bi, j] + dy_t[bi, j]
                     i, f = g_t[bi, j], g_t[bi, H + j]
                     g, o = g_t[bi, 2 * H + j], g_t[bi, 3 * H + j]
-                    dc = dc_state[bi, j] + dh * o * dact_c[bi, j]
-                    da_t[bi, j] = dc * g * dsigmoid(i)
-                    da_t[bi, H + j] = dc * c_prev[bi, j] * dsigmoid(f)
-                    da_t[bi, 2 * H + j] = dc * i * dact_g[bi, j]
-                    da_t[bi, 3 * H + j] = dh * act_c[bi, j] * dsigmoid(o)
-                    dc_state[bi, j] = dc * f
+                    ac, dac, dag = act_c[bi, j], dact_c[bi, j], dact_g[bi, j]
+                    da_i, da_f, da_g, da_o, dc_state[bi, j] = lstm_cell_gradient(
+                        dh, dc_state[bi, j], i, f, g, o, c_prev[bi, j], ac, dac, dag
+                    )
+                    da_t[bi, j] = da_i
+                    da_t[bi, H + j] = da_f
+                    da_t[bi, 2 * H + j] = da_g
+                    da_t[bi, 3 * H + j] = da_o
             else:
                 for j in range(H):
                     dh_state[bi, j] += dy_t[bi, j]
@@ -335,12 +345,12 @@ def gru_forward(
                 for j in range(H):
                     hn = a[2 * H + j] + b_hn[j]
                     hn_seq[t, bi, j] = hn
-                    g[2 * H + j] = g[2 * H + j] + b[2 * H + j] + a[j] * hn
+                    x_n, b_n = g[2 * H + j], b[2 * H + j]
+                    g[2 * H + j] = gru_candidate_preactivation(x_n, b_n, a[j], hn)
                 activate_in_place(g[2 * H :], TANH)
                 h_row = h_state[bi]
                 for j in range(H):
-                    n = gates[t, bi, 2 * H + j]
-                    h_row[j] = n + a[H + j] * (h_row[j] - n)  # (1 - z) n + z h_prev
+                    h_row[j] = gru_state_update(gates[t, bi, 2 * H + j], a[H + j], h_row[j])
                     h_seq[t, bi, j] = h_row[j]
                 for k in range(2 * H):
                     gates[t, bi, k] = a[k]
@@ -365,21 +375,19 @@ def gru_backward(
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
-                    dh = dh_state[bi, j] + dh_seq[t, bi, j]
-                    r = gates[t, bi, j]
-                    z = gates[t, bi, H + j]
-                    n = gates[t, bi, 2 * H + j]
                     h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
-                    dan = (dh - dh * z) * dtanh(n)
-                    dar = dan * hn_seq[t, bi, j] * dsigmoid(r)
-                    daz = dh * (h_prev - n) * dsigmoid(z)
+                    # dh_state gets the direct path; the GEMM part is added below.
+                    dh = dh_state[bi, j] + dh_seq[t, bi, j]
+                    r, z, n = gates[t, bi, j], gates[t, bi, H + j], gates[t, bi, 2 * H + j]
+                    dar, daz, dan, dah_n, dh_state[bi, j] = gru_cell_gradient(
+                        dh, r, z, n, h_prev, hn_seq[t, bi, j]
+                    )
                     da_seq[t, bi, j] = dar
                     da_seq[t, bi, H + j] = daz
                     da_seq[t, bi, 2 * H + j] = dan
                     dah_seq[t, bi, j] = dar
                     dah_seq[t, bi, H + j] = daz
-                    dah_seq[t, bi, 2 * H + j] = dan * r
-                    dh_state[bi, j] = dh * z  # the direct path; the GEMM part is added below
+                    dah_seq[t, bi, 2 * H + j] = dah_n
             else:
                 for j in range(H):
                     dh_state[bi, j] += dh_seq[t, bi, j]
@@ -478,14 +486,13 @@ def gru_reset_before_backward(
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
-                    dh = dh_state[bi, j] + dh_seq[t, bi, j]
-                    z = gates[t, bi, H + j]
-                    n = gates[t, bi, 2 * H + j]
                     h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
-                    dan = dh * z * dtanh(n)
+                    # dh_state gets (1 - z) dh, the direct path.
+                    dh = dh_state[bi, j] + dh_seq[t, bi, j]
+                    z, n = gates[t, bi, H + j], gates[t, bi, 2 * H + j]
+                    daz, dan, dh_state[bi, j] = gru_reset_before_update_gradient(dh, z, n, h_prev)
+                    da_rz[bi, H + j] = daz
                     da_n[bi, j] = dan
-                    da_rz[bi, H + j] = dh * (n - h_prev) * dsigmoid(z)
-                    dh_state[bi, j] = dh - dh * z  # (1 - z) dh, the direct path
             else:
                 for j in range(H):
                     dh_state[bi, j] += dh_seq[t, bi, j]
@@ -498,7 +505,7 @@ def gru_reset_before_backward(
             if mask[t, bi]:
                 for j in range(H):
                     r = gates[t, bi, j]
-                    da_rz[bi, j] = drh[bi, j] * h_in[bi, j] * dsigmoid(r)
+                    da_rz[bi, j] = sigmoid_gate_gradient(drh[bi, j], h_in[bi, j], r)
                     drh[bi, j] *= r
             else:
                 for j in range(H):

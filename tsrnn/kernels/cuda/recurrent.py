@@ -21,7 +21,16 @@ from numba import cuda
 
 from tsrnn.kernels import scalar
 from tsrnn.kernels.cuda import _launch
-from tsrnn.kernels.cuda._scalar import activate, activation_slope
+from tsrnn.kernels.cuda._scalar import (
+    activate,
+    activation_slope,
+    gru_candidate_preactivation,
+    gru_cell_gradient,
+    gru_reset_before_update_gradient,
+    gru_state_update,
+    lstm_cell_gradient,
+    sigmoid_gate_gradient,
+)
 from tsrnn.kernels.cuda.linalg import column_sums, gemm
 
 # --- helpers shared by every cell -------------------------------------------------------
@@ -213,13 +222,15 @@ def _lstm_backward_step(t, tp, first, mask, c0, c_seq, gates, activation, dh_seq
         i, f = gates[t, bi, j], gates[t, bi, H + j]
         g, o = gates[t, bi, 2 * H + j], gates[t, bi, 3 * H + j]
         c_prev = c0[bi, j] if first else c_seq[tp, bi, j]
-        act_c = activate(c_seq[t, bi, j], activation)
-        dc = dc_state[bi, j] + dh * o * activation_slope(act_c, activation)
-        da_seq[t, bi, j] = dc * g * scalar.dsigmoid(i)
-        da_seq[t, bi, H + j] = dc * c_prev * scalar.dsigmoid(f)
-        da_seq[t, bi, 2 * H + j] = dc * i * activation_slope(g, activation)
-        da_seq[t, bi, 3 * H + j] = dh * act_c * scalar.dsigmoid(o)
-        dc_state[bi, j] = dc * f
+        ac = activate(c_seq[t, bi, j], activation)
+        dac, dag = activation_slope(ac, activation), activation_slope(g, activation)
+        da_i, da_f, da_g, da_o, dc_state[bi, j] = lstm_cell_gradient(
+            dh, dc_state[bi, j], i, f, g, o, c_prev, ac, dac, dag
+        )
+        da_seq[t, bi, j] = da_i
+        da_seq[t, bi, H + j] = da_f
+        da_seq[t, bi, 2 * H + j] = da_g
+        da_seq[t, bi, 3 * H + j] = da_o
     else:
         dh_state[bi, j] += dh_seq[t, bi, j]
         for q in range(4):
@@ -255,9 +266,9 @@ def _gru_forward_step(t, mask, b, b_hn, h_proj, h_state, h_seq, gates, hn_seq):
         r = scalar.sigmoid(h_proj[bi, j] + gates[t, bi, j] + b[j])
         z = scalar.sigmoid(h_proj[bi, H + j] + gates[t, bi, H + j] + b[H + j])
         hn = h_proj[bi, 2 * H + j] + b_hn[j]
-        n = scalar.tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + r * hn)
+        n = scalar.tanh(gru_candidate_preactivation(gates[t, bi, 2 * H + j], b[2 * H + j], r, hn))
         hn_seq[t, bi, j] = hn
-        h_state[bi, j] = n + z * (h_state[bi, j] - n)  # (1 - z) n + z h_prev
+        h_state[bi, j] = gru_state_update(n, z, h_state[bi, j])
         gates[t, bi, j] = r
         gates[t, bi, H + j] = z
         gates[t, bi, 2 * H + j] = n
@@ -287,16 +298,16 @@ def _gru_backward_step(t, tp, first, mask, h0, h_seq, gates, hn_seq, dh_seq, dh_
         dh = dh_state[bi, j] + dh_seq[t, bi, j]
         r, z, n = gates[t, bi, j], gates[t, bi, H + j], gates[t, bi, 2 * H + j]
         h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
-        dan = (dh - dh * z) * scalar.dtanh(n)
-        dar = dan * hn_seq[t, bi, j] * scalar.dsigmoid(r)
-        daz = dh * (h_prev - n) * scalar.dsigmoid(z)
+        # dh_state gets the direct path; the product's part is added next.
+        dar, daz, dan, dah_n, dh_state[bi, j] = gru_cell_gradient(
+            dh, r, z, n, h_prev, hn_seq[t, bi, j]
+        )
         da_seq[t, bi, j] = dar
         da_seq[t, bi, H + j] = daz
         da_seq[t, bi, 2 * H + j] = dan
         dah_seq[t, bi, j] = dar
         dah_seq[t, bi, H + j] = daz
-        dah_seq[t, bi, 2 * H + j] = dan * r
-        dh_state[bi, j] = dh * z  # the direct path; the product's part is added next
+        dah_seq[t, bi, 2 * H + j] = dah_n
     else:
         dh_state[bi, j] += dh_seq[t, bi, j]
         for q in range(3):
@@ -397,9 +408,10 @@ def _gru_rb_backward_zn(t, tp, first, mask, h0, h_seq, gates, dh_seq, dh_state, 
         dh = dh_state[bi, j] + dh_seq[t, bi, j]
         z, n = gates[t, bi, H + j], gates[t, bi, 2 * H + j]
         h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
-        da_n[bi, j] = dh * z * scalar.dtanh(n)
-        da_rz[bi, H + j] = dh * (n - h_prev) * scalar.dsigmoid(z)
-        dh_state[bi, j] = dh - dh * z  # (1 - z) dh, the direct path
+        # dh_state gets (1 - z) dh, the direct path.
+        daz, dan, dh_state[bi, j] = gru_reset_before_update_gradient(dh, z, n, h_prev)
+        da_rz[bi, H + j] = daz
+        da_n[bi, j] = dan
     else:
         dh_state[bi, j] += dh_seq[t, bi, j]
         da_n[bi, j] = 0
@@ -415,7 +427,7 @@ def _gru_rb_backward_r(t, mask, gates, h_in, drh, da_rz, da_n, da_seq):
         return
     if mask[t, bi]:
         r = gates[t, bi, j]
-        da_rz[bi, j] = drh[bi, j] * h_in[bi, j] * scalar.dsigmoid(r)
+        da_rz[bi, j] = sigmoid_gate_gradient(drh[bi, j], h_in[bi, j], r)
         drh[bi, j] *= r
     else:
         drh[bi, j] = 0
