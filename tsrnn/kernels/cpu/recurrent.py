@@ -44,7 +44,7 @@ from tsrnn.kernels.scalar import TANH, drelu, dtanh, relu, sigmoid, tanh
 
 
 @njit(**JIT_OPTIONS)
-def previous_states(h_seq, h0, reverse, out):
+def _previous_states(h_seq, h0, reverse, out):
     """Write into ``out[t]`` the state each step started from (h0 for the first step)."""
     n_steps, batch, hidden = h_seq.shape
     # Element loops, not ``out[t] = h_seq[src]``: an array assignment makes Numba
@@ -59,7 +59,7 @@ def previous_states(h_seq, h0, reverse, out):
 
 
 @njit(**JIT_OPTIONS)
-def dropped_state(h_state, rmask, work):
+def _dropped_state(h_state, rmask, work):
     """The recurrent GEMM's input: ``h_state * rmask`` in ``work``, or ``h_state``."""
     if rmask.shape[0] == 0:
         return h_state
@@ -70,7 +70,7 @@ def dropped_state(h_state, rmask, work):
 
 
 @njit(**JIT_OPTIONS)
-def drop_in_place(a, rmask):
+def _drop_in_place(a, rmask):
     """Multiply ``a`` (batch, hidden) or (steps, batch, hidden) by ``rmask`` if present."""
     if rmask.shape[0] == 0:
         return
@@ -97,14 +97,14 @@ def input_gradients(x, da_seq, W_x, dx, dW_x, db):
 
 
 @njit(**JIT_OPTIONS)
-def sigmoid_in_place(v):
+def _sigmoid_in_place(v):
     """``v = sigmoid(v)`` over a 1-D contiguous slice."""
     for k in range(v.shape[0]):
         v[k] = sigmoid(v[k])
 
 
 @njit(**JIT_OPTIONS)
-def activate_in_place(v, activation):
+def _activate_in_place(v, activation):
     """``v = tanh(v)`` (or relu) over a 1-D contiguous slice."""
     if activation == TANH:
         for k in range(v.shape[0]):
@@ -115,7 +115,7 @@ def activate_in_place(v, activation):
 
 
 @njit(**JIT_OPTIONS)
-def slope_into(y, activation, out):
+def _slope_into(y, activation, out):
     """``out = act'(a)`` from the outputs ``y = act(a)`` (tanh or relu), 1-D slices."""
     if activation == TANH:
         for k in range(y.shape[0]):
@@ -147,8 +147,8 @@ def _weight_gradients(
     gradients. ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for
     the GRU)."""
     n_steps, batch, H = h_seq.shape
-    previous_states(h_seq, h0, reverse, h_prev_seq)
-    drop_in_place(h_prev_seq, rmask)
+    _previous_states(h_seq, h0, reverse, h_prev_seq)
+    _drop_in_place(h_prev_seq, rmask)
     rows = n_steps * batch
     np.dot(h_prev_seq.reshape(rows, H).T, dah_seq.reshape(rows, dah_seq.shape[2]), dW_h)
     input_gradients(x, da_seq, W_x, dx, dW_x, db)
@@ -168,7 +168,7 @@ def rnn_forward(x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq
     _project_inputs(x, W_x, h_seq)
     for s in range(n_steps):
         t = n_steps - 1 - s if reverse else s
-        np.dot(dropped_state(h_state, rmask, h_work), W_h, h_proj)
+        np.dot(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(hidden):
@@ -202,7 +202,7 @@ def rnn_backward(
                     dh_state[bi, j] += dh_seq[t, bi, j]
                     da_seq[t, bi, j] = 0
         np.dot(da_seq[t], W_h.T, dh_proj)
-        drop_in_place(dh_proj, rmask)
+        _drop_in_place(dh_proj, rmask)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(hidden):
@@ -229,7 +229,7 @@ def lstm_forward(
     _project_inputs(x, W_x, gates)
     for s in range(n_steps):
         t = n_steps - 1 - s if reverse else s
-        np.dot(dropped_state(h_state, rmask, h_work), W_h, h_proj)
+        np.dot(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
         for bi in prange(batch):
             if mask[t, bi]:
                 # Simple same-index loops (not one fused loop that reads gates[H + j] while
@@ -241,14 +241,14 @@ def lstm_forward(
                 a, p = gates[t, bi], h_proj[bi]
                 for k in range(4 * H):
                     a[k] = p[k] + (a[k] + b[k])
-                sigmoid_in_place(a[: 2 * H])
-                sigmoid_in_place(a[3 * H :])
-                activate_in_place(a[2 * H : 3 * H], activation)
+                _sigmoid_in_place(a[: 2 * H])
+                _sigmoid_in_place(a[3 * H :])
+                _activate_in_place(a[2 * H : 3 * H], activation)
                 c_row, h_row = c_state[bi], h_state[bi]
                 for j in range(H):
                     c_row[j] = a[H + j] * c_row[j] + a[j] * a[2 * H + j]
                     h_row[j] = c_row[j]
-                activate_in_place(h_row, activation)
+                _activate_in_place(h_row, activation)
                 for j in range(H):
                     h_row[j] *= a[3 * H + j]
                 for j in range(H):
@@ -281,10 +281,10 @@ def lstm_backward(
         # calls, which cost 57 of 210 ns per row at hidden 32. Activations in their own
         # loops: the j loop below then vectorises.
         _copy_flat(c_seq[t], act_c)
-        activate_in_place(act_c.reshape(-1), activation)
-        slope_into(act_c.reshape(-1), activation, dact_c.reshape(-1))
+        _activate_in_place(act_c.reshape(-1), activation)
+        _slope_into(act_c.reshape(-1), activation, dact_c.reshape(-1))
         for bi in range(batch):
-            slope_into(g_t[bi, 2 * H : 3 * H], activation, dact_g[bi])
+            _slope_into(g_t[bi, 2 * H : 3 * H], activation, dact_g[bi])
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
@@ -305,7 +305,7 @@ def lstm_backward(
                 for k in range(4 * H):
                     da_t[bi, k] = 0
         np.dot(da_t, W_h.T, dh_proj)
-        drop_in_place(dh_proj, rmask)
+        _drop_in_place(dh_proj, rmask)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
@@ -333,7 +333,7 @@ def gru_forward(
     _project_inputs(x, W_x, gates)
     for s in range(n_steps):
         t = n_steps - 1 - s if reverse else s
-        np.dot(dropped_state(h_state, rmask, h_work), W_h, h_proj)
+        np.dot(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
         for bi in prange(batch):
             if mask[t, bi]:
                 # Same-index loops and slice helpers that LLVM vectorises (see
@@ -341,13 +341,13 @@ def gru_forward(
                 a, g = h_proj[bi], gates[t, bi]
                 for k in range(2 * H):
                     a[k] = a[k] + g[k] + b[k]
-                sigmoid_in_place(a[: 2 * H])  # r, z
+                _sigmoid_in_place(a[: 2 * H])  # r, z
                 for j in range(H):
                     hn = a[2 * H + j] + b_hn[j]
                     hn_seq[t, bi, j] = hn
                     x_n, b_n = g[2 * H + j], b[2 * H + j]
                     g[2 * H + j] = gru_candidate_preactivation(x_n, b_n, a[j], hn)
-                activate_in_place(g[2 * H :], TANH)
+                _activate_in_place(g[2 * H :], TANH)
                 h_row = h_state[bi]
                 for j in range(H):
                     h_row[j] = gru_state_update(gates[t, bi, 2 * H + j], a[H + j], h_row[j])
@@ -395,7 +395,7 @@ def gru_backward(
                     da_seq[t, bi, k] = 0
                     dah_seq[t, bi, k] = 0
         np.dot(dah_seq[t], W_h.T, dh_proj)
-        drop_in_place(dh_proj, rmask)
+        _drop_in_place(dh_proj, rmask)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
@@ -443,7 +443,7 @@ def gru_reset_before_forward(
     _project_inputs(x, W_x, gates)
     for s in range(n_steps):
         t = n_steps - 1 - s if reverse else s
-        h_in = dropped_state(h_state, rmask, h_work)
+        h_in = _dropped_state(h_state, rmask, h_work)
         np.dot(h_in, W_hrz, h_proj_rz)
         for bi in prange(batch):
             for j in range(H):
@@ -500,7 +500,7 @@ def gru_reset_before_backward(
                     da_rz[bi, H + j] = 0
         np.dot(da_n, W_hn.T, drh)
         # Below, drh * r is dL/dh_in; h_in (the dropped state) is r's partner in r * h_in.
-        h_in = dropped_state(h0 if first else h_seq[tp], rmask, h_work)
+        h_in = _dropped_state(h0 if first else h_seq[tp], rmask, h_work)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
@@ -520,18 +520,18 @@ def gru_reset_before_backward(
         for bi in prange(batch):
             for j in range(H):
                 dh_proj[bi, j] += drh[bi, j]  # both are gradients w.r.t. h_in
-        drop_in_place(dh_proj, rmask)
+        _drop_in_place(dh_proj, rmask)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
                     dh_state[bi, j] += dh_proj[bi, j]
-    previous_states(h_seq, h0, reverse, h_prev_seq)
-    drop_in_place(h_prev_seq, rmask)
+    _previous_states(h_seq, h0, reverse, h_prev_seq)
+    _drop_in_place(h_prev_seq, rmask)
     rows = n_steps * batch
     da2 = da_seq.reshape(rows, 3 * H)
     dW_rz = np.dot(h_prev_seq.reshape(rows, H).T, np.ascontiguousarray(da2[:, : 2 * H]))
     dW_n = np.dot(rh_seq.reshape(rows, H).T, np.ascontiguousarray(da2[:, 2 * H :]))
-    for j in range(H):  # element loops: see previous_states
+    for j in range(H):  # element loops: see _previous_states
         for k in range(2 * H):
             dW_h[j, k] = dW_rz[j, k]
         for k in range(H):
