@@ -124,6 +124,19 @@ def pinball_error(r, w, q):
     return term, 0.5 - q
 
 
+def softmax_log_normaliser(p, i):
+    """``(m, log_z)`` of row ``i`` of the logits: ``log softmax(p_i)_c = p[i, c] - m -
+    log_z``, with the row's maximum ``m`` subtracted before ``exp`` so it cannot
+    overflow."""
+    m = p[i, 0]
+    for c in range(1, p.shape[1]):
+        m = max(m, p[i, c])
+    z = 0.0
+    for c in range(p.shape[1]):
+        z += math.exp(p[i, c] - m)
+    return m, math.log(z)
+
+
 # --- optimizers: update element i of the flat buffers in place ------------------------
 
 

@@ -22,6 +22,7 @@ absolute_error = _inline(formulas.absolute_error)
 huber_error = _inline(formulas.huber_error)
 logistic_error = _inline(formulas.logistic_error)
 pinball_error = _inline(formulas.pinball_error)
+softmax_log_normaliser = _inline(formulas.softmax_log_normaliser)
 
 adam_update = _inline(formulas.adam_update)
 sgd_update = _inline(formulas.sgd_update)

@@ -16,6 +16,7 @@ from tsrnn.kernels.cpu._scalar import (
     huber_error,
     logistic_error,
     pinball_error,
+    softmax_log_normaliser,
     squared_error,
 )
 
@@ -89,13 +90,7 @@ def softmax_cross_entropy(p, labels, w, class_weight, grad):
     total = 0.0
     weight_sum = 0.0
     for i in range(n):
-        m = p[i, 0]
-        for c in range(1, n_classes):
-            m = max(m, p[i, c])
-        z = 0.0
-        for c in range(n_classes):
-            z += math.exp(p[i, c] - m)
-        log_z = math.log(z)
+        m, log_z = softmax_log_normaliser(p, i)
         weight = w[i] * class_weight[labels[i]]
         weight_sum += weight
         total -= weight * (p[i, labels[i]] - m - log_z)

@@ -418,23 +418,11 @@ def gru_backward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def gru_reset_before_forward(
-    x,
-    mask,
-    W_x,
-    W_h,
-    b,
-    rmask,
-    activation,
-    reverse,
-    h_state,
-    h_seq,
-    gates,
-    rh_seq,
-    h_proj_rz,
-    h_proj_n,
+    x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq, gates, rh_seq, p_rz, p_n
 ):
     """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
-    candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient."""
+    candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient;
+    ``p_rz`` (B, 2H) and ``p_n`` (B, H) receive the step's recurrent products."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
     W_hrz = np.ascontiguousarray(W_h[:, : 2 * H])
@@ -444,19 +432,19 @@ def gru_reset_before_forward(
     for s in range(n_steps):
         t = n_steps - 1 - s if reverse else s
         h_in = _dropped_state(h_state, rmask, h_work)
-        np.dot(h_in, W_hrz, h_proj_rz)
+        np.dot(h_in, W_hrz, p_rz)
         for bi in prange(batch):
             for j in range(H):
-                r = sigmoid(gates[t, bi, j] + b[j] + h_proj_rz[bi, j])
-                z = sigmoid(gates[t, bi, H + j] + b[H + j] + h_proj_rz[bi, H + j])
+                r = sigmoid(gates[t, bi, j] + b[j] + p_rz[bi, j])
+                z = sigmoid(gates[t, bi, H + j] + b[H + j] + p_rz[bi, H + j])
                 gates[t, bi, j] = r
                 gates[t, bi, H + j] = z
                 rh_seq[t, bi, j] = r * h_in[bi, j]
-        np.dot(rh_seq[t], W_hn, h_proj_n)
+        np.dot(rh_seq[t], W_hn, p_n)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
-                    n = tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + h_proj_n[bi, j])
+                    n = tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + p_n[bi, j])
                     h_prev = h_state[bi, j]
                     h = h_prev + gates[t, bi, H + j] * (n - h_prev)  # (1 - z) h_prev + z n
                     gates[t, bi, 2 * H + j] = n

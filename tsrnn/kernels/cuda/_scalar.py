@@ -35,6 +35,7 @@ absolute_error = _device(formulas.absolute_error)
 huber_error = _device(formulas.huber_error)
 logistic_error = _device(formulas.logistic_error)
 pinball_error = _device(formulas.pinball_error)
+softmax_log_normaliser = _device(formulas.softmax_log_normaliser)
 
 adam_update = _device(formulas.adam_update)
 sgd_update = _device(formulas.sgd_update)

@@ -17,6 +17,7 @@ from tsrnn.kernels.cuda._scalar import (
     huber_error,
     logistic_error,
     pinball_error,
+    softmax_log_normaliser,
     squared_error,
 )
 
@@ -144,13 +145,7 @@ def _softmax_rows(p, labels, w, class_weight, grad, row_weight, row_loss):
     i = cuda.grid(1)
     if i < p.shape[0]:
         n_classes = p.shape[1]
-        m = p[i, 0]
-        for c in range(1, n_classes):
-            m = max(m, p[i, c])
-        z = 0.0
-        for c in range(n_classes):
-            z += math.exp(p[i, c] - m)
-        log_z = math.log(z)
+        m, log_z = softmax_log_normaliser(p, i)
         weight = w[i] * class_weight[labels[i]]
         row_weight[i] = weight
         row_loss[i] = -weight * (p[i, labels[i]] - m - log_z)

@@ -339,25 +339,25 @@ def gru_backward(
 
 
 @cuda.jit
-def _gru_rb_gates_rz(t, b, h_in, h_proj_rz, gates, rh_seq):
+def _gru_rb_gates_rz(t, b, h_in, p_rz, gates, rh_seq):
     bi, j = cuda.grid(2)
     batch, H = h_in.shape
     if bi < batch and j < H:
-        r = scalar.sigmoid(gates[t, bi, j] + b[j] + h_proj_rz[bi, j])
-        z = scalar.sigmoid(gates[t, bi, H + j] + b[H + j] + h_proj_rz[bi, H + j])
+        r = scalar.sigmoid(gates[t, bi, j] + b[j] + p_rz[bi, j])
+        z = scalar.sigmoid(gates[t, bi, H + j] + b[H + j] + p_rz[bi, H + j])
         gates[t, bi, j] = r
         gates[t, bi, H + j] = z
         rh_seq[t, bi, j] = r * h_in[bi, j]
 
 
 @cuda.jit
-def _gru_rb_candidate(t, mask, b, h_proj_n, h_state, h_seq, gates):
+def _gru_rb_candidate(t, mask, b, p_n, h_state, h_seq, gates):
     bi, j = cuda.grid(2)
     batch, H = h_state.shape
     if bi >= batch or j >= H:
         return
     if mask[t, bi]:
-        n = scalar.tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + h_proj_n[bi, j])
+        n = scalar.tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + p_n[bi, j])
         h_prev = h_state[bi, j]
         h = h_prev + gates[t, bi, H + j] * (n - h_prev)  # (1 - z) h_prev + z n
         gates[t, bi, 2 * H + j] = n
@@ -366,23 +366,11 @@ def _gru_rb_candidate(t, mask, b, h_proj_n, h_state, h_seq, gates):
 
 
 def gru_reset_before_forward(
-    x,
-    mask,
-    W_x,
-    W_h,
-    b,
-    rmask,
-    activation,
-    reverse,
-    h_state,
-    h_seq,
-    gates,
-    rh_seq,
-    h_proj_rz,
-    h_proj_n,
+    x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq, gates, rh_seq, p_rz, p_n
 ):
     """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
-    candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient."""
+    candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient;
+    ``p_rz`` (B, 2H) and ``p_n`` (B, H) receive the step's recurrent products."""
     n_steps = x.shape[0]
     H = W_h.shape[0]
     W_hrz, W_hn = W_h[:, : 2 * H], W_h[:, 2 * H :]
@@ -392,10 +380,10 @@ def gru_reset_before_forward(
     for s in range(n_steps):  # two products per step: not _forward_steps
         t = n_steps - 1 - s if reverse else s
         h_in = _dropped_state(h_state, rmask, h_work)
-        gemm(h_in, W_hrz, h_proj_rz)
-        _gru_rb_gates_rz[grid](t, b, h_in, h_proj_rz, gates, rh_seq)
-        gemm(rh_seq[t], W_hn, h_proj_n)
-        _gru_rb_candidate[grid](t, mask, b, h_proj_n, h_state, h_seq, gates)
+        gemm(h_in, W_hrz, p_rz)
+        _gru_rb_gates_rz[grid](t, b, h_in, p_rz, gates, rh_seq)
+        gemm(rh_seq[t], W_hn, p_n)
+        _gru_rb_candidate[grid](t, mask, b, p_n, h_state, h_seq, gates)
 
 
 @cuda.jit
