@@ -235,7 +235,7 @@ def test_regressor_fit_and_predict_on_the_device_match_the_cpu(dtype):
     tol = TOLERANCE[dtype]
     assert rel_err(gpu.network_.get_weights(), cpu.network_.get_weights()) <= 100 * tol
     np.testing.assert_allclose(gpu.loss_curve_, cpu.loss_curve_, rtol=100 * tol)
-    np.testing.assert_allclose(gpu.validation_scores_, cpu.validation_scores_, rtol=1e-3)
+    np.testing.assert_allclose(gpu.validation_scores_, cpu.validation_scores_, rtol=tol)
     np.testing.assert_allclose(gpu.predict(X), cpu.predict(X), rtol=100 * tol, atol=100 * tol)
 
 
