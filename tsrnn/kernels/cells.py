@@ -6,7 +6,8 @@ Every cell's kernels, on every backend, share one argument order::
                    *states, h_seq, *cache, *forward_work)
     <cell>_backward(x, mask, W_x, W_h, rmask, activation, reverse,
                     *initial_states, h_seq, *cache, dh_seq, *state_grads,
-                    dx, *param_grads, da_seq, h_prev_seq, *backward_work)
+                    dx, *param_grads, da_seq, h_prev_seq, *backward_seq_work,
+                    *backward_work)
 
 where ``params``/``param_grads`` follow :attr:`CellSpec.params`, ``states`` are
 ``h_state`` (and ``c_state`` for a cell with a cell state), ``initial_states`` are

@@ -3,7 +3,10 @@
 One direction of one layer per call; stacking and bidirectionality are composed
 by :class:`tsrnn.layers.Recurrent`. Conventions (time-major layout, right-acting
 weights, gate order, masking, ``reverse``) are documented once in
-:mod:`tsrnn.kernels.reference.recurrent` and are the same here.
+:mod:`tsrnn.kernels.reference.recurrent` and are the same here. Every cell's
+kernels take one argument order, set by its spec in :mod:`tsrnn.kernels.cells`;
+the per-unit gradient formulas are written once, for both devices, in
+:mod:`tsrnn.kernels.formulas`.
 
 Structure of every kernel:
 

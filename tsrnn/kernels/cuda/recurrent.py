@@ -7,6 +7,9 @@ masks carry the state, ``rmask`` the variational recurrent-dropout mask or an em
 in backward ``dh_state``/``dc_state`` in: dL/dh_n, out: dL/dh0). Arguments are
 device arrays; the host functions here launch kernels and never copy to the host.
 
+Argument order per cell: :mod:`tsrnn.kernels.cells`; per-unit gradient formulas,
+shared with the CPU: :mod:`tsrnn.kernels.formulas`.
+
 Structure, as on the CPU: the input projection of all steps is one GEMM; each
 step is one recurrent GEMM plus one fused kernel (one thread per (sample, unit))
 that applies the gate nonlinearities and updates the state; backward forms the
@@ -55,6 +58,13 @@ def _previous_states(h_seq, h0, reverse, rmask, out):
         else:
             v = h_seq[t + 1, bi, j] if reverse else h_seq[t - 1, bi, j]
         out[t, bi, j] = v * rmask[bi, j] if rmask.shape[0] > 0 else v
+
+
+def _dropped_previous_states(h_seq, h0, reverse, rmask, out):
+    """out[t] = (the state step t read) * rmask, for the weight gradient of W_h."""
+    n_steps, batch, H = h_seq.shape
+    blocks = (math.ceil(n_steps / 4), math.ceil(batch / 4), math.ceil(H / 16))
+    _previous_states[blocks, (4, 4, 16)](h_seq, h0, reverse, rmask, out)
 
 
 def _dropped_state(h_state, rmask, h_work):
@@ -114,8 +124,7 @@ def _weight_gradients(x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev
     gradients. ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for
     the GRU)."""
     n_steps, batch, H = h_seq.shape
-    blocks = (math.ceil(n_steps / 4), math.ceil(batch / 4), math.ceil(H / 16))
-    _previous_states[blocks, (4, 4, 16)](h_seq, h0, reverse, rmask, h_prev_seq)
+    _dropped_previous_states(h_seq, h0, reverse, rmask, h_prev_seq)
     rows = n_steps * batch
     gemm(h_prev_seq.reshape(rows, H), dah_seq.reshape(rows, dah_seq.shape[2]), dW_h,
          trans_a=True)  # fmt: skip
@@ -452,8 +461,7 @@ def gru_reset_before_backward(
         _gru_rb_backward_r[grid](t, mask, gates, h_in, drh, da_rz, da_n, da_seq)
         gemm(da_rz, W_hrz, dh_proj, trans_b=True)
         _gru_rb_carry[grid](t, mask, rmask, dh_proj, drh, dh_state)
-    blocks = (math.ceil(n_steps / 4), math.ceil(batch / 4), math.ceil(H / 16))
-    _previous_states[blocks, (4, 4, 16)](h_seq, h0, reverse, rmask, h_prev_seq)
+    _dropped_previous_states(h_seq, h0, reverse, rmask, h_prev_seq)
     rows = n_steps * batch
     da2 = da_seq.reshape(rows, 3 * H)
     gemm(h_prev_seq.reshape(rows, H), da2[:, : 2 * H], dW_h[:, : 2 * H], trans_a=True)
