@@ -70,21 +70,25 @@ def test_training_trajectory_matches_torch(dtype, optimizer):
         )
     else:
         ours = SGD(5e-2, momentum=0.9, nesterov=True, weight_decay=1e-3)
-        theirs = torch.optim.SGD(trainable, lr=5e-2, momentum=0.9, nesterov=True,
-                                 weight_decay=1e-3)  # fmt: skip
+        theirs = torch.optim.SGD(
+            trainable, lr=5e-2, momentum=0.9, nesterov=True, weight_decay=1e-3
+        )
     Xc, yc = X.astype(dtype), y.astype(dtype)
     for step in range(20):
         idx = slice((step % 4) * 10, (step % 4) * 10 + 10)
         train_step(net, ours, losses.MSE(), Xc[idx], yc[idx], clip_norm=1.0)
         theirs.zero_grad()
-        loss = torch.nn.functional.mse_loss(twin(torch.from_numpy(Xc[idx])),
-                                            torch.from_numpy(yc[idx]))  # fmt: skip
+        loss = torch.nn.functional.mse_loss(
+            twin(torch.from_numpy(Xc[idx])), torch.from_numpy(yc[idx])
+        )
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         theirs.step()
     tol = 1e-5 if dtype == "float32" else 1e-9
-    moved = np.abs(net.params.flat - Network([Conv1D(6, 3), LSTM(5), Dense(1)], dtype=dtype)
-                   .build((12, 2), 0).params.flat).max()  # fmt: skip
+    moved = np.abs(
+        net.params.flat
+        - Network([Conv1D(6, 3), LSTM(5), Dense(1)], dtype=dtype).build((12, 2), 0).params.flat
+    ).max()
     assert moved > 1e-2  # the weights really changed
     for name, value in twin.as_tsrnn().items():
         err = rel_err(net.params[name], value)
