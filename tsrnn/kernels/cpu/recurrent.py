@@ -403,15 +403,16 @@ def gru_backward(
             if mask[t, bi]:
                 for j in range(H):
                     dh_state[bi, j] += dh_proj[bi, j]
-    _weight_gradients(
-        x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq, dx, dW_x, dW_h, db
-    )
+    # db_hn first: dah_seq is still in cache from the time loop.
     rows = n_steps * batch
     dah2 = dah_seq.reshape(rows, 3 * H)
     db_hn[:] = 0
     for row in range(rows):
         for j in range(H):
             db_hn[j] += dah2[row, 2 * H + j]
+    _weight_gradients(
+        x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq, dx, dW_x, dW_h, db
+    )
 
 
 # ------------------------------------------------------------------------------------
