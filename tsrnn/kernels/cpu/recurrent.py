@@ -149,12 +149,18 @@ def _weight_gradients(
     """After the time loop: dW_h from the (dropped) previous states, then the input
     gradients. ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for
     the GRU)."""
+    _recurrent_weight_gradient(h_seq, h0, reverse, rmask, dah_seq, h_prev_seq, dW_h)
+    input_gradients(x, da_seq, W_x, dx, dW_x, db)
+
+
+@njit(**JIT_OPTIONS)
+def _recurrent_weight_gradient(h_seq, h0, reverse, rmask, dah_seq, h_prev_seq, dW_h):
+    """dW_h = sum over steps of (h_{t-1} * rmask)^T dah_t, one GEMM."""
     n_steps, batch, H = h_seq.shape
     _previous_states(h_seq, h0, reverse, h_prev_seq)
     _drop_in_place(h_prev_seq, rmask)
     rows = n_steps * batch
     np.dot(h_prev_seq.reshape(rows, H).T, dah_seq.reshape(rows, dah_seq.shape[2]), dW_h)
-    input_gradients(x, da_seq, W_x, dx, dW_x, db)
 
 
 # ------------------------------------------------------------------------------------
@@ -403,16 +409,15 @@ def gru_backward(
             if mask[t, bi]:
                 for j in range(H):
                     dh_state[bi, j] += dh_proj[bi, j]
-    # db_hn first: dah_seq is still in cache from the time loop.
+    # The shared tail in two parts, with db_hn between them while dah_seq is in cache.
+    _recurrent_weight_gradient(h_seq, h0, reverse, rmask, dah_seq, h_prev_seq, dW_h)
     rows = n_steps * batch
     dah2 = dah_seq.reshape(rows, 3 * H)
     db_hn[:] = 0
     for row in range(rows):
         for j in range(H):
             db_hn[j] += dah2[row, 2 * H + j]
-    _weight_gradients(
-        x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq, dx, dW_x, dW_h, db
-    )
+    input_gradients(x, da_seq, W_x, dx, dW_x, db)
 
 
 # ------------------------------------------------------------------------------------
