@@ -3,7 +3,7 @@
 import numpy as np
 
 from tsrnn import Recurrent
-from tsrnn.kernels.reference import recurrent as ref
+from tsrnn.kernels.reference.dispatch import reference_direction
 
 # (cell, options) pairs covering every cell formulation.
 CELL_VARIANTS = [
@@ -93,28 +93,6 @@ def _split(layer, params, lyr, direction):
     }
 
 
-def reference_direction_forward(layer, P, x, h0, c0, mask, reverse, rmask=None):
-    """One direction through the NumPy spec: (h_seq, h_n, c_n, cache)."""
-    W = (P["W_x"], P["W_h"], P["b"])
-    if layer.cell == "rnn":
-        ys, hn, cache = ref.rnn_forward(x, h0, *W, layer.activation, mask, reverse, rmask)
-        return ys, hn, None, cache
-    if layer.cell == "lstm":
-        return ref.lstm_forward(x, h0, c0, *W, mask, reverse, rmask, layer.activation)
-    ys, hn, cache = ref.gru_forward(
-        x, h0, *W, P.get("b_hn"), layer.reset_after, mask, reverse, rmask
-    )
-    return ys, hn, None, cache
-
-
-def reference_direction_backward(layer, cache, dys, dhn, dcn):
-    if layer.cell == "rnn":
-        return ref.rnn_backward(cache, dys, dhn)
-    if layer.cell == "lstm":
-        return ref.lstm_backward(cache, dys, dhn, dcn)
-    return ref.gru_backward(cache, dys, dhn)
-
-
 def reference_stack(
     layer, params, x, mask=None, h0=None, c0=None, dy=None, dh_n=None, dc_n=None, rmask=None
 ):
@@ -130,26 +108,28 @@ def reference_stack(
     if layer.cell == "lstm" and c0 is None:
         c0 = np.zeros_like(h0)
     h_n, c_n = np.zeros_like(h0), (np.zeros_like(h0) if layer.cell == "lstm" else None)
-    caches, inp = [], x
+    backwards, inp = [], x
     for lyr in range(L):
         outs = []
         for d in range(D):
             k = lyr * D + d
-            ys, hn, cn, cache = reference_direction_forward(
-                layer,
+            out, backward = reference_direction(
+                layer.cell,
                 _split(layer, params, lyr, d),
                 inp,
                 h0[k],
                 c0[k] if c0 is not None else None,
-                mask,
-                d == 1,
-                None if rmask is None else rmask[k],
+                mask=mask,
+                reverse=d == 1,
+                rmask=None if rmask is None else rmask[k],
+                activation=layer.activation,
+                reset_after=layer.reset_after,
             )
-            h_n[k] = hn
-            if cn is not None:
-                c_n[k] = cn
-            outs.append(ys)
-            caches.append(cache)
+            h_n[k] = out["h_n"]
+            if "c_n" in out:
+                c_n[k] = out["c_n"]
+            outs.append(out["h_seq"])
+            backwards.append(backward)
         inp = np.concatenate(outs, axis=2)
     y = inp
     dy = np.zeros_like(y) if dy is None else np.asarray(dy, np.float64)
@@ -164,9 +144,7 @@ def reference_stack(
         d_in = 0
         for d in range(D):
             k = lyr * D + d
-            g = reference_direction_backward(
-                layer,
-                caches[k],
+            g = backwards[k](
                 d_out[:, :, d * H : (d + 1) * H],
                 dh_n[k],
                 dc_n[k] if dc_n is not None else None,

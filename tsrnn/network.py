@@ -7,10 +7,10 @@ arrays of one dtype.
 
 import numpy as np
 
+from tsrnn._dtypes import check_float_dtype
 from tsrnn.backend import device_of, get_backend, to_host
 from tsrnn.layers._params import ParameterBuffer
 from tsrnn.layers.base import Context
-from tsrnn.layers.recurrent import check_float_dtype
 
 
 class Network:

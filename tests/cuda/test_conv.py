@@ -5,7 +5,7 @@ import pytest
 
 from tests.helpers import rel_err
 from tsrnn.kernels.cpu import conv as cpu
-from tsrnn.kernels.reference.conv import conv_padding
+from tsrnn.kernels.shapes import conv_padding
 
 cuda = pytest.importorskip("numba.cuda")
 pytestmark = pytest.mark.gpu

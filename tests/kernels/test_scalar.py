@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from tsrnn.kernels.scalar import dsigmoid, dtanh, relu, sigmoid, tanh
+from tsrnn.kernels.scalar import dsigmoid, dtanh, relu, sigmoid, sign, tanh
 
 
 @njit
@@ -81,3 +81,24 @@ def test_python_and_jitted_paths_agree():
     assert dtanh(np.float32(0.5)) == np.float32(0.75)
     assert dsigmoid(0.25) == 0.1875
     assert sigmoid(-800.0) == 0.0 and sigmoid(800.0) == 1.0
+
+
+@njit
+def _apply_sign(x, out):
+    for i in range(x.size):
+        out[i] = sign(x[i])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sign_is_numpys_sign_compiled_and_in_python(dtype):
+    """The MAE and Huber gradients' sign, shared by both devices: -1, 0 or 1 with the
+    zero's sign kept, +-1 for infinities and NaN for NaN (the CUDA kernels used to give
+    NaN for an infinite residual)."""
+    x = np.array([-np.inf, -3.5, -0.0, 0.0, 1e-30, 2.0, np.inf, np.nan], dtype=dtype)
+    expected = np.array([-1, -1, -0.0, 0.0, 1, 1, 1, np.nan], dtype=dtype)
+    compiled = np.empty_like(x)
+    _apply_sign(x, compiled)
+    in_python = np.array([sign(v) for v in x], dtype=dtype)
+    for out in (compiled, in_python):
+        np.testing.assert_array_equal(out, expected)
+        np.testing.assert_array_equal(np.signbit(out), np.signbit(expected))

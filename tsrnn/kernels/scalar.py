@@ -167,6 +167,16 @@ dtanh = _by_precision(_dtanh32, _dtanh64, "tanh'(a) from its output y = tanh(a):
 dsigmoid = _by_precision(_dsigmoid32, _dsigmoid64, "sigmoid'(a) from y = sigmoid(a): y (1 - y).")
 drelu = _by_precision(_drelu32, _drelu64, "relu'(a) from y = relu(a): 1 where y > 0, else 0.")
 
+
+def _sign(x):
+    # The zero keeps its sign and NaN stays NaN, as np.sign in Numba; inf gives +-1.
+    if x == 0 or x != x:
+        return x
+    return math.copysign(1.0, x)
+
+
+sign = _by_precision(_sign, _sign, "np.sign: -1, 0 or 1, NaN for NaN.")
+
 # Activation codes shared by every kernel and the layer classes.
 ACTIVATION_CODES = {"tanh": 0, "relu": 1, "linear": 2, "sigmoid": 3}
 TANH, RELU, LINEAR, SIGMOID = (ACTIVATION_CODES[k] for k in ("tanh", "relu", "linear", "sigmoid"))

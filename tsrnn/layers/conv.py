@@ -3,7 +3,7 @@
 import numpy as np
 
 from tsrnn.initializers import glorot_uniform
-from tsrnn.kernels.reference.conv import conv_padding, pool_output_length
+from tsrnn.kernels.shapes import conv_padding, pool_output_length
 from tsrnn.layers.base import Layer, check_activation, check_positive_int
 
 PADDINGS = ("valid", "same", "causal")

@@ -14,24 +14,14 @@ import functools
 import numpy as np
 from sklearn.utils import check_random_state
 
+from tsrnn._dtypes import check_float_dtype
 from tsrnn.backend import get_backend
 from tsrnn.initializers import glorot_uniform, orthogonal
+from tsrnn.kernels.cells import cell_spec
 from tsrnn.kernels.scalar import ACTIVATION_CODES
 from tsrnn.layers._params import ParameterBuffer
 
-N_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def check_float_dtype(dtype):
-    """Return ``dtype`` as a NumPy dtype, or raise if it is not float32 or float64."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from exc
-    if dt not in FLOAT_DTYPES:
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {dt}")
-    return dt
+CELL_TYPES = ("gru", "lstm", "rnn")
 
 
 class Recurrent:
@@ -82,8 +72,8 @@ class Recurrent:
         unit_forget_bias=True,
         dtype="float32",
     ):
-        if cell not in N_GATES:
-            raise ValueError(f"cell must be one of {sorted(N_GATES)}, got {cell!r}")
+        if cell not in CELL_TYPES:
+            raise ValueError(f"cell must be one of {list(CELL_TYPES)}, got {cell!r}")
         for name, value in (
             ("input_size", input_size),
             ("hidden_size", hidden_size),
@@ -129,12 +119,17 @@ class Recurrent:
         return self.num_directions * self.hidden_size
 
     @property
-    def has_cell_state(self):
-        return self.cell == "lstm"
+    def spec(self):
+        """The cell's :class:`~tsrnn.kernels.cells.CellSpec` (gates, cache, kernels)."""
+        return cell_spec(self.cell, self.reset_after)
 
     @property
-    def _has_b_hn(self):
-        return self.cell == "gru" and self.reset_after
+    def has_cell_state(self):
+        return self.spec.has_cell_state
+
+    @property
+    def _activation_code(self):
+        return ACTIVATION_CODES[self.activation]
 
     def prefix(self, layer, direction):
         """Parameter-name prefix of one layer and direction, e.g. ``'l1_reverse'``."""
@@ -142,16 +137,14 @@ class Recurrent:
 
     def param_specs(self):
         """Names and shapes of all parameters, in buffer order."""
-        G, H = N_GATES[self.cell], self.hidden_size
+        G, H = self.spec.n_gates, self.hidden_size
         specs = []
         for layer in range(self.num_layers):
             n_in = self.input_size if layer == 0 else self.output_size
+            shapes = {"W_x": (n_in, G * H), "W_h": (H, G * H), "b": (G * H,), "b_hn": (H,)}
             for direction in range(self.num_directions):
                 p = self.prefix(layer, direction)
-                specs += [(f"{p}.W_x", (n_in, G * H)), (f"{p}.W_h", (H, G * H))]
-                specs.append((f"{p}.b", (G * H,)))
-                if self._has_b_hn:
-                    specs.append((f"{p}.b_hn", (H,)))
+                specs += [(f"{p}.{name}", shapes[name]) for name in self.spec.params]
         return specs
 
     # --- initialisation ----------------------------------------------------------------
@@ -311,11 +304,10 @@ class Recurrent:
                 k = layer * self.num_directions + direction
                 p = self._direction_params(params, layer, direction)
                 rm = no_dropout if rmask is None else rmask[k]
-                run = _forward_direction(
-                    self, p, layer_input, mask, direction == 1, h_n[k],
-                    c_n[k] if c_n is not None else None, rm,
-                )  # fmt: skip
-                run.update(x=layer_input, h0=h0[k], c0=c0[k] if c0 is not None else None, rmask=rm)
+                states = (h_n[k],) if c_n is None else (h_n[k], c_n[k])
+                run = _forward_direction(self, p, layer_input, mask, direction == 1, states, rm)
+                initial = (h0[k],) if c0 is None else (h0[k], c0[k])
+                run.update(x=layer_input, initial_states=initial, rmask=rm)
                 saved.append(run)
                 outputs.append(run["h_seq"])
             layer_input = arrays.concat_last(outputs)
@@ -363,10 +355,15 @@ class Recurrent:
                 lo = direction * H
                 dh_seq = d_out if D == 1 else arrays.take_last(d_out, lo, lo + H)
                 dx = _backward_direction(
-                    self, self._direction_params(params, layer, direction),
-                    self._direction_params(grads, layer, direction), run, cache["mask"],
-                    direction == 1, dh_seq, dh[k], dc[k] if dc is not None else None,
-                )  # fmt: skip
+                    self,
+                    self._direction_params(params, layer, direction),
+                    self._direction_params(grads, layer, direction),
+                    run,
+                    cache["mask"],
+                    direction == 1,
+                    dh_seq,
+                    (dh[k],) if dc is None else (dh[k], dc[k]),
+                )
                 if d_in is None:
                     d_in = dx
                 else:
@@ -392,7 +389,7 @@ class Recurrent:
     def _param_names(self):
         """``[layer][direction]`` -> ((kernel argument name, buffer name), ...); built once
         because the f-strings cost ~3 us per call, which single-sequence predict feels."""
-        names = ("W_x", "W_h", "b", "b_hn") if self._has_b_hn else ("W_x", "W_h", "b")
+        names = self.spec.params
         return [
             [tuple((n, f"{self.prefix(layer, d)}.{n}") for n in names) for d in directions]
             for layer in range(self.num_layers)
@@ -420,71 +417,38 @@ def _as_generator(random_state):
 # --- one direction of one layer: allocate outputs and workspaces, call the kernel ------
 
 
-def _forward_direction(layer, p, x, mask, reverse, h_state, c_state, rmask):
-    """Run one direction; ``h_state``/``c_state`` hold h0/c0 and receive h_n/c_n."""
-    k, a = layer.kernels, layer._arrays
+def _forward_direction(layer, p, x, mask, reverse, states, rmask):
+    """Run one direction; ``states`` (h, and c for the LSTM) hold the initial states and
+    receive the final ones. Returns the outputs and the cache named by the cell's spec."""
+    spec, a = layer.spec, layer._arrays
     n_steps, batch, _ = x.shape
-    H, G, dt = layer.hidden_size, N_GATES[layer.cell], layer.dtype
+    H, dt = layer.hidden_size, layer.dtype
     h_seq = a.empty((n_steps, batch, H), dt)
-    weights = (x, mask, p["W_x"], p["W_h"], p["b"])
-    if layer.cell == "rnn":
-        act = ACTIVATION_CODES[layer.activation]
-        k.rnn_forward(*weights, rmask, act, reverse, h_state, h_seq, a.empty((batch, H), dt))
-        return dict(h_seq=h_seq)
-    gates = a.empty((n_steps, batch, G * H), dt)
-    if layer.cell == "lstm":
-        c_seq = a.empty_like(h_seq)
-        work = a.empty((batch, G * H), dt)
-        act = ACTIVATION_CODES[layer.activation]
-        k.lstm_forward(*weights, rmask, act, reverse, h_state, c_state, h_seq, c_seq, gates, work)
-        return dict(h_seq=h_seq, c_seq=c_seq, gates=gates)
-    aux = a.empty_like(h_seq)
-    if layer.reset_after:
-        work = a.empty((batch, G * H), dt)
-        k.gru_forward(*weights, p["b_hn"], rmask, reverse, h_state, h_seq, gates, aux, work)
-    else:
-        work_rz, work_n = a.empty((batch, 2 * H), dt), a.empty((batch, H), dt)
-        k.gru_reset_before_forward(
-            *weights, rmask, reverse, h_state, h_seq, gates, aux, work_rz, work_n
-        )
-    return dict(h_seq=h_seq, gates=gates, aux=aux)
+    cache = {name: a.empty((n_steps, batch, w * H), dt) for name, w in spec.cache}
+    work = [a.empty((batch, w * H), dt) for w in spec.forward_work]
+    params = [p[name] for name in spec.params]
+    options = (rmask, layer._activation_code, reverse)
+    spec.forward(layer.kernels)(x, mask, *params, *options, *states, h_seq, *cache.values(), *work)
+    cache["h_seq"] = h_seq
+    return cache
 
 
-def _backward_direction(layer, p, g, run, mask, reverse, dh_seq, dh_state, dc_state):
+def _backward_direction(layer, p, g, run, mask, reverse, dh_seq, state_grads):
     """BPTT of one direction; writes parameter gradients into ``g`` and returns dx.
-    ``dh_state``/``dc_state`` hold dL/dh_n, dL/dc_n and receive dL/dh0, dL/dc0."""
-    k, a = layer.kernels, layer._arrays
-    x, h_seq, rmask = run["x"], run["h_seq"], run["rmask"]
+    ``state_grads`` (dh, and dc for the LSTM) hold dL/dh_n (dL/dc_n) and receive
+    dL/dh0 (dL/dc0)."""
+    spec, a = layer.spec, layer._arrays
+    x, h_seq = run["x"], run["h_seq"]
     n_steps, batch, _ = x.shape
-    H, G, dt = layer.hidden_size, N_GATES[layer.cell], layer.dtype
+    H, dt = layer.hidden_size, layer.dtype
     dx = a.empty_like(x)
-    da_seq = a.empty((n_steps, batch, G * H), dt)
+    da_seq = a.empty((n_steps, batch, spec.n_gates * H), dt)
     h_prev_seq = a.empty_like(h_seq)
-    dh_proj = a.empty((batch, H), dt)
-    inputs = (x, mask, run["h0"])
-    weights = (p["W_x"], p["W_h"], rmask, reverse)
-    grads = (dx, g["W_x"], g["W_h"], g["b"])
-    if layer.cell == "rnn":
-        act = ACTIVATION_CODES[layer.activation]
-        k.rnn_backward(
-            *inputs, p["W_x"], p["W_h"], rmask, act, reverse, h_seq, dh_seq, dh_state,
-            *grads, da_seq, h_prev_seq, dh_proj,
-        )  # fmt: skip
-    elif layer.cell == "lstm":
-        k.lstm_backward(
-            *inputs, run["c0"], p["W_x"], p["W_h"], rmask, ACTIVATION_CODES[layer.activation],
-            reverse, h_seq, run["c_seq"], run["gates"], dh_seq,
-            dh_state, dc_state, *grads, da_seq, h_prev_seq, dh_proj,
-        )  # fmt: skip
-    elif layer.reset_after:
-        k.gru_backward(
-            *inputs, *weights, h_seq, run["gates"], run["aux"], dh_seq, dh_state, *grads,
-            g["b_hn"], da_seq, a.empty_like(da_seq), h_prev_seq, dh_proj,
-        )  # fmt: skip
-    else:
-        k.gru_reset_before_backward(
-            *inputs, *weights, h_seq, run["gates"], run["aux"], dh_seq, dh_state, *grads,
-            da_seq, h_prev_seq, a.empty((batch, 2 * H), dt), a.empty((batch, H), dt),
-            a.empty((batch, H), dt), dh_proj,
-        )  # fmt: skip
+    seq_work = [a.empty((n_steps, batch, w * H), dt) for w in spec.backward_seq_work]
+    work = [a.empty((batch, w * H), dt) for w in spec.backward_work]
+    inputs = (x, mask, p["W_x"], p["W_h"], run["rmask"], layer._activation_code, reverse)
+    saved = (*run["initial_states"], h_seq, *(run[name] for name, _ in spec.cache))
+    grads = (dx, *(g[name] for name in spec.params))
+    work = (da_seq, h_prev_seq, *seq_work, *work)
+    spec.backward(layer.kernels)(*inputs, *saved, dh_seq, *state_grads, *grads, *work)
     return dx

@@ -14,7 +14,7 @@ from tsrnn.kernels.cpu.dense import activation_backward
 
 
 @njit(**JIT_OPTIONS)
-def im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols):
+def _im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols):
     batch, n_steps, channels = x.shape
     for bi in range(batch):
         for t in range(n_out):
@@ -32,7 +32,7 @@ def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
     batch, _, channels = x.shape
     kernel_size, _, filters = W.shape
     n_out = y.shape[1]
-    im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols)
+    _im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols)
     y2 = y.reshape(batch * n_out, filters)
     np.dot(cols, W.reshape(kernel_size * channels, filters), y2)
     for r in range(batch * n_out):

@@ -1,15 +1,24 @@
 """Losses and their gradients with respect to the predictions (CPU).
 
 Equations and the weighting convention: :mod:`tsrnn.kernels.reference.losses`.
-Each kernel writes dL/dp into ``grad`` and returns L (accumulated in float64).
+Each kernel writes dL/dp into ``grad`` and returns L (accumulated in float64). The
+per-prediction terms are written once, for both devices, in
+:mod:`tsrnn.kernels.formulas`.
 """
 
 import math
 
-import numpy as np
 from numba import njit
 
 from tsrnn._config import JIT_OPTIONS
+from tsrnn.kernels.cpu._scalar import (
+    absolute_error,
+    huber_error,
+    logistic_error,
+    pinball_error,
+    softmax_log_normaliser,
+    squared_error,
+)
 
 
 @njit(**JIT_OPTIONS)
@@ -30,9 +39,8 @@ def mse(p, y, w, grad):
     total = 0.0
     for i in range(p.shape[0]):
         for k in range(p.shape[1]):
-            r = p[i, k] - y[i, k]
-            total += w[i] * r * r
-            grad[i, k] = 2 * r
+            term, grad[i, k] = squared_error(p[i, k] - y[i, k], w[i])
+            total += term
     return _finish(total, w, p.shape[1], grad)
 
 
@@ -41,9 +49,8 @@ def mae(p, y, w, grad):
     total = 0.0
     for i in range(p.shape[0]):
         for k in range(p.shape[1]):
-            r = p[i, k] - y[i, k]
-            total += w[i] * abs(r)
-            grad[i, k] = np.sign(r)
+            term, grad[i, k] = absolute_error(p[i, k] - y[i, k], w[i])
+            total += term
     return _finish(total, w, p.shape[1], grad)
 
 
@@ -52,27 +59,18 @@ def huber(p, y, w, delta, grad):
     total = 0.0
     for i in range(p.shape[0]):
         for k in range(p.shape[1]):
-            r = p[i, k] - y[i, k]
-            if abs(r) <= delta:
-                total += w[i] * 0.5 * r * r
-                grad[i, k] = r
-            else:
-                total += w[i] * delta * (abs(r) - 0.5 * delta)
-                grad[i, k] = delta * np.sign(r)
+            term, grad[i, k] = huber_error(p[i, k] - y[i, k], w[i], delta)
+            total += term
     return _finish(total, w, p.shape[1], grad)
 
 
 @njit(**JIT_OPTIONS)
 def binary_cross_entropy_with_logits(p, y, w, grad):
-    """Stable for any logit: log(1 + e^-|p|) never overflows."""
     total = 0.0
     for i in range(p.shape[0]):
         for k in range(p.shape[1]):
-            z = float(p[i, k])
-            e = math.exp(-abs(z))
-            total += w[i] * (max(z, 0.0) - z * y[i, k] + math.log1p(e))
-            s = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
-            grad[i, k] = s - y[i, k]
+            term, grad[i, k] = logistic_error(float(p[i, k]), y[i, k], w[i])
+            total += term
     return _finish(total, w, p.shape[1], grad)
 
 
@@ -81,10 +79,8 @@ def pinball(p, y, w, quantiles, grad):
     total = 0.0
     for i in range(p.shape[0]):
         for k in range(p.shape[1]):
-            q = quantiles[k]
-            r = y[i, k] - p[i, k]
-            total += w[i] * max(q * r, (q - 1) * r)
-            grad[i, k] = -q if r > 0 else (1 - q if r < 0 else 0.5 - q)
+            term, grad[i, k] = pinball_error(y[i, k] - p[i, k], w[i], quantiles[k])
+            total += term
     return _finish(total, w, p.shape[1], grad)
 
 
@@ -94,13 +90,7 @@ def softmax_cross_entropy(p, labels, w, class_weight, grad):
     total = 0.0
     weight_sum = 0.0
     for i in range(n):
-        m = p[i, 0]
-        for c in range(1, n_classes):
-            m = max(m, p[i, c])
-        z = 0.0
-        for c in range(n_classes):
-            z += math.exp(p[i, c] - m)
-        log_z = math.log(z)
+        m, log_z = softmax_log_normaliser(p, i)
         weight = w[i] * class_weight[labels[i]]
         weight_sum += weight
         total -= weight * (p[i, labels[i]] - m - log_z)

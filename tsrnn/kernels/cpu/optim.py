@@ -2,7 +2,8 @@
 
 Adam and SGD follow ``torch.optim.Adam`` / ``torch.optim.SGD`` exactly (their
 ``weight_decay`` is L2: ``g + weight_decay * theta``), so trajectories can be
-compared step by step.
+compared step by step. The element updates are written once, for both devices, in
+:mod:`tsrnn.kernels.formulas`.
 """
 
 import math
@@ -11,6 +12,7 @@ import numpy as np
 from numba import njit
 
 from tsrnn._config import JIT_OPTIONS
+from tsrnn.kernels.cpu._scalar import adam_update, sgd_update
 
 
 @njit(**JIT_OPTIONS)
@@ -20,21 +22,14 @@ def adam_step(params, grads, m, v, lr, beta1, beta2, eps, weight_decay, step):
     sqrt_bias2 = math.sqrt(1.0 - beta2**step)
     step_size = lr / bias1
     for i in range(params.size):
-        g = grads[i] + weight_decay * params[i]
-        m[i] = beta1 * m[i] + (1.0 - beta1) * g
-        v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
-        params[i] -= step_size * m[i] / (math.sqrt(v[i]) / sqrt_bias2 + eps)
+        adam_update(i, params, grads, m, v, beta1, beta2, eps, weight_decay, step_size, sqrt_bias2)
 
 
 @njit(**JIT_OPTIONS)
 def sgd_step(params, grads, velocity, lr, momentum, nesterov, weight_decay, first):
     """SGD with optional (Nesterov) momentum; the first step sets velocity = g."""
     for i in range(params.size):
-        g = grads[i] + weight_decay * params[i]
-        if momentum != 0.0:
-            velocity[i] = g if first else momentum * velocity[i] + g
-            g = g + momentum * velocity[i] if nesterov else velocity[i]
-        params[i] -= lr * g
+        sgd_update(i, params, grads, velocity, lr, momentum, nesterov, weight_decay, first)
 
 
 @njit(**JIT_OPTIONS)

@@ -3,7 +3,10 @@
 One direction of one layer per call; stacking and bidirectionality are composed
 by :class:`tsrnn.layers.Recurrent`. Conventions (time-major layout, right-acting
 weights, gate order, masking, ``reverse``) are documented once in
-:mod:`tsrnn.kernels.reference.recurrent` and are the same here.
+:mod:`tsrnn.kernels.reference.recurrent` and are the same here. Every cell's
+kernels take one argument order, set by its spec in :mod:`tsrnn.kernels.cells`;
+the per-unit gradient formulas are written once, for both devices, in
+:mod:`tsrnn.kernels.formulas`.
 
 Structure of every kernel:
 
@@ -28,7 +31,15 @@ import numpy as np
 from numba import njit, prange
 
 from tsrnn._config import JIT_OPTIONS, PARALLEL_JIT_OPTIONS
-from tsrnn.kernels.scalar import TANH, drelu, dsigmoid, dtanh, relu, sigmoid, tanh
+from tsrnn.kernels.cpu._scalar import (
+    gru_candidate_preactivation,
+    gru_cell_gradient,
+    gru_reset_before_update_gradient,
+    gru_state_update,
+    lstm_cell_gradient,
+    sigmoid_gate_gradient,
+)
+from tsrnn.kernels.scalar import TANH, drelu, dtanh, relu, sigmoid, tanh
 
 # ------------------------------------------------------------------------------------
 # Helpers shared by every cell
@@ -36,7 +47,7 @@ from tsrnn.kernels.scalar import TANH, drelu, dsigmoid, dtanh, relu, sigmoid, ta
 
 
 @njit(**JIT_OPTIONS)
-def previous_states(h_seq, h0, reverse, out):
+def _previous_states(h_seq, h0, reverse, out):
     """Write into ``out[t]`` the state each step started from (h0 for the first step)."""
     n_steps, batch, hidden = h_seq.shape
     # Element loops, not ``out[t] = h_seq[src]``: an array assignment makes Numba
@@ -51,7 +62,7 @@ def previous_states(h_seq, h0, reverse, out):
 
 
 @njit(**JIT_OPTIONS)
-def dropped_state(h_state, rmask, work):
+def _dropped_state(h_state, rmask, work):
     """The recurrent GEMM's input: ``h_state * rmask`` in ``work``, or ``h_state``."""
     if rmask.shape[0] == 0:
         return h_state
@@ -62,7 +73,7 @@ def dropped_state(h_state, rmask, work):
 
 
 @njit(**JIT_OPTIONS)
-def drop_in_place(a, rmask):
+def _drop_in_place(a, rmask):
     """Multiply ``a`` (batch, hidden) or (steps, batch, hidden) by ``rmask`` if present."""
     if rmask.shape[0] == 0:
         return
@@ -89,14 +100,14 @@ def input_gradients(x, da_seq, W_x, dx, dW_x, db):
 
 
 @njit(**JIT_OPTIONS)
-def sigmoid_in_place(v):
+def _sigmoid_in_place(v):
     """``v = sigmoid(v)`` over a 1-D contiguous slice."""
     for k in range(v.shape[0]):
         v[k] = sigmoid(v[k])
 
 
 @njit(**JIT_OPTIONS)
-def activate_in_place(v, activation):
+def _activate_in_place(v, activation):
     """``v = tanh(v)`` (or relu) over a 1-D contiguous slice."""
     if activation == TANH:
         for k in range(v.shape[0]):
@@ -107,7 +118,7 @@ def activate_in_place(v, activation):
 
 
 @njit(**JIT_OPTIONS)
-def slope_into(y, activation, out):
+def _slope_into(y, activation, out):
     """``out = act'(a)`` from the outputs ``y = act(a)`` (tanh or relu), 1-D slices."""
     if activation == TANH:
         for k in range(y.shape[0]):
@@ -131,6 +142,27 @@ def _project_inputs(x, W_x, out):
     np.dot(x.reshape(n_steps * batch, n_features), W_x, out.reshape(n_steps * batch, out.shape[2]))
 
 
+@njit(**JIT_OPTIONS)
+def _weight_gradients(
+    x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq, dx, dW_x, dW_h, db
+):
+    """After the time loop: dW_h from the (dropped) previous states, then the input
+    gradients. ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for
+    the GRU)."""
+    _recurrent_weight_gradient(h_seq, h0, reverse, rmask, dah_seq, h_prev_seq, dW_h)
+    input_gradients(x, da_seq, W_x, dx, dW_x, db)
+
+
+@njit(**JIT_OPTIONS)
+def _recurrent_weight_gradient(h_seq, h0, reverse, rmask, dah_seq, h_prev_seq, dW_h):
+    """dW_h = sum over steps of (h_{t-1} * rmask)^T dah_t, one GEMM."""
+    n_steps, batch, H = h_seq.shape
+    _previous_states(h_seq, h0, reverse, h_prev_seq)
+    _drop_in_place(h_prev_seq, rmask)
+    rows = n_steps * batch
+    np.dot(h_prev_seq.reshape(rows, H).T, dah_seq.reshape(rows, dah_seq.shape[2]), dW_h)
+
+
 # ------------------------------------------------------------------------------------
 # Simple RNN
 # ------------------------------------------------------------------------------------
@@ -145,7 +177,7 @@ def rnn_forward(x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq
     _project_inputs(x, W_x, h_seq)
     for s in range(n_steps):
         t = n_steps - 1 - s if reverse else s
-        np.dot(dropped_state(h_state, rmask, h_work), W_h, h_proj)
+        np.dot(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(hidden):
@@ -160,7 +192,7 @@ def rnn_forward(x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def rnn_backward(
-    x, mask, h0, W_x, W_h, rmask, activation, reverse, h_seq, dh_seq, dh_state,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, dh_seq, dh_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`rnn_forward`."""
@@ -179,20 +211,14 @@ def rnn_backward(
                     dh_state[bi, j] += dh_seq[t, bi, j]
                     da_seq[t, bi, j] = 0
         np.dot(da_seq[t], W_h.T, dh_proj)
-        drop_in_place(dh_proj, rmask)
+        _drop_in_place(dh_proj, rmask)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(hidden):
                     dh_state[bi, j] = dh_proj[bi, j]
-    previous_states(h_seq, h0, reverse, h_prev_seq)
-    drop_in_place(h_prev_seq, rmask)
-    hidden_total = h_prev_seq.shape[0] * batch
-    np.dot(
-        h_prev_seq.reshape(hidden_total, hidden).T,
-        da_seq.reshape(hidden_total, hidden),
-        dW_h,
+    _weight_gradients(
+        x, h_seq, h0, reverse, rmask, W_x, da_seq, da_seq, h_prev_seq, dx, dW_x, dW_h, db
     )
-    input_gradients(x, da_seq, W_x, dx, dW_x, db)
 
 
 # ------------------------------------------------------------------------------------
@@ -212,7 +238,7 @@ def lstm_forward(
     _project_inputs(x, W_x, gates)
     for s in range(n_steps):
         t = n_steps - 1 - s if reverse else s
-        np.dot(dropped_state(h_state, rmask, h_work), W_h, h_proj)
+        np.dot(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
         for bi in prange(batch):
             if mask[t, bi]:
                 # Simple same-index loops (not one fused loop that reads gates[H + j] while
@@ -224,14 +250,14 @@ def lstm_forward(
                 a, p = gates[t, bi], h_proj[bi]
                 for k in range(4 * H):
                     a[k] = p[k] + (a[k] + b[k])
-                sigmoid_in_place(a[: 2 * H])
-                sigmoid_in_place(a[3 * H :])
-                activate_in_place(a[2 * H : 3 * H], activation)
+                _sigmoid_in_place(a[: 2 * H])
+                _sigmoid_in_place(a[3 * H :])
+                _activate_in_place(a[2 * H : 3 * H], activation)
                 c_row, h_row = c_state[bi], h_state[bi]
                 for j in range(H):
                     c_row[j] = a[H + j] * c_row[j] + a[j] * a[2 * H + j]
                     h_row[j] = c_row[j]
-                activate_in_place(h_row, activation)
+                _activate_in_place(h_row, activation)
                 for j in range(H):
                     h_row[j] *= a[3 * H + j]
                 for j in range(H):
@@ -245,7 +271,7 @@ def lstm_forward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def lstm_backward(
-    x, mask, h0, c0, W_x, W_h, rmask, activation, reverse, h_seq, c_seq, gates, dh_seq,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, c0, h_seq, c_seq, gates, dh_seq,
     dh_state, dc_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
@@ -264,38 +290,38 @@ def lstm_backward(
         # calls, which cost 57 of 210 ns per row at hidden 32. Activations in their own
         # loops: the j loop below then vectorises.
         _copy_flat(c_seq[t], act_c)
-        activate_in_place(act_c.reshape(-1), activation)
-        slope_into(act_c.reshape(-1), activation, dact_c.reshape(-1))
+        _activate_in_place(act_c.reshape(-1), activation)
+        _slope_into(act_c.reshape(-1), activation, dact_c.reshape(-1))
         for bi in range(batch):
-            slope_into(g_t[bi, 2 * H : 3 * H], activation, dact_g[bi])
+            _slope_into(g_t[bi, 2 * H : 3 * H], activation, dact_g[bi])
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
                     dh = dh_state[bi, j] + dy_t[bi, j]
                     i, f = g_t[bi, j], g_t[bi, H + j]
                     g, o = g_t[bi, 2 * H + j], g_t[bi, 3 * H + j]
-                    dc = dc_state[bi, j] + dh * o * dact_c[bi, j]
-                    da_t[bi, j] = dc * g * dsigmoid(i)
-                    da_t[bi, H + j] = dc * c_prev[bi, j] * dsigmoid(f)
-                    da_t[bi, 2 * H + j] = dc * i * dact_g[bi, j]
-                    da_t[bi, 3 * H + j] = dh * act_c[bi, j] * dsigmoid(o)
-                    dc_state[bi, j] = dc * f
+                    ac, dac, dag = act_c[bi, j], dact_c[bi, j], dact_g[bi, j]
+                    da_i, da_f, da_g, da_o, dc_state[bi, j] = lstm_cell_gradient(
+                        dh, dc_state[bi, j], i, f, g, o, c_prev[bi, j], ac, dac, dag
+                    )
+                    da_t[bi, j] = da_i
+                    da_t[bi, H + j] = da_f
+                    da_t[bi, 2 * H + j] = da_g
+                    da_t[bi, 3 * H + j] = da_o
             else:
                 for j in range(H):
                     dh_state[bi, j] += dy_t[bi, j]
                 for k in range(4 * H):
                     da_t[bi, k] = 0
         np.dot(da_t, W_h.T, dh_proj)
-        drop_in_place(dh_proj, rmask)
+        _drop_in_place(dh_proj, rmask)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
                     dh_state[bi, j] = dh_proj[bi, j]
-    previous_states(h_seq, h0, reverse, h_prev_seq)
-    drop_in_place(h_prev_seq, rmask)
-    rows = n_steps * batch
-    np.dot(h_prev_seq.reshape(rows, H).T, da_seq.reshape(rows, 4 * H), dW_h)
-    input_gradients(x, da_seq, W_x, dx, dW_x, db)
+    _weight_gradients(
+        x, h_seq, h0, reverse, rmask, W_x, da_seq, da_seq, h_prev_seq, dx, dW_x, dW_h, db
+    )
 
 
 # ------------------------------------------------------------------------------------
@@ -304,16 +330,19 @@ def lstm_backward(
 
 
 @njit(**PARALLEL_JIT_OPTIONS)
-def gru_forward(x, mask, W_x, W_h, b, b_hn, rmask, reverse, h_state, h_seq, gates, hn_seq, h_proj):
+def gru_forward(
+    x, mask, W_x, W_h, b, b_hn, rmask, activation, reverse, h_state, h_seq, gates, hn_seq, h_proj
+):
     """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
-    ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn."""
+    ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn.
+    ``activation`` is unused (the GRU's is tanh): it keeps the cells' argument order."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
     h_work = np.empty_like(h_state)
     _project_inputs(x, W_x, gates)
     for s in range(n_steps):
         t = n_steps - 1 - s if reverse else s
-        np.dot(dropped_state(h_state, rmask, h_work), W_h, h_proj)
+        np.dot(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
         for bi in prange(batch):
             if mask[t, bi]:
                 # Same-index loops and slice helpers that LLVM vectorises (see
@@ -321,16 +350,16 @@ def gru_forward(x, mask, W_x, W_h, b, b_hn, rmask, reverse, h_state, h_seq, gate
                 a, g = h_proj[bi], gates[t, bi]
                 for k in range(2 * H):
                     a[k] = a[k] + g[k] + b[k]
-                sigmoid_in_place(a[: 2 * H])  # r, z
+                _sigmoid_in_place(a[: 2 * H])  # r, z
                 for j in range(H):
                     hn = a[2 * H + j] + b_hn[j]
                     hn_seq[t, bi, j] = hn
-                    g[2 * H + j] = g[2 * H + j] + b[2 * H + j] + a[j] * hn
-                activate_in_place(g[2 * H :], TANH)
+                    x_n, b_n = g[2 * H + j], b[2 * H + j]
+                    g[2 * H + j] = gru_candidate_preactivation(x_n, b_n, a[j], hn)
+                _activate_in_place(g[2 * H :], TANH)
                 h_row = h_state[bi]
                 for j in range(H):
-                    n = gates[t, bi, 2 * H + j]
-                    h_row[j] = n + a[H + j] * (h_row[j] - n)  # (1 - z) n + z h_prev
+                    h_row[j] = gru_state_update(gates[t, bi, 2 * H + j], a[H + j], h_row[j])
                     h_seq[t, bi, j] = h_row[j]
                 for k in range(2 * H):
                     gates[t, bi, k] = a[k]
@@ -341,8 +370,8 @@ def gru_forward(x, mask, W_x, W_h, b, b_hn, rmask, reverse, h_state, h_seq, gate
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def gru_backward(
-    x, mask, h0, W_x, W_h, rmask, reverse, h_seq, gates, hn_seq, dh_seq, dh_state,
-    dx, dW_x, dW_h, db, db_hn, da_seq, dah_seq, h_prev_seq, dh_proj,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, gates, hn_seq, dh_seq, dh_state,
+    dx, dW_x, dW_h, db, db_hn, da_seq, h_prev_seq, dah_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
     pre-activations (differs from ``da_seq`` in the candidate block: r * dn)."""
@@ -355,21 +384,19 @@ def gru_backward(
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
-                    dh = dh_state[bi, j] + dh_seq[t, bi, j]
-                    r = gates[t, bi, j]
-                    z = gates[t, bi, H + j]
-                    n = gates[t, bi, 2 * H + j]
                     h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
-                    dan = (dh - dh * z) * dtanh(n)
-                    dar = dan * hn_seq[t, bi, j] * dsigmoid(r)
-                    daz = dh * (h_prev - n) * dsigmoid(z)
+                    # dh_state gets the direct path; the GEMM part is added below.
+                    dh = dh_state[bi, j] + dh_seq[t, bi, j]
+                    r, z, n = gates[t, bi, j], gates[t, bi, H + j], gates[t, bi, 2 * H + j]
+                    dar, daz, dan, dah_n, dh_state[bi, j] = gru_cell_gradient(
+                        dh, r, z, n, h_prev, hn_seq[t, bi, j]
+                    )
                     da_seq[t, bi, j] = dar
                     da_seq[t, bi, H + j] = daz
                     da_seq[t, bi, 2 * H + j] = dan
                     dah_seq[t, bi, j] = dar
                     dah_seq[t, bi, H + j] = daz
-                    dah_seq[t, bi, 2 * H + j] = dan * r
-                    dh_state[bi, j] = dh * z  # the direct path; the GEMM part is added below
+                    dah_seq[t, bi, 2 * H + j] = dah_n
             else:
                 for j in range(H):
                     dh_state[bi, j] += dh_seq[t, bi, j]
@@ -377,16 +404,15 @@ def gru_backward(
                     da_seq[t, bi, k] = 0
                     dah_seq[t, bi, k] = 0
         np.dot(dah_seq[t], W_h.T, dh_proj)
-        drop_in_place(dh_proj, rmask)
+        _drop_in_place(dh_proj, rmask)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
                     dh_state[bi, j] += dh_proj[bi, j]
-    previous_states(h_seq, h0, reverse, h_prev_seq)
-    drop_in_place(h_prev_seq, rmask)
+    # The shared tail in two parts, with db_hn between them while dah_seq is in cache.
+    _recurrent_weight_gradient(h_seq, h0, reverse, rmask, dah_seq, h_prev_seq, dW_h)
     rows = n_steps * batch
     dah2 = dah_seq.reshape(rows, 3 * H)
-    np.dot(h_prev_seq.reshape(rows, H).T, dah2, dW_h)
     db_hn[:] = 0
     for row in range(rows):
         for j in range(H):
@@ -401,10 +427,11 @@ def gru_backward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def gru_reset_before_forward(
-    x, mask, W_x, W_h, b, rmask, reverse, h_state, h_seq, gates, rh_seq, h_proj_rz, h_proj_n
+    x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq, gates, rh_seq, p_rz, p_n
 ):
     """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
-    candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient."""
+    candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient;
+    ``p_rz`` (B, 2H) and ``p_n`` (B, H) receive the step's recurrent products."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
     W_hrz = np.ascontiguousarray(W_h[:, : 2 * H])
@@ -413,20 +440,20 @@ def gru_reset_before_forward(
     _project_inputs(x, W_x, gates)
     for s in range(n_steps):
         t = n_steps - 1 - s if reverse else s
-        h_in = dropped_state(h_state, rmask, h_work)
-        np.dot(h_in, W_hrz, h_proj_rz)
+        h_in = _dropped_state(h_state, rmask, h_work)
+        np.dot(h_in, W_hrz, p_rz)
         for bi in prange(batch):
             for j in range(H):
-                r = sigmoid(gates[t, bi, j] + b[j] + h_proj_rz[bi, j])
-                z = sigmoid(gates[t, bi, H + j] + b[H + j] + h_proj_rz[bi, H + j])
+                r = sigmoid(gates[t, bi, j] + b[j] + p_rz[bi, j])
+                z = sigmoid(gates[t, bi, H + j] + b[H + j] + p_rz[bi, H + j])
                 gates[t, bi, j] = r
                 gates[t, bi, H + j] = z
                 rh_seq[t, bi, j] = r * h_in[bi, j]
-        np.dot(rh_seq[t], W_hn, h_proj_n)
+        np.dot(rh_seq[t], W_hn, p_n)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
-                    n = tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + h_proj_n[bi, j])
+                    n = tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + p_n[bi, j])
                     h_prev = h_state[bi, j]
                     h = h_prev + gates[t, bi, H + j] * (n - h_prev)  # (1 - z) h_prev + z n
                     gates[t, bi, 2 * H + j] = n
@@ -439,7 +466,7 @@ def gru_reset_before_forward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def gru_reset_before_backward(
-    x, mask, h0, W_x, W_h, rmask, reverse, h_seq, gates, rh_seq, dh_seq, dh_state,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, gates, rh_seq, dh_seq, dh_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, da_rz, da_n, drh, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
@@ -456,14 +483,13 @@ def gru_reset_before_backward(
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
-                    dh = dh_state[bi, j] + dh_seq[t, bi, j]
-                    z = gates[t, bi, H + j]
-                    n = gates[t, bi, 2 * H + j]
                     h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
-                    dan = dh * z * dtanh(n)
+                    # dh_state gets (1 - z) dh, the direct path.
+                    dh = dh_state[bi, j] + dh_seq[t, bi, j]
+                    z, n = gates[t, bi, H + j], gates[t, bi, 2 * H + j]
+                    daz, dan, dh_state[bi, j] = gru_reset_before_update_gradient(dh, z, n, h_prev)
+                    da_rz[bi, H + j] = daz
                     da_n[bi, j] = dan
-                    da_rz[bi, H + j] = dh * (n - h_prev) * dsigmoid(z)
-                    dh_state[bi, j] = dh - dh * z  # (1 - z) dh, the direct path
             else:
                 for j in range(H):
                     dh_state[bi, j] += dh_seq[t, bi, j]
@@ -471,12 +497,12 @@ def gru_reset_before_backward(
                     da_rz[bi, H + j] = 0
         np.dot(da_n, W_hn.T, drh)
         # Below, drh * r is dL/dh_in; h_in (the dropped state) is r's partner in r * h_in.
-        h_in = dropped_state(h0 if first else h_seq[tp], rmask, h_work)
+        h_in = _dropped_state(h0 if first else h_seq[tp], rmask, h_work)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
                     r = gates[t, bi, j]
-                    da_rz[bi, j] = drh[bi, j] * h_in[bi, j] * dsigmoid(r)
+                    da_rz[bi, j] = sigmoid_gate_gradient(drh[bi, j], h_in[bi, j], r)
                     drh[bi, j] *= r
             else:
                 for j in range(H):
@@ -491,18 +517,18 @@ def gru_reset_before_backward(
         for bi in prange(batch):
             for j in range(H):
                 dh_proj[bi, j] += drh[bi, j]  # both are gradients w.r.t. h_in
-        drop_in_place(dh_proj, rmask)
+        _drop_in_place(dh_proj, rmask)
         for bi in prange(batch):
             if mask[t, bi]:
                 for j in range(H):
                     dh_state[bi, j] += dh_proj[bi, j]
-    previous_states(h_seq, h0, reverse, h_prev_seq)
-    drop_in_place(h_prev_seq, rmask)
+    _previous_states(h_seq, h0, reverse, h_prev_seq)
+    _drop_in_place(h_prev_seq, rmask)
     rows = n_steps * batch
     da2 = da_seq.reshape(rows, 3 * H)
     dW_rz = np.dot(h_prev_seq.reshape(rows, H).T, np.ascontiguousarray(da2[:, : 2 * H]))
     dW_n = np.dot(rh_seq.reshape(rows, H).T, np.ascontiguousarray(da2[:, 2 * H :]))
-    for j in range(H):  # element loops: see previous_states
+    for j in range(H):  # element loops: see _previous_states
         for k in range(2 * H):
             dW_h[j, k] = dW_rz[j, k]
         for k in range(H):

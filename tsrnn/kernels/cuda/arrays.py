@@ -12,19 +12,13 @@ seed comes from the training loop's NumPy generator). The hash is the 32-bit
 halves of the seed; products are masked to 32 bits so that no arithmetic wraps.
 """
 
-import math
-
 import numpy as np
 from numba import cuda, uint64
 
 from tsrnn.kernels import workspace as _workspace
+from tsrnn.kernels.cuda._launch import blocks
 
-THREADS = 128
 _MASK32 = 0xFFFFFFFF
-
-
-def _blocks(n):
-    return max(1, math.ceil(n / THREADS)), THREADS
 
 
 def _is_device(a):
@@ -56,7 +50,7 @@ def _fill(a, value):
 def zeros(shape, dtype):
     a = empty(shape, dtype)
     if a.size:
-        _fill[_blocks(a.size)](a.reshape(-1), 0)
+        _fill[blocks(a.size)](a.reshape(-1), 0)
     return a
 
 
@@ -71,7 +65,7 @@ def zeros_like(a):
 def ones_mask(shape):
     a = cuda.device_array(shape, dtype=np.bool_)
     if a.size:
-        _fill[_blocks(a.size)](a.reshape(-1), True)
+        _fill[blocks(a.size)](a.reshape(-1), True)
     return a
 
 
@@ -126,7 +120,7 @@ def swap_leading_axes(a):
     shape3 = a.shape if a.ndim == 3 else a.shape + (1,)
     out = empty((shape3[1], shape3[0]) + a.shape[2:], a.dtype)
     if a.size:
-        _swap01[_blocks(a.size)](a.reshape(shape3),
+        _swap01[blocks(a.size)](a.reshape(shape3),
                                  out.reshape((shape3[1], shape3[0], shape3[2])))  # fmt: skip
     return out
 
@@ -157,7 +151,7 @@ def concat_last(parts):
     for p in parts:
         n = p.size
         if n:
-            _copy_columns[_blocks(n)](_rows(p), _rows(out), 0, lo, _width(p))
+            _copy_columns[blocks(n)](_rows(p), _rows(out), 0, lo, _width(p))
         lo += _width(p)
     return out
 
@@ -165,7 +159,7 @@ def concat_last(parts):
 def take_last(a, lo, hi):
     out = empty(a.shape[:-1] + (hi - lo,), a.dtype)
     if out.size:
-        _copy_columns[_blocks(out.size)](_rows(a), _rows(out), lo, 0, hi - lo)
+        _copy_columns[blocks(out.size)](_rows(a), _rows(out), lo, 0, hi - lo)
     return out
 
 
@@ -178,7 +172,7 @@ def _add(dst, src):
 
 def add_into(dst, src):
     if dst.size:
-        _add[_blocks(dst.size)](dst.reshape(-1), src.reshape(-1))
+        _add[blocks(dst.size)](dst.reshape(-1), src.reshape(-1))
 
 
 @cuda.jit
@@ -192,7 +186,7 @@ def _scale_steps(x, scales):
 def scale_steps(x, scales):
     """``x[t] *= scales`` for every step t of a time-major ``x``."""
     if x.size:
-        _scale_steps[_blocks(x.size)](x.reshape((x.shape[0], scales.size)), scales.reshape(-1))
+        _scale_steps[blocks(x.size)](x.reshape((x.shape[0], scales.size)), scales.reshape(-1))
 
 
 @cuda.jit(device=True)
@@ -222,7 +216,7 @@ def _draw(rng, shape, rate, scale, dtype):
         if out.size >= 2**32:
             raise ValueError("a dropout mask of 2**32 elements or more is not supported")
         seed_lo, seed_hi = (int(s) for s in rng.integers(0, 2**32, size=2))
-        _uniform_keep[_blocks(out.size)](seed_lo, seed_hi, rate, scale, out.reshape(-1))
+        _uniform_keep[blocks(out.size)](seed_lo, seed_hi, rate, scale, out.reshape(-1))
     return out
 
 

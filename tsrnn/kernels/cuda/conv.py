@@ -5,18 +5,11 @@ rather than scatter (each thread sums the contributions to one input element in 
 fixed order), so they need no atomics and are deterministic.
 """
 
-import math
-
 from numba import cuda
 
+from tsrnn.kernels.cuda._launch import blocks
 from tsrnn.kernels.cuda.dense import activation_backward, dense_forward
 from tsrnn.kernels.cuda.linalg import column_sums, gemm
-
-THREADS = 128
-
-
-def _blocks(n):
-    return max(1, math.ceil(n / THREADS)), THREADS
 
 
 @cuda.jit
@@ -36,7 +29,7 @@ def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
     batch, _, channels = x.shape
     kernel_size, _, filters = W.shape
     n_out = y.shape[1]
-    _im2col[_blocks(cols.size)](x, kernel_size, stride, dilation, pad_left, n_out, cols)
+    _im2col[blocks(cols.size)](x, kernel_size, stride, dilation, pad_left, n_out, cols)
     # After im2col, a convolution is a dense layer over the (sample, step) rows.
     dense_forward(cols, W.reshape(kernel_size * channels, filters), b, activation,
                   y.reshape(batch * n_out, filters))  # fmt: skip
@@ -72,7 +65,7 @@ def conv1d_backward(
     if not need_dx:
         return
     gemm(da2, W.reshape(kernel_size * channels, filters), dcols, trans_b=True)
-    _col2im[_blocks(dx.size)](dcols, kernel_size, stride, dilation, pad_left, n_out, dx)
+    _col2im[blocks(dx.size)](dcols, kernel_size, stride, dilation, pad_left, n_out, dx)
 
 
 @cuda.jit
@@ -94,7 +87,7 @@ def _max_pool_forward(x, pool_size, stride, y, arg):
 
 def max_pool_forward(x, pool_size, stride, y, arg):
     """Max over each window; ``arg`` receives the (first) argmax's absolute step."""
-    _max_pool_forward[_blocks(y.size)](x, pool_size, stride, y, arg)
+    _max_pool_forward[blocks(y.size)](x, pool_size, stride, y, arg)
 
 
 @cuda.jit
@@ -117,7 +110,7 @@ def _window_gradient(dy, arg, pool_size, stride, average, dx):
 def max_pool_backward(dy, arg, pool_size, stride, dx):
     """Routes each window's gradient to its argmax (``pool_size``/``stride`` bound the
     windows a step can belong to; the CPU kernel scatters instead)."""
-    _window_gradient[_blocks(dx.size)](dy, arg, pool_size, stride, False, dx)
+    _window_gradient[blocks(dx.size)](dy, arg, pool_size, stride, False, dx)
 
 
 @cuda.jit
@@ -133,11 +126,11 @@ def _average_pool_forward(x, pool_size, stride, y):
 
 
 def average_pool_forward(x, pool_size, stride, y):
-    _average_pool_forward[_blocks(y.size)](x, pool_size, stride, y)
+    _average_pool_forward[blocks(y.size)](x, pool_size, stride, y)
 
 
 def average_pool_backward(dy, pool_size, stride, dx):
-    _window_gradient[_blocks(dx.size)](dy, dy[:0], pool_size, stride, True, dx)
+    _window_gradient[blocks(dx.size)](dy, dy[:0], pool_size, stride, True, dx)
 
 
 @cuda.jit
@@ -157,7 +150,7 @@ def _global_average_pool_forward(x, mask, y, count):
 
 def global_average_pool_forward(x, mask, y, count):
     """Mean over the steps where ``mask`` (batch, n_steps) is True."""
-    _global_average_pool_forward[_blocks(y.size)](x, mask, y, count)
+    _global_average_pool_forward[blocks(y.size)](x, mask, y, count)
 
 
 @cuda.jit
@@ -170,7 +163,7 @@ def _global_average_pool_backward(dy, mask, count, dx):
 
 
 def global_average_pool_backward(dy, mask, count, dx):
-    _global_average_pool_backward[_blocks(dx.size)](dy, mask, count, dx)
+    _global_average_pool_backward[blocks(dx.size)](dy, mask, count, dx)
 
 
 @cuda.jit
@@ -187,7 +180,7 @@ def _global_max_pool_forward(x, mask, y, arg):
 
 def global_max_pool_forward(x, mask, y, arg):
     """Max over the steps where ``mask`` is True; ``arg`` receives the first argmax."""
-    _global_max_pool_forward[_blocks(y.size)](x, mask, y, arg)
+    _global_max_pool_forward[blocks(y.size)](x, mask, y, arg)
 
 
 @cuda.jit
@@ -200,4 +193,4 @@ def _global_max_pool_backward(dy, arg, dx):
 
 
 def global_max_pool_backward(dy, arg, dx):
-    _global_max_pool_backward[_blocks(dx.size)](dy, arg, dx)
+    _global_max_pool_backward[blocks(dx.size)](dy, arg, dx)

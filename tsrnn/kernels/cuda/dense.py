@@ -4,18 +4,11 @@ Arrays are 2-D device arrays ``(rows, features)``; elementwise kernels run one
 thread per element of the flattened array.
 """
 
-import math
-
 from numba import cuda
 
+from tsrnn.kernels.cuda._launch import blocks
 from tsrnn.kernels.cuda._scalar import activate, activation_slope
 from tsrnn.kernels.cuda.linalg import column_sums, gemm
-
-THREADS = 128
-
-
-def _blocks(n):
-    return max(1, math.ceil(n / THREADS)), THREADS
 
 
 @cuda.jit
@@ -29,7 +22,7 @@ def _bias_activation(y, b, activation):
 def dense_forward(x, W, b, activation, y):
     """y = act(x W + b)."""
     gemm(x, W, y)
-    _bias_activation[_blocks(y.size)](y, b, activation)
+    _bias_activation[blocks(y.size)](y, b, activation)
 
 
 @cuda.jit
@@ -41,7 +34,7 @@ def _activation_backward(y, dy, activation, da):
 
 def activation_backward(y, dy, activation, da):
     """da = dy * act'(a), with act' taken from the output y (any matching shapes)."""
-    _activation_backward[_blocks(y.size)](y.reshape(-1), dy.reshape(-1), activation,
+    _activation_backward[blocks(y.size)](y.reshape(-1), dy.reshape(-1), activation,
                                           da.reshape(-1))  # fmt: skip
 
 
@@ -62,4 +55,4 @@ def _scale_by_mask(x, keep, scale, out):
 
 def scale_by_mask(x, keep, scale, out):
     """out = x * keep * scale (inverted dropout forward and backward; any shape)."""
-    _scale_by_mask[_blocks(x.size)](x.reshape(-1), keep.reshape(-1), scale, out.reshape(-1))
+    _scale_by_mask[blocks(x.size)](x.reshape(-1), keep.reshape(-1), scale, out.reshape(-1))

@@ -10,30 +10,27 @@ import math
 import numpy as np
 from numba import cuda, float64
 
-THREADS = 128
+from tsrnn.kernels.cuda._launch import blocks
+from tsrnn.kernels.cuda._scalar import adam_update, sgd_update
+
 #: Blocks of the reductions: fixed, so the summation order is too.
 REDUCTION_BLOCKS = 64
-
-
-def _blocks(n):
-    return max(1, math.ceil(n / THREADS)), THREADS
+#: Threads per block of the reductions: compiled into their shared-memory tree.
+REDUCTION_THREADS = 128
 
 
 @cuda.jit
 def _adam(params, grads, m, v, beta1, beta2, eps, weight_decay, step_size, sqrt_bias2):
     i = cuda.grid(1)
     if i < params.size:
-        g = grads[i] + weight_decay * params[i]
-        m[i] = beta1 * m[i] + (1.0 - beta1) * g
-        v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
-        params[i] -= step_size * m[i] / (math.sqrt(v[i]) / sqrt_bias2 + eps)
+        adam_update(i, params, grads, m, v, beta1, beta2, eps, weight_decay, step_size, sqrt_bias2)
 
 
 def adam_step(params, grads, m, v, lr, beta1, beta2, eps, weight_decay, step):
     """One Adam step (Kingma & Ba, 2015) with bias correction; ``step`` counts from 1."""
     bias1 = 1.0 - beta1**step
     sqrt_bias2 = math.sqrt(1.0 - beta2**step)
-    _adam[_blocks(params.size)](params, grads, m, v, beta1, beta2, eps, weight_decay,
+    _adam[blocks(params.size)](params, grads, m, v, beta1, beta2, eps, weight_decay,
                                 lr / bias1, sqrt_bias2)  # fmt: skip
 
 
@@ -41,30 +38,26 @@ def adam_step(params, grads, m, v, lr, beta1, beta2, eps, weight_decay, step):
 def _sgd(params, grads, velocity, lr, momentum, nesterov, weight_decay, first):
     i = cuda.grid(1)
     if i < params.size:
-        g = grads[i] + weight_decay * params[i]
-        if momentum != 0.0:
-            velocity[i] = g if first else momentum * velocity[i] + g
-            g = g + momentum * velocity[i] if nesterov else velocity[i]
-        params[i] -= lr * g
+        sgd_update(i, params, grads, velocity, lr, momentum, nesterov, weight_decay, first)
 
 
 def sgd_step(params, grads, velocity, lr, momentum, nesterov, weight_decay, first):
     """SGD with optional (Nesterov) momentum; the first step sets velocity = g."""
-    _sgd[_blocks(params.size)](params, grads, velocity, lr, momentum, nesterov, weight_decay,
+    _sgd[blocks(params.size)](params, grads, velocity, lr, momentum, nesterov, weight_decay,
                                first)  # fmt: skip
 
 
 @cuda.jit
 def _partial_sums_of_squares(a, partials):
     # Each thread strides over the array in float64; then a tree in shared memory.
-    cache = cuda.shared.array(THREADS, dtype=float64)
+    cache = cuda.shared.array(REDUCTION_THREADS, dtype=float64)
     tid = cuda.threadIdx.x
     total = 0.0
     for i in range(cuda.grid(1), a.size, cuda.gridsize(1)):
         total += float64(a[i]) * float64(a[i])
     cache[tid] = total
     cuda.syncthreads()
-    width = THREADS // 2
+    width = REDUCTION_THREADS // 2
     while width > 0:
         if tid < width:
             cache[tid] += cache[tid + width]
@@ -77,7 +70,7 @@ def _partial_sums_of_squares(a, partials):
 def global_norm(grads):
     """Euclidean norm of the whole gradient, accumulated in float64."""
     partials = cuda.device_array(REDUCTION_BLOCKS, dtype=np.float64)
-    _partial_sums_of_squares[REDUCTION_BLOCKS, THREADS](grads, partials)
+    _partial_sums_of_squares[REDUCTION_BLOCKS, REDUCTION_THREADS](grads, partials)
     return math.sqrt(float(np.sum(partials.copy_to_host())))
 
 
@@ -89,7 +82,7 @@ def _scale(a, factor):
 
 
 def scale_in_place(a, factor):
-    _scale[_blocks(a.size)](a, factor)
+    _scale[blocks(a.size)](a, factor)
 
 
 @cuda.jit
@@ -101,5 +94,5 @@ def _flag_non_finite(a, flag):
 
 def all_finite(a):
     flag = cuda.to_device(np.zeros(1, dtype=np.int32))
-    _flag_non_finite[_blocks(a.size)](a, flag)
+    _flag_non_finite[blocks(a.size)](a, flag)
     return int(flag.copy_to_host()[0]) == 0

@@ -7,6 +7,9 @@ masks carry the state, ``rmask`` the variational recurrent-dropout mask or an em
 in backward ``dh_state``/``dc_state`` in: dL/dh_n, out: dL/dh0). Arguments are
 device arrays; the host functions here launch kernels and never copy to the host.
 
+Argument order per cell: :mod:`tsrnn.kernels.cells`; per-unit gradient formulas,
+shared with the CPU: :mod:`tsrnn.kernels.formulas`.
+
 Structure, as on the CPU: the input projection of all steps is one GEMM; each
 step is one recurrent GEMM plus one fused kernel (one thread per (sample, unit))
 that applies the gate nonlinearities and updates the state; backward forms the
@@ -20,17 +23,18 @@ import math
 from numba import cuda
 
 from tsrnn.kernels import scalar
-from tsrnn.kernels.cuda._scalar import activate, activation_slope
+from tsrnn.kernels.cuda import _launch
+from tsrnn.kernels.cuda._scalar import (
+    activate,
+    activation_slope,
+    gru_candidate_preactivation,
+    gru_cell_gradient,
+    gru_reset_before_update_gradient,
+    gru_state_update,
+    lstm_cell_gradient,
+    sigmoid_gate_gradient,
+)
 from tsrnn.kernels.cuda.linalg import column_sums, gemm
-
-#: Threads per block along (sample, unit); tests patch it down so tiny inputs span
-#: several blocks.
-BLOCK = (8, 32)
-
-
-def _grid(rows, cols):
-    return (math.ceil(rows / BLOCK[0]), math.ceil(cols / BLOCK[1])), BLOCK
-
 
 # --- helpers shared by every cell -------------------------------------------------------
 
@@ -56,10 +60,17 @@ def _previous_states(h_seq, h0, reverse, rmask, out):
         out[t, bi, j] = v * rmask[bi, j] if rmask.shape[0] > 0 else v
 
 
+def _dropped_previous_states(h_seq, h0, reverse, rmask, out):
+    """out[t] = (the state step t read) * rmask, for the weight gradient of W_h."""
+    n_steps, batch, H = h_seq.shape
+    blocks = (math.ceil(n_steps / 4), math.ceil(batch / 4), math.ceil(H / 16))
+    _previous_states[blocks, (4, 4, 16)](h_seq, h0, reverse, rmask, out)
+
+
 def _dropped_state(h_state, rmask, h_work):
     if rmask.shape[0] == 0:
         return h_state
-    _scaled_rows[_grid(*h_state.shape)](h_state, rmask, h_work)
+    _scaled_rows[_launch.grid(*h_state.shape)](h_state, rmask, h_work)
     return h_work
 
 
@@ -113,8 +124,7 @@ def _weight_gradients(x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev
     gradients. ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for
     the GRU)."""
     n_steps, batch, H = h_seq.shape
-    blocks = (math.ceil(n_steps / 4), math.ceil(batch / 4), math.ceil(H / 16))
-    _previous_states[blocks, (4, 4, 16)](h_seq, h0, reverse, rmask, h_prev_seq)
+    _dropped_previous_states(h_seq, h0, reverse, rmask, h_prev_seq)
     rows = n_steps * batch
     gemm(h_prev_seq.reshape(rows, H), dah_seq.reshape(rows, dah_seq.shape[2]), dW_h,
          trans_a=True)  # fmt: skip
@@ -139,7 +149,7 @@ def _rnn_forward_step(t, mask, b, h_proj, activation, h_state, h_seq):
 
 def rnn_forward(x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq, h_proj):
     """Elman RNN forward. ``h_seq`` (T, B, H) first receives the input projection."""
-    grid = _grid(*h_state.shape)
+    grid = _launch.grid(*h_state.shape)
     _project_inputs(x, W_x, h_seq)
     for t in _forward_steps(x.shape[0], reverse, h_state, rmask, W_h, h_proj):
         _rnn_forward_step[grid](t, mask, b, h_proj, activation, h_state, h_seq)
@@ -159,11 +169,11 @@ def _rnn_backward_step(t, mask, h_seq, activation, dh_seq, dh_state, da_seq):
 
 
 def rnn_backward(
-    x, mask, h0, W_x, W_h, rmask, activation, reverse, h_seq, dh_seq, dh_state,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, dh_seq, dh_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`rnn_forward`."""
-    grid = _grid(*dh_state.shape)
+    grid = _launch.grid(*dh_state.shape)
     for t, _, _ in _backward_steps(x.shape[0], reverse):
         _rnn_backward_step[grid](t, mask, h_seq, activation, dh_seq, dh_state, da_seq)
         gemm(da_seq[t], W_h, dh_proj, trans_b=True)
@@ -202,7 +212,7 @@ def lstm_forward(
     h_proj,
 ):  # fmt: skip
     """LSTM forward. ``gates`` (T, B, 4H) receives the input projection, then i, f, g, o."""
-    grid = _grid(*h_state.shape)
+    grid = _launch.grid(*h_state.shape)
     _project_inputs(x, W_x, gates)
     for t in _forward_steps(x.shape[0], reverse, h_state, rmask, W_h, h_proj):
         _lstm_forward_step[grid](t, mask, b, h_proj, activation, h_state, c_state, h_seq,
@@ -221,13 +231,15 @@ def _lstm_backward_step(t, tp, first, mask, c0, c_seq, gates, activation, dh_seq
         i, f = gates[t, bi, j], gates[t, bi, H + j]
         g, o = gates[t, bi, 2 * H + j], gates[t, bi, 3 * H + j]
         c_prev = c0[bi, j] if first else c_seq[tp, bi, j]
-        act_c = activate(c_seq[t, bi, j], activation)
-        dc = dc_state[bi, j] + dh * o * activation_slope(act_c, activation)
-        da_seq[t, bi, j] = dc * g * scalar.dsigmoid(i)
-        da_seq[t, bi, H + j] = dc * c_prev * scalar.dsigmoid(f)
-        da_seq[t, bi, 2 * H + j] = dc * i * activation_slope(g, activation)
-        da_seq[t, bi, 3 * H + j] = dh * act_c * scalar.dsigmoid(o)
-        dc_state[bi, j] = dc * f
+        ac = activate(c_seq[t, bi, j], activation)
+        dac, dag = activation_slope(ac, activation), activation_slope(g, activation)
+        da_i, da_f, da_g, da_o, dc_state[bi, j] = lstm_cell_gradient(
+            dh, dc_state[bi, j], i, f, g, o, c_prev, ac, dac, dag
+        )
+        da_seq[t, bi, j] = da_i
+        da_seq[t, bi, H + j] = da_f
+        da_seq[t, bi, 2 * H + j] = da_g
+        da_seq[t, bi, 3 * H + j] = da_o
     else:
         dh_state[bi, j] += dh_seq[t, bi, j]
         for q in range(4):
@@ -235,12 +247,12 @@ def _lstm_backward_step(t, tp, first, mask, c0, c_seq, gates, activation, dh_seq
 
 
 def lstm_backward(
-    x, mask, h0, c0, W_x, W_h, rmask, activation, reverse, h_seq, c_seq, gates, dh_seq,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, c0, h_seq, c_seq, gates, dh_seq,
     dh_state, dc_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`lstm_forward`."""
-    grid = _grid(*dh_state.shape)
+    grid = _launch.grid(*dh_state.shape)
     for t, tp, first in _backward_steps(x.shape[0], reverse):
         _lstm_backward_step[grid](t, tp, first, mask, c0, c_seq, gates, activation,
                                   dh_seq, dh_state, dc_state, da_seq)  # fmt: skip
@@ -263,19 +275,22 @@ def _gru_forward_step(t, mask, b, b_hn, h_proj, h_state, h_seq, gates, hn_seq):
         r = scalar.sigmoid(h_proj[bi, j] + gates[t, bi, j] + b[j])
         z = scalar.sigmoid(h_proj[bi, H + j] + gates[t, bi, H + j] + b[H + j])
         hn = h_proj[bi, 2 * H + j] + b_hn[j]
-        n = scalar.tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + r * hn)
+        n = scalar.tanh(gru_candidate_preactivation(gates[t, bi, 2 * H + j], b[2 * H + j], r, hn))
         hn_seq[t, bi, j] = hn
-        h_state[bi, j] = n + z * (h_state[bi, j] - n)  # (1 - z) n + z h_prev
+        h_state[bi, j] = gru_state_update(n, z, h_state[bi, j])
         gates[t, bi, j] = r
         gates[t, bi, H + j] = z
         gates[t, bi, 2 * H + j] = n
     h_seq[t, bi, j] = h_state[bi, j]
 
 
-def gru_forward(x, mask, W_x, W_h, b, b_hn, rmask, reverse, h_state, h_seq, gates, hn_seq, h_proj):
+def gru_forward(
+    x, mask, W_x, W_h, b, b_hn, rmask, activation, reverse, h_state, h_seq, gates, hn_seq, h_proj
+):
     """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
-    ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn."""
-    grid = _grid(*h_state.shape)
+    ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn.
+    ``activation`` is unused (the GRU's is tanh): it keeps the cells' argument order."""
+    grid = _launch.grid(*h_state.shape)
     _project_inputs(x, W_x, gates)
     for t in _forward_steps(x.shape[0], reverse, h_state, rmask, W_h, h_proj):
         _gru_forward_step[grid](t, mask, b, b_hn, h_proj, h_state, h_seq, gates, hn_seq)
@@ -292,16 +307,16 @@ def _gru_backward_step(t, tp, first, mask, h0, h_seq, gates, hn_seq, dh_seq, dh_
         dh = dh_state[bi, j] + dh_seq[t, bi, j]
         r, z, n = gates[t, bi, j], gates[t, bi, H + j], gates[t, bi, 2 * H + j]
         h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
-        dan = (dh - dh * z) * scalar.dtanh(n)
-        dar = dan * hn_seq[t, bi, j] * scalar.dsigmoid(r)
-        daz = dh * (h_prev - n) * scalar.dsigmoid(z)
+        # dh_state gets the direct path; the product's part is added next.
+        dar, daz, dan, dah_n, dh_state[bi, j] = gru_cell_gradient(
+            dh, r, z, n, h_prev, hn_seq[t, bi, j]
+        )
         da_seq[t, bi, j] = dar
         da_seq[t, bi, H + j] = daz
         da_seq[t, bi, 2 * H + j] = dan
         dah_seq[t, bi, j] = dar
         dah_seq[t, bi, H + j] = daz
-        dah_seq[t, bi, 2 * H + j] = dan * r
-        dh_state[bi, j] = dh * z  # the direct path; the product's part is added next
+        dah_seq[t, bi, 2 * H + j] = dah_n
     else:
         dh_state[bi, j] += dh_seq[t, bi, j]
         for q in range(3):
@@ -310,14 +325,14 @@ def _gru_backward_step(t, tp, first, mask, h0, h_seq, gates, hn_seq, dh_seq, dh_
 
 
 def gru_backward(
-    x, mask, h0, W_x, W_h, rmask, reverse, h_seq, gates, hn_seq, dh_seq, dh_state,
-    dx, dW_x, dW_h, db, db_hn, da_seq, dah_seq, h_prev_seq, dh_proj,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, gates, hn_seq, dh_seq, dh_state,
+    dx, dW_x, dW_h, db, db_hn, da_seq, h_prev_seq, dah_seq, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
     pre-activations (differs from ``da_seq`` in the candidate block: r * dn)."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
-    grid = _grid(batch, H)
+    grid = _launch.grid(batch, H)
     for t, tp, first in _backward_steps(n_steps, reverse):
         _gru_backward_step[grid](t, tp, first, mask, h0, h_seq, gates, hn_seq,
                                  dh_seq, dh_state, da_seq, dah_seq)  # fmt: skip
@@ -333,25 +348,25 @@ def gru_backward(
 
 
 @cuda.jit
-def _gru_rb_gates_rz(t, b, h_in, h_proj_rz, gates, rh_seq):
+def _gru_rb_gates_rz(t, b, h_in, p_rz, gates, rh_seq):
     bi, j = cuda.grid(2)
     batch, H = h_in.shape
     if bi < batch and j < H:
-        r = scalar.sigmoid(gates[t, bi, j] + b[j] + h_proj_rz[bi, j])
-        z = scalar.sigmoid(gates[t, bi, H + j] + b[H + j] + h_proj_rz[bi, H + j])
+        r = scalar.sigmoid(gates[t, bi, j] + b[j] + p_rz[bi, j])
+        z = scalar.sigmoid(gates[t, bi, H + j] + b[H + j] + p_rz[bi, H + j])
         gates[t, bi, j] = r
         gates[t, bi, H + j] = z
         rh_seq[t, bi, j] = r * h_in[bi, j]
 
 
 @cuda.jit
-def _gru_rb_candidate(t, mask, b, h_proj_n, h_state, h_seq, gates):
+def _gru_rb_candidate(t, mask, b, p_n, h_state, h_seq, gates):
     bi, j = cuda.grid(2)
     batch, H = h_state.shape
     if bi >= batch or j >= H:
         return
     if mask[t, bi]:
-        n = scalar.tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + h_proj_n[bi, j])
+        n = scalar.tanh(gates[t, bi, 2 * H + j] + b[2 * H + j] + p_n[bi, j])
         h_prev = h_state[bi, j]
         h = h_prev + gates[t, bi, H + j] * (n - h_prev)  # (1 - z) h_prev + z n
         gates[t, bi, 2 * H + j] = n
@@ -360,23 +375,24 @@ def _gru_rb_candidate(t, mask, b, h_proj_n, h_state, h_seq, gates):
 
 
 def gru_reset_before_forward(
-    x, mask, W_x, W_h, b, rmask, reverse, h_state, h_seq, gates, rh_seq, h_proj_rz, h_proj_n
+    x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq, gates, rh_seq, p_rz, p_n
 ):
     """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
-    candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient."""
+    candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient;
+    ``p_rz`` (B, 2H) and ``p_n`` (B, H) receive the step's recurrent products."""
     n_steps = x.shape[0]
     H = W_h.shape[0]
     W_hrz, W_hn = W_h[:, : 2 * H], W_h[:, 2 * H :]
     h_work = cuda.device_array_like(h_state)
     _project_inputs(x, W_x, gates)
-    grid = _grid(*h_state.shape)
+    grid = _launch.grid(*h_state.shape)
     for s in range(n_steps):  # two products per step: not _forward_steps
         t = n_steps - 1 - s if reverse else s
         h_in = _dropped_state(h_state, rmask, h_work)
-        gemm(h_in, W_hrz, h_proj_rz)
-        _gru_rb_gates_rz[grid](t, b, h_in, h_proj_rz, gates, rh_seq)
-        gemm(rh_seq[t], W_hn, h_proj_n)
-        _gru_rb_candidate[grid](t, mask, b, h_proj_n, h_state, h_seq, gates)
+        gemm(h_in, W_hrz, p_rz)
+        _gru_rb_gates_rz[grid](t, b, h_in, p_rz, gates, rh_seq)
+        gemm(rh_seq[t], W_hn, p_n)
+        _gru_rb_candidate[grid](t, mask, b, p_n, h_state, h_seq, gates)
 
 
 @cuda.jit
@@ -389,9 +405,10 @@ def _gru_rb_backward_zn(t, tp, first, mask, h0, h_seq, gates, dh_seq, dh_state, 
         dh = dh_state[bi, j] + dh_seq[t, bi, j]
         z, n = gates[t, bi, H + j], gates[t, bi, 2 * H + j]
         h_prev = h0[bi, j] if first else h_seq[tp, bi, j]
-        da_n[bi, j] = dh * z * scalar.dtanh(n)
-        da_rz[bi, H + j] = dh * (n - h_prev) * scalar.dsigmoid(z)
-        dh_state[bi, j] = dh - dh * z  # (1 - z) dh, the direct path
+        # dh_state gets (1 - z) dh, the direct path.
+        daz, dan, dh_state[bi, j] = gru_reset_before_update_gradient(dh, z, n, h_prev)
+        da_rz[bi, H + j] = daz
+        da_n[bi, j] = dan
     else:
         dh_state[bi, j] += dh_seq[t, bi, j]
         da_n[bi, j] = 0
@@ -407,7 +424,7 @@ def _gru_rb_backward_r(t, mask, gates, h_in, drh, da_rz, da_n, da_seq):
         return
     if mask[t, bi]:
         r = gates[t, bi, j]
-        da_rz[bi, j] = drh[bi, j] * h_in[bi, j] * scalar.dsigmoid(r)
+        da_rz[bi, j] = sigmoid_gate_gradient(drh[bi, j], h_in[bi, j], r)
         drh[bi, j] *= r
     else:
         drh[bi, j] = 0
@@ -426,7 +443,7 @@ def _gru_rb_carry(t, mask, rmask, dh_proj, drh, dh_state):
 
 
 def gru_reset_before_backward(
-    x, mask, h0, W_x, W_h, rmask, reverse, h_seq, gates, rh_seq, dh_seq, dh_state,
+    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, gates, rh_seq, dh_seq, dh_state,
     dx, dW_x, dW_h, db, da_seq, h_prev_seq, da_rz, da_n, drh, dh_proj,
 ):  # fmt: skip
     """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
@@ -435,7 +452,7 @@ def gru_reset_before_backward(
     H = W_h.shape[0]
     W_hrz, W_hn = W_h[:, : 2 * H], W_h[:, 2 * H :]
     h_work = cuda.device_array((batch, H), dtype=x.dtype)
-    grid = _grid(batch, H)
+    grid = _launch.grid(batch, H)
     for t, tp, first in _backward_steps(n_steps, reverse):
         _gru_rb_backward_zn[grid](t, tp, first, mask, h0, h_seq, gates, dh_seq, dh_state,
                                   da_rz, da_n)  # fmt: skip
@@ -444,8 +461,7 @@ def gru_reset_before_backward(
         _gru_rb_backward_r[grid](t, mask, gates, h_in, drh, da_rz, da_n, da_seq)
         gemm(da_rz, W_hrz, dh_proj, trans_b=True)
         _gru_rb_carry[grid](t, mask, rmask, dh_proj, drh, dh_state)
-    blocks = (math.ceil(n_steps / 4), math.ceil(batch / 4), math.ceil(H / 16))
-    _previous_states[blocks, (4, 4, 16)](h_seq, h0, reverse, rmask, h_prev_seq)
+    _dropped_previous_states(h_seq, h0, reverse, rmask, h_prev_seq)
     rows = n_steps * batch
     da2 = da_seq.reshape(rows, 3 * H)
     gemm(h_prev_seq.reshape(rows, H), da2[:, : 2 * H], dW_h[:, : 2 * H], trans_a=True)

@@ -19,29 +19,7 @@ Pooling (``padding='valid'``, as Keras' default)::
 import numpy as np
 
 from tsrnn.kernels.reference.dense import activation_backward, activation_forward
-
-
-def conv_padding(n_steps, kernel_size, stride, dilation, padding):
-    """Return ``(pad_left, pad_right, n_out)`` for a padding mode.
-
-    'valid' pads nothing; 'causal' pads ``dilation * (kernel_size - 1)`` on the left
-    so that output t sees only inputs up to t; 'same' gives ``ceil(n_steps / stride)``
-    outputs, splitting the padding with the extra step on the right (as Keras and
-    PyTorch do).
-    """
-    span = dilation * (kernel_size - 1) + 1
-    if padding == "valid":
-        left = right = 0
-    elif padding == "causal":
-        left, right = span - 1, 0
-    elif padding == "same":
-        n_out = -(-n_steps // stride)
-        total = max((n_out - 1) * stride + span - n_steps, 0)
-        left, right = total // 2, total - total // 2
-    else:
-        raise ValueError(f"padding must be 'valid', 'same' or 'causal', got {padding!r}")
-    n_out = (n_steps + left + right - span) // stride + 1
-    return left, right, max(n_out, 0)
+from tsrnn.kernels.shapes import conv_padding, pool_output_length
 
 
 def conv1d_forward(x, W, b, stride=1, dilation=1, padding="valid", activation="linear"):
@@ -75,10 +53,6 @@ def conv1d_backward(cache, dy):
             dx_pad[:, s, :] += da[:, t, :] @ W[k].T
     left = cache["left"]
     return dict(x=dx_pad[:, left : left + cache["n_steps"], :], W=dW, b=da.sum(axis=(0, 1)))
-
-
-def pool_output_length(n_steps, pool_size, stride):
-    return max((n_steps - pool_size) // stride + 1, 0)
 
 
 def max_pool_forward(x, pool_size, stride):
