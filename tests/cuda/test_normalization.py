@@ -15,8 +15,7 @@ cuda = pytest.importorskip("numba.cuda")
 pytestmark = pytest.mark.gpu
 
 from tsrnn import losses  # noqa: E402
-from tsrnn.kernels.cuda import arrays, conv, dense, linalg, optim  # noqa: E402
-from tsrnn.kernels.cuda import losses as cuda_losses  # noqa: E402
+from tsrnn.kernels.cuda import _launch, linalg, optim  # noqa: E402
 from tsrnn.kernels.cuda import normalization as gpu  # noqa: E402
 from tsrnn.kernels.scalar import ACTIVATION_CODES  # noqa: E402
 from tsrnn.layers import (  # noqa: E402
@@ -37,8 +36,7 @@ TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
     # Tiny inputs still span several blocks, with partial ones at the edges.
-    for module in (gpu, arrays, conv, dense, cuda_losses):
-        monkeypatch.setattr(module, "THREADS", 16)
+    monkeypatch.setattr(_launch, "THREADS", 16)
     monkeypatch.setattr(optim, "REDUCTION_BLOCKS", 2)
     if numba.config.ENABLE_CUDASIM:
         monkeypatch.setattr(linalg, "GEMM_KERNEL", "direct")

@@ -10,13 +10,8 @@ import math
 
 from numba import cuda
 
+from tsrnn.kernels.cuda import _launch
 from tsrnn.kernels.cuda._scalar import activate
-
-THREADS = 128
-
-
-def _blocks(n):
-    return max(1, math.ceil(n / THREADS)), THREADS
 
 
 @cuda.jit
@@ -81,17 +76,17 @@ def batch_norm_train_forward(
     x, mask, gamma, beta, epsilon, momentum, moving_mean, moving_variance, y, mean, inv_std
 ):
     """Normalise with the statistics of the real rows and update the moving ones."""
-    _batch_statistics[_blocks(x.shape[1])](x, mask, mean, inv_std)
+    _batch_statistics[_launch.blocks(x.shape[1])](x, mask, mean, inv_std)
     _update_moving[1, 1](mask, epsilon, momentum, moving_mean, moving_variance, mean, inv_std)
-    _normalize_columns[_blocks(x.size)](x, mean, inv_std, gamma, beta, y)
+    _normalize_columns[_launch.blocks(x.size)](x, mean, inv_std, gamma, beta, y)
 
 
 def batch_norm_inference_forward(
     x, gamma, beta, epsilon, moving_mean, moving_variance, y, mean, inv_std
 ):
     """Normalise with the moving statistics (copied into ``mean`` and ``inv_std``)."""
-    _moving_statistics[_blocks(x.shape[1])](moving_mean, moving_variance, epsilon, mean, inv_std)
-    _normalize_columns[_blocks(x.size)](x, mean, inv_std, gamma, beta, y)
+    _moving_statistics[_launch.blocks(x.shape[1])](moving_mean, moving_variance, epsilon, mean, inv_std)
+    _normalize_columns[_launch.blocks(x.size)](x, mean, inv_std, gamma, beta, y)
 
 
 @cuda.jit
@@ -127,8 +122,8 @@ def _batch_norm_dx(x, mask, dy, gamma, mean, inv_std, training, sums, dx):
 
 def batch_norm_backward(x, mask, dy, gamma, mean, inv_std, training, dx, dgamma, dbeta, sums):
     """Gradients of the forward pass that produced ``mean`` and ``inv_std``."""
-    _batch_norm_column_sums[_blocks(x.shape[1])](x, mask, dy, mean, inv_std, dgamma, dbeta, sums)
-    _batch_norm_dx[_blocks(x.size)](x, mask, dy, gamma, mean, inv_std, training, sums, dx)
+    _batch_norm_column_sums[_launch.blocks(x.shape[1])](x, mask, dy, mean, inv_std, dgamma, dbeta, sums)
+    _batch_norm_dx[_launch.blocks(x.size)](x, mask, dy, gamma, mean, inv_std, training, sums, dx)
 
 
 @cuda.jit
@@ -153,7 +148,7 @@ def _layer_norm_rows(x, gamma, beta, epsilon, y, mean, inv_std):
 
 def layer_norm_forward(x, gamma, beta, epsilon, y, mean, inv_std):
     """Normalise every row over its features."""
-    _layer_norm_rows[_blocks(x.shape[0])](x, gamma, beta, epsilon, y, mean, inv_std)
+    _layer_norm_rows[_launch.blocks(x.shape[0])](x, gamma, beta, epsilon, y, mean, inv_std)
 
 
 @cuda.jit
@@ -188,8 +183,8 @@ def _layer_norm_dx(x, dy, gamma, mean, inv_std, dx):
 def layer_norm_backward(x, dy, gamma, mean, inv_std, dx, dgamma, dbeta, sums):
     """Gradients of :func:`layer_norm_forward` (``sums`` is unused here: each thread
     keeps its sums in registers)."""
-    _layer_norm_column_sums[_blocks(x.shape[1])](x, dy, mean, inv_std, dgamma, dbeta)
-    _layer_norm_dx[_blocks(x.shape[0])](x, dy, gamma, mean, inv_std, dx)
+    _layer_norm_column_sums[_launch.blocks(x.shape[1])](x, dy, mean, inv_std, dgamma, dbeta)
+    _layer_norm_dx[_launch.blocks(x.shape[0])](x, dy, gamma, mean, inv_std, dx)
 
 
 @cuda.jit
@@ -201,4 +196,4 @@ def _activation_forward(x, activation, y):
 
 def activation_forward(x, activation, y):
     """y = act(x), elementwise (any matching shapes)."""
-    _activation_forward[_blocks(x.size)](x.reshape(-1), activation, y.reshape(-1))
+    _activation_forward[_launch.blocks(x.size)](x.reshape(-1), activation, y.reshape(-1))
