@@ -22,7 +22,7 @@ from tsrnn.layers import (
 from tsrnn.network import Network
 from tsrnn.persistence import ModelFileError, load, save
 
-__version__ = "0.1.0"
+from tsrnn._version import __version__  # noqa: E402
 
 __all__ = [
     "GRU", "LSTM", "RNN", "AveragePooling1D", "Conv1D", "Dense", "Dropout", "Flatten",
