@@ -1,5 +1,6 @@
 """tsrnn: Numba-accelerated recurrent and convolutional networks for time series."""
 
+from tsrnn._version import __version__
 from tsrnn.backend import DeviceUnavailableError
 from tsrnn.estimators import SequenceClassifier, SequenceRegressor
 from tsrnn.forecasting import Forecaster, backtest
@@ -21,8 +22,6 @@ from tsrnn.layers import (
 )
 from tsrnn.network import Network
 from tsrnn.persistence import ModelFileError, load, save
-
-from tsrnn._version import __version__  # noqa: E402
 
 __all__ = [
     "GRU", "LSTM", "RNN", "AveragePooling1D", "Conv1D", "Dense", "Dropout", "Flatten",

@@ -15,7 +15,19 @@ from tsrnn.modelfile.io import SaveMixin, dumps, load, save
 from tsrnn.training.checkpoints import Checkpoint, best_checkpoint_path, data_fingerprint
 
 __all__ = [
-    "FORMAT_NAME", "FORMAT_VERSION", "Checkpoint", "ModelFileError", "SaveMixin",
-    "SaveTargetError", "atomic_write", "best_checkpoint_path", "data_fingerprint", "dumps",
-    "load", "save", "_npy_bytes", "_seal", "_sha256",
-]  # fmt: skip
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "ModelFileError",
+    "SaveMixin",
+    "SaveTargetError",
+    "atomic_write",
+    "best_checkpoint_path",
+    "data_fingerprint",
+    "dumps",
+    "load",
+    "save",
+    "_npy_bytes",
+    "_seal",
+    "_sha256",
+]

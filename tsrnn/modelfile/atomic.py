@@ -71,8 +71,7 @@ def _create_temporary(target, shown):
     tmp = target.parent / name
     try:
         # 0o666: the kernel applies the umask, as for any new file.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                     0o666)  # fmt: skip
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     except OSError as exc:
         # Name what the user asked for, not our temporary.
         raise type(exc)(exc.errno, f"cannot save to {shown!r}: {exc.strerror}") from None

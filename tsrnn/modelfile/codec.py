@@ -61,8 +61,10 @@ class Encoder:
     def array(self, a):
         a = np.asarray(a)
         if a.dtype.kind == "O":
-            return {"__object_array__": [self(v) for v in a.ravel().tolist()],
-                    "shape": list(a.shape)}  # fmt: skip
+            return {
+                "__object_array__": [self(v) for v in a.ravel().tolist()],
+                "shape": list(a.shape),
+            }
         if a.dtype.kind not in "biufcMmUS":
             raise TypeError(f"cannot save an array of dtype {a.dtype}")
         name = f"arrays/{len(self.arrays)}.npy"
@@ -94,16 +96,24 @@ class Encoder:
             return {"__period__": int(obj.ordinal), "freq": obj.freqstr}
         if isinstance(obj, pd.Timestamp):
             tz = None if obj.tz is None else str(obj.tz)
-            return {"__timestamp__": int(obj.tz_localize(None).value if tz is None else
-                                         obj.tz_convert("UTC").tz_localize(None).value),
-                    "tz": tz}  # fmt: skip
+            return {
+                "__timestamp__": int(
+                    obj.tz_localize(None).value
+                    if tz is None
+                    else obj.tz_convert("UTC").tz_localize(None).value
+                ),
+                "tz": tz,
+            }
         if isinstance(obj, np.random.RandomState):
             return {"__random_state__": self(obj.get_state())}
         path = registry.dotted_path(type(obj))
         if path in registry.OPTIMIZERS.values():
             state = obj._get_state()
-            return {"__optimizer__": type(obj).__name__, "config": self(state["config"]),
-                    "state": self(state["state"])}  # fmt: skip
+            return {
+                "__optimizer__": type(obj).__name__,
+                "config": self(state["config"]),
+                "state": self(state["state"]),
+            }
         tag = registry.tag_of(type(obj))
         if tag == "__network__":
             return self.network(obj._get_state())
@@ -115,20 +125,31 @@ class Encoder:
 
     def index(self, index):
         if isinstance(index, pd.RangeIndex):
-            return {"__range_index__": [index.start, index.stop, index.step],
-                    "name": self(index.name)}  # fmt: skip
+            return {
+                "__range_index__": [index.start, index.stop, index.step],
+                "name": self(index.name),
+            }
         if isinstance(index, pd.PeriodIndex):
-            return {"__period_index__": self.array(index.asi8), "freq": index.freqstr,
-                    "name": self(index.name)}  # fmt: skip
+            return {
+                "__period_index__": self.array(index.asi8),
+                "freq": index.freqstr,
+                "name": self(index.name),
+            }
         if isinstance(index, pd.MultiIndex):
-            return {"__multi_index__": [self.index(level) for level in index.levels],
-                    "codes": [self.array(c) for c in index.codes],
-                    "names": self(list(index.names))}  # fmt: skip
+            return {
+                "__multi_index__": [self.index(level) for level in index.levels],
+                "codes": [self.array(c) for c in index.codes],
+                "names": self(list(index.names)),
+            }
         tz = getattr(index, "tz", None)
         values = index.tz_convert("UTC").tz_localize(None) if tz is not None else index
         freq = getattr(index, "freqstr", None)
-        return {"__index__": self.array(values.to_numpy()), "name": self(index.name),
-                "freq": freq, "tz": None if tz is None else str(tz)}  # fmt: skip
+        return {
+            "__index__": self.array(values.to_numpy()),
+            "name": self(index.name),
+            "freq": freq,
+            "tz": None if tz is None else str(tz),
+        }
 
     def network(self, state):
         layers = [{"class": name, "config": self(config)} for name, config in state["layers"]]
@@ -149,8 +170,10 @@ def _keys(data, required, optional=(), what="entry"):
     missing = [k for k in required if k not in data]
     unknown = [k for k in data if k not in required and k not in optional]
     if missing or unknown:
-        _fail(f"malformed {what} in the model state: missing {missing}, unexpected "
-              f"{[str(k)[:40] for k in unknown[:5]]}")  # fmt: skip
+        _fail(
+            f"malformed {what} in the model state: missing {missing}, unexpected "
+            f"{[str(k)[:40] for k in unknown[:5]]}"
+        )
 
 
 def _hashable(key):
@@ -203,9 +226,12 @@ class Decoder:
         if tag == "__object_array__":
             _keys(data, (tag, "shape"), what="object array")
             items, shape = data[tag], data["shape"]
-            if not isinstance(items, list) or not isinstance(shape, list) or not all(
-                _is_int(d) and d >= 0 for d in shape
-            ) or math.prod(shape) != len(items):
+            if (
+                not isinstance(items, list)
+                or not isinstance(shape, list)
+                or not all(_is_int(d) and d >= 0 for d in shape)
+                or math.prod(shape) != len(items)
+            ):
                 _fail(f"malformed object array in the model state: {data!r:.80}")
             out = np.empty(len(items), dtype=object)
             out[:] = [self(v) for v in items]
@@ -291,8 +317,9 @@ class Decoder:
             ordinals = self.array(data[tag], dtype_kinds="i")
             if ordinals.ndim != 1 or not isinstance(data["freq"], str):
                 _fail("malformed period index in the model state")
-            return pd.PeriodIndex.from_ordinals(ordinals, freq=data["freq"],
-                                                name=self(data["name"]))  # fmt: skip
+            return pd.PeriodIndex.from_ordinals(
+                ordinals, freq=data["freq"], name=self(data["name"])
+            )
         if tag == "__multi_index__":
             _keys(data, (tag, "codes", "names"), what="multi-index")
             levels, codes = data[tag], data["codes"]
@@ -306,8 +333,10 @@ class Decoder:
         _keys(data, (tag, "name", "freq", "tz"), what="index")
         values = self.array(data[tag])
         name, freq, tz = self(data["name"]), data["freq"], data["tz"]
-        if values.ndim != 1 or not isinstance(freq, (str, type(None))) or not isinstance(
-            tz, (str, type(None))
+        if (
+            values.ndim != 1
+            or not isinstance(freq, (str, type(None)))
+            or not isinstance(tz, (str, type(None)))
         ):
             _fail("malformed index in the model state")
         if tz is not None:
@@ -320,22 +349,26 @@ class Decoder:
         return pd.Index(values, name=name)
 
     def network(self, data):
-        _keys(data, ("__network__", "dtype", "input_shape", "specs", "weights"),
-              what="network")  # fmt: skip
+        _keys(data, ("__network__", "dtype", "input_shape", "specs", "weights"), what="network")
         if data["dtype"] not in _WEIGHT_DTYPES:
             _fail(f"a network's dtype must be one of {_WEIGHT_DTYPES}, got {data['dtype']!r:.40}")
         specs = self(data["specs"])
         if not isinstance(specs, tuple) or not all(
-            isinstance(s, tuple) and len(s) == 2 and isinstance(s[0], str)
-            and isinstance(s[1], tuple) and all(_is_int(d) and 0 <= d < MAX_INT for d in s[1])
+            isinstance(s, tuple)
+            and len(s) == 2
+            and isinstance(s[0], str)
+            and isinstance(s[1], tuple)
+            and all(_is_int(d) and 0 <= d < MAX_INT for d in s[1])
             for s in specs
-        ):  # fmt: skip
+        ):
             _fail("malformed parameter specs of the saved network")
         input_shape = self(data["input_shape"])
         if not (
             isinstance(input_shape, tuple)
             and len(input_shape) == 2
-            and (input_shape[0] is None or _is_int(input_shape[0]) and 1 <= input_shape[0] < MAX_INT)
+            and (
+                input_shape[0] is None or _is_int(input_shape[0]) and 1 <= input_shape[0] < MAX_INT
+            )
             and _is_int(input_shape[1])
             and 1 <= input_shape[1] <= LAYER_INT_LIMITS["units"]
         ):
@@ -365,8 +398,10 @@ class Decoder:
             if not isinstance(key, str):
                 _fail(f"a layer setting must be named by a string, got {key!r:.40}")
             if _is_int(value) and not abs(value) <= LAYER_INT_LIMITS.get(key, MAX_INT):
-                _fail(f"layer {spec['class']}: {key}={value} is out of range (at most "
-                      f"{LAYER_INT_LIMITS.get(key, MAX_INT)})")  # fmt: skip
+                _fail(
+                    f"layer {spec['class']}: {key}={value} is out of range (at most "
+                    f"{LAYER_INT_LIMITS.get(key, MAX_INT)})"
+                )
             if not isinstance(value, (bool, int, float, str, type(None))):
                 _fail(f"layer {spec['class']}: {key} must be a number or a string")
         try:

@@ -92,7 +92,10 @@ def check_seal(data, comment, shown):
         raise ModelFileError(f"{shown!r} is not a tsrnn model file (no integrity seal)")
     start = len(data) - len(comment) - 2
     length_field = struct.unpack("<H", data[start : start + 2])[0] if start >= 0 else -1
-    if length_field != len(comment) or sha256(data[:start]).encode() != comment[len(SEAL_PREFIX) :]:
+    if (
+        length_field != len(comment)
+        or sha256(data[:start]).encode() != comment[len(SEAL_PREFIX) :]
+    ):
         raise ModelFileError(
             f"{shown!r} is corrupt or truncated: its checksum does not match its contents"
         )
@@ -191,8 +194,9 @@ class Archive:
     def _stream(self, name, allowed_methods):
         info = self.infos[name]
         if info.compress_type not in allowed_methods:
-            self._fail(f"member {name!r} uses an unsupported compression method "
-                       f"({info.compress_type})")  # fmt: skip
+            self._fail(
+                f"member {name!r} uses an unsupported compression method ({info.compress_type})"
+            )
         if info.flag_bits & 0x1:
             self._fail(f"member {name!r} is encrypted")
         return info, self.zf.open(info)
@@ -202,8 +206,9 @@ class Archive:
         header declares."""
         info, stream = self._stream(name, (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED))
         if info.file_size > cap:
-            self._fail(f"member {name!r} declares {info.file_size} bytes; at most {cap} "
-                       "are allowed")  # fmt: skip
+            self._fail(
+                f"member {name!r} declares {info.file_size} bytes; at most {cap} are allowed"
+            )
         with stream:
             data = stream.read(cap + 1)
         if len(data) > cap:
@@ -229,14 +234,18 @@ class Archive:
         if given, and the body size the header implies must match the member's size,
         so nothing is allocated for a header that lies.
         """
-        if not isinstance(name, str) or name not in self.infos or name == STATE or (
-            name == MANIFEST
+        if (
+            not isinstance(name, str)
+            or name not in self.infos
+            or name == STATE
+            or (name == MANIFEST)
         ):
             self._fail(f"the state refers to a missing array {name!r:.80}")
         info, stream = self._stream(name, (zipfile.ZIP_STORED,))
         if info.file_size != info.compress_size:
-            self._fail(f"array {name!r} declares {info.file_size} bytes but holds "
-                       f"{info.compress_size}")  # fmt: skip
+            self._fail(
+                f"array {name!r} declares {info.file_size} bytes but holds {info.compress_size}"
+            )
         with stream:
             digest = hashlib.sha256()
             head = _HashingReader(stream, digest)
@@ -251,17 +260,23 @@ class Archive:
                 found_shape, fortran, found_dtype = reader(head)
             except (ValueError, SyntaxError, EOFError, TypeError) as exc:
                 self._fail(f"{name} has an invalid .npy header ({exc})")
-            if found_dtype.hasobject or found_dtype.kind not in dtype_kinds or (
-                dtype is not None and found_dtype != np.dtype(dtype)
+            if (
+                found_dtype.hasobject
+                or found_dtype.kind not in dtype_kinds
+                or (dtype is not None and found_dtype != np.dtype(dtype))
             ):
-                self._fail(f"{name} cannot be read safely: it holds dtype {found_dtype}, which "
-                           "is not allowed here (object arrays would need pickle)")  # fmt: skip
+                self._fail(
+                    f"{name} cannot be read safely: it holds dtype {found_dtype}, which "
+                    "is not allowed here (object arrays would need pickle)"
+                )
             if shape is not None and tuple(found_shape) != tuple(shape):
                 self._fail(f"{name} has shape {found_shape}, expected {tuple(shape)}")
             size = math.prod(found_shape) * found_dtype.itemsize
             if head.count + size != info.file_size:
-                self._fail(f"{name}: its header declares {size} bytes of data, but the member "
-                           f"holds {info.file_size - head.count}")  # fmt: skip
+                self._fail(
+                    f"{name}: its header declares {size} bytes of data, but the member "
+                    f"holds {info.file_size - head.count}"
+                )
             body = bytearray(size)
             view = memoryview(body)
             done = 0
@@ -307,8 +322,11 @@ def open_archive(data, shown):
     except ModelFileError:
         raise
     except zipfile.BadZipFile as exc:
-        raise ModelFileError(f"{shown!r} is not a tsrnn model file, or it is truncated or "
-                             f"corrupt ({exc})") from None  # fmt: skip
+        raise ModelFileError(
+            f"{shown!r} is not a tsrnn model file, or it is truncated or corrupt ({exc})"
+        ) from None
     except (EOFError, ValueError, RuntimeError, NotImplementedError, OSError) as exc:
-        raise ModelFileError(f"{shown!r} could not be read as a tsrnn model file: it is "
-                             f"truncated or corrupt ({exc})") from None  # fmt: skip
+        raise ModelFileError(
+            f"{shown!r} could not be read as a tsrnn model file: it is "
+            f"truncated or corrupt ({exc})"
+        ) from None

@@ -34,8 +34,10 @@ def dumps(estimator, extra=None):
     """The bytes of a model file for ``estimator`` (see :func:`save`)."""
     name = registry.estimator_name(type(estimator))
     if name is None:
-        raise TypeError(f"save supports tsrnn's estimators ({', '.join(registry.ESTIMATORS)}), "
-                        f"not {type(estimator).__name__}")  # fmt: skip
+        raise TypeError(
+            f"save supports tsrnn's estimators ({', '.join(registry.ESTIMATORS)}), "
+            f"not {type(estimator).__name__}"
+        )
     encoder = Encoder()
     state = {"attributes": encoder(dict(vars(estimator)))}
     if extra is not None:
@@ -56,7 +58,8 @@ def save(estimator, path, extra=None):
 
     Parameters
     ----------
-    estimator : SequenceRegressor, SequenceClassifier, Forecaster, TimeSeriesScaler or WindowTransformer
+    estimator : SequenceRegressor, SequenceClassifier, Forecaster, TimeSeriesScaler, or
+        WindowTransformer
     path : str or path-like
         Written atomically: an existing file is replaced only once the new one is
         complete on disk, and keeps its permissions. A symlink is followed (its
@@ -111,10 +114,20 @@ def load(path, return_extra=False):
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         # What zipfile raises for damaged members and unsupported compression methods.
-        raise ModelFileError(f"{shown!r} could not be read as a tsrnn model file: it is "
-                             f"truncated or corrupt ({exc})") from None  # fmt: skip
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError,
-            MemoryError, RecursionError) as exc:  # fmt: skip
+        raise ModelFileError(
+            f"{shown!r} could not be read as a tsrnn model file: it is "
+            f"truncated or corrupt ({exc})"
+        ) from None
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        IndexError,
+        AttributeError,
+        OverflowError,
+        MemoryError,
+        RecursionError,
+    ) as exc:
         raise ModelFileError(f"{shown!r}: the model state is malformed ({exc!r:.200})") from None
     return (estimator, extra) if return_extra else estimator
 
@@ -122,16 +135,25 @@ def load(path, return_extra=False):
 def _restore(archive, shown):
     cls = registry.lookup(registry.ESTIMATORS, archive.manifest["class"], "class")
     state = archive.state()
-    if not isinstance(state, dict) or "attributes" not in state or not set(state) <= {
-        "attributes",
-        "extra",
-    }:
-        raise ModelFileError(f"{shown!r}: the model state must be a mapping with "
-                             "'attributes' (and optionally 'extra')")  # fmt: skip
+    if (
+        not isinstance(state, dict)
+        or "attributes" not in state
+        or not set(state)
+        <= {
+            "attributes",
+            "extra",
+        }
+    ):
+        raise ModelFileError(
+            f"{shown!r}: the model state must be a mapping with "
+            "'attributes' (and optionally 'extra')"
+        )
     decoder = Decoder(archive)
     if not isinstance(state["attributes"], dict) or "__dict__" not in state["attributes"]:
-        raise ModelFileError(f"{shown!r}: the estimator's attributes must be a mapping, got "
-                             f"{state['attributes']!r:.60}")  # fmt: skip
+        raise ModelFileError(
+            f"{shown!r}: the estimator's attributes must be a mapping, got "
+            f"{state['attributes']!r:.60}"
+        )
     attributes = decoder.dict(state["attributes"], what="attributes")
     extra = decoder(state["extra"]) if "extra" in state else None
     archive.check_all_read()
@@ -152,8 +174,10 @@ class SaveMixin:
         if cls.__module__.partition(".")[0] != "tsrnn" or path in ABSTRACT:
             return
         if registry.estimator_name(cls) is None:
-            raise TypeError(f"{path} inherits SaveMixin but is not in the allow-list of model "
-                            "files: add it to tsrnn.modelfile.registry.ESTIMATORS")  # fmt: skip
+            raise TypeError(
+                f"{path} inherits SaveMixin but is not in the allow-list of model "
+                "files: add it to tsrnn.modelfile.registry.ESTIMATORS"
+            )
 
     def save(self, path):
         """Save to a safe model file (zip of JSON and ``.npy``; no pickle inside).

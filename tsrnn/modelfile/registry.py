@@ -24,8 +24,16 @@ LAYERS = {
     name: f"tsrnn.layers.{module}.{name}"
     for module, names in (
         ("rnn", ("RNN",)),
-        ("conv", ("Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
-                  "GlobalMaxPooling1D")),  # fmt: skip
+        (
+            "conv",
+            (
+                "Conv1D",
+                "MaxPooling1D",
+                "AveragePooling1D",
+                "GlobalAveragePooling1D",
+                "GlobalMaxPooling1D",
+            ),
+        ),
         ("dense", ("Dense", "Dropout", "Flatten")),
     )
     for name in names

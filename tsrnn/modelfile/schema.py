@@ -92,8 +92,10 @@ def build(cls, attributes, shown):
         fail(f"the {cls.__name__} is missing its parameter(s) {missing}")
     for name, check in FITTED.items():
         if name in attributes and not check(attributes[name]):
-            fail(f"attribute {name!r} has the wrong type or value "
-                 f"({type(attributes[name]).__name__})")  # fmt: skip
+            fail(
+                f"attribute {name!r} has the wrong type or value "
+                f"({type(attributes[name]).__name__})"
+            )
     for name in ("best_loss_",):
         if name in attributes and math.isnan(attributes[name]):
             fail(f"attribute {name!r} is NaN")

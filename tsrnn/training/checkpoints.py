@@ -52,8 +52,9 @@ class Checkpoint:
         self.best_path = best_checkpoint_path(path)
         self.every = int(every)
         if not self.path.parent.is_dir():
-            raise FileNotFoundError(f"the checkpoint folder {str(self.path.parent)!r} does "
-                                    "not exist")  # fmt: skip
+            raise FileNotFoundError(
+                f"the checkpoint folder {str(self.path.parent)!r} does not exist"
+            )
 
     def restore(self, estimator):
         """Load the latest state into ``estimator``; returns the stored training state
@@ -67,16 +68,20 @@ class Checkpoint:
                 f"not a {type(estimator).__name__}"
             )
         if not isinstance(extra, dict) or "rng_state" not in extra:
-            raise ValueError(f"{str(self.path)!r} is a saved model, not a training checkpoint "
-                             "(it has no training state to resume)")  # fmt: skip
+            raise ValueError(
+                f"{str(self.path)!r} is a saved model, not a training checkpoint "
+                "(it has no training state to resume)"
+            )
         ours, theirs = estimator.get_params(deep=False), loaded.get_params(deep=False)
         changed = [
             k for k in ours if k not in _RESUMABLE_CHANGES and not _same(ours[k], theirs[k])
         ]
         if changed:
             diffs = ", ".join(f"{k}={theirs[k]!r} there, {ours[k]!r} here" for k in changed)
-            raise ValueError(f"the checkpoint {str(self.path)!r} was written with other "
-                             f"parameters ({diffs}); resume with the same ones")  # fmt: skip
+            raise ValueError(
+                f"the checkpoint {str(self.path)!r} was written with other "
+                f"parameters ({diffs}); resume with the same ones"
+            )
         estimator.__dict__.update({k: v for k, v in vars(loaded).items() if k not in ours})
         return extra
 
