@@ -118,7 +118,7 @@ class Encoder:
         if tag == "__network__":
             return self.network(obj._get_state())
         if tag == "__history__":
-            return {tag: self(dataclasses.asdict(obj))}
+            return {tag: self({f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)})}
         if tag == "__label_encoder__":
             return {tag: self(obj.classes_)}
         raise TypeError(f"cannot save an object of type {type(obj).__name__}")

@@ -209,11 +209,19 @@ class Archive:
             self._fail(
                 f"member {name!r} declares {info.file_size} bytes; at most {cap} are allowed"
             )
+        # In chunks, so that a member inflating past its declared size is stopped
+        # after one chunk, not after ``cap`` bytes.
+        limit = min(cap, info.file_size)
+        data = bytearray()
         with stream:
-            data = stream.read(cap + 1)
-        if len(data) > cap:
-            self._fail(f"member {name!r} inflates past {cap} bytes")
-        return data
+            while len(data) <= limit:
+                chunk = stream.read(_CHUNK)
+                if not chunk:
+                    break
+                data += chunk
+        if len(data) > limit:
+            self._fail(f"member {name!r} inflates past its declared {info.file_size} bytes")
+        return bytes(data)
 
     def _verify(self, name, digest):
         if digest != self.manifest["checksums"][name]:

@@ -156,8 +156,9 @@ def _restore(archive, shown):
         )
     attributes = decoder.dict(state["attributes"], what="attributes")
     extra = decoder(state["extra"]) if "extra" in state else None
+    estimator = schema.build(cls, attributes, shown)
     archive.check_all_read()
-    return schema.build(cls, attributes, shown), extra
+    return estimator, extra
 
 
 class SaveMixin:
