@@ -72,7 +72,10 @@ def reseal(members, manifest=None, raw=None, checksums=True):
     built = {name: member(data, name=name) for name, data in members.items()}
     built.update(raw or {})
     if isinstance(manifest, bytes) and checksums:
-        manifest = json.loads(manifest)
+        try:
+            manifest = json.loads(manifest)
+        except (ValueError, RecursionError):
+            pass  # a manifest already broken (or nested) by an edit goes in as it is
     if checksums and isinstance(manifest, dict):
         manifest = dict(manifest, checksums={k: v.digest for k, v in built.items()})
     text = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()

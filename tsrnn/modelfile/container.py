@@ -23,6 +23,7 @@ import math
 import re
 import struct
 import zipfile
+from tokenize import TokenError
 
 import numpy as np
 
@@ -266,7 +267,17 @@ class Archive:
                 if reader is None:
                     raise ValueError(f"unsupported .npy version {major}.{minor}")
                 found_shape, fortran, found_dtype = reader(head)
-            except (ValueError, SyntaxError, EOFError, TypeError) as exc:
+            # What numpy's header parser (literal_eval of at most 10 kB) raises for junk.
+            except (
+                ValueError,
+                SyntaxError,
+                EOFError,
+                TypeError,
+                TokenError,
+                RecursionError,
+                OverflowError,
+                MemoryError,
+            ) as exc:
                 self._fail(f"{name} has an invalid .npy header ({exc})")
             if (
                 found_dtype.hasobject

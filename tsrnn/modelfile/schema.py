@@ -4,7 +4,9 @@ rather than later in ``predict``.
 The rules are by attribute name and shared by every estimator: constructor
 parameters must all be present (and pass the class's ``_parameter_constraints``
 where it has them), no attribute may shadow a method or property of the class,
-and the fitted attributes below must have their documented types.
+and the fitted attributes below must have their documented types. A class may
+add checks of its own private state with a ``_check_loaded_state(self)`` method
+that raises ``ValueError``.
 """
 
 import inspect
@@ -106,4 +108,11 @@ def build(cls, attributes, shown):
             estimator._validate_params()
         except (ValueError, TypeError) as exc:
             fail(f"invalid parameter: {exc}")
+    # A class may check its own private state (e.g. consistency between attributes).
+    check = getattr(cls, "_check_loaded_state", None)
+    if check is not None:
+        try:
+            check(estimator)
+        except (ValueError, TypeError) as exc:
+            fail(f"inconsistent state: {exc}")
     return estimator
