@@ -44,14 +44,18 @@ def zip_bytes(entries):
         fields = (20, 0, raw.method, 0, 0x21, raw.crc, len(raw.compressed), raw.file_size)
         out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields, len(encoded), 0))
         out.write(encoded + raw.compressed)
-        central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, *fields,
-                                  len(encoded), 0, 0, 0, 0, 0, offset))  # noqa: E128
+        central.write(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, *fields, len(encoded), 0, 0, 0, 0, 0, offset
+            )
+        )
         central.write(encoded)
     cd = central.getvalue()
     start = out.tell()
     out.write(cd)
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(cd),
-                          start, 0))  # noqa: E128
+    out.write(
+        struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(cd), start, 0)
+    )
     return out.getvalue()
 
 

@@ -161,7 +161,7 @@ def test_temporaries_of_a_killed_save_are_removed_by_the_next_save(model, tmp_pa
     for _ in range(2):
         proc = subprocess.Popen(
             [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
-        )  # noqa: E128
+        )
         assert proc.stdout.readline().strip() == "writing"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

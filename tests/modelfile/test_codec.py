@@ -1,6 +1,8 @@
 """The codec: pandas indexes and periods round-trip exactly; Forecasters fitted on any
 index type save and load."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,3 +86,14 @@ def test_forecaster_fitted_on_any_index_saves_and_loads(index, tmp_path):
     loaded = tsrnn.load(path)
     pd.testing.assert_series_equal(loaded.predict(), est.predict())
     pd.testing.assert_index_equal(loaded._meta["index"], est._meta["index"], exact=True)
+
+
+def test_files_written_before_the_split_still_load():
+    # Written by tsrnn at commit 69c9694 (before the persistence split), with its
+    # predicted probabilities on X below.
+    data = Path(__file__).parent / "data"
+    X = np.random.default_rng(0).normal(size=(6, 5, 2))
+    loaded = tsrnn.load(data / "format1-classifier.tsrnn")
+    expected = np.load(data / "format1-classifier-proba.npy")
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    assert list(loaded.classes_) == ["a", "b", "c"]

@@ -104,8 +104,9 @@ def test_bzip2_bomb_is_refused_under_a_2gb_address_space_limit(model_bytes, tmp_
             resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
         """
     )
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)  # noqa: E128
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 2, proc.stdout
