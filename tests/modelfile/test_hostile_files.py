@@ -266,3 +266,13 @@ def test_crafted_file_with_valid_edits_still_loads(members, tmp_path, model_byte
     original.write_bytes(model_bytes)
     X = np.ones((2, 3, 1))
     np.testing.assert_array_equal(tsrnn.load(path).predict(X), tsrnn.load(original).predict(X))
+
+
+@pytest.mark.parametrize("name", ["arrays/3.npy", "arrays/4.npy"])  # Adam's m and v
+def test_optimizer_moments_unlike_the_weights_are_refused(members, tmp_path, name):
+    # The update kernels index the moments like the weights without bounds checks.
+    weights = np.load(io.BytesIO(members[name]))
+    buf = io.BytesIO()
+    np.save(buf, weights[:-1])
+    members[name] = buf.getvalue()
+    refused(tmp_path, reseal(members), r"optimizer's [mv] \(float32\[63\]\) does not match")

@@ -125,8 +125,6 @@ def load(path, return_extra=False):
         IndexError,
         AttributeError,
         OverflowError,
-        MemoryError,
-        RecursionError,
     ) as exc:
         raise ModelFileError(f"{shown!r}: the model state is malformed ({exc!r:.200})") from None
     return (estimator, extra) if return_extra else estimator

@@ -101,6 +101,15 @@ def build(cls, attributes, shown):
     for name in ("best_loss_",):
         if name in attributes and math.isnan(attributes[name]):
             fail(f"attribute {name!r} is NaN")
+    if "network_" in attributes and "_optimizer" in attributes:
+        # The update kernels assume moments shaped like the weights, unchecked.
+        weights = attributes["network_"].params.flat
+        for name, buffer in attributes["_optimizer"]._buffers().items():
+            if buffer.shape != weights.shape or buffer.dtype != weights.dtype:
+                fail(
+                    f"the optimizer's {name} ({buffer.dtype}{list(buffer.shape)}) does not "
+                    f"match the network's weights ({weights.dtype}{list(weights.shape)})"
+                )
     estimator = cls.__new__(cls)
     estimator.__dict__.update(attributes)
     if hasattr(cls, "_parameter_constraints") and hasattr(estimator, "_validate_params"):
