@@ -161,7 +161,31 @@ class Archive:
             raise ModelFileError(f"{shown!r} is not a tsrnn model file (it has no manifest)")
         self.manifest = parse_json(self._read(MANIFEST, MAX_MANIFEST_BYTES), "manifest.json")
         self._check_manifest()
+        self._check_sizes()
         self.unread = set(self.infos) - {MANIFEST}
+
+    def _check_sizes(self):
+        """Bound every member's declared size before any is read: arrays are stored, so
+        their size is bytes really in the file; the state has its cap."""
+        for name, info in self.infos.items():
+            if name == MANIFEST:
+                continue
+            if name == STATE:
+                if info.file_size > MAX_STATE_BYTES:
+                    self._fail(
+                        f"member {name!r} declares {info.file_size} bytes; at most "
+                        f"{MAX_STATE_BYTES} are allowed"
+                    )
+            elif info.compress_type != zipfile.ZIP_STORED:
+                self._fail(
+                    f"member {name!r} uses an unsupported compression method "
+                    f"({info.compress_type})"
+                )
+            elif info.file_size != info.compress_size:
+                self._fail(
+                    f"array {name!r} declares {info.file_size} bytes but holds "
+                    f"{info.compress_size}"
+                )
 
     def _fail(self, message):
         raise ModelFileError(f"{self.shown!r}: {message}")
