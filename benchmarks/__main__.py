@@ -1,22 +1,24 @@
 """The benchmarks' single entry point: ``python -m benchmarks [--quick] [--json FILE]``.
 
-Runs the layer benchmark (``recurrent.py``: one recurrent layer, forward + backward)
-and the training, CNN, GEMM, latency, overhead, start-up and memory cases
-(``training.py``), tsrnn and PyTorch CPU in the same run, and prints ratios
-(> 1: tsrnn faster). See README.md for the latest results.
+Runs the layer benchmark (``recurrent.py``: one recurrent layer, forward + backward),
+the training, CNN, GEMM, latency, overhead, start-up and memory cases
+(``training.py``), tsrnn and PyTorch CPU in the same run, printing ratios (> 1: tsrnn
+faster), and a newcomer's first run (``first_run.py``). See README.md for the
+latest results.
 """
 
 import argparse
 import json
 
-from benchmarks import recurrent, training
+from benchmarks import first_run, recurrent, training
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny shapes: checks that it runs")
     parser.add_argument("--json", help="write all results to this JSON file")
-    parser.add_argument("--only", choices=["recurrent", "training"], help="run one part")
+    parts = ["recurrent", "training", "first_run"]
+    parser.add_argument("--only", choices=parts, help="run one part")
     args = parser.parse_args(argv)
     result = {"machine": recurrent._machine()}
     if args.only in (None, "recurrent"):
@@ -28,6 +30,9 @@ def main(argv=None):
     if args.only in (None, "training"):
         print("== training, CNN, GEMM, latency, overhead, start-up, memory")
         result["cases"] = training.run(quick=args.quick)
+    if args.only in (None, "first_run"):
+        print("== first run: tsrnn --help, import, the README's main job (warm and cold cache)")
+        result["first_run"] = first_run.run(quick=args.quick)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(result, fh, indent=2)

@@ -7,7 +7,7 @@ Writes airline_models.png when matplotlib is installed.
 """
 
 import numpy as np
-from _common import epochs
+from _common import epochs, report
 
 from tsrnn import LSTM, Conv1D, Dense, Flatten, MaxPooling1D, Network
 from tsrnn.datasets import load_airline
@@ -43,6 +43,13 @@ for name, layers in {
 print(f"{'model':<26}{'RMSE on 1959-1960':>18}")
 for name, (pred, _) in results.items():
     print(f"{name:<26}{rmse(pred, actual):>18.1f}")
+errors = {name: rmse(pred, actual) for name, (pred, _) in results.items()}
+report(
+    "airline, one step ahead (1959-60 held out)",
+    "Keras' LSTM(100, relu) / Conv1D(64,3)-MaxPool(2), rebuilt in tsrnn",
+    f"RMSE {errors['LSTM(100, relu)']:.1f} / {errors['Conv1D(64,3)-MaxPool(2)']:.1f} "
+    f"vs seasonal naive {errors['seasonal naive']:.1f}",
+)
 
 try:
     import matplotlib

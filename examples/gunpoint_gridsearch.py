@@ -1,7 +1,7 @@
 """GunPoint: tune a conv + recurrent classifier with GridSearchCV, report sklearn metrics
 and draw the ROC curve."""
 
-from _common import FAST, epochs
+from _common import FAST, epochs, report
 from sklearn.metrics import (
     RocCurveDisplay,
     accuracy_score,
@@ -36,7 +36,13 @@ for name, metric in (("accuracy", accuracy_score), ("precision", precision_score
                      ("recall", recall_score), ("F1", f1_score)):  # fmt: skip
     kwargs = {} if name == "accuracy" else {"pos_label": "2"}
     print(f"{name:<10}{metric(y_test, pred, **kwargs):.3f}")
-print(f"{'ROC AUC':<10}{roc_auc_score(y_test == '2', proba):.3f}")
+auc = roc_auc_score(y_test == "2", proba)
+print(f"{'ROC AUC':<10}{auc:.3f}")
+report(
+    f"GunPoint ({len(y_test)} test cases)",
+    "GridSearchCV over cell, hidden_size, learning_rate",
+    f"accuracy {accuracy_score(y_test, pred):.3f}, ROC AUC {auc:.3f}",
+)
 try:
     import matplotlib
 

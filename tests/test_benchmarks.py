@@ -32,3 +32,5 @@ def test_benchmark_quick_mode_writes_results(tmp_path):
         v for row in result["cases"] for k, v in row.items() if k.endswith(("per_s", "gflops"))
     ]
     assert len(rates) >= 6 and all(v > 0 for v in rates)
+    steps = {row["step"]: row["seconds"] for row in result["first_run"]}
+    assert set(steps) == {"help_s", "import_s"} and all(v > 0 for v in steps.values())

@@ -1,71 +1,298 @@
-"""The installed ``tsrnn`` console script, run as a user would run it."""
+"""The ``tsrnn`` command line: mostly in-process through ``main``, a few runs of the
+installed console script as a user would run it."""
 
+import os
+import re
 import shutil
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
 
-TSRNN = shutil.which("tsrnn")
-pytestmark = pytest.mark.skipif(TSRNN is None, reason="the tsrnn console script is not "
-                                "installed (pip install -e .)")  # fmt: skip
+from tsrnn import Forecaster, cli
+from tsrnn.cli import main
+
+FAST = ["--max-epochs", "2", "--horizon", "3"]
 
 
-def run(*args, cwd=None):
-    return subprocess.run([TSRNN, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_forecast_on_the_shipped_data_writes_table_and_plot(tmp_path):
-    pytest.importorskip("matplotlib")
-    out = run("forecast", "--horizon", "6", "--max-epochs", "20", "--plot",
-              str(tmp_path / "f.png"), "--output", str(tmp_path / "f.csv"))  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    assert "1961-01-01" in out.stdout and "1961-06-01" in out.stdout
-    assert "backtest (last 6 values held out): RMSE" in out.stdout
-    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
-    lines = (tmp_path / "f.csv").read_text().splitlines()
-    assert lines[0] == "date,forecast,lower_90,upper_90" and len(lines) == 7
+def one_line_error(err):
+    """The message of a one-line 'tsrnn: error: ...' report."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tsrnn: error: "), err
+    return lines[0][len("tsrnn: error: ") :]
 
 
-def test_forecast_from_a_csv_file(tmp_path):
-    csv = tmp_path / "sales.csv"
-    rows = ["month,region,sales"] + [f"2020-{m:02d}-01,north,{100 + m * 3 + (m % 4)}"
-                                      for m in range(1, 13)]  # fmt: skip
-    rows += [f"2021-{m:02d}-01,north,{140 + m * 3 + (m % 4)}" for m in range(1, 13)]
-    rows += [f"2022-{m:02d}-01,north,{180 + m * 3 + (m % 4)}" for m in range(1, 13)]
-    csv.write_text("\n".join(rows) + "\n")
-    out = run("forecast", str(csv), "--column", "sales", "--horizon", "3", "--window", "6",
-              "--max-epochs", "10")  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    assert "2023-01-01" in out.stdout and "2023-03-01" in out.stdout
+def seasonal(n=60):
+    return [round(10 * np.sin(i / 2) + i, 3) for i in range(n)]
+
+
+def write(tmp_path, header, first, second=None, sep=","):
+    path = tmp_path / "data.csv"
+    rows = [
+        (a,) if second is None else (a, b) for a, b in zip(first, second or first, strict=True)
+    ]
+    path.write_text(sep.join(header) + "\n" + "".join(sep.join(map(str, r)) + "\n" for r in rows))
+    return path
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+
+def test_a_year_column_gives_forecasts_dated_by_the_following_years(tmp_path, capsys):
+    path = write(tmp_path, ["year", "sales"], range(1900, 1960), seasonal())
+    out_csv = tmp_path / "f.csv"
+    code, out, _ = run(capsys, "forecast", path, *FAST, "--output", out_csv)
+    assert code == 0
+    assert "1970" not in out
+    table = pd.read_csv(out_csv)
+    assert list(table.columns) == ["year", "forecast", "lower_90", "upper_90"]
+    assert list(table["year"]) == [1960, 1961, 1962]
+
+
+def test_an_integer_step_column_is_continued(tmp_path, capsys):
+    path = write(tmp_path, ["t", "sales"], range(1, 61), seasonal())
+    out_csv = tmp_path / "f.csv"
+    code, out, _ = run(capsys, "forecast", path, *FAST, "--output", out_csv)
+    assert code == 0
+    assert list(pd.read_csv(out_csv)["t"]) == [61, 62, 63]
+    assert re.search(r"^61 ", out, re.M) and re.search(r"^63 ", out, re.M)
+
+
+def test_a_single_column_is_forecast_by_row_number(tmp_path, capsys):
+    path = write(tmp_path, ["sales"], seasonal())
+    out_csv = tmp_path / "f.csv"
+    code, out, _ = run(capsys, "forecast", path, *FAST, "--output", out_csv)
+    assert code == 0 and "tsrnn forecast of 'sales': 60 values" in out
+    assert list(pd.read_csv(out_csv)["row"]) == [61, 62, 63]
+
+
+def test_a_semicolon_file_with_decimal_commas(tmp_path, capsys):
+    dates = pd.date_range("2019-01-01", periods=48, freq="MS").strftime("%Y-%m-%d")
+    values = [f"{v:.2f}".replace(".", ",") for v in seasonal(48)]
+    path = write(tmp_path, ["Monat", "Umsatz"], list(dates), values, sep=";")
+    out_csv = tmp_path / "f.csv"
+    code, _, _ = run(capsys, "forecast", path, *FAST, "--output", out_csv)
+    assert code == 0
+    table = pd.read_csv(out_csv)
+    assert list(table["Monat"]) == ["2023-01-01", "2023-02-01", "2023-03-01"]
+
+
+def test_the_output_keeps_the_date_column_name_and_six_significant_digits(tmp_path, capsys):
+    dates = pd.date_range("2019-01-01", periods=60, freq="D").strftime("%Y-%m-%d")
+    path = write(tmp_path, ["day", "load"], list(dates), [v / 7 for v in seasonal()])
+    out_csv = tmp_path / "f.csv"
+    code, _, _ = run(capsys, "forecast", path, *FAST, "--output", out_csv)
+    assert code == 0
+    header, *rows = out_csv.read_text().splitlines()
+    assert header == "day,forecast,lower_90,upper_90" and rows[0].startswith("2019-03-02,")
+    numbers = [field for row in rows for field in row.split(",")[1:]]
+    assert all(len(re.sub(r"[-.]|e.*", "", x).lstrip("0")) <= 6 for x in numbers), numbers
+
+
+def test_the_forecast_is_the_forecasters_own(tmp_path, capsys):
+    """The command adds no modelling of its own: same numbers as the Forecaster."""
+    path = write(tmp_path, ["t", "sales"], range(1, 61), seasonal())
+    out_csv = tmp_path / "f.csv"
+    assert run(capsys, "forecast", path, *FAST, "--output", out_csv)[0] == 0
+    series = pd.Series(seasonal(), index=pd.Index(range(1, 61)))
+    expected = Forecaster(window=18, horizon=3, max_epochs=2, random_state=0).fit(series)
+    got = pd.read_csv(out_csv)
+    np.testing.assert_allclose(got["forecast"], expected.predict(), rtol=1e-5)
+    np.testing.assert_allclose(got["lower_90"], expected.predict_interval(0.9)[0], rtol=1e-5)
+
+
+def test_huge_finite_values_are_forecast(tmp_path, capsys):
+    path = write(tmp_path, ["t", "x"], range(1, 61), [f"{v * 1e300:.6e}" for v in seasonal()])
+    out_csv = tmp_path / "f.csv"
+    code, _, err = run(capsys, "forecast", path, *FAST, "--output", out_csv)
+    assert code == 0, err
+    forecast = pd.read_csv(out_csv)["forecast"]
+    assert np.isfinite(forecast).all() and (forecast.abs() > 1e301).all()
+
+
+# --- options --------------------------------------------------------------------------------
+
+
+def test_coverage_names_and_sets_the_interval(tmp_path, capsys):
+    path = write(tmp_path, ["t", "sales"], range(1, 61), seasonal())
+    out_csv = tmp_path / "f.csv"
+    code, _, _ = run(capsys, "forecast", path, *FAST, "--coverage", "0.5", "--output", out_csv)
+    assert code == 0
+    table = pd.read_csv(out_csv)
+    assert list(table.columns) == ["t", "forecast", "lower_50", "upper_50"]
+    assert (table["lower_50"] <= table["upper_50"]).all()
+
+
+@pytest.mark.parametrize("value", ["0", "1", "1.5", "nan"])
+def test_coverage_must_be_a_fraction(capsys, value):
+    code, _, err = run(capsys, "forecast", "--coverage", value)
+    assert code == 2
+    assert one_line_error(err) == f"--coverage must be between 0 and 1, got {float(value):g}"
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == "tsrnn 0.1.0"
+
+
+def test_help_shows_the_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["forecast", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for default in ("(default: 12)", "(default: 0.9)", "(default: lstm)", "(default: 200)"):
+        assert default in text
+    assert "(default: None)" not in text
+
+
+def test_fill_is_offered_and_used(tmp_path, capsys):
+    values = seasonal()
+    values[10] = ""
+    path = write(tmp_path, ["year", "x"], range(1900, 1960), values)
+    code, _, err = run(capsys, "forecast", path, *FAST)
+    assert code == 1
+    assert one_line_error(err) == (
+        "column 'x' has 1 missing value, the first in row 11 (year 1910); fill them with "
+        "--fill interpolate or --fill ffill"
+    )
+    assert run(capsys, "forecast", path, *FAST, "--fill", "interpolate")[0] == 0
+
+
+def test_progress_is_reported_on_stderr(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_kernel_cache_is_cold", lambda cell: True)
+    path = write(tmp_path, ["t", "sales"], range(1, 61), seasonal())
+    code, out, err = run(capsys, "forecast", path, *FAST, "--progress")
+    assert code == 0
+    lines = err.splitlines()
+    assert lines[0] == "compiling kernels (first run only)..."
+    assert re.fullmatch(r"fitting the backtest model on 57 values\.\.\. \d+\.\d s", lines[1])
+    assert re.fullmatch(r"backtest on the last 3 values: RMSE \S+, MAE \S+", lines[2])
+    assert re.fullmatch(r"fitting the final model on 60 values\.\.\. \d+\.\d s", lines[3])
+    assert "fitting" not in out
+    assert run(capsys, "forecast", path, *FAST, "--quiet")[2] == ""
+
+
+def test_the_kernel_cache_is_seen_warm_after_a_fit(capsys, monkeypatch, tmp_path):
+    from tsrnn.kernels.cpu import recurrent
+
+    if not hasattr(recurrent.lstm_forward, "_cache"):
+        pytest.skip("the kernels are not compiled (NUMBA_DISABLE_JIT=1)")
+    Forecaster(window=3, horizon=1, max_epochs=1, random_state=0).fit(np.arange(10.0))
+    assert cli._kernel_cache_is_cold("lstm") is False
+    cache_file = recurrent.lstm_forward._cache._cache_file
+    monkeypatch.setattr(cache_file, "_index_path", str(tmp_path / "absent.nbi"))
+    assert cli._kernel_cache_is_cold("lstm") is True
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def test_a_horizon_too_long_names_the_longest_possible(tmp_path, capsys):
+    path = write(tmp_path, ["t", "sales"], range(1, 61), seasonal())
+    code, _, err = run(capsys, "forecast", path, "--horizon", "100")
+    assert code == 1
+    assert one_line_error(err) == (
+        "the series has 60 values: too short for --horizon 100 (the backtest holds out the "
+        "last 100 values and trains on the rest); the longest horizon is 28"
+    )
+    code, _, err = run(capsys, "forecast", path, "--horizon", "30", "--window", "10")
+    assert one_line_error(err).endswith("the longest horizon with --window 10 is 24")
+    code, _, err = run(capsys, "forecast", path, "--window", "58")
+    assert one_line_error(err) == (
+        "the series has 60 values: too few to forecast and backtest with --window 58 (needs "
+        "at least 61)"
+    )
+    assert run(capsys, "forecast", path, "--horizon", "28", "--max-epochs", "1")[0] == 0
 
 
 @pytest.mark.parametrize(
     ("content", "args", "message"),
     [
-        (None, ["missing.csv"], "file not found: missing.csv"),
+        (None, [], "file not found: {path}"),
+        ('{"date": ["2020-01-01"], "x": [1]}', [], "{path} looks like JSON, not CSV"),
+        (
+            "a,b\n0.5,1.5\n0.25,2.5\n",
+            [],
+            "no date column found in {path} (columns: a, b); name it",
+        ),
         ("date,x\n2020-01-01,1\n2020-02-01,2\n", ["--column", "y"], "no column 'y'"),
-        ("date,x\n" + "".join(f"2020-{m:02d}-01,{m}\n" for m in range(1, 13)),
-         ["--horizon", "6"], "too short for window"),
-        ("date,x\n2020-01-01,1\n2020-02-01,abc\n2020-03-01,3\n", [],
-         "non-numeric or missing value: 'abc'"),
+        ("date,x\n2020-01-01,1\n2020-02-01,abc\n2020-03-01,3\n", [], "non-numeric value 'abc'"),
+        ("date,x\n2020-01-01,1\n2020-02-01,2\n2020-03-01,3\n", [], "the series has 3 values"),
     ],
-    ids=["missing-file", "unknown-column", "too-short", "non-numeric"],
-)  # fmt: skip
-def test_forecast_errors_are_one_clear_line(tmp_path, content, args, message):
+    ids=["missing-file", "json", "no-date", "unknown-column", "non-numeric", "too-short"],
+)
+def test_forecast_errors_are_one_clear_line(tmp_path, capsys, content, args, message):
     path = tmp_path / "data.csv"
     if content is not None:
         path.write_text(content)
-    out = run("forecast", *(["data.csv"] if content is not None else []), *args, cwd=tmp_path)
-    assert out.returncode == 1
-    assert out.stderr.strip() == f"tsrnn: error: {out.stderr.strip()[14:]}"
-    assert message in out.stderr and "Traceback" not in out.stderr
-    assert len(out.stderr.strip().splitlines()) == 1
+    code, _, err = run(capsys, "forecast", path, *args)
+    assert code == 1
+    assert message.format(path=path) in one_line_error(err)
 
 
-def test_bad_arguments_exit_2():
-    out = run("forecast", "--horizon", "0")
-    assert out.returncode == 2 and "--horizon must be a positive integer" in out.stderr
-    out = subprocess.run([sys.executable, "-m", "tsrnn", "forecast", "--cell", "transformer"],
-                         capture_output=True, text=True)  # fmt: skip
+def test_a_failed_fit_ends_the_progress_line(tmp_path, capsys, monkeypatch):
+    def fail(self, y):
+        raise ValueError("the series is odd")
+
+    monkeypatch.setattr(Forecaster, "fit", fail)
+    path = write(tmp_path, ["t", "sales"], range(1, 61), seasonal())
+    code, _, err = run(capsys, "forecast", path, *FAST, "--progress")
+    assert code == 1
+    assert err.splitlines()[-2:] == [
+        "fitting the backtest model on 57 values... failed",
+        "tsrnn: error: the series is odd",
+    ]
+
+
+@pytest.mark.parametrize(("given", "sep"), [("tab", "\t"), ("\\t", "\t"), (";", ";")])
+def test_sep_accepts_a_character_or_tab(given, sep):
+    assert cli.build_parser().parse_args(["forecast", "--sep", given]).sep == sep
+
+
+def test_bad_numbers_exit_2(capsys):
+    code, _, err = run(capsys, "forecast", "--horizon", "0")
+    assert code == 2 and one_line_error(err) == "--horizon must be a positive integer"
+
+
+# --- as a user runs it ----------------------------------------------------------------------
+
+# The script next to this interpreter, which a plain PATH lookup misses in an
+# unactivated virtual environment.
+TSRNN = shutil.which(
+    "tsrnn", path=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+)
+
+
+@pytest.mark.skipif(TSRNN is None, reason="the tsrnn console script is not installed")
+def test_the_console_script_forecasts_the_shipped_data(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = subprocess.run(
+        [TSRNN, "forecast", "--horizon", "6", "--max-epochs", "5", "--plot", "f.png"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "1961-01-01" in out.stdout and "1961-06-01" in out.stdout
+    assert "backtest (last 6 values held out): RMSE" in out.stdout
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_python_m_tsrnn_rejects_unknown_choices():
+    out = subprocess.run(
+        [sys.executable, "-m", "tsrnn", "forecast", "--cell", "transformer"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2 and "invalid choice: 'transformer'" in out.stderr

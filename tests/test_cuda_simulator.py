@@ -18,6 +18,11 @@ def test_cuda_kernels_on_the_simulator():
     # simulator (a Python thread per CUDA thread) stays fast enough for CI.
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", TSRNN_CUDA_TILE="4")
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/cuda"]
+    signatures = os.environ.get("TSRNN_CUDA_SIGNATURES")
+    if signatures:
+        # CI's PTX gate: the same run also records every kernel launch's argument types,
+        # which .ci/run then compiles for a real GPU (benchmarks/tools/ptx_check.py).
+        cmd = [sys.executable, "-m", "benchmarks.tools.ptx_check", "record", signatures]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout

@@ -1,4 +1,3 @@
-"""The package version (in its own module, so that any module can read it without an
-import cycle through the package root)."""
+"""The version of tsrnn, in one place (pyproject.toml reads it from here)."""
 
 __version__ = "0.1.0"

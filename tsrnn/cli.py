@@ -1,4 +1,8 @@
-"""The ``tsrnn`` command line."""
+"""The ``tsrnn`` command line.
+
+Only the standard library and NumPy are imported here; pandas, scikit-learn, Numba and
+the kernels are imported inside the commands, so that ``tsrnn --help`` answers at once.
+"""
 
 import argparse
 import sys
@@ -58,165 +62,314 @@ def _check(args):
     return 0 if ok else 1
 
 
-class CLIError(Exception):
+class CLIError(ValueError):
     """A problem with the user's input: printed as one line, exit code 1."""
 
 
-def _load_series(path, column, date_column):
-    import pandas as pd
+# Series whose magnitude is beyond these bounds are rescaled by a power of two before
+# fitting (exact, so nothing is lost): squares of their differences would overflow
+# to inf, or underflow to 0, in the Forecaster's scaling and in the metrics.
+_SAFE_MAGNITUDE = (1e-100, 1e100)
 
-    from tsrnn.datasets import load_airline
 
-    if path is None:
-        return load_airline()
+def _say(args, message, end="\n"):
+    """Progress for the user, on stderr so that stdout stays the forecast table."""
+    if args.progress:
+        print(message, end=end, file=sys.stderr, flush=True)
+
+
+def _kernel_cache_is_cold(cell):
+    """Whether the kernels of ``cell`` still have to be compiled on this machine.
+
+    Numba writes one index file (``*.nbi``) per cached kernel; it is looked up where
+    the dispatcher itself will look, so the answer follows whichever cache folder is
+    in effect (``tsrnn._config.cache_dir()``, ``NUMBA_CACHE_DIR``).
+    """
+    import os
+
+    from tsrnn._config import cache_dir
+    from tsrnn.kernels.cpu import recurrent
+
     try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise CLIError(f"file not found: {path}") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise CLIError(f"cannot read {path} as CSV: {exc}") from None
-    if frame.empty:
-        raise CLIError(f"{path} has no rows")
-    date_column = date_column or frame.columns[0]
-    if date_column not in frame.columns:
-        raise CLIError(f"no date column {date_column!r} in {path}; columns: "
-                       f"{', '.join(map(str, frame.columns))}")  # fmt: skip
-    if column is None:
-        others = [c for c in frame.columns if c != date_column]
-        if len(others) != 1:
-            raise CLIError(f"{path} has several value columns; choose one with --column "
-                           f"({', '.join(map(str, others))})")  # fmt: skip
-        column = others[0]
-    if column not in frame.columns:
-        raise CLIError(f"no column {column!r} in {path}; columns: "
-                       f"{', '.join(map(str, frame.columns))}")  # fmt: skip
-    values = pd.to_numeric(frame[column], errors="coerce")
-    if values.isna().any():
-        bad = frame[column][values.isna()].iloc[0]
-        raise CLIError(f"column {column!r} has a non-numeric or missing value: {bad!r}")
+        index = getattr(recurrent, f"{cell}_forward")._cache._cache_file._index_path
+        return not os.path.exists(index)
+    except AttributeError:  # Numba internals moved: fall back on the folder as a whole
+        return not any(cache_dir().rglob("*.nbi"))
+
+
+def _magnitude_exponent(values):
+    """The power of two that brings ``values`` near 1, or 0 when they are safe as is."""
+    peak = float(np.max(np.abs(values)))
+    if peak == 0 or _SAFE_MAGNITUDE[0] < peak < _SAFE_MAGNITUDE[1]:
+        return 0
+    return int(np.frexp(peak)[1])
+
+
+def _longest_horizon(n_values, window):
+    """The longest horizon a backtest can hold out: the model trained without the last
+    ``horizon`` values still needs ``window + horizon + 1`` of them."""
+    return (n_values - (window or 2) - 1) // 2
+
+
+def _read_series(args):
+    if args.file is None:
+        from tsrnn.datasets import load_airline
+
+        series = load_airline()
+        series.index.name = "date"
+        return series
+    from tsrnn._csv_input import read_series
+
+    return read_series(args.file, args.column, args.date_column, args.sep, args.fill)
+
+
+def _timed_fit(args, make, series, what):
+    _say(args, f"fitting the {what} model on {len(series)} values...", end="")
+    start = time.perf_counter()
     try:
-        index = pd.DatetimeIndex(pd.to_datetime(frame[date_column]))
-    except (ValueError, TypeError):
-        raise CLIError(f"column {date_column!r} does not hold dates") from None
-    series = pd.Series(values.to_numpy(float), index=index, name=str(column))
-    from tsrnn.forecasting import infer_freq
-
-    if len(series) < 3:
-        raise CLIError(f"{path} has {len(series)} rows: too few to forecast")
-    if not (index.is_monotonic_increasing and index.is_unique):
-        raise CLIError(f"the dates in {date_column!r} must be increasing and unique")
-
-    if infer_freq(series.index) is None:
-        raise CLIError(f"the dates in {date_column!r} are not evenly spaced; "
-                       "cannot date the forecast")  # fmt: skip
-    return series
+        model = make().fit(series)
+    except BaseException:
+        _say(args, " failed")  # ends the line, so that the error gets its own
+        raise
+    _say(args, f" {time.perf_counter() - start:.1f} s")
+    return model
 
 
 def _forecast(args):
     """Fit a Forecaster on a CSV series (or the shipped airline data), print the
-    forecast with its 90% interval and the error of a hold-out backtest."""
-    import numpy as np
+    forecast with its interval and the error of a hold-out backtest."""
     import pandas as pd
     from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 
     from tsrnn.forecasting import Forecaster
 
-    series = _load_series(args.file, args.column, args.date_column)
-    horizon = args.horizon
-    window = args.window or min(24, max(2, (len(series) - 2 * horizon) // 3))
-    needed = window + 2 * horizon + 1
-    if len(series) < needed:
-        raise CLIError(f"the series has {len(series)} values: too short for window={window} "
-                       f"and horizon={horizon} (needs at least {needed})")  # fmt: skip
-    make = lambda: Forecaster(window=window, horizon=horizon, cell=args.cell,  # noqa: E731
-                              max_epochs=args.max_epochs, random_state=args.seed)  # fmt: skip
-    held_out = series.iloc[-horizon:]
-    test_pred = make().fit(series.iloc[:-horizon]).predict()
-    rmse = root_mean_squared_error(held_out, test_pred)
-    mae = mean_absolute_error(held_out, test_pred)
-    model = make().fit(series)
-    forecast = model.predict()
-    lower, upper = model.predict_interval(0.9)
-    table = pd.DataFrame({"forecast": forecast, "lower_90": lower, "upper_90": upper})
-    table.index.name = "date"
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise CLIError("--plot needs matplotlib: pip install matplotlib") from None
+    series = _read_series(args)
+    n, horizon = len(series), args.horizon
+    longest = _longest_horizon(n, args.window)
+    if longest < 1:
+        given = f" with --window {args.window}" if args.window else ""
+        raise CLIError(
+            f"the series has {n} values: too few to forecast and backtest{given} "
+            f"(needs at least {(args.window or 2) + 3})"
+        )
+    if horizon > longest:
+        given = f" with --window {args.window}" if args.window else ""
+        raise CLIError(
+            f"the series has {n} values: too short for --horizon {horizon} (the "
+            f"backtest holds out the last {horizon} values and trains on the rest); "
+            f"the longest horizon{given} is {longest}"
+        )
+    window = args.window or min(24, max(2, (n - 2 * horizon) // 3))
+    exponent = _magnitude_exponent(series.to_numpy())
+    scaled = np.ldexp(series, -exponent)
+    lo = round((1 - args.coverage) / 2, 10)
+    options = dict(
+        window=window,
+        horizon=horizon,
+        cell=args.cell,
+        max_epochs=args.max_epochs,
+        quantiles=(lo, 0.5, round(1 - lo, 10)),
+        random_state=args.seed,
+    )
+    if "verbose" in Forecaster().get_params():
+        options["verbose"] = int(args.progress)
+    make = lambda: Forecaster(**options)  # noqa: E731
     print(
-        f"tsrnn forecast of {series.name!r}: {len(series)} values, window={window}, "
+        f"tsrnn forecast of {series.name!r}: {n} values, window={window}, "
         f"horizon={horizon}, cell={args.cell}"
     )
-    print(table.round(2).to_string())
-    print(f"backtest (last {horizon} values held out): RMSE {rmse:.3f}, MAE {mae:.3f}")
+    if _kernel_cache_is_cold(args.cell):
+        _say(args, "compiling kernels (first run only)...")
+    held_out = scaled.iloc[-horizon:]
+    test_pred = _timed_fit(args, make, scaled.iloc[:-horizon], "backtest").predict()
+    rmse = np.ldexp(root_mean_squared_error(held_out, test_pred), exponent)
+    mae = np.ldexp(mean_absolute_error(held_out, test_pred), exponent)
+    _say(args, f"backtest on the last {horizon} values: RMSE {rmse:.4g}, MAE {mae:.4g}")
+    model = _timed_fit(args, make, scaled, "final")
+    lower, upper = model.predict_interval(args.coverage)
+    pct = f"{args.coverage * 100:g}"
+    table = pd.DataFrame(
+        {"forecast": model.predict(), f"lower_{pct}": lower, f"upper_{pct}": upper}
+    )
+    table = np.ldexp(table, exponent)
+    table.index.name = series.index.name
+    print(table.to_string(float_format=lambda v: f"{v:.6g}"))
+    print(f"backtest (last {horizon} values held out): RMSE {rmse:.6g}, MAE {mae:.6g}")
     if args.output:
-        table.to_csv(args.output)
+        table.to_csv(args.output, float_format="%.6g")
         print(f"wrote {args.output}")
     if args.plot:
-        _plot(series, table, args.plot)
+        from tsrnn._forecast_plot import plot_forecast
+
+        backtest = pd.Series(np.ldexp(np.asarray(test_pred), exponent), index=held_out.index)
+        plot_forecast(
+            args.plot,
+            series,
+            table,
+            coverage=args.coverage,
+            backtest=backtest,
+            scores={"RMSE": rmse, "MAE": mae},
+        )
         print(f"wrote {args.plot}")
-    return 0 if np.isfinite(table.to_numpy()).all() else 1
+    if not np.isfinite(table.to_numpy()).all():
+        print("tsrnn: error: the forecast has NaN or infinite values", file=sys.stderr)
+        return 1
+    return 0
 
 
-def _plot(series, table, path):
-    try:
-        import matplotlib
+def _separator(text):
+    """A field separator; 'tab' and a typed backslash-t mean the tab character."""
+    text = {"tab": "\t", "\\t": "\t"}.get(text, text)
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError(f"must be one character (or 'tab'), got {text!r}")
+    return text
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise CLIError("--plot needs matplotlib: pip install 'tsrnn[plot]'") from None
-    fig, ax = plt.subplots(figsize=(9, 4))
-    ax.plot(series.index, series.to_numpy(), label="history", color="black")
-    ax.plot(table.index, table["forecast"], label="forecast", color="tab:blue")
-    ax.fill_between(table.index, table["lower_90"], table["upper_90"], alpha=0.3,
-                    color="tab:blue", label="90% interval")  # fmt: skip
-    ax.set_title(f"tsrnn forecast: {series.name}")
-    ax.legend()
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=100)
-    except OSError as exc:
-        raise CLIError(f"cannot write {path}: {exc}") from None
-    finally:
-        plt.close(fig)
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default, except where there is none to show."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def build_parser():
+    """The argument parser of the ``tsrnn`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    from tsrnn import __version__
+
     parser = argparse.ArgumentParser(
-        prog="tsrnn", description="Numba-accelerated recurrent networks for time series."
+        prog="tsrnn",
+        description="Numba-accelerated recurrent networks for time series.",
+        epilog="Try: tsrnn forecast --horizon 24 --plot forecast.png (the shipped airline "
+        "passengers series), or tsrnn forecast your.csv.",
+        formatter_class=_HelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("check", help="verify the compiled kernels on this machine")
-    check.add_argument("--steps", type=int, default=50)
-    check.add_argument("--batch", type=int, default=32)
-    check.add_argument("--features", type=int, default=4)
-    check.add_argument("--hidden", type=int, default=32)
+    check = sub.add_parser(
+        "check", help="verify the compiled kernels on this machine", formatter_class=_HelpFormatter
+    )
+    check.add_argument("--steps", type=int, default=50, help="time steps")
+    check.add_argument("--batch", type=int, default=32, help="sequences per batch")
+    check.add_argument("--features", type=int, default=4, help="input features")
+    check.add_argument("--hidden", type=int, default=32, help="hidden units")
     check.set_defaults(func=_check)
-    fc = sub.add_parser("forecast", help="forecast a series from a CSV file")
-    fc.add_argument("file", nargs="?", help="CSV with a date column (default: the shipped "
-                    "airline passengers series)")  # fmt: skip
-    fc.add_argument("--column", help="the column to forecast (default: the only one)")
-    fc.add_argument("--date-column", help="the date column (default: the first)")
+    fc = sub.add_parser(
+        "forecast",
+        help="forecast a series from a CSV file",
+        description="Forecast a series from a CSV file with a recurrent network, with a "
+        "prediction interval and the error of a backtest on the series' last values.",
+        formatter_class=_HelpFormatter,
+    )
+    fc.add_argument(
+        "file",
+        nargs="?",
+        help="CSV file with a header row: a time column (dates, "
+        "years or integer steps) and the values (default: the shipped airline "
+        "passengers series)",
+    )
+    fc.add_argument("--column", help="the column to forecast (default: the only numeric one)")
+    fc.add_argument(
+        "--date-column",
+        help="the time column: dates, years or evenly spaced "
+        "integers (default: detected from the name and the values)",
+    )
+    fc.add_argument(
+        "--sep",
+        type=_separator,
+        help="field separator, e.g. ';' or tab (default: detected among , ; tab |)",
+    )
+    fc.add_argument(
+        "--fill",
+        choices=["interpolate", "ffill"],
+        help="fill missing values by "
+        "linear interpolation or with the previous value (default: refuse "
+        "them)",
+    )
     fc.add_argument("--horizon", type=int, default=12, help="steps to forecast")
-    fc.add_argument("--window", type=int, help="past steps the network reads")
-    fc.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
-    fc.add_argument("--max-epochs", type=int, default=200)
-    fc.add_argument("--seed", type=int, default=0)
+    fc.add_argument(
+        "--window",
+        type=int,
+        help="past steps the network reads "
+        "(default: a third of what the backtest leaves, at most 24)",
+    )
+    fc.add_argument(
+        "--coverage",
+        type=float,
+        default=0.9,
+        help="nominal coverage of the prediction interval",
+    )
+    fc.add_argument(
+        "--cell", choices=["lstm", "gru", "rnn"], default="lstm", help="recurrent cell"
+    )
+    fc.add_argument(
+        "--max-epochs",
+        type=int,
+        default=200,
+        help="training epochs (early stopping may end sooner)",
+    )
+    fc.add_argument("--seed", type=int, default=0, help="random seed")
     fc.add_argument("--plot", help="write a PNG plot of history, forecast and interval")
-    fc.add_argument("--output", help="write the forecast table to this CSV")
+    fc.add_argument("--output", help="write the forecast table to this CSV file")
+    progress = fc.add_mutually_exclusive_group()
+    progress.add_argument(
+        "--progress",
+        action="store_const",
+        const=True,
+        help="report progress on stderr (default: when stderr is a terminal)",
+    )
+    progress.add_argument(
+        "-q", "--quiet", dest="progress", action="store_const", const=False, help="no progress"
+    )
     fc.set_defaults(func=_forecast)
     return parser
 
 
+def _usage_error(message):
+    print(f"tsrnn: error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv=None):
-    """Entry point of the ``tsrnn`` console script."""
+    """Entry point of the ``tsrnn`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success, 1 for a problem with the input, 2 for bad
+        arguments (argparse exits with 2 itself).
+    """
     args = build_parser().parse_args(argv)
+    # Checked here rather than by argparse types so that the message is one line and
+    # main() returns 2 instead of raising SystemExit.
     for name in ("steps", "batch", "features", "hidden", "horizon", "window", "max_epochs"):
         value = getattr(args, name, None)
         if value is not None and value < 1:
-            flag = name.replace("_", "-")
-            print(f"tsrnn: error: --{flag} must be a positive integer", file=sys.stderr)
-            return 2
+            return _usage_error(f"--{name.replace('_', '-')} must be a positive integer")
+    coverage = getattr(args, "coverage", 0.5)
+    if not 0 < coverage < 1:
+        return _usage_error(f"--coverage must be between 0 and 1, got {coverage:g}")
+    if getattr(args, "func", None) is _forecast and args.progress is None:
+        args.progress = sys.stderr.isatty()
     try:
         return args.func(args)
-    except (CLIError, ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:
         # Problems with the user's data or files (tsrnn raises ValueError for those):
         # one line, no traceback.
         message = " ".join(str(exc).split())

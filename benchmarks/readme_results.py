@@ -1,0 +1,90 @@
+"""Run the examples and write their headline results into the README's table.
+
+``python -m benchmarks.readme_results [--fast] [--check]`` runs every example that
+calls ``_common.report`` (in full mode unless ``--fast``), then replaces the table
+between ``<!-- results:start -->`` and ``<!-- results:end -->`` in README.md with
+their rows and the machine they ran on, and keeps the raw rows in
+``benchmarks/results/readme.json``. ``--fast`` only checks that the rows come out;
+it does not touch the README.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def run_examples(fast):
+    """Run each reporting example; return its rows in the order of the examples."""
+    rows = []
+    scripts = sorted(p for p in (ROOT / "examples").glob("*.py") if "report(" in p.read_text())
+    for script in scripts:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "rows.jsonl"
+            env = dict(os.environ, TSRNN_RESULTS_FILE=str(out), MPLBACKEND="Agg")
+            env["TSRNN_EXAMPLE_FAST"] = "1" if fast else "0"
+            env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "examples"), str(ROOT)])
+            print(f"running {script.name} ...", flush=True)
+            subprocess.run([sys.executable, str(script)], cwd=tmp, env=env, check=True)
+            rows += [json.loads(line) for line in out.read_text().splitlines()]
+    return rows
+
+
+def machine():
+    """One line naming the machine and the versions that produced the numbers."""
+    import numba
+    import numpy
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    return (
+        f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()}, "
+        f"numba {numba.__version__}, numpy {numpy.__version__}"
+    )
+
+
+def table(rows, machine_line):
+    """The Markdown table of the README's results section."""
+    lines = ["| task | model | result | command |", "|---|---|---|---|"]
+    lines += [f"| {r['task']} | {r['model']} | {r['result']} | `{r['command']}` |" for r in rows]
+    return "\n".join(lines) + f"\n\nMeasured on: {machine_line}.\n"
+
+
+def write_readme(text):
+    """Replace the README's results table with ``text``."""
+    readme = ROOT / "README.md"
+    content = readme.read_text()
+    head, rest = content.split(START)
+    _, tail = rest.split(END)
+    readme.write_text(f"{head}{START}\n{text}{END}{tail}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fast", action="store_true", help="fast mode; README untouched")
+    args = parser.parse_args(argv)
+    rows = run_examples(args.fast)
+    text = table(rows, machine())
+    print(text)
+    if not args.fast:
+        (ROOT / "benchmarks" / "results" / "readme.json").write_text(
+            json.dumps({"machine": machine(), "rows": rows}, indent=1) + "\n"
+        )
+        write_readme(text)
+        print("README.md updated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
