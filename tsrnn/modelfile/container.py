@@ -229,11 +229,12 @@ class Archive:
     def _read(self, name, cap):
         """Inflate JSON member ``name``, refusing it past ``cap`` bytes whatever its
         header declares."""
-        info, stream = self._stream(name, (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED))
+        info = self.infos[name]
         if info.file_size > cap:
             self._fail(
                 f"member {name!r} declares {info.file_size} bytes; at most {cap} are allowed"
             )
+        info, stream = self._stream(name, (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED))
         # In chunks, so that a member inflating past its declared size is stopped
         # after one chunk, not after ``cap`` bytes.
         limit = min(cap, info.file_size)
@@ -267,12 +268,7 @@ class Archive:
         if given, and the body size the header implies must match the member's size,
         so nothing is allocated for a header that lies.
         """
-        if (
-            not isinstance(name, str)
-            or name not in self.infos
-            or name == STATE
-            or (name == MANIFEST)
-        ):
+        if not isinstance(name, str) or name not in self.infos or name in (STATE, MANIFEST):
             self._fail(f"the state refers to a missing array {name!r:.80}")
         info, stream = self._stream(name, (zipfile.ZIP_STORED,))
         if info.file_size != info.compress_size:
@@ -312,6 +308,8 @@ class Archive:
                     f"{name} cannot be read safely: it holds dtype {found_dtype}, which "
                     "is not allowed here (object arrays would need pickle)"
                 )
+            if any(d < 0 for d in found_shape):
+                self._fail(f"{name} has a negative dimension in its shape {found_shape}")
             if shape is not None and tuple(found_shape) != tuple(shape):
                 self._fail(f"{name} has shape {found_shape}, expected {tuple(shape)}")
             size = math.prod(found_shape) * found_dtype.itemsize
