@@ -10,7 +10,6 @@ that raises ``ValueError``.
 """
 
 import inspect
-import math
 import numbers
 
 import numpy as np
@@ -98,9 +97,6 @@ def build(cls, attributes, shown):
                 f"attribute {name!r} has the wrong type or value "
                 f"({type(attributes[name]).__name__})"
             )
-    for name in ("best_loss_",):
-        if name in attributes and math.isnan(attributes[name]):
-            fail(f"attribute {name!r} is NaN")
     if "network_" in attributes and "_optimizer" in attributes:
         # The update kernels assume moments shaped like the weights, unchecked.
         weights = attributes["network_"].params.flat
