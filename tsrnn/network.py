@@ -5,6 +5,8 @@ once at the boundary so that layers and kernels can assume clean, contiguous
 arrays of one dtype.
 """
 
+import math
+
 import numpy as np
 
 from tsrnn._dtypes import check_float_dtype
@@ -50,6 +52,16 @@ class Network:
         """Fix shapes for inputs of ``input_shape = (n_steps, n_features)`` (n_steps may be
         None for networks that accept any length) and draw initial weights."""
         rng = np.random.default_rng(random_state)
+        self._attach(ParameterBuffer(self._layout(input_shape), self.dtype))
+        for layer, p in zip(self.layers, self._layer_params, strict=True):
+            layer.init_params(p, rng)
+        return self
+
+    def _layout(self, input_shape):
+        """Build the layers' shapes for ``input_shape``; return the parameter specs.
+
+        Nothing is allocated, so a layout can be checked before its weights are read.
+        """
         if len(input_shape) != 2:
             raise ValueError(f"input_shape must be (n_steps, n_features), got {input_shape}")
         shape = tuple(input_shape)
@@ -64,11 +76,11 @@ class Network:
         self.output_shape = shape
         for i, layer in enumerate(self.layers):
             layer.needs_input_gradient = i > 0
-        self.params = ParameterBuffer(specs, self.dtype)
-        self._layer_params = self._views(self.params)
-        for layer, p in zip(self.layers, self._layer_params, strict=True):
-            layer.init_params(p, rng)
-        return self
+        return tuple((name, tuple(int(d) for d in s)) for name, s in specs)
+
+    def _attach(self, params):
+        self.params = params
+        self._layer_params = self._views(params)
 
     def _views(self, buffer):
         """Per-layer dicts of views (names without the layer prefix) into ``buffer``."""
@@ -213,6 +225,39 @@ class Network:
             layer.to(self.device)
         if self.params is not None:
             self._layer_params = self._views(self.params)
+
+    def _get_state(self):
+        """What a model file stores of this network (see :mod:`tsrnn.modelfile.codec`)."""
+        return {
+            "layers": [(type(layer).__name__, layer.get_config()) for layer in self.layers],
+            "dtype": self.dtype.name,
+            "input_shape": tuple(self.input_shape),
+            "specs": self.params.specs,
+            "weights": self.get_weights(),
+        }
+
+    @classmethod
+    def _from_state(cls, layers, dtype, input_shape, specs, read_weights):
+        """The network of a model file, built without drawing initial weights.
+
+        ``read_weights(n_parameters, dtype)`` is called only once the layout that the
+        layers imply equals the saved ``specs``, so that a file declaring a huge
+        network is refused before anything of that size is allocated.
+
+        Raises
+        ------
+        ValueError
+            The layout does not match, or a weight is NaN or infinite.
+        """
+        net = cls(layers, dtype=dtype)
+        layout = net._layout(input_shape)
+        if layout != specs:
+            raise ValueError("the saved weights do not match the saved network layout")
+        flat = read_weights(sum(math.prod(shape) for _, shape in layout), net.dtype)
+        if not np.isfinite(flat).all():
+            raise ValueError("the saved weights contain NaN or infinity")
+        net._attach(ParameterBuffer(layout, net.dtype, flat))
+        return net
 
     def get_weights(self):
         """A copy of the flat parameter vector, as a NumPy array."""

@@ -1,5 +1,7 @@
 """Optimizers: small classes with one ``update`` method over a flat parameter buffer."""
 
+import inspect
+
 from tsrnn.backend import backend_of, get_backend
 
 
@@ -34,6 +36,24 @@ class Optimizer:
                 backend_of(value).arrays.copy_into(state[name], value)
             else:  # a state from before the first step, which creates the buffers
                 setattr(self, name, None)
+
+    def _get_state(self):
+        """What a model file stores: the scalar settings and :meth:`state_dict` on the host
+        (a checkpoint can be written while training on a GPU)."""
+        config = {k: v for k, v in vars(self).items() if isinstance(v, (int, float, bool))}
+        state = {
+            k: backend_of(v).arrays.to_host(v) if hasattr(v, "shape") else v
+            for k, v in self.state_dict().items()
+        }
+        return {"config": config, "state": state}
+
+    @classmethod
+    def _from_state(cls, config, state):
+        """The optimizer a model file describes (the inverse of :meth:`_get_state`)."""
+        accepted = inspect.signature(cls).parameters
+        opt = cls(**{k: v for k, v in config.items() if k in accepted})
+        opt.load_state_dict(state)
+        return opt
 
     def to(self, device):
         """Move the optimizer's buffers (moments, velocity) to ``device``."""
