@@ -14,7 +14,7 @@ from tsrnn.modelfile.errors import ModelFileError
 ESTIMATORS = {
     "SequenceRegressor": "tsrnn.estimators.regressor.SequenceRegressor",
     "SequenceClassifier": "tsrnn.estimators.classifier.SequenceClassifier",
-    "Forecaster": "tsrnn.forecasting.Forecaster",
+    "Forecaster": "tsrnn.forecasting.forecaster.Forecaster",
     "TimeSeriesScaler": "tsrnn.preprocessing.TimeSeriesScaler",
     "WindowTransformer": "tsrnn.windows.WindowTransformer",
 }
@@ -35,6 +35,7 @@ LAYERS = {
             ),
         ),
         ("dense", ("Dense", "Dropout", "Flatten")),
+        ("normalization", ("BatchNormalization", "LayerNormalization", "Activation")),
     )
     for name in names
 }
