@@ -5,6 +5,7 @@ parameters are stored untouched in ``__init__`` and validated in ``fit`` with
 scikit-learn's own constraint machinery; the network lives in ``network_``.
 """
 
+import contextlib
 import copy
 import itertools
 import math
@@ -24,6 +25,7 @@ from tqdm.auto import tqdm
 
 from tsrnn import _formats, streaming
 from tsrnn._config import JIT_OPTIONS
+from tsrnn._threads import single_blas_thread
 from tsrnn.backend import resolve_device
 from tsrnn.layers import (
     RNN,
@@ -378,7 +380,12 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         checkpointing = None
         if ckpt is not None:
             checkpointing = (ckpt, {"seed": root, "fingerprint": fingerprint, "rng": rng})
-        self._train(epoch_batches, validation, rng, epochs, incremental, checkpointing)
+        # Small networks' per-step products gain nothing from BLAS threads, which then
+        # spin against each other and other processes (see tsrnn/_threads.py); larger
+        # ones keep BLAS' threads. The thread count does not change the results.
+        limit = single_blas_thread() if self.hidden_size < 128 else contextlib.nullcontext()
+        with limit:
+            self._train(epoch_batches, validation, rng, epochs, incremental, checkpointing)
         return self
 
     def _check_architecture_unchanged(self):
