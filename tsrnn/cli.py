@@ -15,7 +15,7 @@ import numpy as np
 def _check(args):
     """Compile the kernels, compare them with the NumPy reference, report timings."""
     from tsrnn import Recurrent
-    from tsrnn.kernels.reference import recurrent as ref
+    from tsrnn.kernels.reference.dispatch import reference_direction
 
     rng = np.random.default_rng(0)
     T, B, F, H = args.steps, args.batch, args.features, args.hidden
@@ -31,23 +31,9 @@ def _check(args):
         y, _, _, cache = layer.forward(p, x)
         dx, g, _, _ = layer.backward(p, cache, dy)
         h0 = np.zeros((B, H))
-        if cell == "lstm":
-            ry, _, _, rc = ref.lstm_forward(x, h0, h0, p["l0.W_x"], p["l0.W_h"], p["l0.b"])
-            rg = ref.lstm_backward(rc, dy, h0, h0)
-        elif cell == "gru":
-            ry, _, rc = ref.gru_forward(
-                x,
-                h0,
-                p["l0.W_x"],
-                p["l0.W_h"],
-                p["l0.b"],
-                p["l0.b_hn"] if layer.reset_after else None,
-                layer.reset_after,
-            )
-            rg = ref.gru_backward(rc, dy, h0)
-        else:
-            ry, _, rc = ref.rnn_forward(x, h0, p["l0.W_x"], p["l0.W_h"], p["l0.b"])
-            rg = ref.rnn_backward(rc, dy, h0)
+        weights = {k: p[f"l0.{k}"] for k in ("W_x", "W_h", "b", "b_hn") if f"l0.{k}" in p}
+        outputs, backward = reference_direction(cell, weights, x, h0, h0, **opts)
+        ry, rg = outputs["h_seq"], backward(dy)
         pairs = [(y, ry), (dx, rg["x"])] + [(g[f"l0.{k}"], rg[k]) for k in ("W_x", "W_h", "b")]
         err = max(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300) for a, b in pairs)
         worst = max(worst, err)
