@@ -24,8 +24,9 @@ def main(argv=None):
     if args.only in (None, "recurrent"):
         print("== one recurrent layer, forward + backward, samples/s (ratio = tsrnn / torch)")
         print(recurrent.HEADER)
-        layer = recurrent.run(recurrent.QUICK_SHAPES if args.quick else recurrent.SHAPES,
-                              0.05 if args.quick else 1.0)  # fmt: skip
+        layer = recurrent.run(
+            recurrent.QUICK_SHAPES if args.quick else recurrent.SHAPES, 0.05 if args.quick else 1.0
+        )
         result.update(torch=layer["torch"], rows=layer["rows"])
     if args.only in (None, "training"):
         print("== training, CNN, GEMM, latency, overhead, start-up, memory")

@@ -29,11 +29,17 @@ def run(quick=False):
     py = sys.executable
     repeats = 1 if quick else 3
     rows = [
-        {"case": "first_run", "step": "help_s",
-         "seconds": min(_timed([py, "-m", "tsrnn", "--help"]) for _ in range(repeats))},
-        {"case": "first_run", "step": "import_s",
-         "seconds": min(_timed([py, "-c", "import tsrnn"]) for _ in range(repeats))},
-    ]  # fmt: skip
+        {
+            "case": "first_run",
+            "step": "help_s",
+            "seconds": min(_timed([py, "-m", "tsrnn", "--help"]) for _ in range(repeats)),
+        },
+        {
+            "case": "first_run",
+            "step": "import_s",
+            "seconds": min(_timed([py, "-c", "import tsrnn"]) for _ in range(repeats)),
+        },
+    ]
     if not quick:
         job = [py, "-m", "tsrnn", "forecast", "--horizon", "24", "--plot", "forecast.png"]
         with tempfile.TemporaryDirectory() as tmp:

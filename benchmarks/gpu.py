@@ -55,8 +55,14 @@ def run(shapes, min_seconds, n_samples=1024, with_cpu=True):
     for cell, batch, n_steps, n_features, hidden in shapes:
         n = max(n_samples, batch)
         X, y = _data(n, n_steps, n_features)
-        row = dict(cell=cell, batch=batch, n_steps=n_steps, n_features=n_features,
-                   hidden=hidden, n_samples=n)  # fmt: skip
+        row = dict(
+            cell=cell,
+            batch=batch,
+            n_steps=n_steps,
+            n_features=n_features,
+            hidden=hidden,
+            n_samples=n,
+        )
         epoch = _tsrnn_epoch(cell, hidden, X, y, batch, "cuda")
         row["tsrnn_cuda_per_s"] = n / _best_time(epoch, min_seconds=min_seconds)
         if with_cpu:
@@ -72,19 +78,23 @@ def run(shapes, min_seconds, n_samples=1024, with_cpu=True):
     return rows
 
 
-HEADER = (f"{'cell':<5} {'batch':>5} {'steps':>5} {'feat':>4} {'hidden':>6} {'cuda/s':>9} "
-          f"{'cpu/s':>9} {'torch-cuda/s':>12} {'cuda/cpu':>8} {'cuda/torch':>10}")  # fmt: skip
+HEADER = (
+    f"{'cell':<5} {'batch':>5} {'steps':>5} {'feat':>4} {'hidden':>6} {'cuda/s':>9} "
+    f"{'cpu/s':>9} {'torch-cuda/s':>12} {'cuda/cpu':>8} {'cuda/torch':>10}"
+)
 
 
 def _format(row):
     def value(key, width, fmt):
         return f"{row[key]:{width}{fmt}}" if key in row else f"{'-':>{width}}"
 
-    return (f"{row['cell']:<5} {row['batch']:>5} {row['n_steps']:>5} {row['n_features']:>4} "
-            f"{row['hidden']:>6} {value('tsrnn_cuda_per_s', 9, '.0f')} "
-            f"{value('tsrnn_cpu_per_s', 9, '.0f')} {value('torch_cuda_per_s', 12, '.0f')} "
-            f"{value('cuda_over_cpu', 8, '.2f')} "
-            f"{value('cuda_over_torch_cuda', 10, '.2f')}")  # fmt: skip
+    return (
+        f"{row['cell']:<5} {row['batch']:>5} {row['n_steps']:>5} {row['n_features']:>4} "
+        f"{row['hidden']:>6} {value('tsrnn_cuda_per_s', 9, '.0f')} "
+        f"{value('tsrnn_cpu_per_s', 9, '.0f')} {value('torch_cuda_per_s', 12, '.0f')} "
+        f"{value('cuda_over_cpu', 8, '.2f')} "
+        f"{value('cuda_over_torch_cuda', 10, '.2f')}"
+    )
 
 
 def _device_info():
@@ -118,13 +128,16 @@ def main(argv=None):
         "torch_cuda": bool(torch is not None and torch.cuda.is_available()),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    print(f"GPU: {result['gpu']['name']}; torch: {result['torch']} "
-          f"(CUDA: {result['torch_cuda']})")  # fmt: skip
+    print(f"GPU: {result['gpu']['name']}; torch: {result['torch']} (CUDA: {result['torch_cuda']})")
     print("one epoch of recurrent layer -> Dense(1), MSE, Adam, float32; samples/s")
     print(HEADER)
     shapes = QUICK_SHAPES if args.quick else SHAPES
-    result["rows"] = run(shapes, 0.0 if args.quick else 2.0, n_samples=8 if args.quick else 1024,
-                         with_cpu=not args.no_cpu)  # fmt: skip
+    result["rows"] = run(
+        shapes,
+        0.0 if args.quick else 2.0,
+        n_samples=8 if args.quick else 1024,
+        with_cpu=not args.no_cpu,
+    )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(result, fh, indent=2)

@@ -120,8 +120,10 @@ def _machine():
     )
 
 
-HEADER = f"{'cell':<5} {'batch':>5} {'steps':>5} {'feat':>4} {'hidden':>6} " \
-         f"{'tsrnn/s':>10} {'torch/s':>10} {'ratio':>6}"  # fmt: skip
+HEADER = (
+    f"{'cell':<5} {'batch':>5} {'steps':>5} {'feat':>4} {'hidden':>6} "
+    f"{'tsrnn/s':>10} {'torch/s':>10} {'ratio':>6}"
+)
 
 
 def _format_row(row):

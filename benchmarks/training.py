@@ -38,9 +38,14 @@ from numba import njit
 from benchmarks.recurrent import _best_time
 
 ROOT = Path(__file__).resolve().parents[1]
-TRAINING_SHAPES = [("lstm", 32, 50, 1, 32), ("gru", 32, 50, 1, 32), ("rnn", 32, 50, 1, 32),
-                   ("lstm", 64, 100, 8, 100), ("gru", 64, 100, 8, 100),
-                   ("lstm", 128, 200, 16, 256)]  # fmt: skip
+TRAINING_SHAPES = [
+    ("lstm", 32, 50, 1, 32),
+    ("gru", 32, 50, 1, 32),
+    ("rnn", 32, 50, 1, 32),
+    ("lstm", 64, 100, 8, 100),
+    ("gru", 64, 100, 8, 100),
+    ("lstm", 128, 200, 16, 256),
+]
 QUICK_TRAINING_SHAPES = [("lstm", 8, 10, 1, 8)]
 N_SAMPLES = 1024
 
@@ -130,9 +135,20 @@ def bench_training(shapes, n_samples, min_seconds):
         theirs = None
         if _torch():
             theirs = _torch_epoch(_torch_recurrent(cell, n_features, hidden), X, y, batch)
-        rows.append(_compare("training", ours, theirs, n_samples, min_seconds, cell=cell,
-                             batch=batch, n_steps=n_steps, n_features=n_features,
-                             hidden=hidden))  # fmt: skip
+        rows.append(
+            _compare(
+                "training",
+                ours,
+                theirs,
+                n_samples,
+                min_seconds,
+                cell=cell,
+                batch=batch,
+                n_steps=n_steps,
+                n_features=n_features,
+                hidden=hidden,
+            )
+        )
         _print(rows[-1])
     return rows
 
@@ -168,8 +184,9 @@ def bench_gemm(training_rows, min_seconds):
     a = rng.standard_normal((1024, 1024)).astype(np.float32)
     b = rng.standard_normal((1024, 1024)).astype(np.float32)
     out = np.empty_like(a)
-    gflops = 2 * 1024**3 / _best_time(lambda: np.matmul(a, b, out=out),
-                                      min_seconds=min_seconds) / 1e9  # fmt: skip
+    gflops = (
+        2 * 1024**3 / _best_time(lambda: np.matmul(a, b, out=out), min_seconds=min_seconds) / 1e9
+    )
     row = dict(case="gemm", float32_gemm_gflops=gflops)
     large = [r for r in training_rows if r["cell"] == "lstm" and r["hidden"] >= 256]
     if large:
@@ -211,14 +228,35 @@ def bench_lstm_gemm_floor(training_rows, min_seconds):
             continue
         B, T, F, H = r["batch"], r["n_steps"], r["n_features"], r["hidden"]
         z = lambda *shape: np.zeros(shape, np.float32)  # noqa: E731
-        args = (z(T * B, F), z(F, 4 * H), z(T * B, 4 * H), z(B, H), z(H, 4 * H), z(B, 4 * H),
-                z(B, 4 * H), z(B, H), z(T * B, H), z(T * B, 4 * H), z(H, 4 * H), z(T * B, F),
-                z(F, 4 * H), T)  # fmt: skip
+        args = (
+            z(T * B, F),
+            z(F, 4 * H),
+            z(T * B, 4 * H),
+            z(B, H),
+            z(H, 4 * H),
+            z(B, 4 * H),
+            z(B, 4 * H),
+            z(B, H),
+            z(T * B, H),
+            z(T * B, 4 * H),
+            z(H, 4 * H),
+            z(T * B, F),
+            z(F, 4 * H),
+            T,
+        )
         gemm_s = _best_time(functools.partial(_lstm_gemms, *args), min_seconds=min_seconds)
         step_s = B / r["tsrnn_per_s"]
-        row = dict(case="lstm_gemm_floor", batch=B, n_steps=T, n_features=F, hidden=H,
-                   gemm_ms_per_batch=gemm_s * 1e3, step_ms_per_batch=step_s * 1e3,
-                   gemm_share=gemm_s / step_s, gemm_floor_per_s=B / gemm_s)  # fmt: skip
+        row = dict(
+            case="lstm_gemm_floor",
+            batch=B,
+            n_steps=T,
+            n_features=F,
+            hidden=H,
+            gemm_ms_per_batch=gemm_s * 1e3,
+            step_ms_per_batch=step_s * 1e3,
+            gemm_share=gemm_s / step_s,
+            gemm_floor_per_s=B / gemm_s,
+        )
         if "torch_per_s" in r:
             row["torch_per_s"] = r["torch_per_s"]
             row["ratio_if_only_gemms"] = row["gemm_floor_per_s"] / r["torch_per_s"]
@@ -237,10 +275,13 @@ def bench_latency(min_seconds):
     X, y = _data(256, 50, 1)
     reg = SequenceRegressor(hidden_size=32, max_epochs=1, random_state=0).fit(X, y[:, 0])
     one = X[:1]
-    row = dict(case="latency", calls_per_s=1 / _best_time(lambda: reg.predict(one),
-                                                          min_seconds=min_seconds))  # fmt: skip
-    row["network_calls_per_s"] = 1 / _best_time(lambda: reg.network_.predict(one),
-                                                min_seconds=min_seconds)  # fmt: skip
+    row = dict(
+        case="latency",
+        calls_per_s=1 / _best_time(lambda: reg.predict(one), min_seconds=min_seconds),
+    )
+    row["network_calls_per_s"] = 1 / _best_time(
+        lambda: reg.network_.predict(one), min_seconds=min_seconds
+    )
     torch = _torch()
     if torch:
         model = _torch_recurrent("lstm", 1, 32).eval()
@@ -314,8 +355,13 @@ for start in range(0, 1024, 32):
 
 def _run_script(code, env=None):
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, env=dict(os.environ, **(env or {})))  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, **(env or {})),
+    )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
     return time.perf_counter() - start, proc.stdout
@@ -323,8 +369,10 @@ def _run_script(code, env=None):
 
 def bench_startup(cells=("lstm", "gru", "rnn")):
     _run_script(STARTUP_TSRNN.format(cell="lstm"))  # the on-disk cache is warm after this
-    row = dict(case="startup", tsrnn_warm_s=min(_run_script(STARTUP_TSRNN.format(cell="lstm"))[0]
-                                                for _ in range(3)))  # fmt: skip
+    row = dict(
+        case="startup",
+        tsrnn_warm_s=min(_run_script(STARTUP_TSRNN.format(cell="lstm"))[0] for _ in range(3)),
+    )
     if _torch():
         row["torch_s"] = min(_run_script(STARTUP_TORCH)[0] for _ in range(3))
         row["ratio"] = row["torch_s"] / row["tsrnn_warm_s"]
@@ -362,11 +410,17 @@ print(json.dumps(dict(data_bytes=X.nbytes, imports=imports, before=before, peak=
 
 def bench_memory(n=100_000, epochs=2):
     report = json.loads(_run_script(MEMORY_SCRIPT.format(n=n, epochs=epochs))[1])
-    row = dict(case="memory", n_samples=n, epochs=epochs, data_mb=report["data_bytes"] / 1e6,
-               imports_mb=report["imports"] / 1e6, peak_rss_mb=report["peak"] / 1e6,
-               growth_during_fit_mb=(report["peak"] - report["before"]) / 1e6,
-               numpy_allocations_peak_mb=report["traced_peak"] / 1e6,
-               target_mb=(1.5 * report["data_bytes"] + 200e6) / 1e6)  # fmt: skip
+    row = dict(
+        case="memory",
+        n_samples=n,
+        epochs=epochs,
+        data_mb=report["data_bytes"] / 1e6,
+        imports_mb=report["imports"] / 1e6,
+        peak_rss_mb=report["peak"] / 1e6,
+        growth_during_fit_mb=(report["peak"] - report["before"]) / 1e6,
+        numpy_allocations_peak_mb=report["traced_peak"] / 1e6,
+        target_mb=(1.5 * report["data_bytes"] + 200e6) / 1e6,
+    )
     _print(row)
     return row
 
@@ -382,8 +436,12 @@ def run(quick=False):
     n = 64 if quick else N_SAMPLES
     training = bench_training(shapes, n, min_seconds)
     rows = training + bench_lstm_gemm_floor(training, min_seconds)
-    rows += [bench_cnn(n, 144, min_seconds), bench_gemm(training, min_seconds),
-             bench_latency(min_seconds), bench_overhead(n)]  # fmt: skip
+    rows += [
+        bench_cnn(n, 144, min_seconds),
+        bench_gemm(training, min_seconds),
+        bench_latency(min_seconds),
+        bench_overhead(n),
+    ]
     if quick:
         rows.append(bench_memory(n=2_000, epochs=1))
     else:

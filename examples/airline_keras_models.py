@@ -35,8 +35,16 @@ for name, layers in {
     "Conv1D(64,3)-MaxPool(2)": [Conv1D(64, 3), MaxPooling1D(2), Flatten(), Dense(1)],
 }.items():
     net = Network(layers).build((WINDOW, 1), random_state=0)
-    history = fit(net, X[:n_train] / sx, t[:n_train] / st, loss="mse", optimizer=Adam(1e-3),
-                  epochs=epochs(100), batch_size=16, random_state=0)  # fmt: skip
+    history = fit(
+        net,
+        X[:n_train] / sx,
+        t[:n_train] / st,
+        loss="mse",
+        optimizer=Adam(1e-3),
+        epochs=epochs(100),
+        batch_size=16,
+        random_state=0,
+    )
     pred = np.exp(net.predict(X[n_train:] / sx)[:, 0] * st + v[-HOLD_OUT - 1 : -1])
     results[name] = (pred, history.loss_curve)
 

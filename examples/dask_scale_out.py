@@ -31,8 +31,11 @@ def tune_on_a_cluster():
     X_train, y_train = load_gunpoint("train")
     X_test, y_test = load_gunpoint("test")
     grid = {"cell": ["gru", "lstm"], "hidden_size": [16, 32]}
-    search = GridSearchCV(SequenceClassifier(conv_filters=16, pool_size=5, random_state=0,
-                                             max_epochs=epochs(60)), grid, cv=3)  # fmt: skip
+    search = GridSearchCV(
+        SequenceClassifier(conv_filters=16, pool_size=5, random_state=0, max_epochs=epochs(60)),
+        grid,
+        cv=3,
+    )
     # One thread per worker and one BLAS thread each: workers share the cores.
     blas = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     with (
@@ -42,9 +45,11 @@ def tune_on_a_cluster():
     ):
         start = time.perf_counter()
         search.set_params(n_jobs=-1).fit(X_train, y_train)
-    print(f"grid search on 2 dask workers: {time.perf_counter() - start:.1f} s, best "
-          f"{search.best_params_}, CV accuracy {search.best_score_:.3f}, test accuracy "
-          f"{search.score(X_test, y_test):.3f}")  # fmt: skip
+    print(
+        f"grid search on 2 dask workers: {time.perf_counter() - start:.1f} s, best "
+        f"{search.best_params_}, CV accuracy {search.best_score_:.3f}, test accuracy "
+        f"{search.score(X_test, y_test):.3f}"
+    )
 
 
 def synthetic_block(block_info=None):
@@ -62,22 +67,28 @@ def train_out_of_core():
     chunk = 2_000
     bytes_per_sample = STEPS * FEATURES * 4
     n = max(2, int(gigabytes * 1e9 / bytes_per_sample) // chunk) * chunk
-    X = da.map_blocks(synthetic_block, dtype=np.float32,
-                      chunks=((chunk,) * (n // chunk), (STEPS,), (FEATURES,)))  # fmt: skip
+    X = da.map_blocks(
+        synthetic_block, dtype=np.float32, chunks=((chunk,) * (n // chunk), (STEPS,), (FEATURES,))
+    )
     # Target: the mean of the last 5 steps of the first feature. dask computes it chunk
     # by chunk; targets are small (one float per sequence) and live in memory.
     y = X[:, -5:, 0].mean(axis=1).compute()
     chunk_mb = X.nbytes / (n // chunk) / 1e6
-    print(f"training on a dask array of {X.nbytes / 1e9:.2f} GB ({n:,} sequences of "
-          f"{STEPS} x {FEATURES}) in chunks of {chunk_mb:.1f} MB")  # fmt: skip
-    reg = SequenceRegressor(cell="gru", hidden_size=16, max_epochs=1, batch_size=256,
-                            random_state=0)  # fmt: skip
+    print(
+        f"training on a dask array of {X.nbytes / 1e9:.2f} GB ({n:,} sequences of "
+        f"{STEPS} x {FEATURES}) in chunks of {chunk_mb:.1f} MB"
+    )
+    reg = SequenceRegressor(
+        cell="gru", hidden_size=16, max_epochs=1, batch_size=256, random_state=0
+    )
     start = time.perf_counter()
     reg.fit(X, y)
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"one epoch in {elapsed:.1f} s ({n / elapsed:,.0f} sequences/s), training loss "
-          f"{reg.loss_curve_[-1]:.4f}, peak memory of this process {peak:.0f} MB")  # fmt: skip
+    print(
+        f"one epoch in {elapsed:.1f} s ({n / elapsed:,.0f} sequences/s), training loss "
+        f"{reg.loss_curve_[-1]:.4f}, peak memory of this process {peak:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

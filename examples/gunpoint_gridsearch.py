@@ -32,8 +32,12 @@ search = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X, y)
 pred = search.predict(X_test)
 proba = search.predict_proba(X_test)[:, 1]
 print("best parameters:", search.best_params_)
-for name, metric in (("accuracy", accuracy_score), ("precision", precision_score),
-                     ("recall", recall_score), ("F1", f1_score)):  # fmt: skip
+for name, metric in (
+    ("accuracy", accuracy_score),
+    ("precision", precision_score),
+    ("recall", recall_score),
+    ("F1", f1_score),
+):
     kwargs = {} if name == "accuracy" else {"pos_label": "2"}
     print(f"{name:<10}{metric(y_test, pred, **kwargs):.3f}")
 auc = roc_auc_score(y_test == "2", proba)

@@ -16,8 +16,9 @@ frame = pd.DataFrame(
     index=pd.MultiIndex.from_product([range(80), range(20)], names=["instance", "time"]),
     columns=["temperature", "load"],
 )
-array = xr.DataArray(X, dims=("sample", "time", "feature"),
-                     coords={"feature": ["temperature", "load"]})  # fmt: skip
+array = xr.DataArray(
+    X, dims=("sample", "time", "feature"), coords={"feature": ["temperature", "load"]}
+)
 
 predictions = {}
 for name, data in {"numpy": X, "pandas": frame, "xarray": array}.items():

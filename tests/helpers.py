@@ -163,8 +163,9 @@ def reference_stack(
 def reference_case(case):
     """:func:`reference_stack` on a case from :func:`make_case` (with its upstream gradients)."""
     keys = ("x", "mask", "h0", "c0", "dy", "dh_n", "dc_n")
-    return reference_stack(case["layer"], case["params"], *(case[k] for k in keys),
-                           case.get("rmask"))  # fmt: skip
+    return reference_stack(
+        case["layer"], case["params"], *(case[k] for k in keys), case.get("rmask")
+    )
 
 
 def fast_stack(case, dtype=None):

@@ -13,8 +13,13 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_benchmark_quick_mode_writes_results(tmp_path):
     out_file = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json", str(out_file)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--json", str(out_file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out_file.read_text())
     assert [row["cell"] for row in result["rows"]] == ["lstm", "gru", "rnn"]
@@ -23,8 +28,7 @@ def test_benchmark_quick_mode_writes_results(tmp_path):
     if result["torch"] is not None:
         assert all(row["ratio"] > 0 for row in result["rows"])
     cases = {row["case"] for row in result["cases"]}
-    assert cases == {"training", "lstm_gemm_floor", "cnn", "gemm", "latency", "overhead",
-                     "memory"}  # fmt: skip
+    assert cases == {"training", "lstm_gemm_floor", "cnn", "gemm", "latency", "overhead", "memory"}
     floor = next(row for row in result["cases"] if row["case"] == "lstm_gemm_floor")
     # The products alone take part of the step, never more than all of it.
     assert 0 < floor["gemm_ms_per_batch"] < floor["step_ms_per_batch"]

@@ -149,7 +149,12 @@ def test_help_shows_the_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["forecast", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for default in ("(default: 12)", "(default: 0.9)", "(default: lstm)", "about 400 gradient steps"):
+    for default in (
+        "(default: 12)",
+        "(default: 0.9)",
+        "(default: lstm)",
+        "about 400 gradient steps",
+    ):
         assert default in text
     assert "(default: None)" not in text
 

@@ -32,8 +32,7 @@ def test_cuda_kernels_on_the_simulator():
 @pytest.mark.slow
 def test_gpu_benchmark_runs_on_the_simulator(tmp_path):
     # Only checks that the script works end to end (simulated timings mean nothing).
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", TSRNN_CUDA_TILE="4",
-               TSRNN_CUDA_GEMM="direct")  # fmt: skip
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", TSRNN_CUDA_TILE="4", TSRNN_CUDA_GEMM="direct")
     out_file = tmp_path / "gpu.json"
     cmd = [sys.executable, "-m", "benchmarks.gpu", "--quick", "--json", str(out_file)]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
@@ -49,11 +48,21 @@ def test_gpu_benchmark_runs_on_the_simulator(tmp_path):
 def test_gpu_benchmark_without_a_gpu_says_why():
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     probe = "from tsrnn.backend import cuda_status; print(cuda_status()[0])"
-    has_gpu = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env,
-                             capture_output=True, text=True).stdout.strip() == "True"  # fmt: skip
+    has_gpu = (
+        subprocess.run(
+            [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+        ).stdout.strip()
+        == "True"
+    )
     if has_gpu:
         pytest.skip("this machine has a usable GPU")
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.gpu", "--quick"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.gpu", "--quick"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "no usable CUDA GPU" in proc.stderr and "pip install 'tsrnn[cuda]'" in proc.stderr

@@ -27,11 +27,15 @@ def test_grid_search_on_a_local_cluster_equals_the_serial_search():
     # per worker so that workers do not oversubscribe the cores.
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
         ) as cluster,
         distributed.Client(cluster) as client,
-    ):  # fmt: skip
+    ):
         parallel, _, _ = search()
         with distributed.get_task_stream(client) as tasks, joblib.parallel_backend("dask"):
             parallel.set_params(n_jobs=-1).fit(X, y)
@@ -39,8 +43,9 @@ def test_grid_search_on_a_local_cluster_equals_the_serial_search():
     assert len(tasks.data) >= 2
     assert len({task["worker"] for task in tasks.data}) == 2
     assert parallel.best_params_ == serial.best_params_
-    np.testing.assert_array_equal(parallel.cv_results_["mean_test_score"],
-                                  serial.cv_results_["mean_test_score"])  # fmt: skip
+    np.testing.assert_array_equal(
+        parallel.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
+    )
     # The refitted best model came back from the cluster and predicts like the serial one.
     np.testing.assert_array_equal(parallel.predict_proba(X), serial.predict_proba(X))
 
@@ -59,11 +64,15 @@ def test_workers_compiling_into_one_empty_numba_cache_at_once(tmp_path):
     env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, env=env,
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            env=env,
         ) as cluster,
         distributed.Client(cluster) as client,
-    ):  # fmt: skip
+    ):
         workers = list(client.scheduler_info()["workers"])
         futures = [client.submit(_fit_small_gru, 0, workers=[w], pure=False) for w in workers]
         concurrent = client.gather(futures)
@@ -72,8 +81,9 @@ def test_workers_compiling_into_one_empty_numba_cache_at_once(tmp_path):
     for weights in concurrent:
         np.testing.assert_array_equal(weights, expected)
     with (
-        distributed.LocalCluster(n_workers=1, processes=True, host="127.0.0.1",
-                                 dashboard_address=None, env=env) as cluster,
+        distributed.LocalCluster(
+            n_workers=1, processes=True, host="127.0.0.1", dashboard_address=None, env=env
+        ) as cluster,
         distributed.Client(cluster) as client,
-    ):  # fmt: skip
+    ):
         np.testing.assert_array_equal(client.submit(_fit_small_gru, 0).result(), expected)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = sorted(p for p in (Path(__file__).parents[1] / "examples").glob("*.py")
-                  if not p.name.startswith("_"))  # fmt: skip
+EXAMPLES = sorted(
+    p for p in (Path(__file__).parents[1] / "examples").glob("*.py") if not p.name.startswith("_")
+)
 
 
 @pytest.mark.slow
@@ -16,7 +17,13 @@ EXAMPLES = sorted(p for p in (Path(__file__).parents[1] / "examples").glob("*.py
 def test_example_runs(script, tmp_path):
     env = dict(os.environ, TSRNN_EXAMPLE_FAST="1", MPLBACKEND="Agg")
     env["PYTHONPATH"] = os.pathsep.join([str(script.parent), env.get("PYTHONPATH", "")])
-    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert out.stdout.strip(), "the example printed nothing"

@@ -114,9 +114,13 @@ def test_forecaster_input_errors():
 
 def test_backtest_reports_fold_and_overall_errors():
     y = load_airline()[:72]
-    result = backtest(Forecaster(window=12, max_epochs=5, random_state=0,
-                                 calibration_fraction=0), y, initial_window=48, step=6,
-                      horizon=6)  # fmt: skip
+    result = backtest(
+        Forecaster(window=12, max_epochs=5, random_state=0, calibration_fraction=0),
+        y,
+        initial_window=48,
+        step=6,
+        horizon=6,
+    )
     assert list(result["folds"]["origin"]) == [48, 54, 60, 66]
     assert set(result) == {"folds", "mae", "rmse", "mape", "n_fits"}
     assert result["rmse"] >= result["mae"] > 0

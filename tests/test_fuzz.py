@@ -83,8 +83,9 @@ def outcome(fn):
 
 # --- strategies -----------------------------------------------------------------------------
 
-DTYPES = st.sampled_from(["bool", "int8", "int64", "uint8", "float16", "float32", "float64",
-                          "complex64", "object"])  # fmt: skip
+DTYPES = st.sampled_from(
+    ["bool", "int8", "int64", "uint8", "float16", "float32", "float64", "complex64", "object"]
+)
 FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=32)
 
 
@@ -101,8 +102,9 @@ def elements(dtype):
 @st.composite
 def any_array(draw, min_dims=0, max_dims=4, max_side=4):
     dtype = draw(DTYPES)
-    shape = draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=0,
-                                  max_side=max_side))  # fmt: skip
+    shape = draw(
+        hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=0, max_side=max_side)
+    )
     return draw(hnp.arrays(dtype=dtype, shape=shape, elements=elements(dtype)))
 
 
@@ -112,8 +114,9 @@ def ragged_list(draw):
     items = []
     for _ in range(draw(st.integers(0, 4))):
         width = n_features if draw(st.booleans()) or len(items) == 0 else n_features + 1
-        shape = draw(st.sampled_from([(draw(st.integers(0, 4)), width),
-                                      (draw(st.integers(0, 4)),)]))  # fmt: skip
+        shape = draw(
+            st.sampled_from([(draw(st.integers(0, 4)), width), (draw(st.integers(0, 4)),)])
+        )
         items.append(draw(hnp.arrays("float64", shape, elements=FLOATS)))
     return items
 
@@ -136,8 +139,14 @@ def multiindex_frame(draw):
 @st.composite
 def data_array(draw):
     ndim = draw(st.integers(1, 4))
-    names = draw(st.lists(st.sampled_from(["sample", "time", "feature", "x", "case", "step"]),
-                          min_size=ndim, max_size=ndim, unique=True))  # fmt: skip
+    names = draw(
+        st.lists(
+            st.sampled_from(["sample", "time", "feature", "x", "case", "step"]),
+            min_size=ndim,
+            max_size=ndim,
+            unique=True,
+        )
+    )
     shape = draw(hnp.array_shapes(min_dims=ndim, max_dims=ndim, min_side=0, max_side=3))
     values = draw(hnp.arrays("float64", shape, elements=FLOATS))
     da = xr.DataArray(values, dims=names)
@@ -152,9 +161,15 @@ PLAUSIBLE = hnp.arrays(
     st.tuples(st.integers(1, 6), st.integers(1, 5), st.integers(1, 2)),
     elements=st.floats(-1e3, 1e3) | st.sampled_from([0.0, 1e-300, -5e-324, 1e30]),
 )
-SEQUENCE_INPUT = st.one_of(any_array(), ragged_list(), multiindex_frame(), data_array(),
-                           any_array(min_dims=2, max_dims=3).map(lambda a: a.tolist()),
-                           PLAUSIBLE, PLAUSIBLE.map(lambda a: a[:, :, 0]))  # fmt: skip
+SEQUENCE_INPUT = st.one_of(
+    any_array(),
+    ragged_list(),
+    multiindex_frame(),
+    data_array(),
+    any_array(min_dims=2, max_dims=3).map(lambda a: a.tolist()),
+    PLAUSIBLE,
+    PLAUSIBLE.map(lambda a: a[:, :, 0]),
+)
 
 
 def n_samples_of(X):
@@ -188,11 +203,15 @@ def test_fuzz_format_conversion(X, channels_first):
 
 
 @fuzz_settings(1500)
-@given(y=any_array(max_dims=3, max_side=8) | hnp.arrays("float64", st.integers(4, 20)) |
-       hnp.arrays("float32", st.tuples(st.integers(4, 20), st.integers(1, 3))),
-       window=st.integers(-1, 5),
-       horizon=st.integers(0, 4), stride=st.integers(0, 3),
-       exog=st.none() | any_array(max_dims=2, max_side=8))  # fmt: skip
+@given(
+    y=any_array(max_dims=3, max_side=8)
+    | hnp.arrays("float64", st.integers(4, 20))
+    | hnp.arrays("float32", st.tuples(st.integers(4, 20), st.integers(1, 3))),
+    window=st.integers(-1, 5),
+    horizon=st.integers(0, 4),
+    stride=st.integers(0, 3),
+    exog=st.none() | any_array(max_dims=2, max_side=8),
+)
 def test_fuzz_windows(y, window, horizon, stride, exog):
     RUNS["windows"] += 1
     out, _ = outcome(lambda: make_windows(y, window, horizon, stride, exog=exog))
@@ -247,8 +266,11 @@ def check_regression(est, X, y):
     if pred is None:
         return
     y = np.asarray(y)
-    expected = (len(y),) if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and
-                                             est._y_1d) else (len(y), y.shape[1])  # fmt: skip
+    expected = (
+        (len(y),)
+        if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and est._y_1d)
+        else (len(y), y.shape[1])
+    )
     assert pred.shape == expected, (pred.shape, y.shape)
     assert np.isfinite(np.asarray(pred)).all()  # MultiIndex input: a labelled Series/DataFrame
 
@@ -320,12 +342,22 @@ def series(draw):
 
 
 @fuzz_settings(600)
-@given(y=series(), window=st.integers(0, 6), horizon=st.integers(0, 4),
-       strategy=st.sampled_from(["direct", "recursive"]))  # fmt: skip
+@given(
+    y=series(),
+    window=st.integers(0, 6),
+    horizon=st.integers(0, 4),
+    strategy=st.sampled_from(["direct", "recursive"]),
+)
 def test_fuzz_forecaster(y, window, horizon, strategy):
     RUNS["Forecaster"] += 1
-    est = Forecaster(window=window, horizon=horizon, strategy=strategy, hidden_size=2,
-                     max_epochs=1, random_state=0)  # fmt: skip
+    est = Forecaster(
+        window=window,
+        horizon=horizon,
+        strategy=strategy,
+        hidden_size=2,
+        max_epochs=1,
+        random_state=0,
+    )
     fitted, _ = outcome(lambda: est.fit(y))
     if fitted is None:
         return
@@ -347,8 +379,11 @@ def model_file(tmp_path_factory):
 
 
 @fuzz_settings(800)
-@given(edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), max_size=3),
-       cut=st.none() | st.integers(0, 10**6), noise=st.binary(max_size=64))  # fmt: skip
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), max_size=3),
+    cut=st.none() | st.integers(0, 10**6),
+    noise=st.binary(max_size=64),
+)
 def test_fuzz_model_files(model_file, tmp_path_factory, edits, cut, noise):
     RUNS["model files"] += 1
     data = bytearray(model_file if edits or cut is not None else noise)
@@ -609,8 +644,12 @@ def test_fuzz_crafted_model_files(crafted_sources, tmp_path_factory, data):
 
 
 @fuzz_settings(150)
-@given(frame=st.data(), horizon=st.integers(-1, 3), window=st.integers(-1, 4),
-       column=st.sampled_from([None, "y", "missing"]))  # fmt: skip
+@given(
+    frame=st.data(),
+    horizon=st.integers(-1, 3),
+    window=st.integers(-1, 4),
+    column=st.sampled_from([None, "y", "missing"]),
+)
 def test_fuzz_cli_forecast(frame, horizon, window, column, tmp_path_factory):
     RUNS["command line"] += 1
     n = frame.draw(st.integers(0, 30))
@@ -624,8 +663,16 @@ def test_fuzz_cli_forecast(frame, horizon, window, column, tmp_path_factory):
     path = tmp_path_factory.getbasetemp() / "series.csv"
     path.write_text("date,y\n" + "".join(f"{d},{v}\n" for d, v in zip(dates, values, strict=True)))
     out_csv = tmp_path_factory.getbasetemp() / "forecast.csv"
-    argv = ["forecast", str(path), "--horizon", str(horizon), "--max-epochs", "1",
-            "--output", str(out_csv)]  # fmt: skip
+    argv = [
+        "forecast",
+        str(path),
+        "--horizon",
+        str(horizon),
+        "--max-epochs",
+        "1",
+        "--output",
+        str(out_csv),
+    ]
     if window is not None:
         argv += ["--window", str(window)]
     if column is not None:

@@ -37,16 +37,26 @@ def airline_windows():
 
 @pytest.mark.parametrize(
     "make_layers",
-    [lambda: [LSTM(100, activation="relu"), Dense(1)],
-     lambda: [Conv1D(64, 3, activation="relu"), MaxPooling1D(2), Flatten(), Dense(1)]],
+    [
+        lambda: [LSTM(100, activation="relu"), Dense(1)],
+        lambda: [Conv1D(64, 3, activation="relu"), MaxPooling1D(2), Flatten(), Dense(1)],
+    ],
     ids=["lstm100-relu", "conv64-maxpool-flatten"],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_airline_models_beat_seasonal_naive(make_layers, seed):
     X, t, n_train, st, last_level, y = airline_windows()
     net = Network(make_layers()).build((WINDOW, 1), random_state=seed)
-    history = fit(net, X[:n_train], t[:n_train], loss="mse", optimizer=Adam(1e-3), epochs=100,
-                  batch_size=16, random_state=seed)  # fmt: skip
+    history = fit(
+        net,
+        X[:n_train],
+        t[:n_train],
+        loss="mse",
+        optimizer=Adam(1e-3),
+        epochs=100,
+        batch_size=16,
+        random_state=seed,
+    )
     forecast = np.exp(net.predict(X[n_train:])[:, 0] * st + last_level)
     actual = y[-HOLD_OUT:]
     seasonal_naive = y[-HOLD_OUT - 12 : -12]
@@ -61,7 +71,15 @@ def test_italy_power_demand_binary_cross_entropy(seed):
     X, y = load_italy_power_demand("train")
     X_test, y_test = load_italy_power_demand("test")
     net = Network([LSTM(32), Dense(1)]).build((24, 1), random_state=seed)
-    fit(net, X, (y == "2").astype(float)[:, None], loss="bce", optimizer=Adam(3e-3),
-        epochs=150, batch_size=16, random_state=seed)  # fmt: skip
+    fit(
+        net,
+        X,
+        (y == "2").astype(float)[:, None],
+        loss="bce",
+        optimizer=Adam(3e-3),
+        epochs=150,
+        batch_size=16,
+        random_state=seed,
+    )
     accuracy = np.mean((sigmoid(net.predict(X_test))[:, 0] > 0.5) == (y_test == "2"))
     assert accuracy >= 0.90

@@ -32,11 +32,15 @@ def _data(n=64, steps=10, features=2, seed=0):
     [
         lambda: [LSTM(6, bidirectional=True), Dense(1)],
         lambda: [GRU(5, return_sequences=True), GlobalAveragePooling1D(), Dense(2)],
-        lambda: [Conv1D(4, 3, padding="causal"), LSTM(4, return_sequences=True),
-                 GlobalMaxPooling1D(), Dense(1)],
+        lambda: [
+            Conv1D(4, 3, padding="causal"),
+            LSTM(4, return_sequences=True),
+            GlobalMaxPooling1D(),
+            Dense(1),
+        ],
     ],
     ids=["bilstm-last", "gru-seq-gap", "causalconv-lstm-gmp"],
-)  # fmt: skip
+)
 def test_padded_batch_equals_unpadded_sequences(make_layers):
     """Padding never changes the result for the real steps: outputs and gradients of a
     padded, masked batch equal those of each sequence alone."""
@@ -111,21 +115,34 @@ def test_exploding_learning_rate_raises_with_last_good_weights():
     net = Network([Dense(8, activation="relu"), Flatten(), Dense(1)]).build((10, 2), 0)
     snapshots = []
     with pytest.raises(NonFiniteLossError, match="became"):
-        fit(net, X, y * 1e20, optimizer=SGD(1e10, momentum=0.0), epochs=50, batch_size=64,
-            callbacks=[lambda e, h: snapshots.append(net.get_weights())])  # fmt: skip
+        fit(
+            net,
+            X,
+            y * 1e20,
+            optimizer=SGD(1e10, momentum=0.0),
+            epochs=50,
+            batch_size=64,
+            callbacks=[lambda e, h: snapshots.append(net.get_weights())],
+        )
     # One step per epoch: the weights are those after the last completed step.
     assert snapshots and np.isfinite(snapshots[-1]).all()
     np.testing.assert_array_equal(net.get_weights(), snapshots[-1])
 
 
-def _train(seed, threads=None, make=lambda: [Conv1D(4, 3), GRU(6, dropout=0.2,
-                                                                  recurrent_dropout=0.2),
-                                             Dropout(0.1), Dense(1)]):  # fmt: skip
+def _train(
+    seed,
+    threads=None,
+    make=lambda: [
+        Conv1D(4, 3),
+        GRU(6, dropout=0.2, recurrent_dropout=0.2),
+        Dropout(0.1),
+        Dense(1),
+    ],
+):
     X, y = _data(n=96)
     net = Network(make()).build((10, 2), random_state=seed)
     with threadpool_limits(limits=threads):
-        history = fit(net, X, y, optimizer=Adam(3e-3), epochs=3, batch_size=16,
-                      random_state=seed)  # fmt: skip
+        history = fit(net, X, y, optimizer=Adam(3e-3), epochs=3, batch_size=16, random_state=seed)
     return net.get_weights(), history.loss_curve
 
 
@@ -144,9 +161,18 @@ def test_early_stopping_restores_the_best_validation_epoch():
     Xv, yv = _data(n=40, seed=1)
     net = Network([LSTM(8), Dense(1)]).build((10, 2), 0)
     weights = []
-    history = fit(net, X, y, optimizer=Adam(5e-2), epochs=40, batch_size=8, random_state=0,
-                  validation_data=(Xv, yv), patience=3,
-                  callbacks=[lambda e, h: weights.append(net.get_weights())])  # fmt: skip
+    history = fit(
+        net,
+        X,
+        y,
+        optimizer=Adam(5e-2),
+        epochs=40,
+        batch_size=8,
+        random_state=0,
+        validation_data=(Xv, yv),
+        patience=3,
+        callbacks=[lambda e, h: weights.append(net.get_weights())],
+    )
     assert history.stopped_early
     assert len(history.validation_loss_curve) == history.n_epochs < 40
     best = int(np.argmin(history.validation_loss_curve))
@@ -159,8 +185,10 @@ def test_learning_rate_schedules():
     cos = CosineLR(period=4, min_lr=0.0)
     assert cos(3, 1.0, None) == pytest.approx(0.0) and cos(1, 1.0, None) == pytest.approx(0.5)
     plateau = ReduceLROnPlateau(factor=0.5, patience=2)
-    lrs = [plateau(e, 1.0, lr, loss) for e, (lr, loss) in
-           enumerate([(1.0, 1.0), (1.0, 1.0), (1.0, 1.0), (0.5, 0.5)])]  # fmt: skip
+    lrs = [
+        plateau(e, 1.0, lr, loss)
+        for e, (lr, loss) in enumerate([(1.0, 1.0), (1.0, 1.0), (1.0, 1.0), (0.5, 0.5)])
+    ]
     assert lrs == [1.0, 1.0, 0.5, 0.5]
 
 

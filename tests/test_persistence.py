@@ -73,8 +73,15 @@ def test_loaded_model_continues_training_like_the_original(tmp_path):
 def test_forecaster_with_time_zone_index_round_trips(dtype, tmp_path):
     index = pd.date_range("2020-01-01", periods=60, freq="D", tz="Europe/Rome", name="day")
     y = pd.Series(np.sin(np.arange(60) / 3), index=index, name="load")
-    est = Forecaster(window=8, horizon=3, hidden_size=4, max_epochs=2, dtype=dtype,
-                     quantiles=(0.1, 0.5, 0.9), random_state=0).fit(y)  # fmt: skip
+    est = Forecaster(
+        window=8,
+        horizon=3,
+        hidden_size=4,
+        max_epochs=2,
+        dtype=dtype,
+        quantiles=(0.1, 0.5, 0.9),
+        random_state=0,
+    ).fit(y)
     loaded = roundtrip(est, tmp_path)
     pd.testing.assert_series_equal(loaded.predict(), est.predict())
     for a, b in zip(loaded.predict_interval(0.8), est.predict_interval(0.8), strict=True):

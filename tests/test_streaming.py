@@ -43,8 +43,9 @@ def test_numpy_dask_xarray_and_batches_give_identical_weights(cls):
     # Chunks of 7 do not divide the batch size: batches must span chunk boundaries.
     streamed = cls(**kw).fit(da.from_array(X, chunks=(7, 12, 3)), da.from_array(y, chunks=9))
     np.testing.assert_array_equal(weights(streamed), reference)
-    lazy = xr.DataArray(da.from_array(X.transpose(2, 0, 1), chunks=(3, 10, 12)),
-                        dims=["feature", "sample", "time"])  # fmt: skip
+    lazy = xr.DataArray(
+        da.from_array(X.transpose(2, 0, 1), chunks=(3, 10, 12)), dims=["feature", "sample", "time"]
+    )
     np.testing.assert_array_equal(weights(cls(**kw).fit(lazy, y)), reference)
     np.testing.assert_array_equal(weights(cls(**kw).fit(batches_like_numpy(X, y))), reference)
 
@@ -176,22 +177,28 @@ def test_out_of_core_training_memory_is_bounded_by_the_chunk_size():
     n, steps, features, chunk = 20_000, 50, 100, 500
     proc = subprocess.run(
         [sys.executable, "-c", MEMORY_SCRIPT, json.dumps([n, steps, features, chunk])],
-        cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
         timeout=600,
-    )  # fmt: skip
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     growth = report["peak_after"] - report["peak_before"]
-    print(f"data {report['data_bytes'] / 2**20:.0f} MiB, chunk "
-          f"{report['chunk_bytes'] / 2**20:.1f} MiB, peak RSS {report['peak_after'] / 2**20:.0f} "
-          f"MiB (+{growth / 2**20:.0f} MiB during the out-of-core fit, address space capped "
-          f"at +{(report['address_space_limit'] - report['address_space_before']) / 2**20:.0f}"
-          " MiB)")  # fmt: skip
+    print(
+        f"data {report['data_bytes'] / 2**20:.0f} MiB, chunk "
+        f"{report['chunk_bytes'] / 2**20:.1f} MiB, peak RSS {report['peak_after'] / 2**20:.0f} "
+        f"MiB (+{growth / 2**20:.0f} MiB during the out-of-core fit, address space capped "
+        f"at +{(report['address_space_limit'] - report['address_space_before']) / 2**20:.0f}"
+        " MiB)"
+    )
     assert report["data_bytes"] >= 400e6
     # The fit ran with a quarter of the data's size as headroom, under which the data
     # itself cannot be loaded.
-    assert report["address_space_limit"] - report["address_space_before"] <= \
-        report["data_bytes"] / 4  # fmt: skip
+    assert (
+        report["address_space_limit"] - report["address_space_before"] <= report["data_bytes"] / 4
+    )
     assert not report["could_materialise"]
     assert growth < report["data_bytes"] / 4
     assert growth < 12 * report["chunk_bytes"] + 50 * 2**20

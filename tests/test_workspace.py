@@ -67,13 +67,17 @@ def _data(n=50, steps=9, features=2):
     "make",
     [
         lambda: [LSTM(5, bidirectional=True, num_layers=2), Dense(1)],
-        lambda: [Conv1D(4, 3, padding="causal"), GRU(4, return_sequences=True, dropout=0.2,
-                                                     recurrent_dropout=0.3),
-                 GlobalMaxPooling1D(), Dropout(0.1), Dense(1)],
+        lambda: [
+            Conv1D(4, 3, padding="causal"),
+            GRU(4, return_sequences=True, dropout=0.2, recurrent_dropout=0.3),
+            GlobalMaxPooling1D(),
+            Dropout(0.1),
+            Dense(1),
+        ],
         lambda: [Conv1D(3, 2), MaxPooling1D(2), Flatten(), Dense(1, activation="tanh")],
     ],
     ids=["bilstm-stack", "conv-gru-dropout", "cnn"],
-)  # fmt: skip
+)
 def test_reused_temporaries_give_bit_identical_training(make):
     """50 samples in batches of 16: the last batch is smaller, so two sets of shapes
     alternate in the pool; weights and losses must not notice."""
@@ -90,8 +94,9 @@ def test_reused_temporaries_give_bit_identical_training(make):
             for start in range(0, len(X), 16):
                 sl = slice(start, start + 16)
                 m = mask[sl] if net.layers[0].supports_mask else None
-                losses.append(train_step(net, opt, MSE(), X[sl], y[sl], m, None, rng,
-                                         None, grads, pool))  # fmt: skip
+                losses.append(
+                    train_step(net, opt, MSE(), X[sl], y[sl], m, None, rng, None, grads, pool)
+                )
         return net.get_weights(), losses, pool
 
     w_plain, l_plain, _ = run(False)
@@ -113,8 +118,15 @@ def test_pool_stops_growing_after_the_first_epoch():
     opt, grads = Adam(), net.params.zeros_like()
     for _ in range(3):
         for start in range(0, len(X), 24):  # 24, 24, 16
-            train_step(net, opt, MSE(), X[start:start + 24], y[start:start + 24],
-                       grads=grads, workspace=pool)  # fmt: skip
+            train_step(
+                net,
+                opt,
+                MSE(),
+                X[start : start + 24],
+                y[start : start + 24],
+                grads=grads,
+                workspace=pool,
+            )
         sizes.append(pool.nbytes)
     assert sizes[0] == sizes[1] == sizes[2]
 

@@ -209,8 +209,9 @@ def pad(arrays):
         raise ValueError("X is empty: it contains 0 sequences")
     n_features = {a.shape[1] for a in arrays}
     if len(n_features) > 1:
-        raise ValueError(f"all sequences must have the same number of features, got "
-                         f"{sorted(n_features)}")  # fmt: skip
+        raise ValueError(
+            f"all sequences must have the same number of features, got {sorted(n_features)}"
+        )
     lengths = np.array([a.shape[0] for a in arrays])
     if lengths.min() == 0:
         raise ValueError(f"sequence {int(np.argmin(lengths))} has no time steps")
@@ -229,8 +230,9 @@ def _from_list(items):
         if a.ndim == 1:
             a = a[:, None]
         if a.ndim != 2:
-            raise ValueError(f"sequence {i} must be 1-D or 2-D (n_timesteps, n_features), "
-                             f"got shape {a.shape}")  # fmt: skip
+            raise ValueError(
+                f"sequence {i} must be 1-D or 2-D (n_timesteps, n_features), got shape {a.shape}"
+            )
         arrays.append(a)
     values, mask = pad(arrays)
     return Sequences(values, mask, None, "list")
@@ -338,8 +340,9 @@ def _from_dataset(ds):
     for name in names:
         da = ds[name]
         if da.ndim != 2:
-            raise ValueError(f"Dataset variable {name!r} must be 2-D (sample, time), got dims "
-                             f"{da.dims}")  # fmt: skip
+            raise ValueError(
+                f"Dataset variable {name!r} must be 2-D (sample, time), got dims {da.dims}"
+            )
         order = [_find_dim(list(da.dims), SAMPLE_DIMS), _find_dim(list(da.dims), TIME_DIMS)]
         if None in order:
             order = list(da.dims)

@@ -74,8 +74,7 @@ def resolve_device(device):
         return "cuda"
     if device == "auto":
         return "cpu"
-    raise DeviceUnavailableError(f"device='cuda' was requested, but {reason}. "
-                                 f"{CUDA_INSTALL_HINT}")  # fmt: skip
+    raise DeviceUnavailableError(f"device='cuda' was requested, but {reason}. {CUDA_INSTALL_HINT}")
 
 
 @functools.cache

@@ -320,8 +320,7 @@ def build_parser():
     fc.add_argument(
         "--max-epochs",
         type=int,
-        help="training epochs (default: about 400 gradient steps; early stopping may "
-        "end sooner)",
+        help="training epochs (default: about 400 gradient steps; early stopping may end sooner)",
     )
     fc.add_argument("--seed", type=int, default=0, help="random seed")
     fc.add_argument("--plot", help="write a PNG plot of history, forecast and interval")

@@ -137,8 +137,10 @@ def layer_to_torch_state_dict(layer, params):
         return recurrent_to_torch_state_dict(layer.core, params)
     _check_kernel_layer(layer)
     W = params["W"].transpose(2, 1, 0) if isinstance(layer, Conv1D) else params["W"].T
-    return {"weight": torch.from_numpy(np.ascontiguousarray(W)),
-            "bias": torch.from_numpy(params["b"].copy())}  # fmt: skip
+    return {
+        "weight": torch.from_numpy(np.ascontiguousarray(W)),
+        "bias": torch.from_numpy(params["b"].copy()),
+    }
 
 
 def layer_from_torch_state_dict(layer, state_dict, params):
@@ -146,8 +148,11 @@ def layer_from_torch_state_dict(layer, state_dict, params):
     if isinstance(layer, RNN):
         return recurrent_from_torch_state_dict(layer.core, state_dict, params)
     _check_kernel_layer(layer)
-    W = np.asarray(state_dict["weight"].detach().cpu().numpy() if hasattr(
-        state_dict["weight"], "detach") else state_dict["weight"])  # fmt: skip
+    W = np.asarray(
+        state_dict["weight"].detach().cpu().numpy()
+        if hasattr(state_dict["weight"], "detach")
+        else state_dict["weight"]
+    )
     W = W.transpose(2, 1, 0) if isinstance(layer, Conv1D) else W.T
     b = state_dict["bias"]
     b = b.detach().cpu().numpy() if hasattr(b, "detach") else np.asarray(b)
@@ -188,8 +193,10 @@ def recurrent_from_keras_weights(layer, weights, params=None):
     weights = [np.asarray(w) for w in weights]
     expected = 3 * layer.num_layers * layer.num_directions
     if len(weights) != expected:
-        raise ValueError(f"expected {expected} weight arrays (kernel, recurrent kernel, bias "
-                         f"per layer and direction), got {len(weights)}")  # fmt: skip
+        raise ValueError(
+            f"expected {expected} weight arrays (kernel, recurrent kernel, bias "
+            f"per layer and direction), got {len(weights)}"
+        )
     H = layer.hidden_size
     it = iter(weights)
     for lyr in range(layer.num_layers):
@@ -210,8 +217,10 @@ def recurrent_from_keras_weights(layer, weights, params=None):
                     bias = b_in + np.concatenate([b_rec[: 2 * H], np.zeros(H)])
                 else:
                     if bias.ndim != 1:
-                        raise ValueError("a Keras GRU with reset_after=True needs a tsrnn "
-                                         "layer with reset_after=True")  # fmt: skip
+                        raise ValueError(
+                            "a Keras GRU with reset_after=True needs a tsrnn "
+                            "layer with reset_after=True"
+                        )
                     bias = bias[order].copy()
                     # Keras weights h_{t-1} with z; the original formulation weights h~.
                     for a in (kernel, recurrent):

@@ -30,8 +30,9 @@ def _prepare(pred, target, sample_weight, dtype=None):
     if target is not None:
         target = np.ascontiguousarray(target, dtype=dtype or pred.dtype).reshape(n, -1)
         if target.shape != pred2.shape:
-            raise ValueError(f"targets of shape {target.shape} do not match predictions of "
-                             f"shape {pred2.shape}")  # fmt: skip
+            raise ValueError(
+                f"targets of shape {target.shape} do not match predictions of shape {pred2.shape}"
+            )
         target = backend.arrays.to_device(target)
     return pred, pred2, target, backend.arrays.to_device(w)
 
@@ -137,9 +138,12 @@ class SoftmaxCrossEntropy(Loss):
         backend = backend_of(pred)
         grad = backend.arrays.empty_like(pred2)
         value = backend.losses.softmax_cross_entropy(
-            pred2, backend.arrays.to_device(labels, np.int64), w, backend.arrays.to_device(cw),
+            pred2,
+            backend.arrays.to_device(labels, np.int64),
+            w,
+            backend.arrays.to_device(cw),
             grad,
-        )  # fmt: skip
+        )
         return float(value), grad
 
 
@@ -153,8 +157,14 @@ def softmax(logits):
     return scipy_softmax(np.asarray(logits, dtype=np.float64), axis=1)
 
 
-LOSSES = {"mse": MSE, "mae": MAE, "huber": Huber, "bce": BinaryCrossEntropy,
-          "cross_entropy": SoftmaxCrossEntropy, "pinball": Pinball}  # fmt: skip
+LOSSES = {
+    "mse": MSE,
+    "mae": MAE,
+    "huber": Huber,
+    "bce": BinaryCrossEntropy,
+    "cross_entropy": SoftmaxCrossEntropy,
+    "pinball": Pinball,
+}
 
 
 def get_loss(loss):

@@ -137,8 +137,10 @@ class Network:
             raise RuntimeError("the network is not built yet; call build(input_shape) first")
         X = np.asarray(X)
         if X.ndim != 3:
-            raise ValueError(f"expected input of shape (n_samples, n_steps, n_features), got "
-                             f"{X.ndim}-D input of shape {X.shape}")  # fmt: skip
+            raise ValueError(
+                f"expected input of shape (n_samples, n_steps, n_features), got "
+                f"{X.ndim}-D input of shape {X.shape}"
+            )
         if X.dtype.kind not in "fiub":
             raise TypeError(f"input must be real numbers, got dtype {X.dtype}")
         if X.shape[0] == 0:
@@ -147,16 +149,18 @@ class Network:
             raise ValueError("input sequences have 0 steps")
         n_steps, n_features = self.input_shape
         if X.shape[2] != n_features:
-            raise ValueError(f"input has {X.shape[2]} features, but the network was built "
-                             f"for {n_features}")  # fmt: skip
+            raise ValueError(
+                f"input has {X.shape[2]} features, but the network was built for {n_features}"
+            )
         X = np.ascontiguousarray(X, dtype=self.dtype)
         if not np.isfinite(X).all():
             raise ValueError("input contains NaN or infinity")
         if mask is not None:
             mask = np.asarray(mask)
             if mask.shape != X.shape[:2]:
-                raise ValueError(f"mask must have shape (n_samples, n_steps) = {X.shape[:2]}, "
-                                 f"got {mask.shape}")  # fmt: skip
+                raise ValueError(
+                    f"mask must have shape (n_samples, n_steps) = {X.shape[:2]}, got {mask.shape}"
+                )
             mask = np.ascontiguousarray(mask, dtype=np.bool_)
             if not mask.any(axis=1).all():
                 raise ValueError("every sequence needs at least one unmasked step")

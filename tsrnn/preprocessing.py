@@ -73,8 +73,10 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
         check_is_fitted(self, "mean_")
         values, mask, kind = self._values(X, reset=False)
         if values.shape[2] != self.mean_.size:
-            raise ValueError(f"X has {values.shape[2]} features per step, but "
-                             f"TimeSeriesScaler was fitted with {self.mean_.size}")  # fmt: skip
+            raise ValueError(
+                f"X has {values.shape[2]} features per step, but "
+                f"TimeSeriesScaler was fitted with {self.mean_.size}"
+            )
         with np.errstate(over="ignore", invalid="ignore"):
             scaled = (values - self.mean_) / self.scale_
             if not np.isfinite(scaled).all():  # x - mean overflowed near the float range

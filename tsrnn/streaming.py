@@ -25,36 +25,36 @@ from tsrnn import _formats
 class Batches:
     """Mini-batches from any source, for out-of-core training.
 
-    Parameters
-    ----------
-    source : callable or re-iterable
-        A function returning a fresh iterator of ``(X_batch, y_batch)`` pairs per
-        epoch (e.g. a generator function), or an object that can be iterated more
-        than once (a list, a dataset class with ``__iter__``). ``X_batch`` is
-        ``(batch, n_steps, n_features)``; every batch must have the same
-        ``n_steps`` and ``n_features``.
+        Parameters
+        ----------
+        source : callable or re-iterable
+            A function returning a fresh iterator of ``(X_batch, y_batch)`` pairs per
+            epoch (e.g. a generator function), or an object that can be iterated more
+            than once (a list, a dataset class with ``__iter__``). ``X_batch`` is
+            ``(batch, n_steps, n_features)``; every batch must have the same
+            ``n_steps`` and ``n_features``.
 
-    Notes
-    -----
-    Batches are used as given (the estimator's ``batch_size`` and shuffling do not
-    apply); the first pass reads the targets to fit the target encoding (labels,
-    or the mean and scale of regression targets).
+        Notes
+        -----
+        Batches are used as given (the estimator's ``batch_size`` and shuffling do not
+        apply); the first pass reads the targets to fit the target encoding (labels,
+        or the mean and scale of regression targets).
 
-    Examples
-    --------
-    >>> import hashlib
+        Examples
+        --------
+        >>> import hashlib
 
-import numpy as np
-    >>> from tsrnn import SequenceRegressor
-    >>> from tsrnn.streaming import Batches
-    >>> def read_batches():
-    ...     rng = np.random.default_rng(0)
-    ...     for _ in range(4):
-    ...         X = rng.normal(size=(16, 10, 2))
-    ...         yield X, X[:, -1, 0]
-    >>> reg = SequenceRegressor(hidden_size=8, max_epochs=2, random_state=0)
-    >>> reg.fit(Batches(read_batches)).predict(np.zeros((3, 10, 2))).shape
-    (3,)
+    import numpy as np
+        >>> from tsrnn import SequenceRegressor
+        >>> from tsrnn.streaming import Batches
+        >>> def read_batches():
+        ...     rng = np.random.default_rng(0)
+        ...     for _ in range(4):
+        ...         X = rng.normal(size=(16, 10, 2))
+        ...         yield X, X[:, -1, 0]
+        >>> reg = SequenceRegressor(hidden_size=8, max_epochs=2, random_state=0)
+        >>> reg.fit(Batches(read_batches)).predict(np.zeros((3, 10, 2))).shape
+        (3,)
     """
 
     def __init__(self, source):
@@ -92,8 +92,10 @@ class DaskSource:
         if hasattr(X, "dims"):
             X = _dataarray_to_dask(X)
         if X.ndim != 3:
-            raise ValueError(f"a dask array of sequences must be 3-D (n_samples, n_steps, "
-                             f"n_features), got shape {X.shape}")  # fmt: skip
+            raise ValueError(
+                f"a dask array of sequences must be 3-D (n_samples, n_steps, "
+                f"n_features), got shape {X.shape}"
+            )
         if data_format == "channels_first":
             X = X.transpose(0, 2, 1)
         if X.dtype.kind not in "fiub":
@@ -120,8 +122,10 @@ class DaskSource:
 
     def epoch(self, batch_size, rng, shuffle):
         """Yield ``(X_batch, y_batch)`` in memory-bounded order for one epoch."""
-        chunks = [self.chunks[c] for c in (rng.permutation(len(self.chunks)) if shuffle
-                                             else range(len(self.chunks)))]  # fmt: skip
+        chunks = [
+            self.chunks[c]
+            for c in (rng.permutation(len(self.chunks)) if shuffle else range(len(self.chunks)))
+        ]
         group = self.shuffle_chunks if shuffle else 1
         pending = self.X[:0].compute()  # rows left over from the previous group
         pending_y = self.y[:0]

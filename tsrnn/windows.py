@@ -52,8 +52,9 @@ def make_windows(y, window, horizon=1, stride=1, exog=None):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     n = y.shape[0]
     if n < window + horizon:
-        raise ValueError(f"the series has {n} steps, fewer than window + horizon = "
-                         f"{window + horizon}")  # fmt: skip
+        raise ValueError(
+            f"the series has {n} steps, fewer than window + horizon = {window + horizon}"
+        )
     inputs = y
     if exog is not None:
         exog = _as_series(exog, "exog")
@@ -89,6 +90,8 @@ class WindowTransformer(SaveMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_in_")
         n_columns = _as_series(y, "y").shape[1]
         if n_columns != self.n_features_in_:
-            raise ValueError(f"y has {n_columns} columns, but WindowTransformer was fitted "
-                             f"with {self.n_features_in_}")  # fmt: skip
+            raise ValueError(
+                f"y has {n_columns} columns, but WindowTransformer was fitted "
+                f"with {self.n_features_in_}"
+            )
         return make_windows(y, self.window, self.horizon, self.stride, exog)[0]

@@ -46,8 +46,9 @@ def _numba_type(value):
 
     array = getattr(value, "_ary", None)  # the simulator's device arrays wrap NumPy
     if array is not None:
-        return str(numba.typeof(np.ascontiguousarray(array) if array.flags.c_contiguous
-                                else array))  # fmt: skip
+        return str(
+            numba.typeof(np.ascontiguousarray(array) if array.flags.c_contiguous else array)
+        )
     return str(numba.typeof(value))
 
 
@@ -75,8 +76,9 @@ def record(out_path, pytest_args):
     code = pytest.main(["-q", "-p", "no:cacheprovider", *pytest_args])
     with open(out_path, "w") as fh:
         json.dump(sorted([list(p), list(t)] for p, t in seen), fh, indent=1)
-    print(f"recorded {len(seen)} (kernel, signature) pairs from "
-          f"{len({p for p, _ in seen})} kernels")  # fmt: skip
+    print(
+        f"recorded {len(seen)} (kernel, signature) pairs from {len({p for p, _ in seen})} kernels"
+    )
     return code
 
 
@@ -112,10 +114,14 @@ def compile_all(path):
             cuda.compile_ptx(obj.py_func, sig, cc=(9, 0))
         except Exception as exc:  # report every failure, then fail
             failures += 1
-            print(f"FAILED {'.'.join(kernel_path)}{sig}: {type(exc).__name__}: "
-                  f"{(str(exc).splitlines() or [repr(exc)])[0]}")  # fmt: skip
-    print(f"compiled {len(entries) - failures} of {len(entries)} (kernel, signature) pairs "
-          "to PTX for compute capability 9.0")  # fmt: skip
+            print(
+                f"FAILED {'.'.join(kernel_path)}{sig}: {type(exc).__name__}: "
+                f"{(str(exc).splitlines() or [repr(exc)])[0]}"
+            )
+    print(
+        f"compiled {len(entries) - failures} of {len(entries)} (kernel, signature) pairs "
+        "to PTX for compute capability 9.0"
+    )
     return 1 if failures else 0
 
 
@@ -126,9 +132,14 @@ def _parse(text):
     if text.startswith("array("):
         dtype, ndim, layout = text[len("array(") : -1].split(", ")[:3]
         return types.Array(getattr(types, dtype), int(ndim[:-1]), layout)
-    return {"int64": types.int64, "float64": types.float64, "bool": types.boolean,
-            "float32": types.float32, "uint64": types.uint64, "int32": types.int32,
-            }.get(text) or numba.typeof(eval(text))  # fmt: skip
+    return {
+        "int64": types.int64,
+        "float64": types.float64,
+        "bool": types.boolean,
+        "float32": types.float32,
+        "uint64": types.uint64,
+        "int32": types.int32,
+    }.get(text) or numba.typeof(eval(text))
 
 
 if __name__ == "__main__":

@@ -42,15 +42,44 @@ def test_conv1d_matches_the_cpu_kernel(dtype, kernel, stride, dilation, padding,
     cpu.conv1d_forward(x, W, b, stride, dilation, left, code, cols, y)
     dy = rng.standard_normal(y.shape).astype(dtype)
     dx, dW, db = np.empty_like(x), np.empty_like(W), np.empty_like(b)
-    cpu.conv1d_backward(x, W, stride, dilation, left, code, cols, y, dy, dx, dW, db,
-                        np.empty_like(y), np.empty_like(cols), True)  # fmt: skip
+    cpu.conv1d_backward(
+        x,
+        W,
+        stride,
+        dilation,
+        left,
+        code,
+        cols,
+        y,
+        dy,
+        dx,
+        dW,
+        db,
+        np.empty_like(y),
+        np.empty_like(cols),
+        True,
+    )
     d = {k: cuda.to_device(v) for k, v in dict(x=x, W=W, b=b, dy=dy).items()}
     g_cols, g_y = cuda.device_array_like(cols), cuda.device_array_like(y)
     gpu.conv1d_forward(d["x"], d["W"], d["b"], stride, dilation, left, code, g_cols, g_y)
     g = {k: cuda.device_array_like(v) for k, v in dict(dx=dx, dW=dW, db=db).items()}
-    gpu.conv1d_backward(d["x"], d["W"], stride, dilation, left, code, g_cols, g_y, d["dy"],
-                        g["dx"], g["dW"], g["db"], cuda.device_array_like(y),
-                        cuda.device_array_like(cols), True)  # fmt: skip
+    gpu.conv1d_backward(
+        d["x"],
+        d["W"],
+        stride,
+        dilation,
+        left,
+        code,
+        g_cols,
+        g_y,
+        d["dy"],
+        g["dx"],
+        g["dW"],
+        g["db"],
+        cuda.device_array_like(y),
+        cuda.device_array_like(cols),
+        True,
+    )
     tol = TOLERANCE[dtype]
     assert rel_err(host(g_y), y) <= tol
     for name, value in dict(dx=dx, dW=dW, db=db).items():
@@ -71,8 +100,11 @@ def test_pooling_matches_the_cpu_kernels(dtype, pool, stride):
     dx = np.empty_like(x)
     cpu.max_pool_backward(dy, arg, pool, stride, dx)
     d_x, d_dy = cuda.to_device(x), cuda.to_device(dy)
-    g_y, g_arg, g_dx = (cuda.device_array_like(y), cuda.device_array_like(arg),
-                        cuda.device_array_like(x))  # fmt: skip
+    g_y, g_arg, g_dx = (
+        cuda.device_array_like(y),
+        cuda.device_array_like(arg),
+        cuda.device_array_like(x),
+    )
     gpu.max_pool_forward(d_x, pool, stride, g_y, g_arg)
     gpu.max_pool_backward(d_dy, g_arg, pool, stride, g_dx)
     np.testing.assert_array_equal(host(g_y), y)
@@ -97,8 +129,11 @@ def test_global_pooling_with_masks_matches_the_cpu_kernels(dtype):
     cpu.global_average_pool_forward(x, mask, y, count)
     cpu.global_average_pool_backward(dy, mask, count, dx)
     d_x, d_mask, d_dy = cuda.to_device(x), cuda.to_device(mask), cuda.to_device(dy)
-    g_y, g_count, g_dx = (cuda.device_array_like(y), cuda.device_array_like(count),
-                          cuda.device_array_like(x))  # fmt: skip
+    g_y, g_count, g_dx = (
+        cuda.device_array_like(y),
+        cuda.device_array_like(count),
+        cuda.device_array_like(x),
+    )
     gpu.global_average_pool_forward(d_x, d_mask, g_y, g_count)
     gpu.global_average_pool_backward(d_dy, d_mask, g_count, g_dx)
     assert rel_err(host(g_y), y) <= TOLERANCE[dtype]

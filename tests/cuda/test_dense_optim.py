@@ -33,8 +33,17 @@ def test_dense_forward_backward_and_dropout(dtype, activation):
     gy = cuda.device_array((7, 3), dtype)
     dense.dense_forward(d["x"], d["W"], d["b"], code, gy)
     g = {k: cuda.device_array(v.shape, dtype) for k, v in dict(dx=dx, dW=dW, db=db).items()}
-    dense.dense_backward(d["x"], d["W"], gy, d["dy"], code, g["dx"], g["dW"], g["db"],
-                         cuda.device_array((7, 3), dtype))  # fmt: skip
+    dense.dense_backward(
+        d["x"],
+        d["W"],
+        gy,
+        d["dy"],
+        code,
+        g["dx"],
+        g["dW"],
+        g["db"],
+        cuda.device_array((7, 3), dtype),
+    )
     tol = TOLERANCE[dtype]
     assert rel_err(gy.copy_to_host(), y) <= tol
     for name, value in dict(dx=dx, dW=dW, db=db).items():

@@ -26,8 +26,11 @@ def test_loss_and_gradient_match_the_cpu_kernels(dtype, loss):
         class_weight = (rng.random(k) + 0.5).astype(dtype)
         args, dev = (labels, w, class_weight), (labels, w, class_weight)
     else:
-        y = (rng.random((n, k)) > 0.5).astype(dtype) if loss == "bce" else \
-            rng.standard_normal((n, k)).astype(dtype)  # fmt: skip
+        y = (
+            (rng.random((n, k)) > 0.5).astype(dtype)
+            if loss == "bce"
+            else rng.standard_normal((n, k)).astype(dtype)
+        )
         extra = {"huber": (dtype(1.0),), "pinball": (np.array([0.1, 0.5, 0.9], dtype),)}
         extra = extra.get(loss, ())
         args = (y, w) + extra

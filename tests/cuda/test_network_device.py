@@ -70,13 +70,13 @@ ARCHITECTURES = {
         Conv1D(2, 2, strides=2, padding="same"),
         Flatten(),
         Dense(2),
-    ],  # fmt: skip
+    ],
     "cnn-causal-lstm": lambda: [
         Conv1D(3, 3, padding="causal"),
         LSTM(3, return_sequences=True),
         GlobalAveragePooling1D(),
         Dense(1),
-    ],  # fmt: skip
+    ],
 }
 MASKED = {"lstm-bi-2layers", "gru-sequences", "gru-reset-before", "rnn-relu", "cnn-causal-lstm"}
 
@@ -96,7 +96,10 @@ def _mask(batch, n_steps, seed=0):
 # Every architecture in float64 (the strict check); float32 on a few (the simulator is
 # slow: a Python thread per CUDA thread).
 CASES = [(name, "float64") for name in sorted(ARCHITECTURES)] + [
-    ("cnn-max", "float32"), ("rnn-relu", "float32"), ("gru-sequences", "float32")]  # fmt: skip
+    ("cnn-max", "float32"),
+    ("rnn-relu", "float32"),
+    ("gru-sequences", "float32"),
+]
 
 
 @pytest.mark.parametrize(("name", "dtype"), CASES)
@@ -120,9 +123,17 @@ def test_network_forward_and_gradients_match_the_cpu(name, dtype):
     np.testing.assert_allclose(gpu.predict(X, mask), cpu.predict(X, mask), rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("loss", [losses.MSE(), losses.MAE(), losses.Huber(0.5),
-                                  losses.BinaryCrossEntropy(), losses.Pinball((0.1, 0.5, 0.9)),
-                                  losses.SoftmaxCrossEntropy([1.0, 2.0, 0.5])])  # fmt: skip
+@pytest.mark.parametrize(
+    "loss",
+    [
+        losses.MSE(),
+        losses.MAE(),
+        losses.Huber(0.5),
+        losses.BinaryCrossEntropy(),
+        losses.Pinball((0.1, 0.5, 0.9)),
+        losses.SoftmaxCrossEntropy([1.0, 2.0, 0.5]),
+    ],
+)
 def test_losses_take_device_predictions(loss):
     rng = np.random.default_rng(2)
     n_out = 3
@@ -150,13 +161,10 @@ def test_training_on_the_device_ends_on_the_cpu_weights(optimizer):
     rng = np.random.default_rng(3)
     X = rng.standard_normal((12, 5, 2))
     y = X[:, -2:, 0].sum(axis=1, keepdims=True)
-    cpu, gpu = _pair(lambda: [Conv1D(3, 2, padding="causal"), GRU(3), Dense(1)], "float64",
-                     (5, 2))  # fmt: skip
+    cpu, gpu = _pair(lambda: [Conv1D(3, 2, padding="causal"), GRU(3), Dense(1)], "float64", (5, 2))
     opt_c, opt_g = optimizer(), optimizer()
-    hist_c = fit(cpu, X, y, optimizer=opt_c, epochs=2, batch_size=5, clip_norm=0.5,
-                 random_state=0)  # fmt: skip
-    hist_g = fit(gpu, X, y, optimizer=opt_g, epochs=2, batch_size=5, clip_norm=0.5,
-                 random_state=0)  # fmt: skip
+    hist_c = fit(cpu, X, y, optimizer=opt_c, epochs=2, batch_size=5, clip_norm=0.5, random_state=0)
+    hist_g = fit(gpu, X, y, optimizer=opt_g, epochs=2, batch_size=5, clip_norm=0.5, random_state=0)
     np.testing.assert_allclose(hist_g.loss_curve, hist_c.loss_curve, rtol=1e-10)
     assert rel_err(gpu.get_weights(), cpu.get_weights()) <= 1e-10
     # The optimizer's buffers stayed on the device; they come back with .to('cpu').
@@ -203,8 +211,14 @@ def test_dropout_training_on_the_device_is_reproducible():
     X, y = rng.standard_normal((10, 4, 2)), rng.standard_normal((10, 1))
 
     def run(seed):
-        net = Network([LSTM(3, dropout=0.3, recurrent_dropout=0.3), Dropout(0.2), Dense(1)],
-                      dtype="float32").build((4, 2), 0).to("cuda")  # fmt: skip
+        net = (
+            Network(
+                [LSTM(3, dropout=0.3, recurrent_dropout=0.3), Dropout(0.2), Dense(1)],
+                dtype="float32",
+            )
+            .build((4, 2), 0)
+            .to("cuda")
+        )
         fit(net, X, y, optimizer=Adam(0.01), epochs=2, batch_size=5, random_state=seed)
         return net.get_weights()
 
@@ -225,10 +239,12 @@ FAST = dict(hidden_size=3, max_epochs=2, batch_size=8, random_state=0)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_regressor_fit_and_predict_on_the_device_match_the_cpu(dtype):
     X, y = _regression_data()
-    gpu = tsrnn.SequenceRegressor(cell="gru", conv_filters=2, dtype=dtype, device="cuda",
-                                  early_stopping=True, **FAST).fit(X, y)  # fmt: skip
-    cpu = tsrnn.SequenceRegressor(cell="gru", conv_filters=2, dtype=dtype, device="cpu",
-                                  early_stopping=True, **FAST).fit(X, y)  # fmt: skip
+    gpu = tsrnn.SequenceRegressor(
+        cell="gru", conv_filters=2, dtype=dtype, device="cuda", early_stopping=True, **FAST
+    ).fit(X, y)
+    cpu = tsrnn.SequenceRegressor(
+        cell="gru", conv_filters=2, dtype=dtype, device="cpu", early_stopping=True, **FAST
+    ).fit(X, y)
     assert gpu.device_ == "cuda" and cpu.device_ == "cpu"
     # A fitted estimator holds NumPy weights, whatever it trained on.
     assert isinstance(gpu.network_.params.flat, np.ndarray) and gpu.network_.device == "cpu"
@@ -274,8 +290,15 @@ def test_checkpointed_device_training_resumes_exactly(tmp_path):
 def test_forecaster_trains_on_the_device():
     t = np.arange(40, dtype=float)
     series = np.sin(t / 4) + 0.05 * t
-    kw = dict(window=6, horizon=2, hidden_size=3, max_epochs=2, calibration_fraction=0.0,
-              random_state=0, dtype="float64")  # fmt: skip
+    kw = dict(
+        window=6,
+        horizon=2,
+        hidden_size=3,
+        max_epochs=2,
+        calibration_fraction=0.0,
+        random_state=0,
+        dtype="float64",
+    )
     gpu = tsrnn.Forecaster(device="cuda", **kw).fit(series)
     cpu = tsrnn.Forecaster(device="cpu", **kw).fit(series)
     assert gpu.device_ == "cuda"

@@ -33,12 +33,17 @@ def make_case(cell, dtype, mask_kind, dropout, seed=0):
     T, B, F, H = 4, 3, 2, 5
     G = CELLS[cell].n_gates
     a = dict(
-        x=rng.standard_normal((T, B, F)), W_x=rng.standard_normal((F, G * H)) * 0.5,
-        W_h=rng.standard_normal((H, G * H)) * 0.5, b=rng.standard_normal(G * H) * 0.1,
-        b_hn=rng.standard_normal(H) * 0.1, h0=rng.standard_normal((B, H)) * 0.5,
-        c0=rng.standard_normal((B, H)) * 0.5, dh_seq=rng.standard_normal((T, B, H)),
-        dh_n=rng.standard_normal((B, H)), dc_n=rng.standard_normal((B, H)),
-    )  # fmt: skip
+        x=rng.standard_normal((T, B, F)),
+        W_x=rng.standard_normal((F, G * H)) * 0.5,
+        W_h=rng.standard_normal((H, G * H)) * 0.5,
+        b=rng.standard_normal(G * H) * 0.1,
+        b_hn=rng.standard_normal(H) * 0.1,
+        h0=rng.standard_normal((B, H)) * 0.5,
+        c0=rng.standard_normal((B, H)) * 0.5,
+        dh_seq=rng.standard_normal((T, B, H)),
+        dh_n=rng.standard_normal((B, H)),
+        dc_n=rng.standard_normal((B, H)),
+    )
     a = {k: v.astype(dtype) for k, v in a.items()}
     mask = random_mask(rng, T, B, mask_kind)
     rmask = ((rng.random((B, H)) > 0.3) / 0.7).astype(dtype) if dropout else None
@@ -120,10 +125,10 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("cell", "dtype", "mask_kind", "reverse", "dropout", "activation"),
-                         CASES)  # fmt: skip
-def test_forward_and_backward_match_the_reference(cell, dtype, mask_kind, reverse, dropout,
-                                                  activation):  # fmt: skip
+@pytest.mark.parametrize(("cell", "dtype", "mask_kind", "reverse", "dropout", "activation"), CASES)
+def test_forward_and_backward_match_the_reference(
+    cell, dtype, mask_kind, reverse, dropout, activation
+):
     a, mask, rmask = make_case(cell, dtype, mask_kind, dropout)
     expected_out, expected_grads = reference(cell, a, mask, rmask, reverse, activation)
     out, grads = run_cuda(cell, a, mask, rmask, reverse, activation, dtype)

@@ -16,8 +16,15 @@ import tsrnn
 from tsrnn import SequenceClassifier, SequenceRegressor
 
 ROOT = Path(__file__).resolve().parents[2]
-PARAMS = dict(hidden_size=8, dropout=0.2, recurrent_dropout=0.1, early_stopping=True,
-              patience=100, tol=0.0, random_state=5)  # fmt: skip
+PARAMS = dict(
+    hidden_size=8,
+    dropout=0.2,
+    recurrent_dropout=0.1,
+    early_stopping=True,
+    patience=100,
+    tol=0.0,
+    random_state=5,
+)
 
 
 def data(n=96, steps=12):
@@ -75,8 +82,7 @@ def test_resume_refuses_other_parameters_or_data(tmp_path):
         SequenceClassifier(max_epochs=3, **PARAMS).fit(X, y > 0, checkpoint=path, resume=True)
     SequenceRegressor(max_epochs=2).fit(X, y).save(tmp_path / "model.tsrnn")
     with pytest.raises(ValueError, match="a saved model, not a training checkpoint"):
-        SequenceRegressor(max_epochs=2).fit(X, y, checkpoint=tmp_path / "model.tsrnn",
-                                            resume=True)  # fmt: skip
+        SequenceRegressor(max_epochs=2).fit(X, y, checkpoint=tmp_path / "model.tsrnn", resume=True)
     with pytest.raises(ValueError, match="resume=True needs checkpoint"):
         SequenceRegressor(max_epochs=2).fit(X, y, resume=True)
     with pytest.raises(ValueError, match="checkpoint_every must be a positive integer"):
@@ -114,8 +120,9 @@ def test_sigkill_mid_epoch_then_resume_gives_the_uninterrupted_weights(tmp_path)
     path = tmp_path / "run.tsrnn"
     proc = subprocess.Popen(
         [sys.executable, "-c", TRAIN_SCRIPT, json.dumps([params, str(path), n, steps])],
-        cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )  # fmt: skip
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
     try:
         deadline = time.monotonic() + 300
         epochs_seen = 0

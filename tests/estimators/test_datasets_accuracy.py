@@ -47,9 +47,11 @@ def test_cross_val_score_with_time_series_split():
     y = series[window:]
     scores = cross_val_score(
         SequenceRegressor(hidden_size=16, max_epochs=60, random_state=0),
-        X - X[:, -1:], y - X[:, -1], cv=TimeSeriesSplit(n_splits=3),
+        X - X[:, -1:],
+        y - X[:, -1],
+        cv=TimeSeriesSplit(n_splits=3),
         scoring="neg_mean_absolute_error",
-    )  # fmt: skip
+    )
     assert scores.shape == (3,)
     # Mean absolute error of the next log change, below the naive "no change" forecast's.
     naive = np.mean(np.abs(np.diff(series)[-100:]))

@@ -32,10 +32,13 @@ def _assert_install_error(excinfo):
     assert "pip install 'tsrnn[cuda]'" in message and "device='auto'" in message
 
 
-@pytest.mark.parametrize("make", [
-    lambda: tsrnn.SequenceRegressor(device="cuda", **FAST),
-    lambda: tsrnn.SequenceClassifier(device="cuda", **FAST),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: tsrnn.SequenceRegressor(device="cuda", **FAST),
+        lambda: tsrnn.SequenceClassifier(device="cuda", **FAST),
+    ],
+)
 def test_cuda_without_a_gpu_raises_a_clear_error_before_any_work(no_gpu, make):
     est = make()
     with pytest.raises(tsrnn.DeviceUnavailableError) as excinfo:

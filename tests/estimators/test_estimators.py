@@ -32,15 +32,17 @@ def _data(n=60, steps=12, features=3, seed=0):
 
 def _to_multiindex(X, names=("a", "b", "c")):
     n, t, f = X.shape
-    index = pd.MultiIndex.from_product([[f"case{i}" for i in range(n)], range(t)],
-                                       names=["instance", "time"])  # fmt: skip
+    index = pd.MultiIndex.from_product(
+        [[f"case{i}" for i in range(n)], range(t)], names=["instance", "time"]
+    )
     return pd.DataFrame(X.reshape(n * t, f), index=index, columns=list(names))
 
 
 def _to_xarray(X, names=("a", "b", "c")):
     # Deliberately in another dimension order: names decide, not positions.
-    return xr.DataArray(X.transpose(2, 0, 1), dims=("feature", "sample", "time"),
-                        coords={"feature": list(names)})  # fmt: skip
+    return xr.DataArray(
+        X.transpose(2, 0, 1), dims=("feature", "sample", "time"), coords={"feature": list(names)}
+    )
 
 
 def test_numpy_pandas_xarray_give_identical_predictions():
@@ -52,7 +54,10 @@ def test_numpy_pandas_xarray_give_identical_predictions():
     np.testing.assert_array_equal(preds[0], preds[1])
     np.testing.assert_array_equal(preds[0], preds[2])
     assert list(SequenceRegressor(**FAST).fit(_to_multiindex(X), y).feature_names_in_) == [
-        "a", "b", "c"]  # fmt: skip
+        "a",
+        "b",
+        "c",
+    ]
 
 
 def test_channels_first_layout_and_two_dimensional_input():
@@ -75,10 +80,14 @@ def test_multi_output_regression_and_one_dimensional_target():
 
 @pytest.mark.parametrize(
     "labels",
-    [np.array(["cat", "dog"]), np.array([3, 7]), np.array([False, True]),
-     np.array(["a", "b", "c"])],
+    [
+        np.array(["cat", "dog"]),
+        np.array([3, 7]),
+        np.array([False, True]),
+        np.array(["a", "b", "c"]),
+    ],
     ids=["str", "int", "bool", "three-str"],
-)  # fmt: skip
+)
 def test_classifier_label_types(labels):
     X, y = _data(n=90)
     codes = np.digitize(y, np.quantile(y, np.linspace(0, 1, len(labels) + 1)[1:-1]))
@@ -107,8 +116,14 @@ def test_class_weight_equals_the_matching_sample_weights():
 
 def test_early_stopping_restores_the_best_validation_epoch():
     X, y = _data(n=120)
-    reg = SequenceRegressor(hidden_size=16, max_epochs=300, learning_rate=3e-2, patience=5,
-                            early_stopping=True, random_state=0)  # fmt: skip
+    reg = SequenceRegressor(
+        hidden_size=16,
+        max_epochs=300,
+        learning_rate=3e-2,
+        patience=5,
+        early_stopping=True,
+        random_state=0,
+    )
     snapshots = []
     original = loop.evaluate
 
@@ -131,8 +146,14 @@ def test_early_stopping_restores_the_best_validation_epoch():
 
 def test_divergence_warns_and_keeps_the_last_good_weights():
     X, y = _data()
-    reg = SequenceRegressor(hidden_size=8, max_epochs=50, optimizer="sgd", learning_rate=1e8,
-                            clip_norm=None, random_state=0)  # fmt: skip
+    reg = SequenceRegressor(
+        hidden_size=8,
+        max_epochs=50,
+        optimizer="sgd",
+        learning_rate=1e8,
+        clip_norm=None,
+        random_state=0,
+    )
     with pytest.warns(TrainingDivergedWarning, match="keeps the last good weights"):
         reg.fit(X * 1e6, y)
     assert np.isfinite(reg.network_.get_weights()).all()
@@ -169,11 +190,13 @@ def test_keyboard_interrupt_leaves_a_fitted_estimator_with_the_best_weights(monk
         (lambda X: np.where(X > 2, np.nan, X), "NaN"),
         (lambda X: np.where(X > 2, np.inf, X), "infinity"),
         (lambda X: X.astype(str).astype(object) + "x", "must contain numbers"),
-        (lambda X: [x[: i + 1] for i, x in enumerate(X)] + [np.zeros((3, 2))],
-         "same number of features"),
+        (
+            lambda X: [x[: i + 1] for i, x in enumerate(X)] + [np.zeros((3, 2))],
+            "same number of features",
+        ),
     ],
     ids=["rank", "empty", "nan", "inf", "strings", "ragged-features"],
-)  # fmt: skip
+)
 def test_bad_X_at_fit(make_X, message):
     X, y = _data()
     with pytest.raises(ValueError, match=message):
@@ -183,8 +206,9 @@ def test_bad_X_at_fit(make_X, message):
 def test_bad_input_errors():
     X, y = _data()
     reg = SequenceRegressor(**FAST).fit(X, y)
-    with pytest.raises(ValueError, match="X has 2 features per step, but SequenceRegressor was "
-                                         "fitted with 3"):  # fmt: skip
+    with pytest.raises(
+        ValueError, match="X has 2 features per step, but SequenceRegressor was fitted with 3"
+    ):
         reg.predict(X[:, :, :2])
     with pytest.raises(ValueError, match="Input y contains NaN"):
         SequenceRegressor(**FAST).fit(X, np.where(y > 1, np.nan, y))
@@ -202,7 +226,8 @@ def test_bad_input_errors():
         SequenceRegressor(cell=None).fit(X, y)
     with pytest.raises(ValueError, match="feature names"):
         SequenceRegressor(**FAST).fit(_to_multiindex(X), y).predict(
-            _to_multiindex(X, names=("x", "b", "c")))  # fmt: skip
+            _to_multiindex(X, names=("x", "b", "c"))
+        )
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         SequenceClassifier(**FAST).partial_fit(X, y > 0)
 
@@ -223,8 +248,9 @@ def test_pickle_joblib_and_clone_round_trips():
 def _fit_hash(threads=None):
     X, y = _data(n=50)
     with threadpool_limits(limits=threads):
-        reg = SequenceRegressor(hidden_size=16, dropout=0.1, recurrent_dropout=0.1,
-                                max_epochs=5, random_state=42).fit(X, y)  # fmt: skip
+        reg = SequenceRegressor(
+            hidden_size=16, dropout=0.1, recurrent_dropout=0.1, max_epochs=5, random_state=42
+        ).fit(X, y)
     return hashlib.sha256(reg.network_.get_weights().tobytes()).hexdigest()
 
 
@@ -232,8 +258,7 @@ def test_same_seed_bit_identical_across_threads_and_processes():
     here = _fit_hash()
     assert _fit_hash(threads=1) == here == _fit_hash(threads=2)
     code = "from tests.estimators.test_estimators import _fit_hash; print(_fit_hash())"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == here
 
 

@@ -45,8 +45,14 @@ def test_exploding_learning_rate_keeps_the_last_good_weights(
     y = Y if cls is SequenceRegressor else Y > 0
     # (The classifier's logit loss stays finite up to learning rates of ~1e30: only then
     # does the first update overflow float32.)
-    est = cls(hidden_size=8, max_epochs=40, optimizer=optimizer, learning_rate=1e38,
-              clip_norm=None, random_state=0)  # fmt: skip
+    est = cls(
+        hidden_size=8,
+        max_epochs=40,
+        optimizer=optimizer,
+        learning_rate=1e38,
+        clip_norm=None,
+        random_state=0,
+    )
     diverged = fit_quietly(est, X * 1e4, y)
     assert diverged, "a learning rate of 1e38 should diverge"
     assert "keeps the last good weights" in str(diverged[0].message)

@@ -17,9 +17,18 @@ def test_concurrent_fits_equal_sequential_fits():
     y = X[:, -4:, 0].sum(axis=1)
     jobs = [
         (SequenceRegressor(cell="lstm", hidden_size=24, max_epochs=8, random_state=1), y),
-        (SequenceClassifier(cell="gru", hidden_size=24, conv_filters=4, max_epochs=8,
-                            recurrent_dropout=0.2, random_state=2), y > 0),
-    ]  # fmt: skip
+        (
+            SequenceClassifier(
+                cell="gru",
+                hidden_size=24,
+                conv_filters=4,
+                max_epochs=8,
+                recurrent_dropout=0.2,
+                random_state=2,
+            ),
+            y > 0,
+        ),
+    ]
     sequential = [_fit(est, X, target) for est, target in jobs]
     concurrent = Parallel(n_jobs=2, backend="threading")(
         delayed(_fit)(est, X, target) for est, target in jobs

@@ -55,11 +55,13 @@ CONV_CASES = [
 @pytest.mark.parametrize(("padding", "stride", "dilation", "kernel", "activation"), CONV_CASES)
 def test_conv1d_matches_reference(padding, stride, dilation, kernel, activation):
     x = np.random.default_rng(3).standard_normal((3, 11, 2))
-    layer = Conv1D(4, kernel, strides=stride, dilation_rate=dilation, padding=padding,
-                   activation=activation)  # fmt: skip
+    layer = Conv1D(
+        4, kernel, strides=stride, dilation_rate=dilation, padding=padding, activation=activation
+    )
     params, y, dy, dx, grads = run_layer(layer, x)
-    ry, cache = ref_conv.conv1d_forward(x, params["W"], params["b"], stride, dilation,
-                                        padding, activation)  # fmt: skip
+    ry, cache = ref_conv.conv1d_forward(
+        x, params["W"], params["b"], stride, dilation, padding, activation
+    )
     rg = ref_conv.conv1d_backward(cache, dy)
     assert y.shape == ry.shape == (3,) + layer.output_shape
     assert rel_err(y, ry) <= 1e-10
@@ -68,8 +70,10 @@ def test_conv1d_matches_reference(padding, stride, dilation, kernel, activation)
     assert rel_err(grads["b"], rg["b"]) <= 1e-10
 
 
-@pytest.mark.parametrize(("padding", "stride", "dilation", "kernel", "activation"),
-                         [c for c in CONV_CASES if c[4] != "relu"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("padding", "stride", "dilation", "kernel", "activation"),
+    [c for c in CONV_CASES if c[4] != "relu"],
+)
 def test_conv1d_reference_gradients(padding, stride, dilation, kernel, activation):
     rng = np.random.default_rng(4)
     x, W, b = (
@@ -106,9 +110,12 @@ def test_pooling_matches_reference(pool, stride):
     s = pool if stride is None else stride
     for layer, fwd, bwd in (
         (MaxPooling1D(pool, stride), ref_conv.max_pool_forward, ref_conv.max_pool_backward),
-        (AveragePooling1D(pool, stride), ref_conv.average_pool_forward,
-         ref_conv.average_pool_backward),
-    ):  # fmt: skip
+        (
+            AveragePooling1D(pool, stride),
+            ref_conv.average_pool_forward,
+            ref_conv.average_pool_backward,
+        ),
+    ):
         _, y, dy, dx, _ = run_layer(layer, x)
         ry, cache = fwd(x, pool, s)
         assert rel_err(y, ry) <= 1e-12 and rel_err(dx, bwd(cache, dy)) <= 1e-12
@@ -127,8 +134,9 @@ def test_max_pooling_propagates_nan_like_argmax(dtype):
     np.testing.assert_array_equal(y, ry)  # NaN positions included
     assert np.isnan(y[0, 0, 2]) and np.isnan(y[1, 2, 0]) and np.isnan(y[0, 3, 4])
     dy = np.ones_like(y)
-    np.testing.assert_array_equal(layer.backward({}, cache, dy, {}),
-                                  ref_conv.max_pool_backward(rcache, dy))  # fmt: skip
+    np.testing.assert_array_equal(
+        layer.backward({}, cache, dy, {}), ref_conv.max_pool_backward(rcache, dy)
+    )
 
 
 @pytest.mark.parametrize("use_mask", [False, True])
@@ -136,11 +144,17 @@ def test_global_pooling_matches_reference_with_masks(use_mask):
     x = np.random.default_rng(6).standard_normal((4, 7, 3))
     mask = np.arange(7)[None, :] < np.array([7, 3, 1, 5])[:, None] if use_mask else None
     for layer, fwd, bwd in (
-        (GlobalAveragePooling1D(), ref_conv.global_average_pool_forward,
-         ref_conv.global_average_pool_backward),
-        (GlobalMaxPooling1D(), ref_conv.global_max_pool_forward,
-         ref_conv.global_max_pool_backward),
-    ):  # fmt: skip
+        (
+            GlobalAveragePooling1D(),
+            ref_conv.global_average_pool_forward,
+            ref_conv.global_average_pool_backward,
+        ),
+        (
+            GlobalMaxPooling1D(),
+            ref_conv.global_max_pool_forward,
+            ref_conv.global_max_pool_backward,
+        ),
+    ):
         _, y, dy, dx, _ = run_layer(layer, x, mask=mask)
         ry, cache = fwd(x, mask)
         assert rel_err(y, ry) <= 1e-12 and rel_err(dx, bwd(cache, dy)) <= 1e-12
@@ -155,10 +169,12 @@ def test_pooling_reference_gradients():
     cases = [
         (lambda: ref_conv.max_pool_forward(x, 2, 2), ref_conv.max_pool_backward),
         (lambda: ref_conv.average_pool_forward(x, 3, 2), ref_conv.average_pool_backward),
-        (lambda: ref_conv.global_average_pool_forward(x, mask),
-         ref_conv.global_average_pool_backward),
+        (
+            lambda: ref_conv.global_average_pool_forward(x, mask),
+            ref_conv.global_average_pool_backward,
+        ),
         (lambda: ref_conv.global_max_pool_forward(x, mask), ref_conv.global_max_pool_backward),
-    ]  # fmt: skip
+    ]
     for fwd, bwd in cases:
         y, cache = fwd()
         dy = rng.standard_normal(y.shape)

@@ -18,13 +18,25 @@ CASES = [
     ("mse", losses.MSE(), lambda p, w: ref.mse(p, Y, w), Y),
     ("mae", losses.MAE(), lambda p, w: ref.mae(p, Y, w), Y),
     ("huber", losses.Huber(0.7), lambda p, w: ref.huber(p, Y, w, 0.7), Y),
-    ("bce", losses.BinaryCrossEntropy(),
-     lambda p, w: ref.binary_cross_entropy_with_logits(p, Y01, w), Y01),
-    ("pinball", losses.Pinball([0.1, 0.5, 0.9]),
-     lambda p, w: ref.pinball(p, np.repeat(Y[:, :1], 3, 1), w, [0.1, 0.5, 0.9]), Y[:, :1]),
-    ("cross_entropy", losses.SoftmaxCrossEntropy([1.0, 2.0, 0.5]),
-     lambda p, w: ref.softmax_cross_entropy(p, LABELS, w, [1.0, 2.0, 0.5]), LABELS),
-]  # fmt: skip
+    (
+        "bce",
+        losses.BinaryCrossEntropy(),
+        lambda p, w: ref.binary_cross_entropy_with_logits(p, Y01, w),
+        Y01,
+    ),
+    (
+        "pinball",
+        losses.Pinball([0.1, 0.5, 0.9]),
+        lambda p, w: ref.pinball(p, np.repeat(Y[:, :1], 3, 1), w, [0.1, 0.5, 0.9]),
+        Y[:, :1],
+    ),
+    (
+        "cross_entropy",
+        losses.SoftmaxCrossEntropy([1.0, 2.0, 0.5]),
+        lambda p, w: ref.softmax_cross_entropy(p, LABELS, w, [1.0, 2.0, 0.5]),
+        LABELS,
+    ),
+]
 IDS = [c[0] for c in CASES]
 
 

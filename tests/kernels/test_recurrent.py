@@ -94,10 +94,11 @@ def test_padding_does_not_change_real_steps(cell, options):
         assert np.all(grads["x"][n:, b] == 0)
     # Parameter gradients are sums over samples: padding contributes nothing.
     per_sample = [
-        fast_stack(dict(full, x=full["x"][:n, b : b + 1], mask=None,
-                        dy=full["dy"][:n, b : b + 1]))[3]
+        fast_stack(
+            dict(full, x=full["x"][:n, b : b + 1], mask=None, dy=full["dy"][:n, b : b + 1])
+        )[3]
         for b, n in enumerate(lengths)
-    ]  # fmt: skip
+    ]
     for name in full["params"]:
         total = sum(g[name] for g in per_sample)
         np.testing.assert_allclose(grads[name], total, rtol=1e-10, atol=1e-12)

@@ -28,11 +28,20 @@ def boundscheck_env(tmp_path_factory):
 def test_kernels_under_numba_boundscheck(boundscheck_env):
     env = boundscheck_env
     cmd = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-        "tests/layers/test_recurrent_validation.py", "tests/kernels/test_conv_dense.py",
-        "tests/kernels/test_losses.py", "tests/test_network.py",
-        "tests/kernels/test_recurrent.py", "-k", "validation or ones or hidden1 or float32",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/layers/test_recurrent_validation.py",
+        "tests/kernels/test_conv_dense.py",
+        "tests/kernels/test_losses.py",
+        "tests/test_network.py",
+        "tests/kernels/test_recurrent.py",
+        "-k",
+        "validation or ones or hidden1 or float32",
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout
@@ -43,10 +52,19 @@ def test_kernels_under_numba_boundscheck(boundscheck_env):
 def test_fuzz_campaign_under_numba_boundscheck(boundscheck_env):
     """The hypothesis campaign of tests/test_fuzz.py (>= 10,000 cases), with bounds-checked
     kernels: any out-of-bounds access in a kernel becomes a failure."""
-    cmd = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider",
-           "tests/test_fuzz.py"]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=ROOT, env=boundscheck_env, capture_output=True, text=True,
-                          timeout=1800)  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-s",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_fuzz.py",
+    ]
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=boundscheck_env, capture_output=True, text=True, timeout=1800
+    )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-4000:]
     total = int(re.search(r"fuzz cases: .* total (\d+)", proc.stdout).group(1))
     assert total >= 10_000

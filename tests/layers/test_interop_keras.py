@@ -41,10 +41,16 @@ def _keras_recurrent(layer):
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize(
     ("cell", "options"),
-    [("rnn", {}), ("rnn", {"activation": "relu"}), ("lstm", {}), ("lstm", {"activation": "relu"}),
-     ("gru", {}), ("gru", {"reset_after": False})],
+    [
+        ("rnn", {}),
+        ("rnn", {"activation": "relu"}),
+        ("lstm", {}),
+        ("lstm", {"activation": "relu"}),
+        ("gru", {}),
+        ("gru", {"reset_after": False}),
+    ],
     ids=["rnn", "rnn-relu", "lstm", "lstm-relu", "gru", "gru-reset-before"],
-)  # fmt: skip
+)
 def test_keras_weights_give_keras_outputs(cell, options, bidirectional):
     case = make_case(cell, options, 9, 4, 3, 5, 2, bidirectional, dtype="float32", seed=1)
     layer, params = case["layer"], case["params"]

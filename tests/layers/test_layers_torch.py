@@ -20,13 +20,23 @@ def _t(a, grad=False):
 
 @pytest.mark.parametrize(
     ("padding", "stride", "dilation"),
-    [("valid", 1, 1), ("valid", 2, 1), ("valid", 1, 2), ("same", 1, 1), ("same", 1, 3),
-     ("same", 2, 1), ("causal", 1, 1), ("causal", 1, 2), ("causal", 2, 1)],
-)  # fmt: skip
+    [
+        ("valid", 1, 1),
+        ("valid", 2, 1),
+        ("valid", 1, 2),
+        ("same", 1, 1),
+        ("same", 1, 3),
+        ("same", 2, 1),
+        ("causal", 1, 1),
+        ("causal", 1, 2),
+        ("causal", 2, 1),
+    ],
+)
 def test_conv1d_matches_torch(padding, stride, dilation):
     x = np.random.default_rng(0).standard_normal((3, 13, 2))
-    layer = Conv1D(5, 3, strides=stride, dilation_rate=dilation, padding=padding,
-                   activation="tanh")  # fmt: skip
+    layer = Conv1D(
+        5, 3, strides=stride, dilation_rate=dilation, padding=padding, activation="tanh"
+    )
     params, y, dy, dx, grads = run_layer(layer, x)
     left, right, _ = conv_padding(13, 3, stride, dilation, padding)
     tx = _t(x, True)

@@ -142,7 +142,15 @@ def test_boundscheck_is_active():
     short_bias = np.zeros(H - 1, np.float32)
     with pytest.raises(IndexError):
         cpu.rnn_forward(
-            x, np.ones((T, B), bool), np.zeros((F, H), np.float32), np.zeros((H, H), np.float32),
-            short_bias, np.empty((0, H), np.float32), 0, False, np.zeros((B, H), np.float32),
-            np.empty((T, B, H), np.float32), np.empty((B, H), np.float32),
-        )  # fmt: skip
+            x,
+            np.ones((T, B), bool),
+            np.zeros((F, H), np.float32),
+            np.zeros((H, H), np.float32),
+            short_bias,
+            np.empty((0, H), np.float32),
+            0,
+            False,
+            np.zeros((B, H), np.float32),
+            np.empty((T, B, H), np.float32),
+            np.empty((B, H), np.float32),
+        )

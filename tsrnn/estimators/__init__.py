@@ -9,6 +9,9 @@ from tsrnn.estimators.classifier import SequenceClassifier
 from tsrnn.estimators.regressor import SequenceRegressor
 
 __all__ = [
-    "SequenceClassifier", "SequenceRegressor", "TrainingDivergedError", "TrainingDivergedWarning",
+    "SequenceClassifier",
+    "SequenceRegressor",
+    "TrainingDivergedError",
+    "TrainingDivergedWarning",
     "TrainingInterruptedWarning",
-]  # fmt: skip
+]

@@ -125,13 +125,36 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         "warm_start": ["boolean"],
     }
 
-    def __init__(self, cell="lstm", hidden_size=32, num_layers=1, bidirectional=False,
-                 conv_filters=0, conv_kernel_size=3, pool_size=None, activation="tanh",
-                 dropout=0.0, recurrent_dropout=0.0, optimizer="adam", learning_rate=3e-3,
-                 weight_decay=0.0, batch_size="auto", max_epochs=200, shuffle=True,
-                 early_stopping=False, validation_fraction=0.1, patience=20, tol=1e-4,
-                 clip_norm=1.0, dtype="float32", device="cpu", data_format="channels_last",
-                 random_state=None, verbose=0, warm_start=False):  # fmt: skip
+    def __init__(
+        self,
+        cell="lstm",
+        hidden_size=32,
+        num_layers=1,
+        bidirectional=False,
+        conv_filters=0,
+        conv_kernel_size=3,
+        pool_size=None,
+        activation="tanh",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        optimizer="adam",
+        learning_rate=3e-3,
+        weight_decay=0.0,
+        batch_size="auto",
+        max_epochs=200,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=20,
+        tol=1e-4,
+        clip_norm=1.0,
+        dtype="float32",
+        device="cpu",
+        data_format="channels_last",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
         self.cell = cell
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -193,8 +216,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         _formats.check_input(X)
         fitted_on_sequences = not reset and getattr(self, "_input_kind", "") == "sequences"
         if _formats.is_tabular(X) and not fitted_on_sequences:
-            X2 = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
-                               ensure_min_samples=1)  # fmt: skip
+            X2 = validate_data(
+                self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=1
+            )
             values, mask, kind = X2.astype(np.float64, copy=False)[:, :, None], None, "2d"
             labels = (X.index, "frame") if isinstance(X, pd.DataFrame) else None
             self._check_range(values)
@@ -218,8 +242,10 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                 self._check_sequence_features(values, seq.feature_names)
         if not reset and values.shape[2] != self.n_channels_:
             name = type(self).__name__
-            raise ValueError(f"X has {values.shape[2]} features per step, but {name} was "
-                             f"fitted with {self.n_channels_}")  # fmt: skip
+            raise ValueError(
+                f"X has {values.shape[2]} features per step, but {name} was "
+                f"fitted with {self.n_channels_}"
+            )
         return values, mask, labels
 
     def _check_range(self, values):
@@ -228,15 +254,18 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         if not np.isfinite(largest):
             raise ValueError("Input X contains NaN or infinity")
         if largest > (_FLOAT_MAX.get(self.dtype) or _FLOAT_MAX[np.dtype(self.dtype).name]):
-            raise ValueError(f"X has values beyond the range of {self.dtype} (max |x| = "
-                             f"{largest:.3g}); scale X or use dtype='float64'")  # fmt: skip
+            raise ValueError(
+                f"X has values beyond the range of {self.dtype} (max |x| = "
+                f"{largest:.3g}); scale X or use dtype='float64'"
+            )
 
     def _check_sequence_features(self, values, names):
         fitted_names = getattr(self, "feature_names_in_", None)
-        if names is not None and fitted_names is not None and \
-                list(names) != list(fitted_names):  # fmt: skip
-            raise ValueError(f"X has feature names {list(names)}, but {type(self).__name__} was "
-                             f"fitted with {list(fitted_names)}")  # fmt: skip
+        if names is not None and fitted_names is not None and list(names) != list(fitted_names):
+            raise ValueError(
+                f"X has feature names {list(names)}, but {type(self).__name__} was "
+                f"fitted with {list(fitted_names)}"
+            )
 
     # --- network ------------------------------------------------------------------------
 
@@ -248,10 +277,17 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         if self.pool_size and self.pool_size > 1:
             layers.append(MaxPooling1D(self.pool_size))
         if self.cell is not None:
-            layers.append(RNN(self.cell, self.hidden_size, num_layers=self.num_layers,
-                              bidirectional=self.bidirectional, activation=self.activation,
-                              dropout=self.dropout,
-                              recurrent_dropout=self.recurrent_dropout))  # fmt: skip
+            layers.append(
+                RNN(
+                    self.cell,
+                    self.hidden_size,
+                    num_layers=self.num_layers,
+                    bidirectional=self.bidirectional,
+                    activation=self.activation,
+                    dropout=self.dropout,
+                    recurrent_dropout=self.recurrent_dropout,
+                )
+            )
         elif not self.conv_filters:
             raise ValueError("cell=None needs a convolutional front end: set conv_filters > 0")
         else:
@@ -271,8 +307,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     # --- fitting ------------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None, *, checkpoint=None, checkpoint_every=1,
-            resume=False):  # fmt: skip
+    def fit(
+        self, X, y=None, sample_weight=None, *, checkpoint=None, checkpoint_every=1, resume=False
+    ):
         """Fit the network to sequences ``X`` and targets ``y``.
 
         Parameters
@@ -310,8 +347,15 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         -------
         self
         """
-        return self._fit(X, y, sample_weight, incremental=False, checkpoint=checkpoint,
-                         checkpoint_every=checkpoint_every, resume=resume)  # fmt: skip
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            incremental=False,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            resume=resume,
+        )
 
     def _seeds(self, root=None):
         """The root seed, and integer seeds for initialisation, the validation split and
@@ -319,16 +363,30 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         if root is None:
             root = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         init, split, train = np.random.SeedSequence(root).spawn(3)
-        return (root, int(init.generate_state(1)[0]), int(split.generate_state(1)[0]),
-                np.random.default_rng(train))  # fmt: skip
+        return (
+            root,
+            int(init.generate_state(1)[0]),
+            int(split.generate_state(1)[0]),
+            np.random.default_rng(train),
+        )
 
-    def _fit(self, X, y, sample_weight, incremental, classes=None, checkpoint=None,
-             checkpoint_every=1, resume=False):  # fmt: skip
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight,
+        incremental,
+        classes=None,
+        checkpoint=None,
+        checkpoint_every=1,
+        resume=False,
+    ):
         self._check_device()
         stream = streaming.is_stream(X)
         if y is None and not isinstance(X, streaming.Batches):
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
-                             "is None")  # fmt: skip
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
         ckpt = None if checkpoint is None else Checkpoint(checkpoint, checkpoint_every)
         if resume and ckpt is None:
             raise ValueError("resume=True needs checkpoint=<path> of the run to continue")
@@ -337,17 +395,20 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             not (incremental or self.warm_start) or not hasattr(self, "network_")
         )
         prepare = self._prepare_stream if stream else self._prepare_arrays
-        input_shape, fingerprint, make_batches = prepare(X, y, sample_weight, first, classes,
-                                                         incremental)  # fmt: skip
+        input_shape, fingerprint, make_batches = prepare(
+            X, y, sample_weight, first, classes, incremental
+        )
         fingerprint = fingerprint() if ckpt is not None else None
         root, init_seed, split_seed, rng = self._seeds(
             None if resumed is None else resumed["seed"]
         )
         if resumed is not None:
             if resumed["fingerprint"] != fingerprint:
-                raise ValueError(f"the checkpoint {str(ckpt.path)!r} was written while "
-                                 "training on other data: resume with the same X, y and "
-                                 "sample_weight")  # fmt: skip
+                raise ValueError(
+                    f"the checkpoint {str(ckpt.path)!r} was written while "
+                    "training on other data: resume with the same X, y and "
+                    "sample_weight"
+                )
             rng.bit_generator.state = resumed["rng_state"]
             if isinstance(X, streaming.Batches):
                 warnings.warn(
@@ -367,8 +428,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                 self._build_layers(self._n_network_outputs(), input_shape[0] is not None),
                 dtype=self.dtype,
             ).build(input_shape, init_seed)
-            self._optimizer = get_optimizer(self.optimizer, self.learning_rate,
-                                            weight_decay=self.weight_decay)  # fmt: skip
+            self._optimizer = get_optimizer(
+                self.optimizer, self.learning_rate, weight_decay=self.weight_decay
+            )
             self._history = TrainingHistory()
             self.validation_scores_ = []
             self._architecture = {k: getattr(self, k) for k in ARCHITECTURE_PARAMS}
@@ -430,8 +492,14 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                 Xv, mv = self.network_.check_input(Xv, mv)
                 validation = (Xv, yv, mv, wv)
             X_checked, mask = self.network_.check_input(values, mask)
-            batches = array_batches(X_checked, y_enc, mask, sample_weight,
-                                    self._batch_size(values.shape[0]), self.shuffle)  # fmt: skip
+            batches = array_batches(
+                X_checked,
+                y_enc,
+                mask,
+                sample_weight,
+                self._batch_size(values.shape[0]),
+                self.shuffle,
+            )
             return batches, validation
 
         return input_shape, fingerprint, make_batches
@@ -456,8 +524,10 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
         elif source.n_features != self.n_channels_:
-            raise ValueError(f"X has {source.n_features} features per step, but {name} was "
-                             f"fitted with {self.n_channels_}")  # fmt: skip
+            raise ValueError(
+                f"X has {source.n_features} features per step, but {name} was "
+                f"fitted with {self.n_channels_}"
+            )
         targets = source.targets()
         self._encode_y(targets, len(targets), first, classes)  # fits the target encoding
         batch_size = self._batch_size(len(targets))
@@ -523,8 +593,11 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             ckpt, run = checkpointing
 
             def training_state():
-                return {"seed": run["seed"], "fingerprint": run["fingerprint"],
-                        "rng_state": run["rng"].bit_generator.state}  # fmt: skip
+                return {
+                    "seed": run["seed"],
+                    "fingerprint": run["fingerprint"],
+                    "rng_state": run["rng"].bit_generator.state,
+                }
 
             def write_checkpoint(epoch, hist):
                 self._record_history()
@@ -539,11 +612,21 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         self._optimizer.to(self.device_)
         try:
             fit_batches(
-                net, epoch_batches, loss=self._loss(), optimizer=self._optimizer, epochs=epochs,
-                validation_data=validation, patience=patience, min_delta=self.tol,
-                restore_best=self.early_stopping, clip_norm=self.clip_norm,
-                random_state=rng, callbacks=callbacks, history=history, track_best=True,
-            )  # fmt: skip
+                net,
+                epoch_batches,
+                loss=self._loss(),
+                optimizer=self._optimizer,
+                epochs=epochs,
+                validation_data=validation,
+                patience=patience,
+                min_delta=self.tol,
+                restore_best=self.early_stopping,
+                clip_norm=self.clip_norm,
+                random_state=rng,
+                callbacks=callbacks,
+                history=history,
+                track_best=True,
+            )
             completed = True
         except NonFiniteLossError as exc:
             if not self._keep_finite_weights(exc, epoch_batches, validation):
@@ -554,16 +637,18 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                     f"because {exc}. The estimator keeps the last good weights (the latest "
                     "with a finite loss on the data); consider a lower learning_rate or "
                     "scaling the data.",
-                    TrainingDivergedWarning, stacklevel=3,
-                )  # fmt: skip
+                    TrainingDivergedWarning,
+                    stacklevel=3,
+                )
         except KeyboardInterrupt:
             if history.best_weights is not None:
                 net.set_weights(history.best_weights)
             warnings.warn(
                 f"{type(self).__name__}: training interrupted after {history.n_epochs} epochs; "
                 "the estimator is fitted with the best weights so far.",
-                TrainingInterruptedWarning, stacklevel=3,
-            )  # fmt: skip
+                TrainingInterruptedWarning,
+                stacklevel=3,
+            )
         finally:
             net.to("cpu")  # fitted estimators hold NumPy weights: they pickle anywhere
             self._optimizer.to("cpu")

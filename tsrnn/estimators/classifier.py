@@ -49,24 +49,66 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    def __init__(self, cell="lstm", hidden_size=32, num_layers=1, bidirectional=False,
-                 conv_filters=0, conv_kernel_size=3, pool_size=None, activation="tanh",
-                 dropout=0.0, recurrent_dropout=0.0, optimizer="adam", learning_rate=3e-3,
-                 weight_decay=0.0, batch_size="auto", max_epochs=200, shuffle=True,
-                 early_stopping=False, validation_fraction=0.1, patience=20, tol=1e-4,
-                 clip_norm=1.0, dtype="float32", device="cpu", data_format="channels_last",
-                 class_weight=None, random_state=None, verbose=0, warm_start=False):  # fmt: skip
+    def __init__(
+        self,
+        cell="lstm",
+        hidden_size=32,
+        num_layers=1,
+        bidirectional=False,
+        conv_filters=0,
+        conv_kernel_size=3,
+        pool_size=None,
+        activation="tanh",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        optimizer="adam",
+        learning_rate=3e-3,
+        weight_decay=0.0,
+        batch_size="auto",
+        max_epochs=200,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=20,
+        tol=1e-4,
+        clip_norm=1.0,
+        dtype="float32",
+        device="cpu",
+        data_format="channels_last",
+        class_weight=None,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
         super().__init__(
-            cell=cell, hidden_size=hidden_size, num_layers=num_layers,
-            bidirectional=bidirectional, conv_filters=conv_filters,
-            conv_kernel_size=conv_kernel_size, pool_size=pool_size, activation=activation,
-            dropout=dropout, recurrent_dropout=recurrent_dropout, optimizer=optimizer,
-            learning_rate=learning_rate, weight_decay=weight_decay, batch_size=batch_size,
-            max_epochs=max_epochs, shuffle=shuffle, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, patience=patience, tol=tol,
-            clip_norm=clip_norm, dtype=dtype, device=device, data_format=data_format,
-            random_state=random_state, verbose=verbose, warm_start=warm_start,
-        )  # fmt: skip
+            cell=cell,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            conv_filters=conv_filters,
+            conv_kernel_size=conv_kernel_size,
+            pool_size=pool_size,
+            activation=activation,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            tol=tol,
+            clip_norm=clip_norm,
+            dtype=dtype,
+            device=device,
+            data_format=data_format,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
         self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -165,5 +207,6 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
 
     def _score_output(self, out, y_enc, sample_weight):
         pred = (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else out.argmax(axis=1)
-        return accuracy_score(np.asarray(y_enc).reshape(-1).astype(int), pred,
-                              sample_weight=sample_weight)  # fmt: skip
+        return accuracy_score(
+            np.asarray(y_enc).reshape(-1).astype(int), pred, sample_weight=sample_weight
+        )

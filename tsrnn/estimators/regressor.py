@@ -123,24 +123,66 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         "loss": [StrOptions({"mse", "mae", "huber"})],
     }
 
-    def __init__(self, cell="lstm", hidden_size=32, num_layers=1, bidirectional=False,
-                 conv_filters=0, conv_kernel_size=3, pool_size=None, activation="tanh",
-                 dropout=0.0, recurrent_dropout=0.0, optimizer="adam", learning_rate=3e-3,
-                 weight_decay=0.0, batch_size="auto", max_epochs=200, shuffle=True,
-                 early_stopping=False, validation_fraction=0.1, patience=20, tol=1e-4,
-                 clip_norm=1.0, dtype="float32", device="cpu", data_format="channels_last",
-                 loss="mse", random_state=None, verbose=0, warm_start=False):  # fmt: skip
+    def __init__(
+        self,
+        cell="lstm",
+        hidden_size=32,
+        num_layers=1,
+        bidirectional=False,
+        conv_filters=0,
+        conv_kernel_size=3,
+        pool_size=None,
+        activation="tanh",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        optimizer="adam",
+        learning_rate=3e-3,
+        weight_decay=0.0,
+        batch_size="auto",
+        max_epochs=200,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=20,
+        tol=1e-4,
+        clip_norm=1.0,
+        dtype="float32",
+        device="cpu",
+        data_format="channels_last",
+        loss="mse",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
         super().__init__(
-            cell=cell, hidden_size=hidden_size, num_layers=num_layers,
-            bidirectional=bidirectional, conv_filters=conv_filters,
-            conv_kernel_size=conv_kernel_size, pool_size=pool_size, activation=activation,
-            dropout=dropout, recurrent_dropout=recurrent_dropout, optimizer=optimizer,
-            learning_rate=learning_rate, weight_decay=weight_decay, batch_size=batch_size,
-            max_epochs=max_epochs, shuffle=shuffle, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, patience=patience, tol=tol,
-            clip_norm=clip_norm, dtype=dtype, device=device, data_format=data_format,
-            random_state=random_state, verbose=verbose, warm_start=warm_start,
-        )  # fmt: skip
+            cell=cell,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            conv_filters=conv_filters,
+            conv_kernel_size=conv_kernel_size,
+            pool_size=pool_size,
+            activation=activation,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            tol=tol,
+            clip_norm=clip_norm,
+            dtype=dtype,
+            device=device,
+            data_format=data_format,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
         self.loss = loss
 
     def __sklearn_tags__(self):
@@ -170,8 +212,10 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         except (TypeError, ValueError) as exc:
             if any(word in str(exc) for word in ("NaN", "infinity", "sample")):
                 raise  # scikit-learn's own clear message
-            raise ValueError("y must hold real numbers (regression targets); it could not be "
-                             "read as an array of floats") from exc  # fmt: skip
+            raise ValueError(
+                "y must hold real numbers (regression targets); it could not be "
+                "read as an array of floats"
+            ) from exc
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}")
         if y.shape[0] != n_samples:
@@ -185,13 +229,15 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
                 scale = y2.std(axis=0)
             self.y_scale_ = np.where(scale > 0, scale, 1.0)
         elif y2.shape[1] != self.n_outputs_:
-            raise ValueError(f"y has {y2.shape[1]} outputs, but the estimator was fitted with "
-                             f"{self.n_outputs_}")  # fmt: skip
+            raise ValueError(
+                f"y has {y2.shape[1]} outputs, but the estimator was fitted with {self.n_outputs_}"
+            )
         with np.errstate(over="ignore", invalid="ignore"):
             y_enc = (y2 - self.y_mean_) / self.y_scale_
         if not (np.isfinite(y_enc).all() and np.isfinite(self.y_scale_).all()):
-            raise ValueError(f"y is too large to standardise (max |y| = {np.abs(y2).max():.3g}); "
-                             "rescale y")  # fmt: skip
+            raise ValueError(
+                f"y is too large to standardise (max |y| = {np.abs(y2).max():.3g}); rescale y"
+            )
         return y_enc
 
     def _n_network_outputs(self):

@@ -15,7 +15,22 @@ from tsrnn.layers.recurrent import Recurrent
 from tsrnn.layers.rnn import GRU, LSTM, RNN, SimpleRNN
 
 __all__ = [
-    "GRU", "LSTM", "RNN", "AveragePooling1D", "Conv1D", "Dense", "Dropout", "Flatten",
-    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Layer", "MaxPooling1D", "ParameterBuffer",
-    "Recurrent", "SimpleRNN", "Activation", "BatchNormalization", "LayerNormalization",
-]  # fmt: skip
+    "GRU",
+    "LSTM",
+    "RNN",
+    "AveragePooling1D",
+    "Conv1D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
+    "Layer",
+    "MaxPooling1D",
+    "ParameterBuffer",
+    "Recurrent",
+    "SimpleRNN",
+    "Activation",
+    "BatchNormalization",
+    "LayerNormalization",
+]

@@ -28,8 +28,9 @@ class Conv1D(Layer):
 
     name = "conv1d"
 
-    def __init__(self, filters, kernel_size, strides=1, dilation_rate=1, padding="valid",
-                 activation="relu"):  # fmt: skip
+    def __init__(
+        self, filters, kernel_size, strides=1, dilation_rate=1, padding="valid", activation="relu"
+    ):
         self.filters = check_positive_int("filters", filters)
         self.kernel_size = check_positive_int("kernel_size", kernel_size)
         self.strides = check_positive_int("strides", strides)
@@ -50,8 +51,9 @@ class Conv1D(Layer):
         return {k: getattr(self, k) for k in names}
 
     def _geometry(self, n_steps):
-        return conv_padding(n_steps, self.kernel_size, self.strides, self.dilation_rate,
-                            self.padding)  # fmt: skip
+        return conv_padding(
+            n_steps, self.kernel_size, self.strides, self.dilation_rate, self.padding
+        )
 
     def _output_shape(self, input_shape):
         n_steps, _ = input_shape
@@ -67,13 +69,16 @@ class Conv1D(Layer):
         return (n_out, self.filters)
 
     def param_specs(self):
-        return [("W", (self.kernel_size, self.input_shape[1], self.filters)),
-                ("b", (self.filters,))]  # fmt: skip
+        return [
+            ("W", (self.kernel_size, self.input_shape[1], self.filters)),
+            ("b", (self.filters,)),
+        ]
 
     def init_params(self, params, rng):
         k, c = self.kernel_size, self.input_shape[1]
-        params["W"][...] = glorot_uniform(rng, params["W"].shape, k * c, k * self.filters,
-                                          self.dtype)  # fmt: skip
+        params["W"][...] = glorot_uniform(
+            rng, params["W"].shape, k * c, k * self.filters, self.dtype
+        )
         params["b"][...] = 0
 
     def forward(self, params, x, ctx):
@@ -87,9 +92,16 @@ class Conv1D(Layer):
         cols = arrays.empty((batch * n_out, self.kernel_size * channels), self.dtype)
         y = arrays.empty((batch, n_out, self.filters), self.dtype)
         self.backend.conv.conv1d_forward(
-            x, params["W"], params["b"], self.strides, self.dilation_rate, left, self._code,
-            cols, y,
-        )  # fmt: skip
+            x,
+            params["W"],
+            params["b"],
+            self.strides,
+            self.dilation_rate,
+            left,
+            self._code,
+            cols,
+            y,
+        )
         return y, (x, cols, y, left)
 
     def backward(self, params, cache, dy, grads):
@@ -98,18 +110,31 @@ class Conv1D(Layer):
         arrays = self.backend.arrays
         dx = arrays.empty_like(x) if need_dx else arrays.empty((0, 0, 0), x.dtype)
         self.backend.conv.conv1d_backward(
-            x, params["W"], self.strides, self.dilation_rate, left, self._code, cols, y,
-            arrays.contiguous(dy), dx, grads["W"], grads["b"], arrays.empty_like(y),
-            arrays.empty_like(cols) if need_dx else cols[:0], need_dx,
-        )  # fmt: skip
+            x,
+            params["W"],
+            self.strides,
+            self.dilation_rate,
+            left,
+            self._code,
+            cols,
+            y,
+            arrays.contiguous(dy),
+            dx,
+            grads["W"],
+            grads["b"],
+            arrays.empty_like(y),
+            arrays.empty_like(cols) if need_dx else cols[:0],
+            need_dx,
+        )
         return dx if need_dx else None
 
 
 class _Pooling1D(Layer):
     def __init__(self, pool_size=2, strides=None):
         self.pool_size = check_positive_int("pool_size", pool_size)
-        self.strides = self.pool_size if strides is None else check_positive_int(
-            "strides", strides)  # fmt: skip
+        self.strides = (
+            self.pool_size if strides is None else check_positive_int("strides", strides)
+        )
 
     def get_config(self):
         return {"pool_size": self.pool_size, "strides": self.strides}
@@ -120,8 +145,10 @@ class _Pooling1D(Layer):
             return (None, channels)
         n_out = pool_output_length(n_steps, self.pool_size, self.strides)
         if n_out < 1:
-            raise ValueError(f"{type(self).__name__}(pool_size={self.pool_size}) needs at "
-                             f"least {self.pool_size} steps, got {n_steps}")  # fmt: skip
+            raise ValueError(
+                f"{type(self).__name__}(pool_size={self.pool_size}) needs at "
+                f"least {self.pool_size} steps, got {n_steps}"
+            )
         return (n_out, channels)
 
     def _out(self, x):
@@ -147,8 +174,9 @@ class MaxPooling1D(_Pooling1D):
         arg, shape = cache
         arrays = self.backend.arrays
         dx = arrays.empty(shape, dy.dtype)
-        self.backend.conv.max_pool_backward(arrays.contiguous(dy), arg, self.pool_size,
-                                            self.strides, dx)  # fmt: skip
+        self.backend.conv.max_pool_backward(
+            arrays.contiguous(dy), arg, self.pool_size, self.strides, dx
+        )
         return dx
 
 
@@ -166,8 +194,9 @@ class AveragePooling1D(_Pooling1D):
     def backward(self, params, cache, dy, grads):
         arrays = self.backend.arrays
         dx = arrays.empty(cache, dy.dtype)
-        self.backend.conv.average_pool_backward(arrays.contiguous(dy), self.pool_size,
-                                                self.strides, dx)  # fmt: skip
+        self.backend.conv.average_pool_backward(
+            arrays.contiguous(dy), self.pool_size, self.strides, dx
+        )
         return dx
 
 

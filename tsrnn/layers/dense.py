@@ -87,8 +87,7 @@ class Dropout(Layer):
             return dy
         arrays = self.backend.arrays
         dx = arrays.empty_like(dy)
-        self.backend.dense.scale_by_mask(arrays.contiguous(dy), cache, 1.0 / (1.0 - self.rate),
-                                         dx)  # fmt: skip
+        self.backend.dense.scale_by_mask(arrays.contiguous(dy), cache, 1.0 / (1.0 - self.rate), dx)
         return dx
 
 

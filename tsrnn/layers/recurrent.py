@@ -244,8 +244,9 @@ class Recurrent:
 
     # --- forward / backward ------------------------------------------------------------
 
-    def forward(self, params, x, mask=None, h0=None, c0=None, check_finite=True, rmask=None,
-                validate=True):  # fmt: skip
+    def forward(
+        self, params, x, mask=None, h0=None, c0=None, check_finite=True, rmask=None, validate=True
+    ):
         """Run the stack over a batch of sequences.
 
         Parameters

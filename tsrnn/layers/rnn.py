@@ -35,9 +35,19 @@ class RNN(Layer):
 
     supports_mask = True
 
-    def __init__(self, cell, hidden_size, num_layers=1, bidirectional=False,
-                 return_sequences=False, activation="tanh", dropout=0.0,
-                 recurrent_dropout=0.0, reset_after=True, unit_forget_bias=True):  # fmt: skip
+    def __init__(
+        self,
+        cell,
+        hidden_size,
+        num_layers=1,
+        bidirectional=False,
+        return_sequences=False,
+        activation="tanh",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        reset_after=True,
+        unit_forget_bias=True,
+    ):
         for rate_name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if not 0.0 <= rate < 1.0:
                 raise ValueError(f"{rate_name} must be in [0, 1), got {rate!r}")
@@ -75,10 +85,16 @@ class RNN(Layer):
 
     def build(self, input_shape, dtype):
         self.core = Recurrent(
-            self.cell, input_shape[1], self.hidden_size, num_layers=self.num_layers,
-            bidirectional=self.bidirectional, activation=self.activation,
-            reset_after=self.reset_after, unit_forget_bias=self.unit_forget_bias, dtype=dtype,
-        )  # fmt: skip
+            self.cell,
+            input_shape[1],
+            self.hidden_size,
+            num_layers=self.num_layers,
+            bidirectional=self.bidirectional,
+            activation=self.activation,
+            reset_after=self.reset_after,
+            unit_forget_bias=self.unit_forget_bias,
+            dtype=dtype,
+        )
         self.core.device = self.device
         return super().build(input_shape, dtype)
 
@@ -111,8 +127,7 @@ class RNN(Layer):
             rmask = arrays.dropout_scales(ctx.rng, shape, self.recurrent_dropout, self.dtype)
         mask_tm = None if ctx.mask is None else arrays.swap_leading_axes(ctx.mask)
         # The network validated x and owns the parameter views: skip the layer's checks.
-        y, h_n, _, cache = self.core.forward(params, x_tm, mask_tm, rmask=rmask,
-                                             validate=False)  # fmt: skip
+        y, h_n, _, cache = self.core.forward(params, x_tm, mask_tm, rmask=rmask, validate=False)
         if self.return_sequences:
             out = arrays.swap_leading_axes(y)
         else:
@@ -125,14 +140,16 @@ class RNN(Layer):
         core_cache, keep_x, state_shape = cache
         arrays = self.backend.arrays
         if self.return_sequences:
-            dx_tm, *_ = self.core.backward(params, core_cache, dy=arrays.swap_leading_axes(dy),
-                                           grads=grads)  # fmt: skip
+            dx_tm, *_ = self.core.backward(
+                params, core_cache, dy=arrays.swap_leading_axes(dy), grads=grads
+            )
         else:
             dh_n = arrays.zeros(state_shape, self.dtype)
             D, H = self.core.num_directions, self.hidden_size
             for d in range(D):
-                arrays.copy_into(arrays.take_last(dy, d * H, (d + 1) * H),
-                                 dh_n[state_shape[0] - D + d])  # fmt: skip
+                arrays.copy_into(
+                    arrays.take_last(dy, d * H, (d + 1) * H), dh_n[state_shape[0] - D + d]
+                )
             dx_tm, *_ = self.core.backward(params, core_cache, dh_n=dh_n, grads=grads)
         if not self.needs_input_gradient:
             return None  # the network's first layer: nobody reads dL/dx

@@ -11,7 +11,17 @@ from tsrnn.training.schedules import (
 )
 
 __all__ = [
-    "SGD", "Adam", "ConstantLR", "CosineLR", "NonFiniteLossError", "ReduceLROnPlateau",
-    "StepLR", "TrainingHistory", "clip_by_global_norm", "fit", "get_optimizer",
-    "get_schedule", "train_step",
-]  # fmt: skip
+    "SGD",
+    "Adam",
+    "ConstantLR",
+    "CosineLR",
+    "NonFiniteLossError",
+    "ReduceLROnPlateau",
+    "StepLR",
+    "TrainingHistory",
+    "clip_by_global_norm",
+    "fit",
+    "get_optimizer",
+    "get_schedule",
+    "train_step",
+]

@@ -50,8 +50,20 @@ class TrainingHistory:
     validation_output: np.ndarray | None = None
 
 
-def train_step(network, optimizer, loss, X, y, mask=None, sample_weight=None, rng=None,
-               clip_norm=None, grads=None, workspace=None, undo=None):  # fmt: skip
+def train_step(
+    network,
+    optimizer,
+    loss,
+    X,
+    y,
+    mask=None,
+    sample_weight=None,
+    rng=None,
+    clip_norm=None,
+    grads=None,
+    workspace=None,
+    undo=None,
+):
     """Forward, loss, backward, optional clipping, and one optimizer update.
 
     Inputs must already be validated (``network.check_input``). Raises
@@ -71,8 +83,7 @@ def train_step(network, optimizer, loss, X, y, mask=None, sample_weight=None, rn
         out, caches = network.forward(X, mask, training=True, rng=rng, validate=False)
         value, dout = loss(out, y, sample_weight)
         if not math.isfinite(value):
-            raise NonFiniteLossError(f"the training loss became {value}; the step was not "
-                                     "applied")  # fmt: skip
+            raise NonFiniteLossError(f"the training loss became {value}; the step was not applied")
         network.backward(caches, dout, grads)
     params = network.params.flat
     backend = backend_of(params)
@@ -106,10 +117,29 @@ def evaluate(network, loss, X, y, mask=None, sample_weight=None, batch_size=512)
     return loss(out, y, sample_weight)[0], out
 
 
-def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask=None,
-        sample_weight=None, validation_data=None, patience=None, min_delta=0.0,
-        restore_best=True, clip_norm=None, schedule=None, shuffle=True, random_state=None,
-        callbacks=(), history=None, track_best=False):  # fmt: skip
+def fit(
+    network,
+    X,
+    y,
+    *,
+    loss="mse",
+    optimizer,
+    epochs=100,
+    batch_size=32,
+    mask=None,
+    sample_weight=None,
+    validation_data=None,
+    patience=None,
+    min_delta=0.0,
+    restore_best=True,
+    clip_norm=None,
+    schedule=None,
+    shuffle=True,
+    random_state=None,
+    callbacks=(),
+    history=None,
+    track_best=False,
+):
     """Train ``network`` with mini-batch gradient descent.
 
     Parameters
@@ -156,8 +186,11 @@ def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask
         When a step's loss or gradient is not finite; the weights are those before
         that step and ``history`` (passed in) holds the epochs completed.
     """
-    rng = random_state if isinstance(random_state, np.random.Generator) else \
-        np.random.default_rng(random_state)  # fmt: skip
+    rng = (
+        random_state
+        if isinstance(random_state, np.random.Generator)
+        else np.random.default_rng(random_state)
+    )
     X, mask = network.check_input(X, mask)
     if len(y) != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} samples but y has {len(y)}")
@@ -167,12 +200,22 @@ def fit(network, X, y, *, loss="mse", optimizer, epochs=100, batch_size=32, mask
         validation_data = (Xv, yv, mv, wv)
 
     return fit_batches(
-        network, array_batches(X, y, mask, sample_weight, batch_size, shuffle), loss=loss,
-        optimizer=optimizer, epochs=epochs,
-        validation_data=validation_data, patience=patience, min_delta=min_delta,
-        restore_best=restore_best, clip_norm=clip_norm, schedule=schedule, random_state=rng,
-        callbacks=callbacks, history=history, track_best=track_best,
-    )  # fmt: skip
+        network,
+        array_batches(X, y, mask, sample_weight, batch_size, shuffle),
+        loss=loss,
+        optimizer=optimizer,
+        epochs=epochs,
+        validation_data=validation_data,
+        patience=patience,
+        min_delta=min_delta,
+        restore_best=restore_best,
+        clip_norm=clip_norm,
+        schedule=schedule,
+        random_state=rng,
+        callbacks=callbacks,
+        history=history,
+        track_best=track_best,
+    )
 
 
 def array_batches(X, y, mask, sample_weight, batch_size, shuffle=True):
@@ -193,10 +236,24 @@ def array_batches(X, y, mask, sample_weight, batch_size, shuffle=True):
     return epoch_batches
 
 
-def fit_batches(network, epoch_batches, *, loss="mse", optimizer, epochs=100,
-                validation_data=None, patience=None, min_delta=0.0, restore_best=True,
-                clip_norm=None, schedule=None, random_state=None, callbacks=(), history=None,
-                track_best=False):  # fmt: skip
+def fit_batches(
+    network,
+    epoch_batches,
+    *,
+    loss="mse",
+    optimizer,
+    epochs=100,
+    validation_data=None,
+    patience=None,
+    min_delta=0.0,
+    restore_best=True,
+    clip_norm=None,
+    schedule=None,
+    random_state=None,
+    callbacks=(),
+    history=None,
+    track_best=False,
+):
     """The epoch loop of :func:`fit` over batches from any source.
 
     ``epoch_batches(rng)`` returns an iterator of validated mini-batches
@@ -206,8 +263,11 @@ def fit_batches(network, epoch_batches, *, loss="mse", optimizer, epochs=100,
     """
     loss = get_loss(loss)
     schedule = get_schedule(schedule)
-    rng = random_state if isinstance(random_state, np.random.Generator) else \
-        np.random.default_rng(random_state)  # fmt: skip
+    rng = (
+        random_state
+        if isinstance(random_state, np.random.Generator)
+        else np.random.default_rng(random_state)
+    )
     history = TrainingHistory() if history is None else history
     if history.base_learning_rate is None:
         history.base_learning_rate = optimizer.learning_rate

@@ -92,8 +92,18 @@ class Adam(Optimizer):
         if self.m is None:
             self.m, self.v = backend.arrays.zeros_like(params), backend.arrays.zeros_like(params)
         self.step_count += 1
-        backend.optim.adam_step(params, grads, self.m, self.v, self.learning_rate, self.beta1,
-                          self.beta2, self.eps, self.weight_decay, self.step_count)  # fmt: skip
+        backend.optim.adam_step(
+            params,
+            grads,
+            self.m,
+            self.v,
+            self.learning_rate,
+            self.beta1,
+            self.beta2,
+            self.eps,
+            self.weight_decay,
+            self.step_count,
+        )
 
 
 class SGD(Optimizer):
@@ -122,8 +132,16 @@ class SGD(Optimizer):
         if first:
             self.velocity = backend.arrays.zeros_like(params)
         self.step_count += 1
-        backend.optim.sgd_step(params, grads, self.velocity, self.learning_rate, self.momentum,
-                         self.nesterov, self.weight_decay, first)  # fmt: skip
+        backend.optim.sgd_step(
+            params,
+            grads,
+            self.velocity,
+            self.learning_rate,
+            self.momentum,
+            self.nesterov,
+            self.weight_decay,
+            first,
+        )
 
 
 def clip_by_global_norm(grads, max_norm):

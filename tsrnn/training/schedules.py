@@ -61,8 +61,12 @@ class ReduceLROnPlateau:
         return current_lr
 
 
-SCHEDULES = {"constant": ConstantLR, "step": StepLR, "cosine": CosineLR,
-             "plateau": ReduceLROnPlateau}  # fmt: skip
+SCHEDULES = {
+    "constant": ConstantLR,
+    "step": StepLR,
+    "cosine": CosineLR,
+    "plateau": ReduceLROnPlateau,
+}
 
 
 def get_schedule(schedule):

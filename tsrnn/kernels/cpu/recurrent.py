@@ -192,9 +192,25 @@ def rnn_forward(x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def rnn_backward(
-    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, dh_seq, dh_state,
-    dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
-):  # fmt: skip
+    x,
+    mask,
+    W_x,
+    W_h,
+    rmask,
+    activation,
+    reverse,
+    h0,
+    h_seq,
+    dh_seq,
+    dh_state,
+    dx,
+    dW_x,
+    dW_h,
+    db,
+    da_seq,
+    h_prev_seq,
+    dh_proj,
+):
     """BPTT for :func:`rnn_forward`."""
     n_steps, batch, _ = x.shape
     hidden = W_h.shape[0]
@@ -228,9 +244,21 @@ def rnn_backward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def lstm_forward(
-    x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, c_state, h_seq, c_seq, gates,
+    x,
+    mask,
+    W_x,
+    W_h,
+    b,
+    rmask,
+    activation,
+    reverse,
+    h_state,
+    c_state,
+    h_seq,
+    c_seq,
+    gates,
     h_proj,
-):  # fmt: skip
+):
     """LSTM forward. ``gates`` (T, B, 4H) receives the input projection, then i, f, g, o."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
@@ -271,10 +299,29 @@ def lstm_forward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def lstm_backward(
-    x, mask, W_x, W_h, rmask, activation, reverse, h0, c0, h_seq, c_seq, gates, dh_seq,
-    dh_state, dc_state,
-    dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
-):  # fmt: skip
+    x,
+    mask,
+    W_x,
+    W_h,
+    rmask,
+    activation,
+    reverse,
+    h0,
+    c0,
+    h_seq,
+    c_seq,
+    gates,
+    dh_seq,
+    dh_state,
+    dc_state,
+    dx,
+    dW_x,
+    dW_h,
+    db,
+    da_seq,
+    h_prev_seq,
+    dh_proj,
+):
     """BPTT for :func:`lstm_forward`."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
@@ -370,9 +417,29 @@ def gru_forward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def gru_backward(
-    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, gates, hn_seq, dh_seq, dh_state,
-    dx, dW_x, dW_h, db, db_hn, da_seq, h_prev_seq, dah_seq, dh_proj,
-):  # fmt: skip
+    x,
+    mask,
+    W_x,
+    W_h,
+    rmask,
+    activation,
+    reverse,
+    h0,
+    h_seq,
+    gates,
+    hn_seq,
+    dh_seq,
+    dh_state,
+    dx,
+    dW_x,
+    dW_h,
+    db,
+    db_hn,
+    da_seq,
+    h_prev_seq,
+    dah_seq,
+    dh_proj,
+):
     """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
     pre-activations (differs from ``da_seq`` in the candidate block: r * dn)."""
     n_steps, batch, _ = x.shape
@@ -466,9 +533,30 @@ def gru_reset_before_forward(
 
 @njit(**PARALLEL_JIT_OPTIONS)
 def gru_reset_before_backward(
-    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, gates, rh_seq, dh_seq, dh_state,
-    dx, dW_x, dW_h, db, da_seq, h_prev_seq, da_rz, da_n, drh, dh_proj,
-):  # fmt: skip
+    x,
+    mask,
+    W_x,
+    W_h,
+    rmask,
+    activation,
+    reverse,
+    h0,
+    h_seq,
+    gates,
+    rh_seq,
+    dh_seq,
+    dh_state,
+    dx,
+    dW_x,
+    dW_h,
+    db,
+    da_seq,
+    h_prev_seq,
+    da_rz,
+    da_n,
+    drh,
+    dh_proj,
+):
     """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
     ``drh`` and ``dh_proj`` (B, H) are per-step workspaces."""
     n_steps, batch, _ = x.shape

@@ -120,8 +120,7 @@ def swap_leading_axes(a):
     shape3 = a.shape if a.ndim == 3 else a.shape + (1,)
     out = empty((shape3[1], shape3[0]) + a.shape[2:], a.dtype)
     if a.size:
-        _swap01[blocks(a.size)](a.reshape(shape3),
-                                 out.reshape((shape3[1], shape3[0], shape3[2])))  # fmt: skip
+        _swap01[blocks(a.size)](a.reshape(shape3), out.reshape((shape3[1], shape3[0], shape3[2])))
     return out
 
 

@@ -31,8 +31,13 @@ def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
     n_out = y.shape[1]
     _im2col[blocks(cols.size)](x, kernel_size, stride, dilation, pad_left, n_out, cols)
     # After im2col, a convolution is a dense layer over the (sample, step) rows.
-    dense_forward(cols, W.reshape(kernel_size * channels, filters), b, activation,
-                  y.reshape(batch * n_out, filters))  # fmt: skip
+    dense_forward(
+        cols,
+        W.reshape(kernel_size * channels, filters),
+        b,
+        activation,
+        y.reshape(batch * n_out, filters),
+    )
 
 
 @cuda.jit

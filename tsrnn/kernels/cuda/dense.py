@@ -34,8 +34,7 @@ def _activation_backward(y, dy, activation, da):
 
 def activation_backward(y, dy, activation, da):
     """da = dy * act'(a), with act' taken from the output y (any matching shapes)."""
-    _activation_backward[blocks(y.size)](y.reshape(-1), dy.reshape(-1), activation,
-                                          da.reshape(-1))  # fmt: skip
+    _activation_backward[blocks(y.size)](y.reshape(-1), dy.reshape(-1), activation, da.reshape(-1))
 
 
 def dense_backward(x, W, y, dy, activation, dx, dW, db, da):

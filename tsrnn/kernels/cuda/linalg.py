@@ -77,11 +77,15 @@ def _make_gemm_direct(nb_dtype):
 
 
 _GEMM = {
-    "tiled": {np.dtype(np.float32): _make_gemm(float32),
-              np.dtype(np.float64): _make_gemm(float64)},
-    "direct": {np.dtype(np.float32): _make_gemm_direct(float32),
-               np.dtype(np.float64): _make_gemm_direct(float64)},
-}  # fmt: skip
+    "tiled": {
+        np.dtype(np.float32): _make_gemm(float32),
+        np.dtype(np.float64): _make_gemm(float64),
+    },
+    "direct": {
+        np.dtype(np.float32): _make_gemm_direct(float32),
+        np.dtype(np.float64): _make_gemm_direct(float64),
+    },
+}
 
 
 def gemm(A, B, C, trans_a=False, trans_b=False, accumulate=False):

@@ -85,7 +85,9 @@ def batch_norm_inference_forward(
     x, gamma, beta, epsilon, moving_mean, moving_variance, y, mean, inv_std
 ):
     """Normalise with the moving statistics (copied into ``mean`` and ``inv_std``)."""
-    _moving_statistics[_launch.blocks(x.shape[1])](moving_mean, moving_variance, epsilon, mean, inv_std)
+    _moving_statistics[_launch.blocks(x.shape[1])](
+        moving_mean, moving_variance, epsilon, mean, inv_std
+    )
     _normalize_columns[_launch.blocks(x.size)](x, mean, inv_std, gamma, beta, y)
 
 
@@ -122,7 +124,9 @@ def _batch_norm_dx(x, mask, dy, gamma, mean, inv_std, training, sums, dx):
 
 def batch_norm_backward(x, mask, dy, gamma, mean, inv_std, training, dx, dgamma, dbeta, sums):
     """Gradients of the forward pass that produced ``mean`` and ``inv_std``."""
-    _batch_norm_column_sums[_launch.blocks(x.shape[1])](x, mask, dy, mean, inv_std, dgamma, dbeta, sums)
+    _batch_norm_column_sums[_launch.blocks(x.shape[1])](
+        x, mask, dy, mean, inv_std, dgamma, dbeta, sums
+    )
     _batch_norm_dx[_launch.blocks(x.size)](x, mask, dy, gamma, mean, inv_std, training, sums, dx)
 
 

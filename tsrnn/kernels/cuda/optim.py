@@ -30,8 +30,9 @@ def adam_step(params, grads, m, v, lr, beta1, beta2, eps, weight_decay, step):
     """One Adam step (Kingma & Ba, 2015) with bias correction; ``step`` counts from 1."""
     bias1 = 1.0 - beta1**step
     sqrt_bias2 = math.sqrt(1.0 - beta2**step)
-    _adam[blocks(params.size)](params, grads, m, v, beta1, beta2, eps, weight_decay,
-                                lr / bias1, sqrt_bias2)  # fmt: skip
+    _adam[blocks(params.size)](
+        params, grads, m, v, beta1, beta2, eps, weight_decay, lr / bias1, sqrt_bias2
+    )
 
 
 @cuda.jit
@@ -43,8 +44,7 @@ def _sgd(params, grads, velocity, lr, momentum, nesterov, weight_decay, first):
 
 def sgd_step(params, grads, velocity, lr, momentum, nesterov, weight_decay, first):
     """SGD with optional (Nesterov) momentum; the first step sets velocity = g."""
-    _sgd[blocks(params.size)](params, grads, velocity, lr, momentum, nesterov, weight_decay,
-                               first)  # fmt: skip
+    _sgd[blocks(params.size)](params, grads, velocity, lr, momentum, nesterov, weight_decay, first)
 
 
 @cuda.jit

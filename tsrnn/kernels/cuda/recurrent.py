@@ -77,8 +77,7 @@ def _dropped_state(h_state, rmask, h_work):
 def _project_inputs(x, W_x, out):
     """The input projection of all steps as one GEMM: out (T, B, G*H) = x W_x."""
     n_steps, batch, n_features = x.shape
-    gemm(x.reshape(n_steps * batch, n_features), W_x,
-         out.reshape(n_steps * batch, out.shape[2]))  # fmt: skip
+    gemm(x.reshape(n_steps * batch, n_features), W_x, out.reshape(n_steps * batch, out.shape[2]))
 
 
 def _forward_steps(n_steps, reverse, h_state, rmask, W_h, h_proj):
@@ -118,16 +117,16 @@ def _carry_state_gradient(t, mask, rmask, dh_proj, accumulate, dh_state):
         dh_state[bi, j] = dh_state[bi, j] + v if accumulate else v
 
 
-def _weight_gradients(x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq,
-                      dx, dW_x, dW_h, db):  # fmt: skip
+def _weight_gradients(
+    x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq, dx, dW_x, dW_h, db
+):
     """After the time loop: dW_h from the (dropped) previous states, then the input
     gradients. ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for
     the GRU)."""
     n_steps, batch, H = h_seq.shape
     _dropped_previous_states(h_seq, h0, reverse, rmask, h_prev_seq)
     rows = n_steps * batch
-    gemm(h_prev_seq.reshape(rows, H), dah_seq.reshape(rows, dah_seq.shape[2]), dW_h,
-         trans_a=True)  # fmt: skip
+    gemm(h_prev_seq.reshape(rows, H), dah_seq.reshape(rows, dah_seq.shape[2]), dW_h, trans_a=True)
     input_gradients(x, da_seq, W_x, dx, dW_x, db)
 
 
@@ -169,17 +168,34 @@ def _rnn_backward_step(t, mask, h_seq, activation, dh_seq, dh_state, da_seq):
 
 
 def rnn_backward(
-    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, dh_seq, dh_state,
-    dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
-):  # fmt: skip
+    x,
+    mask,
+    W_x,
+    W_h,
+    rmask,
+    activation,
+    reverse,
+    h0,
+    h_seq,
+    dh_seq,
+    dh_state,
+    dx,
+    dW_x,
+    dW_h,
+    db,
+    da_seq,
+    h_prev_seq,
+    dh_proj,
+):
     """BPTT for :func:`rnn_forward`."""
     grid = _launch.grid(*dh_state.shape)
     for t, _, _ in _backward_steps(x.shape[0], reverse):
         _rnn_backward_step[grid](t, mask, h_seq, activation, dh_seq, dh_state, da_seq)
         gemm(da_seq[t], W_h, dh_proj, trans_b=True)
         _carry_state_gradient[grid](t, mask, rmask, dh_proj, False, dh_state)
-    _weight_gradients(x, h_seq, h0, reverse, rmask, W_x, da_seq, da_seq, h_prev_seq, dx, dW_x,
-                      dW_h, db)  # fmt: skip
+    _weight_gradients(
+        x, h_seq, h0, reverse, rmask, W_x, da_seq, da_seq, h_prev_seq, dx, dW_x, dW_h, db
+    )
 
 
 # --- LSTM -------------------------------------------------------------------------------
@@ -208,20 +224,34 @@ def _lstm_forward_step(t, mask, b, h_proj, activation, h_state, c_state, h_seq, 
 
 
 def lstm_forward(
-    x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, c_state, h_seq, c_seq, gates,
+    x,
+    mask,
+    W_x,
+    W_h,
+    b,
+    rmask,
+    activation,
+    reverse,
+    h_state,
+    c_state,
+    h_seq,
+    c_seq,
+    gates,
     h_proj,
-):  # fmt: skip
+):
     """LSTM forward. ``gates`` (T, B, 4H) receives the input projection, then i, f, g, o."""
     grid = _launch.grid(*h_state.shape)
     _project_inputs(x, W_x, gates)
     for t in _forward_steps(x.shape[0], reverse, h_state, rmask, W_h, h_proj):
-        _lstm_forward_step[grid](t, mask, b, h_proj, activation, h_state, c_state, h_seq,
-                                 c_seq, gates)  # fmt: skip
+        _lstm_forward_step[grid](
+            t, mask, b, h_proj, activation, h_state, c_state, h_seq, c_seq, gates
+        )
 
 
 @cuda.jit
-def _lstm_backward_step(t, tp, first, mask, c0, c_seq, gates, activation, dh_seq, dh_state,
-                        dc_state, da_seq):  # fmt: skip
+def _lstm_backward_step(
+    t, tp, first, mask, c0, c_seq, gates, activation, dh_seq, dh_state, dc_state, da_seq
+):
     bi, j = cuda.grid(2)
     batch, H = dh_state.shape
     if bi >= batch or j >= H:
@@ -247,19 +277,40 @@ def _lstm_backward_step(t, tp, first, mask, c0, c_seq, gates, activation, dh_seq
 
 
 def lstm_backward(
-    x, mask, W_x, W_h, rmask, activation, reverse, h0, c0, h_seq, c_seq, gates, dh_seq,
-    dh_state, dc_state,
-    dx, dW_x, dW_h, db, da_seq, h_prev_seq, dh_proj,
-):  # fmt: skip
+    x,
+    mask,
+    W_x,
+    W_h,
+    rmask,
+    activation,
+    reverse,
+    h0,
+    c0,
+    h_seq,
+    c_seq,
+    gates,
+    dh_seq,
+    dh_state,
+    dc_state,
+    dx,
+    dW_x,
+    dW_h,
+    db,
+    da_seq,
+    h_prev_seq,
+    dh_proj,
+):
     """BPTT for :func:`lstm_forward`."""
     grid = _launch.grid(*dh_state.shape)
     for t, tp, first in _backward_steps(x.shape[0], reverse):
-        _lstm_backward_step[grid](t, tp, first, mask, c0, c_seq, gates, activation,
-                                  dh_seq, dh_state, dc_state, da_seq)  # fmt: skip
+        _lstm_backward_step[grid](
+            t, tp, first, mask, c0, c_seq, gates, activation, dh_seq, dh_state, dc_state, da_seq
+        )
         gemm(da_seq[t], W_h, dh_proj, trans_b=True)
         _carry_state_gradient[grid](t, mask, rmask, dh_proj, False, dh_state)
-    _weight_gradients(x, h_seq, h0, reverse, rmask, W_x, da_seq, da_seq, h_prev_seq, dx, dW_x,
-                      dW_h, db)  # fmt: skip
+    _weight_gradients(
+        x, h_seq, h0, reverse, rmask, W_x, da_seq, da_seq, h_prev_seq, dx, dW_x, dW_h, db
+    )
 
 
 # --- GRU, reset after (PyTorch; gate order r, z, n) ------------------------------------------
@@ -297,8 +348,9 @@ def gru_forward(
 
 
 @cuda.jit
-def _gru_backward_step(t, tp, first, mask, h0, h_seq, gates, hn_seq, dh_seq, dh_state, da_seq,
-                       dah_seq):  # fmt: skip
+def _gru_backward_step(
+    t, tp, first, mask, h0, h_seq, gates, hn_seq, dh_seq, dh_state, da_seq, dah_seq
+):
     bi, j = cuda.grid(2)
     batch, H = dh_state.shape
     if bi >= batch or j >= H:
@@ -325,21 +377,43 @@ def _gru_backward_step(t, tp, first, mask, h0, h_seq, gates, hn_seq, dh_seq, dh_
 
 
 def gru_backward(
-    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, gates, hn_seq, dh_seq, dh_state,
-    dx, dW_x, dW_h, db, db_hn, da_seq, h_prev_seq, dah_seq, dh_proj,
-):  # fmt: skip
+    x,
+    mask,
+    W_x,
+    W_h,
+    rmask,
+    activation,
+    reverse,
+    h0,
+    h_seq,
+    gates,
+    hn_seq,
+    dh_seq,
+    dh_state,
+    dx,
+    dW_x,
+    dW_h,
+    db,
+    db_hn,
+    da_seq,
+    h_prev_seq,
+    dah_seq,
+    dh_proj,
+):
     """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
     pre-activations (differs from ``da_seq`` in the candidate block: r * dn)."""
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
     grid = _launch.grid(batch, H)
     for t, tp, first in _backward_steps(n_steps, reverse):
-        _gru_backward_step[grid](t, tp, first, mask, h0, h_seq, gates, hn_seq,
-                                 dh_seq, dh_state, da_seq, dah_seq)  # fmt: skip
+        _gru_backward_step[grid](
+            t, tp, first, mask, h0, h_seq, gates, hn_seq, dh_seq, dh_state, da_seq, dah_seq
+        )
         gemm(dah_seq[t], W_h, dh_proj, trans_b=True)
         _carry_state_gradient[grid](t, mask, rmask, dh_proj, True, dh_state)
-    _weight_gradients(x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq, dx, dW_x,
-                      dW_h, db)  # fmt: skip
+    _weight_gradients(
+        x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq, dx, dW_x, dW_h, db
+    )
     rows = n_steps * batch
     column_sums(dah_seq.reshape(rows, 3 * H)[:, 2 * H :], db_hn)
 
@@ -443,9 +517,30 @@ def _gru_rb_carry(t, mask, rmask, dh_proj, drh, dh_state):
 
 
 def gru_reset_before_backward(
-    x, mask, W_x, W_h, rmask, activation, reverse, h0, h_seq, gates, rh_seq, dh_seq, dh_state,
-    dx, dW_x, dW_h, db, da_seq, h_prev_seq, da_rz, da_n, drh, dh_proj,
-):  # fmt: skip
+    x,
+    mask,
+    W_x,
+    W_h,
+    rmask,
+    activation,
+    reverse,
+    h0,
+    h_seq,
+    gates,
+    rh_seq,
+    dh_seq,
+    dh_state,
+    dx,
+    dW_x,
+    dW_h,
+    db,
+    da_seq,
+    h_prev_seq,
+    da_rz,
+    da_n,
+    drh,
+    dh_proj,
+):
     """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
     ``drh`` and ``dh_proj`` (B, H) are per-step workspaces."""
     n_steps, batch, _ = x.shape
@@ -454,8 +549,9 @@ def gru_reset_before_backward(
     h_work = cuda.device_array((batch, H), dtype=x.dtype)
     grid = _launch.grid(batch, H)
     for t, tp, first in _backward_steps(n_steps, reverse):
-        _gru_rb_backward_zn[grid](t, tp, first, mask, h0, h_seq, gates, dh_seq, dh_state,
-                                  da_rz, da_n)  # fmt: skip
+        _gru_rb_backward_zn[grid](
+            t, tp, first, mask, h0, h_seq, gates, dh_seq, dh_state, da_rz, da_n
+        )
         gemm(da_n, W_hn, drh, trans_b=True)
         h_in = _dropped_state(h0 if first else h_seq[tp], rmask, h_work)
         _gru_rb_backward_r[grid](t, mask, gates, h_in, drh, da_rz, da_n, da_seq)

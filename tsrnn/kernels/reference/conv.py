@@ -34,8 +34,16 @@ def conv1d_forward(x, W, b, stride=1, dilation=1, padding="valid", activation="l
             a[:, t, :] += x_pad[:, t * stride + k * dilation, :] @ W[k]
     a += b
     y = activation_forward(a, activation)
-    cache = dict(x_pad=x_pad, W=W, y=y, stride=stride, dilation=dilation, left=left,
-                 n_steps=n_steps, activation=activation)  # fmt: skip
+    cache = dict(
+        x_pad=x_pad,
+        W=W,
+        y=y,
+        stride=stride,
+        dilation=dilation,
+        left=left,
+        n_steps=n_steps,
+        activation=activation,
+    )
     return y, cache
 
 
@@ -75,8 +83,9 @@ def max_pool_backward(cache, dy):
 
 def average_pool_forward(x, pool_size, stride):
     n_out = pool_output_length(x.shape[1], pool_size, stride)
-    y = np.stack([x[:, t * stride : t * stride + pool_size, :].mean(axis=1)
-                  for t in range(n_out)], axis=1)  # fmt: skip
+    y = np.stack(
+        [x[:, t * stride : t * stride + pool_size, :].mean(axis=1) for t in range(n_out)], axis=1
+    )
     return y, dict(shape=x.shape, pool_size=pool_size, stride=stride)
 
 
