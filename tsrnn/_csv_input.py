@@ -152,7 +152,8 @@ def _integer_values(column):
 
 def _as_time_index(column, name):
     """A time index from ``column`` (DatetimeIndex, annual PeriodIndex or integer
-    Index), or None when it does not hold times."""
+    Index), or None when it does not hold times.
+    """
     if column.dtype.kind == "b":
         return None
     ints = _integer_values(column)

@@ -42,7 +42,8 @@ class Sequences:
     """Converted input: ``values`` (n_samples, n_timesteps, n_features) float64,
     ``mask`` (n_samples, n_timesteps) bool or None when all lengths are equal,
     ``feature_names`` (array of str) or None, the ``kind`` of the original, and the
-    instance labels ``index`` (a pandas Index, in the order of ``values``) or None."""
+    instance labels ``index`` (a pandas Index, in the order of ``values``) or None.
+    """
 
     values: np.ndarray
     mask: np.ndarray | None
@@ -63,7 +64,8 @@ _NOT_SEQUENCES = (Mapping, set, frozenset, str, bytes, Iterator)
 def check_input(X, what="X"):
     """Refuse, before any conversion, input that is no collection of sequences (None,
     a dict, a set, a generator, a scalar: TypeError) or that holds no numbers (dates,
-    durations, strings: ValueError), rather than let NumPy make it numeric."""
+    durations, strings: ValueError), rather than let NumPy make it numeric.
+    """
     if isinstance(X, np.ndarray):  # the common case, on every predict: kept cheap
         if X.dtype.kind not in "fiub":
             refuse_non_numeric(X, what)
@@ -118,7 +120,8 @@ def refuse_non_numeric(a, what="X", dtype=None):
 
 def is_tabular(X):
     """True for inputs scikit-learn would see as 2-D: a 2-D array or array-like, a
-    DataFrame without a MultiIndex, a sparse matrix."""
+    DataFrame without a MultiIndex, a sparse matrix.
+    """
     if isinstance(X, pd.DataFrame):
         return not isinstance(X.index, pd.MultiIndex)
     if hasattr(X, "dims") or hasattr(X, "data_vars"):  # xarray
@@ -204,7 +207,8 @@ def _as_float(a, what="X"):
 
 def pad(arrays):
     """Stack 2-D arrays (n_timesteps_i, n_features) into a zero-padded 3-D array and
-    a mask; the mask is None when every length is the same."""
+    a mask; the mask is None when every length is the same.
+    """
     if not arrays:
         raise ValueError("X is empty: it contains 0 sequences")
     n_features = {a.shape[1] for a in arrays}
@@ -257,7 +261,8 @@ def _from_multiindex_frame(df):
 def multiindex_order(index):
     """How a two-level ``(instance, time)`` index becomes sequences: the row order
     (instances in the order of their first row, each sorted by time, stably), the
-    instance labels in that order, and the number of rows of each."""
+    instance labels in that order, and the number of rows of each.
+    """
     instance_codes, instances = pd.factorize(index.get_level_values(0))
     time_codes = pd.factorize(index.get_level_values(1), sort=True)[0]
     if (instance_codes < 0).any() or (time_codes < 0).any():

@@ -234,7 +234,8 @@ def recurrent_from_keras_weights(layer, weights, params=None):
 
 def recurrent_to_keras_weights(layer, params):
     """The ``set_weights()`` list for the equivalent Keras layer(s) (see
-    :func:`recurrent_from_keras_weights` for the order and conversions)."""
+    :func:`recurrent_from_keras_weights` for the order and conversions).
+    """
     layer = layer.core if isinstance(layer, RNN) else layer
     H = layer.hidden_size
     out = []

@@ -14,7 +14,8 @@ from tsrnn.backend import backend_of
 
 def _prepare(pred, target, sample_weight, dtype=None):
     """Validate on the host, then put the targets and weights where ``pred`` lives
-    (a NumPy array, or a CUDA device array during GPU training)."""
+    (a NumPy array, or a CUDA device array during GPU training).
+    """
     backend = backend_of(pred)
     pred = backend.arrays.to_device(pred)
     n = pred.shape[0]

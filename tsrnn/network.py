@@ -50,7 +50,8 @@ class Network:
 
     def build(self, input_shape, random_state=None):
         """Fix shapes for inputs of ``input_shape = (n_steps, n_features)`` (n_steps may be
-        None for networks that accept any length) and draw initial weights."""
+        None for networks that accept any length) and draw initial weights.
+        """
         rng = np.random.default_rng(random_state)
         self._attach(ParameterBuffer(self._layout(input_shape), self.dtype))
         for layer, p in zip(self.layers, self._layer_params, strict=True):
@@ -91,7 +92,8 @@ class Network:
 
     def to(self, device):
         """Move the parameters to ``device`` ('cpu' or 'cuda') and run there from now
-        on (in place, like ``torch.nn.Module.to``). Returns the network."""
+        on (in place, like ``torch.nn.Module.to``). Returns the network.
+        """
         backend = get_backend(device)
         if device == self.device:
             return self
@@ -111,7 +113,8 @@ class Network:
 
     def non_trainable_slices(self):
         """Slices of the flat buffer that hold state rather than weights (see
-        :attr:`tsrnn.layers.base.Layer.non_trainable_params`)."""
+        :attr:`tsrnn.layers.base.Layer.non_trainable_params`).
+        """
         if not any(layer.non_trainable_params for layer in self.layers):
             return []  # the common case, checked at every training step
         names = set()
@@ -197,7 +200,8 @@ class Network:
 
     def predict(self, X, mask=None, batch_size=512, validate=True):
         """Outputs for ``X`` in inference mode, computed in batches (``validate=False``
-        skips :meth:`check_input` for inputs it has already returned)."""
+        skips :meth:`check_input` for inputs it has already returned).
+        """
         if validate:
             X, mask = self.check_input(X, mask)
         if X.shape[0] <= batch_size:  # one batch: no slicing or list (single-sequence latency)

@@ -118,7 +118,8 @@ _SAFE_MAGNITUDES = (1e-150, 1e150)
 def _mean_and_std(real):
     """Per-column mean and standard deviation of ``real`` (n_values, n_features), exact
     for huge and tiny values too: such columns are divided by their largest magnitude
-    first, so that squaring neither overflows nor underflows."""
+    first, so that squaring neither overflows nor underflows.
+    """
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         mean, std = real.mean(axis=0), real.std(axis=0)
     largest = np.abs(real).max(axis=0)

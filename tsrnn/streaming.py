@@ -25,8 +25,8 @@ from tsrnn import _formats
 class Batches:
     """Mini-batches from any source, for out-of-core training.
 
-        Parameters
-        ----------
+    Parameters
+    ----------
         source : callable or re-iterable
             A function returning a fresh iterator of ``(X_batch, y_batch)`` pairs per
             epoch (e.g. a generator function), or an object that can be iterated more
@@ -34,14 +34,14 @@ class Batches:
             ``(batch, n_steps, n_features)``; every batch must have the same
             ``n_steps`` and ``n_features``.
 
-        Notes
-        -----
+    Notes
+    -----
         Batches are used as given (the estimator's ``batch_size`` and shuffling do not
         apply); the first pass reads the targets to fit the target encoding (labels,
         or the mean and scale of regression targets).
 
-        Examples
-        --------
+    Examples
+    --------
         >>> import hashlib
 
     import numpy as np
@@ -116,7 +116,8 @@ class DaskSource:
 
     def fingerprint(self):
         """The dask graph's name (a token of the data's source), the chunk structure and
-        a hash of y: what a resumed run must share with the checkpointed one."""
+        a hash of y: what a resumed run must share with the checkpointed one.
+        """
         chunks = np.asarray(self.X.chunks[0])  # the sample axis: the others are whole
         return f"dask:{self.X.name}:{self.X.shape}:{_digest(chunks, self.y)}"
 

@@ -46,9 +46,10 @@ _FLOAT_MAX = {name: float(np.finfo(name).max) for name in ("float32", "float64")
 
 @njit(**JIT_OPTIONS)
 def _largest_magnitude(values):
-    """max |x| over ``values`` (any shape), NaN if any value is NaN, inf if any is
+    """Max |x| over ``values`` (any shape), NaN if any value is NaN, inf if any is
     infinite: one pass over X for every check (numpy's min and max were ~5 us of
-    overhead per single-sequence predict, and two passes over a large X in fit)."""
+    overhead per single-sequence predict, and two passes over a large X in fit).
+    """
     largest = 0.0
     for x in values.flat:
         magnitude = abs(x)
@@ -297,7 +298,8 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _check_device(self):
         """Check the architecture and resolve ``device`` ('auto' -> 'cuda' or 'cpu');
-        'cuda' without a usable GPU raises :class:`tsrnn.DeviceUnavailableError`."""
+        'cuda' without a usable GPU raises :class:`tsrnn.DeviceUnavailableError`.
+        """
         self.device_ = resolve_device(self.device)
         if self.cell is None and self.conv_filters == 0:
             raise ValueError("cell=None needs a convolutional front end: set conv_filters > 0")
@@ -359,7 +361,8 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _seeds(self, root=None):
         """The root seed, and integer seeds for initialisation, the validation split and
-        training derived from it."""
+        training derived from it.
+        """
         if root is None:
             root = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         init, split, train = np.random.SeedSequence(root).spawn(3)
@@ -465,7 +468,8 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _prepare_arrays(self, X, y, sample_weight, first, classes, incremental):
         """In-memory data: (input_shape, fingerprint(), make_batches(split_seed)); the
-        fingerprint (a hash of all the data) is computed only for checkpoints."""
+        fingerprint (a hash of all the data) is computed only for checkpoints.
+        """
         values, mask, labels = self._convert_X(X, reset=first)
         if labels is not None:
             # Targets given with labels follow X's instances (strictly for sequence
@@ -668,7 +672,8 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     def _keep_finite_weights(self, exc, epoch_batches, validation):
         """After a non-finite step, keep the latest weights whose loss is finite on all
         the training (and validation) data: those the failing step started from, those
-        from before the step before it, or the best epoch's. False when none is."""
+        from before the step before it, or the best epoch's. False when none is.
+        """
         net, loss = self.network_, self._loss()
 
         def finite_loss(weights):
@@ -721,7 +726,8 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     @staticmethod
     def _label_output(out, labels):
         """Predictions of a MultiIndex DataFrame as a Series (1-D) or DataFrame (2-D)
-        indexed by its instances; other input keeps NumPy output."""
+        indexed by its instances; other input keeps NumPy output.
+        """
         if labels is None or labels[1] != "pandas":
             return out
         return (pd.Series if out.ndim == 1 else pd.DataFrame)(out, index=labels[0])
@@ -741,7 +747,8 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _score_output(self, out, y_enc, sample_weight):
         """The estimator's score (R^2, accuracy) of network output ``out`` on encoded
-        targets."""
+        targets.
+        """
 
     def _effective_weights(self, y_enc, sample_weight, incremental):
         return sample_weight

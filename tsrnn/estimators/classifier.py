@@ -135,7 +135,8 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
 
     def predict(self, X):
         """The most probable class of each sequence; for a MultiIndex DataFrame X, a
-        Series of labels indexed by its instances, in the order of their first row."""
+        Series of labels indexed by its instances, in the order of their first row.
+        """
         logits, labels = self._logits(X)
         return self._label_output(self.classes_[np.argmax(self._proba(logits), axis=1)], labels)
 

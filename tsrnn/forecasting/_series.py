@@ -8,7 +8,8 @@ import pandas as pd
 
 def to_values(y):
     """``(values (n, k) float64, meta)`` from a pandas Series/DataFrame, xarray
-    DataArray or array; ``meta`` records how to give forecasts back in that form."""
+    DataArray or array; ``meta`` records how to give forecasts back in that form.
+    """
     meta = {"kind": "numpy", "index": None, "names": None, "dim": None}
     if isinstance(y, (pd.Series, pd.DataFrame)):
         frame = isinstance(y, pd.DataFrame)
@@ -54,7 +55,8 @@ def to_values(y):
 
 def infer_freq(index):
     """``pd.infer_freq`` (an offset, or None), without pandas 3's FutureWarning about
-    its return type changing: opt into the future behaviour where it exists."""
+    its return type changing: opt into the future behaviour where it exists.
+    """
     try:
         with pd.option_context("future.infer_freq_returns_offset", True):
             return pd.infer_freq(index)
@@ -98,7 +100,8 @@ _SEASON_BY_FREQ = (
 def season_length(index):
     """Steps per seasonal cycle from a time index's frequency (12 for monthly data,
     4 quarterly, 52 weekly, 7 daily, 24 hourly), or 1 when none is known (annual
-    data, plain arrays, integer indexes)."""
+    data, plain arrays, integer indexes).
+    """
     if isinstance(index, pd.PeriodIndex):
         freq = index.freqstr
     elif isinstance(index, pd.DatetimeIndex) and len(index) >= 3:

@@ -356,7 +356,8 @@ class Forecaster(SaveMixin, BaseEstimator):
 
     def _calibrate(self, values, exog, steps, seeds):
         """Set the conformal widening of each symmetric band from members fitted without
-        the last ``calibration_fraction`` of the series, or fall back to the floor."""
+        the last ``calibration_fraction`` of the series, or fall back to the floor.
+        """
         self.interval_widening_ = {}
         self.interval_calibration_ = {}
         if self.calibration_fraction == 0:
@@ -462,7 +463,8 @@ class Forecaster(SaveMixin, BaseEstimator):
 
     def _relative(self, inputs, targets=None):
         """Window inputs relative to the window's last value (and targets relative to
-        their anchor), scaled."""
+        their anchor), scaled.
+        """
         k = self.n_targets_
         last = inputs[:, -1:, :k]
         rel = inputs.copy()
@@ -474,7 +476,8 @@ class Forecaster(SaveMixin, BaseEstimator):
     def _anchor(self, inputs, steps):
         """(n_windows, steps, n_targets) values the network forecasts departures from:
         the window's last value, or with a seasonal anchor the value one cycle before
-        each target step (the seasonal naive forecast)."""
+        each target step (the seasonal naive forecast).
+        """
         m = self.season_length_ if self._seasonal_anchor else 1
         if m > 1 and self.window_ >= m:
             positions = np.arange(steps) % m - m
@@ -484,7 +487,8 @@ class Forecaster(SaveMixin, BaseEstimator):
 
     def _quantiles_at(self, values, exog, origins, steps, networks):
         """Quantile forecasts (n_origins, steps, n_targets, n_quantiles) made at each
-        origin from the ``window_`` values before it: the median over ``networks``."""
+        origin from the ``window_`` values before it: the median over ``networks``.
+        """
         inputs = values if exog is None else np.concatenate([values, exog], axis=1)
         windows = np.stack([inputs[o - self.window_ : o] for o in origins])
         rel = self._relative(windows)
@@ -543,7 +547,8 @@ class Forecaster(SaveMixin, BaseEstimator):
 
     def _quantile_path(self, horizon, y, X):
         """Quantile forecasts (horizon, n_targets, n_quantiles) in the series' units,
-        and the meta of the history they continue."""
+        and the meta of the history they continue.
+        """
         values, exog, meta = self._history(y, X)
         horizon = self.horizon if horizon is None else horizon
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:

@@ -62,7 +62,8 @@ class Workspace:
 
 def shape_key(shape):
     """``shape`` (an int, tuple or list) as a hashable tuple. NumPy integers may stay:
-    they hash and compare like Python ints."""
+    they hash and compare like Python ints.
+    """
     if type(shape) is tuple:
         return shape
     return tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
@@ -70,7 +71,8 @@ def shape_key(shape):
 
 def empty(allocate, shape, dtype):
     """A backend's ``arrays.empty``: from the active workspace when there is one,
-    else ``allocate(shape, dtype)``."""
+    else ``allocate(shape, dtype)``.
+    """
     pool = active()
     if pool is None:
         return allocate(shape, dtype)
@@ -85,7 +87,8 @@ def active():
 @contextlib.contextmanager
 def reusing(workspace):
     """Take temporaries from ``workspace`` (None: allocate) in this thread; release
-    them all on exit, so nothing made inside may be used afterwards."""
+    them all on exit, so nothing made inside may be used afterwards.
+    """
     previous = active()
     _active.workspace = workspace
     try:

@@ -58,7 +58,8 @@ class ParameterBuffer(Mapping):
 
     def zeros_like(self):
         """A new buffer with the same layout and device, filled with zeros (e.g. for
-        gradients)."""
+        gradients).
+        """
         flat = backend_of(self.flat).arrays.zeros_like(self.flat)
         return ParameterBuffer(self.specs, self.flat.dtype, flat)
 

@@ -389,7 +389,8 @@ class Recurrent:
     @functools.cached_property
     def _param_names(self):
         """``[layer][direction]`` -> ((kernel argument name, buffer name), ...); built once
-        because the f-strings cost ~3 us per call, which single-sequence predict feels."""
+        because the f-strings cost ~3 us per call, which single-sequence predict feels.
+        """
         names = self.spec.params
         return [
             [tuple((n, f"{self.prefix(layer, d)}.{n}") for n in names) for d in directions]
@@ -420,7 +421,8 @@ def _as_generator(random_state):
 
 def _forward_direction(layer, p, x, mask, reverse, states, rmask):
     """Run one direction; ``states`` (h, and c for the LSTM) hold the initial states and
-    receive the final ones. Returns the outputs and the cache named by the cell's spec."""
+    receive the final ones. Returns the outputs and the cache named by the cell's spec.
+    """
     spec, a = layer.spec, layer._arrays
     n_steps, batch, _ = x.shape
     H, dt = layer.hidden_size, layer.dtype
@@ -437,7 +439,8 @@ def _forward_direction(layer, p, x, mask, reverse, states, rmask):
 def _backward_direction(layer, p, g, run, mask, reverse, dh_seq, state_grads):
     """BPTT of one direction; writes parameter gradients into ``g`` and returns dx.
     ``state_grads`` (dh, and dc for the LSTM) hold dL/dh_n (dL/dc_n) and receive
-    dL/dh0 (dL/dc0)."""
+    dL/dh0 (dL/dc0).
+    """
     spec, a = layer.spec, layer._arrays
     x, h_seq = run["x"], run["h_seq"]
     n_steps, batch, _ = x.shape

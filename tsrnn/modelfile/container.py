@@ -61,7 +61,8 @@ def npy_bytes(a):
 
 def pack(manifest, members):
     """A sealed archive of ``manifest`` (a dict; checksums are added) and ``members``
-    (name -> bytes)."""
+    (name -> bytes).
+    """
     manifest = dict(manifest, checksums={k: sha256(v) for k, v in members.items()})
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -166,7 +167,8 @@ class Archive:
 
     def _check_sizes(self):
         """Bound every member's declared size before any is read: arrays are stored, so
-        their size is bytes really in the file; the state has its cap."""
+        their size is bytes really in the file; the state has its cap.
+        """
         for name, info in self.infos.items():
             if name == MANIFEST:
                 continue
@@ -228,7 +230,8 @@ class Archive:
 
     def _read(self, name, cap):
         """Inflate JSON member ``name``, refusing it past ``cap`` bytes whatever its
-        header declares."""
+        header declares.
+        """
         info = self.infos[name]
         if info.file_size > cap:
             self._fail(

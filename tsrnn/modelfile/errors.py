@@ -3,7 +3,8 @@
 
 class ModelFileError(ValueError):
     """A model file is corrupt, truncated, hostile, not a tsrnn model, or from a newer
-    format."""
+    format.
+    """
 
 
 class SaveTargetError(ValueError):

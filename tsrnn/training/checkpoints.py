@@ -13,7 +13,8 @@ _RESUMABLE_CHANGES = ("verbose", "max_epochs", "warm_start")
 
 def best_checkpoint_path(path):
     """Where the best epoch's model is kept next to checkpoint ``path``
-    (``run.tsrnn`` -> ``run.best.tsrnn``)."""
+    (``run.tsrnn`` -> ``run.best.tsrnn``).
+    """
     path = Path(path)
     return path.with_name(f"{path.stem}.best{path.suffix or '.tsrnn'}")
 
@@ -58,7 +59,8 @@ class Checkpoint:
 
     def restore(self, estimator):
         """Load the latest state into ``estimator``; returns the stored training state
-        (a dict), or None when there is no checkpoint yet."""
+        (a dict), or None when there is no checkpoint yet.
+        """
         if not self.path.exists():
             return None
         loaded, extra = load(self.path, return_extra=True)
@@ -87,7 +89,8 @@ class Checkpoint:
 
     def after_epoch(self, estimator, history, state):
         """Write the best model when this epoch is the best, and the latest state every
-        ``every`` epochs."""
+        ``every`` epochs.
+        """
         if history.best_epoch == history.n_epochs - 1:
             save(estimator, self.best_path)
         if history.n_epochs % self.every == 0:

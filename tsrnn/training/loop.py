@@ -220,7 +220,8 @@ def fit(
 
 def array_batches(X, y, mask, sample_weight, batch_size, shuffle=True):
     """``epoch_batches(rng)`` for :func:`fit_batches` over validated in-memory arrays:
-    a new permutation per epoch (when shuffling), zero-weight batches skipped."""
+    a new permutation per epoch (when shuffling), zero-weight batches skipped.
+    """
 
     def epoch_batches(rng):
         n = X.shape[0]

@@ -39,7 +39,8 @@ class Optimizer:
 
     def _get_state(self):
         """What a model file stores: the scalar settings and :meth:`state_dict` on the host
-        (a checkpoint can be written while training on a GPU)."""
+        (a checkpoint can be written while training on a GPU).
+        """
         config = {k: v for k, v in vars(self).items() if isinstance(v, (int, float, bool))}
         state = {
             k: backend_of(v).arrays.to_host(v) if hasattr(v, "shape") else v
@@ -146,7 +147,8 @@ class SGD(Optimizer):
 
 def clip_by_global_norm(grads, max_norm):
     """Scale ``grads`` in place so that its norm is at most ``max_norm``
-    (``torch.nn.utils.clip_grad_norm_``'s rule). Returns the norm before clipping."""
+    (``torch.nn.utils.clip_grad_norm_``'s rule). Returns the norm before clipping.
+    """
     kernels = backend_of(grads).optim
     norm = kernels.global_norm(grads)
     factor = max_norm / (norm + 1e-6)

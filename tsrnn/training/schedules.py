@@ -39,7 +39,8 @@ class CosineLR:
 
 class ReduceLROnPlateau:
     """Multiply the rate by ``factor`` when the monitored loss has not improved by
-    ``min_delta`` for ``patience`` epochs; never below ``min_lr``."""
+    ``min_delta`` for ``patience`` epochs; never below ``min_lr``.
+    """
 
     def __init__(self, factor=0.5, patience=5, min_lr=1e-6, min_delta=1e-4):
         if not 0 < factor < 1 or patience < 1:

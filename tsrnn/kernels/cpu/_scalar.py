@@ -1,5 +1,6 @@
 """The compound scalar functions of :mod:`tsrnn.kernels.scalar` and the formulas of
-:mod:`tsrnn.kernels.formulas`, compiled for the CPU (inlined into the kernels)."""
+:mod:`tsrnn.kernels.formulas`, compiled for the CPU (inlined into the kernels).
+"""
 
 from numba import njit
 

@@ -43,7 +43,8 @@ def ones_mask(shape):
     """A padding mask with every step real.
 
     Shared between calls of the same shape (kernels and layers only read masks):
-    allocating it cost ~2 us per call, which single-sequence predict feels."""
+    allocating it cost ~2 us per call, which single-sequence predict feels.
+    """
     return np.ones(shape, dtype=np.bool_)
 
 
@@ -74,7 +75,8 @@ def contiguous(a):
 
 def swap_leading_axes(a):
     """A C-contiguous copy with the first two axes swapped: batch-major to time-major
-    and back, for 2-D masks and 3-D sequences."""
+    and back, for 2-D masks and 3-D sequences.
+    """
     out = empty((a.shape[1], a.shape[0]) + a.shape[2:], a.dtype)
     out[...] = a.swapaxes(0, 1)
     return out
@@ -104,7 +106,8 @@ def add_into(dst, src):
 
 def scale_steps(x, scales):
     """``x[t] *= scales`` for every step t of a time-major ``x`` (variational dropout:
-    one mask per sequence, reused at every step)."""
+    one mask per sequence, reused at every step).
+    """
     x *= scales[None]
 
 

@@ -28,7 +28,7 @@ def _im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols):
 
 @njit(**JIT_OPTIONS)
 def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
-    """y (batch, n_out, filters) = act(conv(x, W) + b); ``cols`` is kept for backward."""
+    """Y (batch, n_out, filters) = act(conv(x, W) + b); ``cols`` is kept for backward."""
     batch, _, channels = x.shape
     kernel_size, _, filters = W.shape
     n_out = y.shape[1]
@@ -45,7 +45,8 @@ def conv1d_backward(
     x, W, stride, dilation, pad_left, activation, cols, y, dy, dx, dW, db, da, dcols, need_dx
 ):
     """Gradients of :func:`conv1d_forward`; ``da`` (like y) and ``dcols`` are workspaces.
-    With ``need_dx`` False (a network's first layer) ``dx`` is left untouched."""
+    With ``need_dx`` False (a network's first layer) ``dx`` is left untouched.
+    """
     batch, n_steps, channels = x.shape
     kernel_size, _, filters = W.shape
     n_out = y.shape[1]

@@ -13,7 +13,7 @@ from tsrnn.kernels.cpu._scalar import activate, activation_slope
 
 @njit(**JIT_OPTIONS)
 def dense_forward(x, W, b, activation, y):
-    """y = act(x W + b)."""
+    """Y = act(x W + b)."""
     np.dot(x, W, y)
     for r in range(y.shape[0]):
         for k in range(y.shape[1]):
@@ -22,7 +22,7 @@ def dense_forward(x, W, b, activation, y):
 
 @njit(**JIT_OPTIONS)
 def activation_backward(y, dy, activation, da):
-    """da = dy * act'(a), with act' taken from the output y (any matching shapes)."""
+    """Da = dy * act'(a), with act' taken from the output y (any matching shapes)."""
     y1, dy1, da1 = y.reshape(-1), dy.reshape(-1), da.reshape(-1)
     for i in range(y1.size):
         da1[i] = dy1[i] * activation_slope(y1[i], activation)
@@ -42,7 +42,7 @@ def dense_backward(x, W, y, dy, activation, dx, dW, db, da):
 
 @njit(**JIT_OPTIONS)
 def scale_by_mask(x, keep, scale, out):
-    """out = x * keep * scale (inverted dropout forward and backward; any shape)."""
+    """Out = x * keep * scale (inverted dropout forward and backward; any shape)."""
     x1, k1, o1 = x.reshape(-1), keep.reshape(-1), out.reshape(-1)
     for i in range(x1.size):
         o1[i] = x1[i] * scale if k1[i] else x1[i] * 0

@@ -113,7 +113,8 @@ def batch_norm_backward(x, mask, dy, gamma, mean, inv_std, training, dx, dgamma,
 @njit(**JIT_OPTIONS)
 def layer_norm_forward(x, gamma, beta, epsilon, y, mean, inv_std):
     """Normalise every row over its features; ``mean`` and ``inv_std`` are float64
-    ``(rows,)``."""
+    ``(rows,)``.
+    """
     n_rows, n_features = x.shape
     for r in range(n_rows):
         s = 0.0
@@ -134,7 +135,8 @@ def layer_norm_forward(x, gamma, beta, epsilon, y, mean, inv_std):
 @njit(**JIT_OPTIONS)
 def layer_norm_backward(x, dy, gamma, mean, inv_std, dx, dgamma, dbeta, sums):
     """Gradients of :func:`layer_norm_forward`; ``sums`` is a float64 ``(2, features)``
-    workspace."""
+    workspace.
+    """
     n_rows, n_features = x.shape
     for c in range(n_features):
         sums[0, c] = 0.0
@@ -160,8 +162,9 @@ def layer_norm_backward(x, dy, gamma, mean, inv_std, dx, dgamma, dbeta, sums):
 
 @njit(**JIT_OPTIONS)
 def activation_forward(x, activation, y):
-    """y = act(x), elementwise (any matching shapes); the backward pass is
-    :func:`tsrnn.kernels.cpu.dense.activation_backward`."""
+    """Y = act(x), elementwise (any matching shapes); the backward pass is
+    :func:`tsrnn.kernels.cpu.dense.activation_backward`.
+    """
     x1, y1 = x.reshape(-1), y.reshape(-1)
     for i in range(x1.size):
         y1[i] = activate(x1[i], activation)

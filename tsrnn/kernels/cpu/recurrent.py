@@ -86,7 +86,7 @@ def _drop_in_place(a, rmask):
 
 @njit(**JIT_OPTIONS)
 def input_gradients(x, da_seq, W_x, dx, dW_x, db):
-    """dx = da W_x^T, dW_x = x^T da, db = sum(da) over all steps and samples."""
+    """Dx = da W_x^T, dW_x = x^T da, db = sum(da) over all steps and samples."""
     n_steps, batch, n_features = x.shape
     width = da_seq.shape[2]
     x2 = x.reshape(n_steps * batch, n_features)
@@ -148,7 +148,8 @@ def _weight_gradients(
 ):
     """After the time loop: dW_h from the (dropped) previous states, then the input
     gradients. ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for
-    the GRU)."""
+    the GRU).
+    """
     _recurrent_weight_gradient(h_seq, h0, reverse, rmask, dah_seq, h_prev_seq, dW_h)
     input_gradients(x, da_seq, W_x, dx, dW_x, db)
 
@@ -382,7 +383,8 @@ def gru_forward(
 ):
     """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
     ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn.
-    ``activation`` is unused (the GRU's is tanh): it keeps the cells' argument order."""
+    ``activation`` is unused (the GRU's is tanh): it keeps the cells' argument order.
+    """
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
     h_work = np.empty_like(h_state)
@@ -441,7 +443,8 @@ def gru_backward(
     dh_proj,
 ):
     """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
-    pre-activations (differs from ``da_seq`` in the candidate block: r * dn)."""
+    pre-activations (differs from ``da_seq`` in the candidate block: r * dn).
+    """
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
     for s in range(n_steps):
@@ -498,7 +501,8 @@ def gru_reset_before_forward(
 ):
     """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
     candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient;
-    ``p_rz`` (B, 2H) and ``p_n`` (B, H) receive the step's recurrent products."""
+    ``p_rz`` (B, 2H) and ``p_n`` (B, H) receive the step's recurrent products.
+    """
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
     W_hrz = np.ascontiguousarray(W_h[:, : 2 * H])
@@ -558,7 +562,8 @@ def gru_reset_before_backward(
     dh_proj,
 ):
     """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
-    ``drh`` and ``dh_proj`` (B, H) are per-step workspaces."""
+    ``drh`` and ``dh_proj`` (B, H) are per-step workspaces.
+    """
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
     W_hrz = np.ascontiguousarray(W_h[:, : 2 * H])

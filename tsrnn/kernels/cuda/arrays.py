@@ -31,7 +31,8 @@ def _allocate(shape, dtype):
 
 def new_workspace():
     """A :class:`tsrnn.kernels.workspace.Workspace` of device arrays (numba.cuda has
-    no caching allocator: each ``device_array`` is a ``cuMemAlloc``)."""
+    no caching allocator: each ``device_array`` is a ``cuMemAlloc``).
+    """
     return _workspace.Workspace(_allocate)
 
 

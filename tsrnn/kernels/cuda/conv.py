@@ -25,7 +25,7 @@ def _im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols):
 
 
 def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
-    """y (batch, n_out, filters) = act(conv(x, W) + b); ``cols`` is kept for backward."""
+    """Y (batch, n_out, filters) = act(conv(x, W) + b); ``cols`` is kept for backward."""
     batch, _, channels = x.shape
     kernel_size, _, filters = W.shape
     n_out = y.shape[1]
@@ -59,7 +59,8 @@ def conv1d_backward(
     x, W, stride, dilation, pad_left, activation, cols, y, dy, dx, dW, db, da, dcols, need_dx
 ):
     """Gradients of :func:`conv1d_forward`; ``da`` (like y) and ``dcols`` are workspaces.
-    With ``need_dx`` False (a network's first layer) ``dx`` is left untouched."""
+    With ``need_dx`` False (a network's first layer) ``dx`` is left untouched.
+    """
     batch, _, channels = x.shape
     kernel_size, _, filters = W.shape
     n_out = y.shape[1]
@@ -114,7 +115,8 @@ def _window_gradient(dy, arg, pool_size, stride, average, dx):
 
 def max_pool_backward(dy, arg, pool_size, stride, dx):
     """Routes each window's gradient to its argmax (``pool_size``/``stride`` bound the
-    windows a step can belong to; the CPU kernel scatters instead)."""
+    windows a step can belong to; the CPU kernel scatters instead).
+    """
     _window_gradient[blocks(dx.size)](dy, arg, pool_size, stride, False, dx)
 
 

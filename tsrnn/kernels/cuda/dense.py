@@ -20,7 +20,7 @@ def _bias_activation(y, b, activation):
 
 
 def dense_forward(x, W, b, activation, y):
-    """y = act(x W + b)."""
+    """Y = act(x W + b)."""
     gemm(x, W, y)
     _bias_activation[blocks(y.size)](y, b, activation)
 
@@ -33,7 +33,7 @@ def _activation_backward(y, dy, activation, da):
 
 
 def activation_backward(y, dy, activation, da):
-    """da = dy * act'(a), with act' taken from the output y (any matching shapes)."""
+    """Da = dy * act'(a), with act' taken from the output y (any matching shapes)."""
     _activation_backward[blocks(y.size)](y.reshape(-1), dy.reshape(-1), activation, da.reshape(-1))
 
 
@@ -53,5 +53,5 @@ def _scale_by_mask(x, keep, scale, out):
 
 
 def scale_by_mask(x, keep, scale, out):
-    """out = x * keep * scale (inverted dropout forward and backward; any shape)."""
+    """Out = x * keep * scale (inverted dropout forward and backward; any shape)."""
     _scale_by_mask[blocks(x.size)](x.reshape(-1), keep.reshape(-1), scale, out.reshape(-1))

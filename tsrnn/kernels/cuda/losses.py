@@ -59,7 +59,8 @@ def _launch(kernel, p, *args):
 
 def _one(p):
     """1 in the predictions' dtype: the weight of a row's terms, which the row's
-    weight multiplies afterwards (an exact product, in the terms' precision)."""
+    weight multiplies afterwards (an exact product, in the terms' precision).
+    """
     return p.dtype.type(1)
 
 

@@ -186,7 +186,8 @@ def _layer_norm_dx(x, dy, gamma, mean, inv_std, dx):
 
 def layer_norm_backward(x, dy, gamma, mean, inv_std, dx, dgamma, dbeta, sums):
     """Gradients of :func:`layer_norm_forward` (``sums`` is unused here: each thread
-    keeps its sums in registers)."""
+    keeps its sums in registers).
+    """
     _layer_norm_column_sums[_launch.blocks(x.shape[1])](x, dy, mean, inv_std, dgamma, dbeta)
     _layer_norm_dx[_launch.blocks(x.shape[0])](x, dy, gamma, mean, inv_std, dx)
 
@@ -199,5 +200,5 @@ def _activation_forward(x, activation, y):
 
 
 def activation_forward(x, activation, y):
-    """y = act(x), elementwise (any matching shapes)."""
+    """Y = act(x), elementwise (any matching shapes)."""
     _activation_forward[_launch.blocks(x.size)](x.reshape(-1), activation, y.reshape(-1))

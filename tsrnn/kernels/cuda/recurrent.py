@@ -82,7 +82,8 @@ def _project_inputs(x, W_x, out):
 
 def _forward_steps(n_steps, reverse, h_state, rmask, W_h, h_proj):
     """Yield each step t in processing order, after computing the recurrent product
-    h_proj = (h_{t-1} * rmask) W_h for it."""
+    h_proj = (h_{t-1} * rmask) W_h for it.
+    """
     h_work = cuda.device_array_like(h_state)
     for s in range(n_steps):
         gemm(_dropped_state(h_state, rmask, h_work), W_h, h_proj)
@@ -91,14 +92,15 @@ def _forward_steps(n_steps, reverse, h_state, rmask, W_h, h_proj):
 
 def _backward_steps(n_steps, reverse):
     """Yield ``(t, tp, first)`` in backward order: tp is the step processed just
-    before t in the forward pass, and ``first`` marks the step that read h0."""
+    before t in the forward pass, and ``first`` marks the step that read h0.
+    """
     for s in range(n_steps):
         t = s if reverse else n_steps - 1 - s
         yield t, t + 1 if reverse else t - 1, s == n_steps - 1
 
 
 def input_gradients(x, da_seq, W_x, dx, dW_x, db):
-    """dx = da W_x^T, dW_x = x^T da, db = sum of da, over all steps at once."""
+    """Dx = da W_x^T, dW_x = x^T da, db = sum of da, over all steps at once."""
     n_steps, batch, n_features = x.shape
     rows, width = n_steps * batch, da_seq.shape[2]
     da2 = da_seq.reshape(rows, width)
@@ -110,7 +112,8 @@ def input_gradients(x, da_seq, W_x, dx, dW_x, db):
 @cuda.jit
 def _carry_state_gradient(t, mask, rmask, dh_proj, accumulate, dh_state):
     """dL/dh_{t-1} = (da_t W_h^T) * rmask on the rows that took step t (added to the
-    direct path already in ``dh_state`` with ``accumulate``: the GRU)."""
+    direct path already in ``dh_state`` with ``accumulate``: the GRU).
+    """
     bi, j = cuda.grid(2)
     if bi < dh_state.shape[0] and j < dh_state.shape[1] and mask[t, bi]:
         v = dh_proj[bi, j] * rmask[bi, j] if rmask.shape[0] > 0 else dh_proj[bi, j]
@@ -122,7 +125,8 @@ def _weight_gradients(
 ):
     """After the time loop: dW_h from the (dropped) previous states, then the input
     gradients. ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for
-    the GRU)."""
+    the GRU).
+    """
     n_steps, batch, H = h_seq.shape
     _dropped_previous_states(h_seq, h0, reverse, rmask, h_prev_seq)
     rows = n_steps * batch
@@ -340,7 +344,8 @@ def gru_forward(
 ):
     """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
     ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn.
-    ``activation`` is unused (the GRU's is tanh): it keeps the cells' argument order."""
+    ``activation`` is unused (the GRU's is tanh): it keeps the cells' argument order.
+    """
     grid = _launch.grid(*h_state.shape)
     _project_inputs(x, W_x, gates)
     for t in _forward_steps(x.shape[0], reverse, h_state, rmask, W_h, h_proj):
@@ -401,7 +406,8 @@ def gru_backward(
     dh_proj,
 ):
     """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
-    pre-activations (differs from ``da_seq`` in the candidate block: r * dn)."""
+    pre-activations (differs from ``da_seq`` in the candidate block: r * dn).
+    """
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
     grid = _launch.grid(batch, H)
@@ -453,7 +459,8 @@ def gru_reset_before_forward(
 ):
     """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
     candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient;
-    ``p_rz`` (B, 2H) and ``p_n`` (B, H) receive the step's recurrent products."""
+    ``p_rz`` (B, 2H) and ``p_n`` (B, H) receive the step's recurrent products.
+    """
     n_steps = x.shape[0]
     H = W_h.shape[0]
     W_hrz, W_hn = W_h[:, : 2 * H], W_h[:, 2 * H :]
@@ -542,7 +549,8 @@ def gru_reset_before_backward(
     dh_proj,
 ):
     """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
-    ``drh`` and ``dh_proj`` (B, H) are per-step workspaces."""
+    ``drh`` and ``dh_proj`` (B, H) are per-step workspaces.
+    """
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
     W_hrz, W_hn = W_h[:, : 2 * H], W_h[:, 2 * H :]

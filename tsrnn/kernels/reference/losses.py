@@ -29,7 +29,7 @@ def _weighted_mean(per_element, w):
 
 
 def _grad_scale(p, w):
-    """d L / d l_ik = w_i / (K sum w)."""
+    """D L / d l_ik = w_i / (K sum w)."""
     return (w / (p.shape[1] * w.sum()))[:, None]
 
 
