@@ -1,7 +1,7 @@
 """Sunspots: 30 years ahead from 1978, against naive persistence, with a plot."""
 
 import numpy as np
-from _common import FAST, epochs
+from _common import FAST, epochs, report
 
 from tsrnn import Forecaster
 from tsrnn.datasets import load_sunspots
@@ -20,9 +20,12 @@ def rmse(a, b):
     return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
 
 
-print(
-    f"RMSE 1979-2008: tsrnn {rmse(forecast, test):.1f}, "
-    f"persistence {rmse(np.full(30, train.iloc[-1]), test):.1f}"
+ours, persistence = rmse(forecast, test), rmse(np.full(30, train.iloc[-1]), test)
+print(f"RMSE 1979-2008: tsrnn {ours:.1f}, persistence {persistence:.1f}")
+report(
+    "sunspots, 30 years ahead (1979-2008 held out)",
+    "`Forecaster(window=40, horizon=30)`",
+    f"RMSE {ours:.1f} vs persistence {persistence:.1f}",
 )
 try:
     import matplotlib
