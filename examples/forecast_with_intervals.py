@@ -26,8 +26,7 @@ seasonal_naive = np.sqrt(np.mean((naive - test) ** 2))
 report(
     "airline, 24 months ahead (1959-60 held out)",
     "`Forecaster(horizon=24)` (defaults: a 3-member ensemble)",
-    f"RMSE {rmse:.1f} vs seasonal naive {seasonal_naive:.1f}; "
-    f"90% interval covers {inside:.0%}",
+    f"RMSE {rmse:.1f} vs seasonal naive {seasonal_naive:.1f}; 90% interval covers {inside:.0%}",
 )
 calibration = model.interval_calibration_.get(0.9)
 if calibration:
