@@ -24,7 +24,11 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 def run_examples(fast):
     """Run each reporting example; return its rows in the order of the examples."""
     rows = []
-    scripts = sorted(p for p in (ROOT / "examples").glob("*.py") if "report(" in p.read_text())
+    scripts = sorted(
+        p
+        for p in (ROOT / "examples").glob("*.py")
+        if not p.name.startswith("_") and "report(" in p.read_text()
+    )
     for script in scripts:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "rows.jsonl"
@@ -33,6 +37,8 @@ def run_examples(fast):
             env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "examples"), str(ROOT)])
             print(f"running {script.name} ...", flush=True)
             subprocess.run([sys.executable, str(script)], cwd=tmp, env=env, check=True)
+            if not out.exists():
+                raise RuntimeError(f"{script.name} reported no result")
             rows += [json.loads(line) for line in out.read_text().splitlines()]
     return rows
 
