@@ -66,9 +66,11 @@ class RNN(Layer):
 
     @property
     def name(self):
+        """The cell type, used in parameter names (``'0.lstm.weight_ih_l0'``)."""
         return self.cell
 
     def get_config(self):
+        """Constructor arguments (used by repr and by persistence)."""
         names = (
             "cell",
             "hidden_size",
@@ -84,6 +86,7 @@ class RNN(Layer):
         return {k: getattr(self, k) for k in names}
 
     def build(self, input_shape, dtype):
+        """Create the recurrent stack for this input shape; return the output shape."""
         self.core = Recurrent(
             self.cell,
             input_shape[1],
@@ -99,6 +102,7 @@ class RNN(Layer):
         return super().build(input_shape, dtype)
 
     def to(self, device):
+        """Run this layer and its recurrent stack on ``device`` from now on."""
         if hasattr(self, "core"):  # built
             self.core.device = device
         return super().to(device)
@@ -108,12 +112,18 @@ class RNN(Layer):
         return (input_shape[0], width) if self.return_sequences else (width,)
 
     def param_specs(self):
+        """``[(name, shape), ...]`` of the recurrent stack's weights and biases."""
         return self.core.param_specs()
 
     def init_params(self, params, rng):
+        """Initialise the stack's weights and biases (see :class:`~tsrnn.layers.Recurrent`)."""
         self.core.init_params(rng, params)
 
     def forward(self, params, x, ctx):
+        """Run the stack over time; return the sequence or the last state.
+
+        See :meth:`tsrnn.layers.base.Layer.forward`.
+        """
         batch = x.shape[0]
         arrays = self.backend.arrays
         x_tm = arrays.swap_leading_axes(x)
@@ -137,6 +147,10 @@ class RNN(Layer):
         return out, (cache, keep_x, h_n.shape)
 
     def backward(self, params, cache, dy, grads):
+        """Back-propagate through time.
+
+        See :meth:`tsrnn.layers.base.Layer.backward`.
+        """
         core_cache, keep_x, state_shape = cache
         arrays = self.backend.arrays
         if self.return_sequences:
