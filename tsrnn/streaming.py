@@ -112,11 +112,14 @@ class DaskSource:
         self.chunks = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
     def targets(self):
+        """All targets, as a NumPy array of shape (n_samples, ...)."""
         return self.y
 
     def fingerprint(self):
-        """The dask graph's name (a token of the data's source), the chunk structure and
-        a hash of y: what a resumed run must share with the checkpointed one.
+        """A string a resumed run must share with the checkpointed one.
+
+        It holds the dask graph's name (a token of the data's source), the chunk
+        structure and a hash of y.
         """
         chunks = np.asarray(self.X.chunks[0])  # the sample axis: the others are whole
         return f"dask:{self.X.name}:{self.X.shape}:{_digest(chunks, self.y)}"
@@ -171,13 +174,20 @@ class BatchesSource:
         self._first = X0, np.asarray(y0)
 
     def targets(self):
+        """All targets, concatenated from one pass over the batches."""
         return np.concatenate([np.asarray(_check_batch_pair(b)[1]) for b in self.batches])
 
     def fingerprint(self):
+        """A hash of the first batch: what a resumed run must share with the checkpointed one."""
         # Only the first batch: reading an arbitrary source in full costs an epoch.
         return f"batches:first:{_digest(*self._first)}"
 
     def epoch(self, batch_size, rng, shuffle):
+        """Yield the source's ``(X_batch, y_batch)`` pairs as they come, checked.
+
+        ``batch_size``, ``rng`` and ``shuffle`` are accepted for the interface of
+        :meth:`DaskSource.epoch` and ignored: the batches set their own size and order.
+        """
         for pair in self.batches:
             yield _check_batch_pair(pair)
 
