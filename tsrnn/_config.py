@@ -36,11 +36,11 @@ PARALLEL_JIT_OPTIONS = {**JIT_OPTIONS, "parallel": False}
 
 
 def cache_dir() -> Path:
-    """Return the folder where tsrnn caches its compiled kernels.
+    r"""Return the folder where tsrnn caches its compiled kernels.
 
     ``NUMBA_CACHE_DIR``, when set, wins (Numba then caches everything there itself).
     Otherwise ``TSRNN_CACHE_DIR``, else ``$XDG_CACHE_HOME/tsrnn`` (``~/.cache/tsrnn``)
-    on Linux and macOS and ``%LOCALAPPDATA%\\tsrnn`` on Windows.
+    on Linux and macOS and ``%LOCALAPPDATA%\tsrnn`` on Windows.
 
     Returns
     -------

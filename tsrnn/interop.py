@@ -233,8 +233,22 @@ def recurrent_from_keras_weights(layer, weights, params=None):
 
 
 def recurrent_to_keras_weights(layer, params):
-    """The ``set_weights()`` list for the equivalent Keras layer(s) (see
-    :func:`recurrent_from_keras_weights` for the order and conversions).
+    """The ``set_weights()`` list for the equivalent Keras layer(s).
+
+    The inverse of :func:`recurrent_from_keras_weights`, which gives the order and
+    conversions.
+
+    Parameters
+    ----------
+    layer : Recurrent or RNN
+    params : mapping
+        The layer's parameters (names as in :meth:`Recurrent.param_specs`).
+
+    Returns
+    -------
+    list of ndarray
+        Kernel, recurrent kernel and bias per layer and direction, in Keras' gate
+        order and layout.
     """
     layer = layer.core if isinstance(layer, RNN) else layer
     H = layer.hidden_size
