@@ -97,6 +97,7 @@ def max_pool_forward(x, pool_size, stride, y, arg):
 
 @njit(**JIT_OPTIONS)
 def max_pool_backward(dy, arg, pool_size, stride, dx):
+    """Gradient of :func:`max_pool_forward`: ``dy`` added at each argmax into ``dx``."""
     # pool_size and stride are unused here (the CPU scatters through arg); the GPU
     # kernel, which gathers, needs them, and both backends share one signature.
     dx[:] = 0
@@ -108,6 +109,7 @@ def max_pool_backward(dy, arg, pool_size, stride, dx):
 
 @njit(**JIT_OPTIONS)
 def average_pool_forward(x, pool_size, stride, y):
+    """Mean over each window of ``pool_size`` steps: ``y`` (batch, n_out, channels)."""
     for bi in range(x.shape[0]):
         for t in range(y.shape[1]):
             for c in range(x.shape[2]):
@@ -119,6 +121,10 @@ def average_pool_forward(x, pool_size, stride, y):
 
 @njit(**JIT_OPTIONS)
 def average_pool_backward(dy, pool_size, stride, dx):
+    """Gradient of :func:`average_pool_forward`, written into ``dx``.
+
+    ``dy / pool_size`` is added at every step of each window.
+    """
     dx[:] = 0
     for bi in range(dy.shape[0]):
         for t in range(dy.shape[1]):
@@ -148,6 +154,10 @@ def global_average_pool_forward(x, mask, y, count):
 
 @njit(**JIT_OPTIONS)
 def global_average_pool_backward(dy, mask, count, dx):
+    """Gradient of :func:`global_average_pool_forward`, written into ``dx``.
+
+    ``dy / count`` on the real steps, 0 on padding.
+    """
     batch, n_steps, channels = dx.shape
     for bi in range(batch):
         for t in range(n_steps):
@@ -170,6 +180,10 @@ def global_max_pool_forward(x, mask, y, arg):
 
 @njit(**JIT_OPTIONS)
 def global_max_pool_backward(dy, arg, dx):
+    """Gradient of :func:`global_max_pool_forward`, written into ``dx``.
+
+    ``dy`` at each channel's argmax step, 0 elsewhere.
+    """
     dx[:] = 0
     for bi in range(dy.shape[0]):
         for c in range(dy.shape[1]):

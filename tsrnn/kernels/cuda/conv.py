@@ -133,10 +133,15 @@ def _average_pool_forward(x, pool_size, stride, y):
 
 
 def average_pool_forward(x, pool_size, stride, y):
+    """Mean over each window of ``pool_size`` steps: ``y`` (batch, n_out, channels)."""
     _average_pool_forward[blocks(y.size)](x, pool_size, stride, y)
 
 
 def average_pool_backward(dy, pool_size, stride, dx):
+    """Gradient of :func:`average_pool_forward`, written into ``dx``.
+
+    ``dy / pool_size`` is added at every step of each window.
+    """
     _window_gradient[blocks(dx.size)](dy, dy[:0], pool_size, stride, True, dx)
 
 
@@ -170,6 +175,10 @@ def _global_average_pool_backward(dy, mask, count, dx):
 
 
 def global_average_pool_backward(dy, mask, count, dx):
+    """Gradient of :func:`global_average_pool_forward`, written into ``dx``.
+
+    ``dy / count`` on the real steps, 0 on padding.
+    """
     _global_average_pool_backward[blocks(dx.size)](dy, mask, count, dx)
 
 
@@ -200,4 +209,8 @@ def _global_max_pool_backward(dy, arg, dx):
 
 
 def global_max_pool_backward(dy, arg, dx):
+    """Gradient of :func:`global_max_pool_forward`, written into ``dx``.
+
+    ``dy`` at each channel's argmax step, 0 elsewhere.
+    """
     _global_max_pool_backward[blocks(dx.size)](dy, arg, dx)

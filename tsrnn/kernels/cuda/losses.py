@@ -76,6 +76,10 @@ def _mse_rows(p, y, w, one, grad, row_loss):
 
 
 def mse(p, y, w, grad):
+    """Weighted mean squared error of ``p`` (n, K) against ``y`` (n, K).
+
+    Device arrays; writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     return _finish(_launch(_mse_rows, p, y, w, _one(p), grad), w, p.shape[1], grad)
 
 
@@ -91,6 +95,10 @@ def _mae_rows(p, y, w, one, grad, row_loss):
 
 
 def mae(p, y, w, grad):
+    """Weighted mean absolute error of ``p`` (n, K) against ``y`` (n, K).
+
+    Device arrays; writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     return _finish(_launch(_mae_rows, p, y, w, _one(p), grad), w, p.shape[1], grad)
 
 
@@ -106,6 +114,10 @@ def _huber_rows(p, y, w, one, delta, grad, row_loss):
 
 
 def huber(p, y, w, delta, grad):
+    """Weighted mean Huber loss of ``p`` (n, K) against ``y`` (n, K), quadratic within ``delta``.
+
+    Device arrays; writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     row_loss = _launch(_huber_rows, p, y, w, _one(p), delta, grad)
     return _finish(row_loss, w, p.shape[1], grad)
 
@@ -122,6 +134,10 @@ def _bce_rows(p, y, w, one, grad, row_loss):
 
 
 def binary_cross_entropy_with_logits(p, y, w, grad):
+    """Weighted mean binary cross-entropy of ``p`` (n, K) against ``y`` (n, K) (``p`` are logits).
+
+    Device arrays; writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     return _finish(_launch(_bce_rows, p, y, w, _one(p), grad), w, p.shape[1], grad)
 
 
@@ -137,6 +153,11 @@ def _pinball_rows(p, y, w, one, quantiles, grad, row_loss):
 
 
 def pinball(p, y, w, quantiles, grad):
+    """Weighted mean pinball loss of ``p`` (n, K) against ``y`` (n, K).
+
+    ``quantiles`` (K,) holds each column's level.
+    Device arrays; writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     row_loss = _launch(_pinball_rows, p, y, w, _one(p), quantiles, grad)
     return _finish(row_loss, w, p.shape[1], grad)
 
@@ -156,6 +177,11 @@ def _softmax_rows(p, labels, w, class_weight, grad, row_weight, row_loss):
 
 
 def softmax_cross_entropy(p, labels, w, class_weight, grad):
+    """Weighted softmax cross-entropy of logits ``p`` (n, C) against ``labels`` (n,).
+
+    ``class_weight`` (C,) weights each class, as ``torch.nn.CrossEntropyLoss``. Writes
+    dL/dp into ``grad`` (n, C) and returns the loss (float64).
+    """
     row_weight = cuda.device_array(p.shape[0], dtype=np.float64)
     row_loss = _launch(_softmax_rows, p, labels, w, class_weight, grad, row_weight)
     # grad rows hold softmax - onehot; each is scaled by weight_i / sum(weight).

@@ -82,6 +82,7 @@ def _scale(a, factor):
 
 
 def scale_in_place(a, factor):
+    """``a *= factor`` over the flat device array ``a``, in place."""
     _scale[blocks(a.size)](a, factor)
 
 
@@ -93,6 +94,7 @@ def _flag_non_finite(a, flag):
 
 
 def all_finite(a):
+    """Whether every element of the flat device array ``a`` is finite."""
     flag = cuda.to_device(np.zeros(1, dtype=np.int32))
     _flag_non_finite[blocks(a.size)](a, flag)
     return int(flag.copy_to_host()[0]) == 0
