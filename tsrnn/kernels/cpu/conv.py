@@ -44,8 +44,10 @@ def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
 def conv1d_backward(
     x, W, stride, dilation, pad_left, activation, cols, y, dy, dx, dW, db, da, dcols, need_dx
 ):
-    """Gradients of :func:`conv1d_forward`; ``da`` (like y) and ``dcols`` are workspaces.
-    With ``need_dx`` False (a network's first layer) ``dx`` is left untouched.
+    """Gradients of :func:`conv1d_forward`, written into ``dx``, ``dW`` and ``db``.
+
+    ``da`` (like y) and ``dcols`` (like cols) are workspaces. With ``need_dx`` False
+    (a network's first layer) ``dx`` is left untouched.
     """
     batch, n_steps, channels = x.shape
     kernel_size, _, filters = W.shape

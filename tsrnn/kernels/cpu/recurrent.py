@@ -146,9 +146,10 @@ def _project_inputs(x, W_x, out):
 def _weight_gradients(
     x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq, dx, dW_x, dW_h, db
 ):
-    """After the time loop: dW_h from the (dropped) previous states, then the input
-    gradients. ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for
-    the GRU).
+    """The weight gradients and dx, after the time loop.
+
+    First dW_h from the (dropped) previous states, then the input gradients.
+    ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for the GRU).
     """
     _recurrent_weight_gradient(h_seq, h0, reverse, rmask, dah_seq, h_prev_seq, dW_h)
     input_gradients(x, da_seq, W_x, dx, dW_x, db)
@@ -379,7 +380,9 @@ def lstm_backward(
 def gru_forward(
     x, mask, W_x, W_h, b, b_hn, rmask, activation, reverse, h_state, h_seq, gates, hn_seq, h_proj
 ):
-    """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
+    """GRU (reset after) forward.
+
+    ``gates`` (T, B, 3H) ends holding r, z, n;
     ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn.
     ``activation`` is unused (the GRU's is tanh): it keeps the cells' argument order.
     """
@@ -440,7 +443,9 @@ def gru_backward(
     dah_seq,
     dh_proj,
 ):
-    """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
+    """BPTT for :func:`gru_forward`.
+
+    ``dah_seq`` holds the gradient of the recurrent
     pre-activations (differs from ``da_seq`` in the candidate block: r * dn).
     """
     n_steps, batch, _ = x.shape
@@ -497,9 +502,11 @@ def gru_backward(
 def gru_reset_before_forward(
     x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq, gates, rh_seq, p_rz, p_n
 ):
-    """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
-    candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient;
-    ``p_rz`` (B, 2H) and ``p_n`` (B, H) receive the step's recurrent products.
+    """Original (reset-before) GRU forward.
+
+    The candidate sees (r * h_{t-1}) W_hn, and z weights the candidate. ``rh_seq``
+    (T, B, H) keeps r * h_{t-1} for the weight gradient; ``p_rz`` (B, 2H) and ``p_n``
+    (B, H) receive the step's recurrent products.
     """
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
@@ -559,8 +566,9 @@ def gru_reset_before_backward(
     drh,
     dh_proj,
 ):
-    """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
-    ``drh`` and ``dh_proj`` (B, H) are per-step workspaces.
+    """BPTT for :func:`gru_reset_before_forward`.
+
+    ``da_rz`` (B, 2H), ``da_n``, ``drh`` and ``dh_proj`` (B, H) are per-step workspaces.
     """
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]

@@ -58,8 +58,10 @@ def _col2im(dcols, kernel_size, stride, dilation, pad_left, n_out, dx):
 def conv1d_backward(
     x, W, stride, dilation, pad_left, activation, cols, y, dy, dx, dW, db, da, dcols, need_dx
 ):
-    """Gradients of :func:`conv1d_forward`; ``da`` (like y) and ``dcols`` are workspaces.
-    With ``need_dx`` False (a network's first layer) ``dx`` is left untouched.
+    """Gradients of :func:`conv1d_forward`, written into ``dx``, ``dW`` and ``db``.
+
+    ``da`` (like y) and ``dcols`` (like cols) are workspaces. With ``need_dx`` False
+    (a network's first layer) ``dx`` is left untouched.
     """
     batch, _, channels = x.shape
     kernel_size, _, filters = W.shape
@@ -114,8 +116,10 @@ def _window_gradient(dy, arg, pool_size, stride, average, dx):
 
 
 def max_pool_backward(dy, arg, pool_size, stride, dx):
-    """Routes each window's gradient to its argmax (``pool_size``/``stride`` bound the
-    windows a step can belong to; the CPU kernel scatters instead).
+    """Gradient of :func:`max_pool_forward`: each window's ``dy`` to its argmax in ``dx``.
+
+    Each thread gathers for one element of ``dx``; ``pool_size`` and ``stride`` bound
+    the windows a step can belong to (the CPU kernel scatters instead).
     """
     _window_gradient[blocks(dx.size)](dy, arg, pool_size, stride, False, dx)
 

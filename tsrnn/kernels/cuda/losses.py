@@ -1,5 +1,7 @@
-"""Losses and their gradients with respect to the predictions (GPU); the twin of
-:mod:`tsrnn.kernels.cpu.losses` (same names, arguments and weighting convention).
+"""Losses and their gradients with respect to the predictions (GPU).
+
+The twin of :mod:`tsrnn.kernels.cpu.losses` (same names, arguments and weighting
+convention).
 
 One thread per sample writes its row of dL/dp and its weighted loss (in float64);
 the totals are summed in a fixed order, so the loss is deterministic, and returned
@@ -58,8 +60,10 @@ def _launch(kernel, p, *args):
 
 
 def _one(p):
-    """1 in the predictions' dtype: the weight of a row's terms, which the row's
-    weight multiplies afterwards (an exact product, in the terms' precision).
+    """1 in the predictions' dtype: the weight of a row's terms.
+
+    The row's weight multiplies them afterwards (an exact product, in the terms'
+    precision).
     """
     return p.dtype.type(1)
 

@@ -1,5 +1,6 @@
-"""Optimizer steps over the flat parameter buffer (GPU); the twin of
-:mod:`tsrnn.kernels.cpu.optim`, one thread per parameter.
+"""Optimizer steps over the flat parameter buffer (GPU), one thread per parameter.
+
+The twin of :mod:`tsrnn.kernels.cpu.optim`.
 
 Reductions (the gradient norm, the finiteness check) use a fixed launch shape and
 a fixed summation tree, so their results do not vary from run to run.
