@@ -110,12 +110,40 @@ class Layer:
         return get_backend(self.device)
 
     def to(self, device):
-        """Run this layer's kernels on ``device`` from now on."""
+        """Run this layer's kernels on ``device`` from now on.
+
+        Parameters
+        ----------
+        device : {'cpu', 'cuda'}
+
+        Returns
+        -------
+        self
+        """
         self.device = device
         return self
 
     def build(self, input_shape, dtype):
-        """Fix shapes and dtype; return the output shape (without the batch axis)."""
+        """Fix shapes and dtype; return the output shape (without the batch axis).
+
+        Parameters
+        ----------
+        input_shape : tuple
+            ``(n_steps, channels)`` for sequences (``n_steps`` may be None) or
+            ``(features,)`` for vectors.
+        dtype : {numpy.float32, numpy.float64}
+            The dtype of the parameters and activations.
+
+        Returns
+        -------
+        tuple
+            The output shape, without the batch axis.
+
+        Raises
+        ------
+        ValueError
+            If the layer cannot take inputs of this shape.
+        """
         self.input_shape = tuple(input_shape)
         self.dtype = np.dtype(dtype)
         self.output_shape = self._output_shape(self.input_shape)
@@ -129,7 +157,16 @@ class Layer:
         return []
 
     def init_params(self, params, rng):
-        """Fill ``params`` (a dict of views) with initial values drawn from ``rng``."""
+        """Fill ``params`` with initial values drawn from ``rng``, in place.
+
+        Parameters
+        ----------
+        params : dict of str to ndarray
+            Views of this layer's parameters, named as in :meth:`param_specs`.
+        rng : numpy.random.Generator
+            The network's generator; layers draw from it in order, so a seed gives
+            the same weights every time.
+        """
 
     def forward(self, params, x, ctx):
         """Compute the layer's output for a batch.

@@ -15,14 +15,27 @@ class Conv1D(Layer):
     Parameters
     ----------
     filters : int
+        Output channels.
     kernel_size : int
+        Steps each filter spans (before dilation).
     strides : int, default=1
+        Steps between the starts of consecutive windows.
     dilation_rate : int, default=1
+        Steps between the taps of a filter; cannot be combined with ``strides > 1``.
     padding : {'valid', 'same', 'causal'}, default='valid'
         'causal' pads on the left only, so step t sees inputs up to t; it is the one
         mode that keeps variable-length (masked) batches exact, with ``strides=1``.
     activation : {'relu', 'linear', 'tanh', 'sigmoid'} or None, default='relu'
+        Applied to the output; None is 'linear'.
 
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer, ``padding`` or ``activation`` is unknown,
+        or ``strides`` and ``dilation_rate`` are both above 1.
+
+    Notes
+    -----
     Weights have shape ``(kernel_size, channels, filters)`` (Keras' layout).
     """
 
@@ -142,6 +155,8 @@ class Conv1D(Layer):
 
 
 class _Pooling1D(Layer):
+    """Pooling over windows of ``pool_size`` steps, every ``strides`` steps."""
+
     def __init__(self, pool_size=2, strides=None):
         self.pool_size = check_positive_int("pool_size", pool_size)
         self.strides = (
@@ -172,7 +187,21 @@ class _Pooling1D(Layer):
 
 
 class MaxPooling1D(_Pooling1D):
-    """Maximum over windows of ``pool_size`` steps (gradient to the first argmax)."""
+    """Maximum over windows of ``pool_size`` steps (gradient to the first argmax).
+
+    Parameters
+    ----------
+    pool_size : int, default=2
+        Steps per window.
+    strides : int, optional
+        Steps between window starts; ``pool_size`` (windows that do not overlap) if
+        omitted.
+
+    Raises
+    ------
+    ValueError
+        If ``pool_size`` or ``strides`` is not a positive integer.
+    """
 
     name = "max_pooling1d"
 
@@ -202,7 +231,21 @@ class MaxPooling1D(_Pooling1D):
 
 
 class AveragePooling1D(_Pooling1D):
-    """Mean over windows of ``pool_size`` steps."""
+    """Mean over windows of ``pool_size`` steps.
+
+    Parameters
+    ----------
+    pool_size : int, default=2
+        Steps per window.
+    strides : int, optional
+        Steps between window starts; ``pool_size`` (windows that do not overlap) if
+        omitted.
+
+    Raises
+    ------
+    ValueError
+        If ``pool_size`` or ``strides`` is not a positive integer.
+    """
 
     name = "average_pooling1d"
 

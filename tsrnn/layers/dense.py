@@ -12,7 +12,7 @@ class Dense(Layer):
     Parameters
     ----------
     units : int
-        Output features.
+        Output features (a positive integer).
     activation : {'linear', 'relu', 'tanh', 'sigmoid'} or None, default='linear'
         The classification heads output logits (linear) and apply sigmoid or
         softmax inside the loss, which is the numerically stable form.
@@ -71,7 +71,19 @@ class Dense(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout: ``x * keep / (1 - rate)`` in training, identity at inference."""
+    """Inverted dropout: ``x * keep / (1 - rate)`` in training, identity at inference.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+        The fraction of inputs set to zero; each element is kept with probability
+        ``1 - rate``.
+
+    Raises
+    ------
+    ValueError
+        If ``rate`` is outside [0, 1).
+    """
 
     name = "dropout"
     supports_mask = True

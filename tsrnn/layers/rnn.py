@@ -15,9 +15,13 @@ class RNN(Layer):
     Parameters
     ----------
     cell : {'lstm', 'gru', 'rnn'}
+        The recurrent cell: LSTM, GRU or simple (Elman) RNN.
     hidden_size : int
+        Units of the hidden state, per direction.
     num_layers : int, default=1
+        Recurrent layers stacked, each reading the previous one's output sequence.
     bidirectional : bool, default=False
+        Also run every layer over the reversed sequence and concatenate (D = 2).
     return_sequences : bool, default=False
         Return ``(batch, n_steps, D * hidden_size)`` instead of the last state
         ``(batch, D * hidden_size)``. For the reversed direction the last state is
@@ -31,6 +35,11 @@ class RNN(Layer):
         (Gal & Ghahramani, 2016; Keras' ``recurrent_dropout``).
     reset_after, unit_forget_bias
         See :class:`~tsrnn.layers.Recurrent`.
+
+    Raises
+    ------
+    ValueError
+        If ``cell``, ``activation``, a size or a dropout rate is invalid.
     """
 
     supports_mask = True
@@ -173,15 +182,54 @@ class RNN(Layer):
 
 
 def LSTM(hidden_size, **kwargs):  # noqa: N802 (a layer constructor, Keras' spelling)
-    """``RNN('lstm', hidden_size, ...)``."""
+    """An LSTM layer: ``RNN('lstm', hidden_size, **kwargs)``.
+
+    Parameters
+    ----------
+    hidden_size : int
+        Units of the hidden state.
+    **kwargs
+        The other arguments of :class:`RNN` (``num_layers``, ``bidirectional``,
+        ``return_sequences``, ``dropout``...).
+
+    Returns
+    -------
+    RNN
+    """
     return RNN("lstm", hidden_size, **kwargs)
 
 
 def GRU(hidden_size, **kwargs):  # noqa: N802
-    """``RNN('gru', hidden_size, ...)``."""
+    """A GRU layer: ``RNN('gru', hidden_size, **kwargs)``.
+
+    Parameters
+    ----------
+    hidden_size : int
+        Units of the hidden state.
+    **kwargs
+        The other arguments of :class:`RNN` (``num_layers``, ``bidirectional``,
+        ``return_sequences``, ``dropout``...).
+
+    Returns
+    -------
+    RNN
+    """
     return RNN("gru", hidden_size, **kwargs)
 
 
 def SimpleRNN(hidden_size, **kwargs):  # noqa: N802
-    """``RNN('rnn', hidden_size, ...)``."""
+    """A simple-RNN layer: ``RNN('rnn', hidden_size, **kwargs)``.
+
+    Parameters
+    ----------
+    hidden_size : int
+        Units of the hidden state.
+    **kwargs
+        The other arguments of :class:`RNN` (``num_layers``, ``bidirectional``,
+        ``return_sequences``, ``dropout``...).
+
+    Returns
+    -------
+    RNN
+    """
     return RNN("rnn", hidden_size, **kwargs)
