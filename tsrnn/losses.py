@@ -243,12 +243,33 @@ class SoftmaxCrossEntropy(Loss):
 
 
 def sigmoid(logits):
-    """Probabilities from binary logits, without overflow."""
+    """Probabilities from binary logits, without overflow.
+
+    Parameters
+    ----------
+    logits : array-like
+        The network's output for a binary classifier.
+
+    Returns
+    -------
+    ndarray
+        ``1 / (1 + exp(-logits))`` in float64, of the same shape.
+    """
     return expit(np.asarray(logits, dtype=np.float64))
 
 
 def softmax(logits):
-    """Class probabilities from logits (rows sum to 1)."""
+    """Class probabilities from logits (rows sum to 1).
+
+    Parameters
+    ----------
+    logits : array-like of shape (n_samples, n_classes)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        The softmax of each row, in float64.
+    """
     return scipy_softmax(np.asarray(logits, dtype=np.float64), axis=1)
 
 

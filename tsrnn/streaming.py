@@ -27,34 +27,37 @@ class Batches:
 
     Parameters
     ----------
-        source : callable or re-iterable
-            A function returning a fresh iterator of ``(X_batch, y_batch)`` pairs per
-            epoch (e.g. a generator function), or an object that can be iterated more
-            than once (a list, a dataset class with ``__iter__``). ``X_batch`` is
-            ``(batch, n_steps, n_features)``; every batch must have the same
-            ``n_steps`` and ``n_features``.
+    source : callable or re-iterable
+        A function returning a fresh iterator of ``(X_batch, y_batch)`` pairs per
+        epoch (e.g. a generator function), or an object that can be iterated more
+        than once (a list, a dataset class with ``__iter__``). ``X_batch`` is
+        ``(batch, n_steps, n_features)``; every batch must have the same
+        ``n_steps`` and ``n_features``.
+
+    Raises
+    ------
+    TypeError
+        If ``source`` is an iterator that can be read only once (a generator object).
 
     Notes
     -----
-        Batches are used as given (the estimator's ``batch_size`` and shuffling do not
-        apply); the first pass reads the targets to fit the target encoding (labels,
-        or the mean and scale of regression targets).
+    Batches are used as given (the estimator's ``batch_size`` and shuffling do not
+    apply); the first pass reads the targets to fit the target encoding (labels,
+    or the mean and scale of regression targets).
 
     Examples
     --------
-        >>> import hashlib
-
-    import numpy as np
-        >>> from tsrnn import SequenceRegressor
-        >>> from tsrnn.streaming import Batches
-        >>> def read_batches():
-        ...     rng = np.random.default_rng(0)
-        ...     for _ in range(4):
-        ...         X = rng.normal(size=(16, 10, 2))
-        ...         yield X, X[:, -1, 0]
-        >>> reg = SequenceRegressor(hidden_size=8, max_epochs=2, random_state=0)
-        >>> reg.fit(Batches(read_batches)).predict(np.zeros((3, 10, 2))).shape
-        (3,)
+    >>> import numpy as np
+    >>> from tsrnn import SequenceRegressor
+    >>> from tsrnn.streaming import Batches
+    >>> def read_batches():
+    ...     rng = np.random.default_rng(0)
+    ...     for _ in range(4):
+    ...         X = rng.normal(size=(16, 10, 2))
+    ...         yield X, X[:, -1, 0]
+    >>> reg = SequenceRegressor(hidden_size=8, max_epochs=2, random_state=0)
+    >>> reg.fit(Batches(read_batches)).predict(np.zeros((3, 10, 2))).shape
+    (3,)
     """
 
     def __init__(self, source):
@@ -86,7 +89,26 @@ def is_stream(X):
 
 
 class DaskSource:
-    """Batches from a dask array chunked along samples (see the module docstring)."""
+    """Batches from a dask array chunked along samples (see the module docstring).
+
+    Parameters
+    ----------
+    X : dask.array.Array or xarray.DataArray
+        3-D sequences ``(n_samples, n_steps, n_features)`` of real numbers (a
+        DataArray's dimensions are recognised by name), chunked along samples.
+    y : array-like of shape (n_samples, ...)
+        The targets (read into memory; a dask array is computed).
+    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+        Axis order of a 3-D dask array.
+    shuffle_chunks : int, default=4
+        Chunks whose rows are mixed together when shuffling.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 3-D or not numeric, ``y`` is missing, or their sample counts
+        differ.
+    """
 
     def __init__(self, X, y, data_format="channels_last", shuffle_chunks=4):
         if hasattr(X, "dims"):
@@ -239,7 +261,24 @@ def _dataarray_to_dask(da):
 
 
 def make_source(X, y, data_format, shuffle_chunks=4):
-    """The stream source for ``X`` (a dask array/DataArray or :class:`Batches`)."""
+    """The stream source for ``X`` (a dask array/DataArray or :class:`Batches`).
+
+    Parameters
+    ----------
+    X : dask.array.Array, xarray.DataArray or Batches
+    y : array-like or None
+        The targets of a dask ``X``; must be None with :class:`Batches`.
+    data_format : {'channels_last', 'channels_first'}
+        Axis order of a 3-D dask array.
+    shuffle_chunks : int, default=4
+        See :class:`DaskSource`.
+
+    Returns
+    -------
+    DaskSource or BatchesSource
+        An object with ``targets()``, ``fingerprint()`` and
+        ``epoch(batch_size, rng, shuffle)``.
+    """
     if isinstance(X, Batches):
         return BatchesSource(X, y)
     return DaskSource(X, y, data_format, shuffle_chunks)

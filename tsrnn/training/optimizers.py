@@ -11,6 +11,18 @@ class Optimizer:
     ``learning_rate`` may be changed between steps (that is what schedules do).
     Optimizer state (moments, step count) is exposed by :meth:`state_dict` so a
     checkpoint can resume a run exactly.
+
+    Parameters
+    ----------
+    learning_rate : float > 0
+        The step size.
+    weight_decay : float >= 0, default=0.0
+        L2 penalty added to the gradient.
+
+    Raises
+    ------
+    ValueError
+        If ``learning_rate`` is not positive or ``weight_decay`` is negative.
     """
 
     def __init__(self, learning_rate, weight_decay=0.0):
@@ -66,7 +78,16 @@ class Optimizer:
         return opt
 
     def to(self, device):
-        """Move the optimizer's buffers (moments, velocity) to ``device``."""
+        """Move the optimizer's buffers (moments, velocity) to ``device``.
+
+        Parameters
+        ----------
+        device : {'cpu', 'cuda'}
+
+        Returns
+        -------
+        self
+        """
         arrays = get_backend(device).arrays
         for name, value in self._buffers().items():
             host = backend_of(value).arrays.to_host(value)
