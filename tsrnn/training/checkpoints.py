@@ -108,6 +108,15 @@ class Checkpoint:
         """Write the best model when this epoch is the best, and the latest state.
 
         The latest state is written every ``every`` epochs.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being trained.
+        history : TrainingHistory
+            Its history so far (``n_epochs``, ``best_epoch``).
+        state : dict
+            The training state to store with the latest model (see :meth:`restore`).
         """
         if history.best_epoch == history.n_epochs - 1:
             save(estimator, self.best_path)
