@@ -147,7 +147,23 @@ class DaskSource:
         return f"dask:{self.X.name}:{self.X.shape}:{_digest(chunks, self.y)}"
 
     def epoch(self, batch_size, rng, shuffle):
-        """Yield ``(X_batch, y_batch)`` in memory-bounded order for one epoch."""
+        """Yield ``(X_batch, y_batch)`` in memory-bounded order for one epoch.
+
+        Parameters
+        ----------
+        batch_size : int
+            Rows per batch; the last batch of the epoch may be smaller.
+        rng : numpy.random.Generator
+            Draws the chunk order and the row order within each shuffle group.
+        shuffle : bool
+            Permute chunks and mix the rows of ``shuffle_chunks`` chunks at a time;
+            without it, batches follow the data's order exactly.
+
+        Yields
+        ------
+        X_batch : ndarray of shape (batch, n_steps, n_features)
+        y_batch : ndarray of shape (batch, ...)
+        """
         chunks = [
             self.chunks[c]
             for c in (rng.permutation(len(self.chunks)) if shuffle else range(len(self.chunks)))
