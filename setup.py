@@ -1,5 +1,6 @@
-"""Package discovery: every package under tsrnn/, plus the repository's top-level data/
-folder installed as the ``tsrnn.data`` package (the shipped datasets).
+"""Package discovery: every package under tsrnn/, plus data/ as ``tsrnn.data``.
+
+The repository's top-level data/ folder holds the shipped datasets.
 
 Everything else about the build is in pyproject.toml. setuptools' declarative
 ``packages.find`` cannot map a folder outside ``tsrnn/`` into the package, hence

@@ -1,0 +1,1 @@
+"""The shipped datasets, installed as the ``tsrnn.data`` package (see README.md)."""

@@ -7,9 +7,8 @@ checks be optimised away.
 
 Parallelism: the recurrent kernels alternate a BLAS matrix product and a gate loop
 at every time step. With ``parallel=True`` the gate loops ran on Numba's OpenMP
-threads, which spin-wait after each region and starved OpenBLAS' threads: on a
-2-core machine an LSTM step was 25x slower (33 vs 850 samples/s at batch 64,
-hidden 100). So the gate loops are compiled serially (``prange`` acts as
+threads, which spin-wait after each region and starved OpenBLAS' threads, making
+an LSTM step many times slower. So the gate loops are compiled serially (``prange`` acts as
 ``range``) and the matrix products keep BLAS' threads. ``PARALLEL_JIT_OPTIONS`` is
 the single switch for kernels written with ``prange``.
 """
@@ -19,9 +18,8 @@ import sys
 from pathlib import Path
 
 # error_model="numpy": IEEE semantics for division (inf/NaN, which the training loop
-# detects) instead of Python's ZeroDivisionError check, whose branch stopped LLVM from
-# vectorising every loop with a division. It made the float32 tanh 6x faster
-# (4.8 -> 0.8 ns per element) and the fused LSTM gate update 7.5x faster.
+# detects) instead of Python's ZeroDivisionError check, whose branch stops LLVM from
+# vectorising every loop with a division.
 JIT_OPTIONS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 
 PARALLEL_JIT_OPTIONS = {**JIT_OPTIONS, "parallel": False}
@@ -36,11 +34,11 @@ PARALLEL_JIT_OPTIONS = {**JIT_OPTIONS, "parallel": False}
 
 
 def cache_dir() -> Path:
-    """Return the folder where tsrnn caches its compiled kernels.
+    r"""Return the folder where tsrnn caches its compiled kernels.
 
     ``NUMBA_CACHE_DIR``, when set, wins (Numba then caches everything there itself).
     Otherwise ``TSRNN_CACHE_DIR``, else ``$XDG_CACHE_HOME/tsrnn`` (``~/.cache/tsrnn``)
-    on Linux and macOS and ``%LOCALAPPDATA%\\tsrnn`` on Windows.
+    on Linux and macOS and ``%LOCALAPPDATA%\tsrnn`` on Windows.
 
     Returns
     -------

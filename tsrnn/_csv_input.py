@@ -151,8 +151,9 @@ def _integer_values(column):
 
 
 def _as_time_index(column, name):
-    """A time index from ``column`` (DatetimeIndex, annual PeriodIndex or integer
-    Index), or None when it does not hold times.
+    """A time index from ``column``, or None when it does not hold times.
+
+    The index is a DatetimeIndex, an annual PeriodIndex or an integer Index.
     """
     if column.dtype.kind == "b":
         return None

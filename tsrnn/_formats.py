@@ -39,7 +39,9 @@ DATA_FORMATS = ("channels_last", "channels_first")
 
 @dataclass
 class Sequences:
-    """Converted input: ``values`` (n_samples, n_timesteps, n_features) float64,
+    """Sequence input converted to one padded array.
+
+    ``values`` (n_samples, n_timesteps, n_features) float64,
     ``mask`` (n_samples, n_timesteps) bool or None when all lengths are equal,
     ``feature_names`` (array of str) or None, the ``kind`` of the original, and the
     instance labels ``index`` (a pandas Index, in the order of ``values``) or None.
@@ -62,9 +64,11 @@ _NOT_SEQUENCES = (Mapping, set, frozenset, str, bytes, Iterator)
 
 
 def check_input(X, what="X"):
-    """Refuse, before any conversion, input that is no collection of sequences (None,
-    a dict, a set, a generator, a scalar: TypeError) or that holds no numbers (dates,
-    durations, strings: ValueError), rather than let NumPy make it numeric.
+    """Refuse, before any conversion, input that is not a collection of numeric sequences.
+
+    Rather than let NumPy make it numeric, refuse input that is no collection of
+    sequences (None, a dict, a set, a generator, a scalar: TypeError) or that holds
+    no numbers (dates, durations, strings: ValueError).
     """
     if isinstance(X, np.ndarray):  # the common case, on every predict: kept cheap
         if X.dtype.kind not in "fiub":
@@ -119,8 +123,10 @@ def refuse_non_numeric(a, what="X", dtype=None):
 
 
 def is_tabular(X):
-    """True for inputs scikit-learn would see as 2-D: a 2-D array or array-like, a
-    DataFrame without a MultiIndex, a sparse matrix.
+    """True for inputs scikit-learn would see as 2-D.
+
+    These are a 2-D array or array-like, a DataFrame without a MultiIndex, and a
+    sparse matrix.
     """
     if isinstance(X, pd.DataFrame):
         return not isinstance(X.index, pd.MultiIndex)
@@ -206,8 +212,9 @@ def _as_float(a, what="X"):
 
 
 def pad(arrays):
-    """Stack 2-D arrays (n_timesteps_i, n_features) into a zero-padded 3-D array and
-    a mask; the mask is None when every length is the same.
+    """Stack 2-D arrays (n_timesteps_i, n_features) into a zero-padded 3-D array and a mask.
+
+    The mask is None when every length is the same.
     """
     if not arrays:
         raise ValueError("X is empty: it contains 0 sequences")
@@ -259,9 +266,11 @@ def _from_multiindex_frame(df):
 
 
 def multiindex_order(index):
-    """How a two-level ``(instance, time)`` index becomes sequences: the row order
-    (instances in the order of their first row, each sorted by time, stably), the
-    instance labels in that order, and the number of rows of each.
+    """How a two-level ``(instance, time)`` index becomes sequences.
+
+    Returns the row order (instances in the order of their first row, each sorted
+    by time, stably), the instance labels in that order, and the number of rows of
+    each.
     """
     instance_codes, instances = pd.factorize(index.get_level_values(0))
     time_codes = pd.factorize(index.get_level_values(1), sort=True)[0]

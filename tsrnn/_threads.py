@@ -3,10 +3,10 @@
 The recurrent kernels call BLAS for matrix products of a few thousand elements at
 every time step. OpenBLAS then wakes its worker threads for each product and lets
 them spin between products; on a 2-core machine that other processes share, the
-workers fight those processes (and each other) for the cores, and a Forecaster fit
-took 10x the CPU time of a single-threaded one (10.5 vs 0.9 CPU s on the airline
-series). Products that small gain nothing from threads, so training runs with BLAS
-limited to one thread, which also makes results independent of the thread count.
+workers fight those processes (and each other) for the cores, and a fit takes
+many times the CPU time of a single-threaded one. Products that small gain nothing
+from threads, so training runs with BLAS limited to one thread, which also makes
+results independent of the thread count.
 """
 
 from threadpoolctl import threadpool_limits

@@ -64,6 +64,8 @@ def resolve_device(device):
     DeviceUnavailableError
         For 'cuda' where no GPU is usable; the message says why and how to install
         the GPU support. 'auto' picks the CPU there instead.
+    ValueError
+        If ``device`` is not one of the three.
     """
     if device == "cpu":
         return "cpu"
@@ -79,7 +81,15 @@ def resolve_device(device):
 
 @functools.cache
 def get_backend(device="cpu"):
-    """The :class:`Backend` of ``device`` ('cpu' or 'cuda')."""
+    """The :class:`Backend` of ``device`` ('cpu' or 'cuda'), built once per device.
+
+    Raises
+    ------
+    ValueError
+        If ``device`` is not 'cpu' or 'cuda'.
+    DeviceUnavailableError
+        For 'cuda' where no GPU is usable.
+    """
     if device not in DEVICES:
         raise ValueError(f"device must be one of {list(DEVICES)}, got {device!r}")
     if device == "cuda":

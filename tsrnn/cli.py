@@ -93,8 +93,10 @@ def _magnitude_exponent(values):
 
 
 def _longest_horizon(n_values, window):
-    """The longest horizon a backtest can hold out: the model trained without the last
-    ``horizon`` values still needs ``window + horizon + 1`` of them.
+    """The longest horizon a backtest can hold out.
+
+    The model trained without the last ``horizon`` values still needs
+    ``window + horizon + 1`` of them.
     """
     return (n_values - (window or 2) - 1) // 2
 
@@ -136,8 +138,9 @@ def _fit_both(args, make, scaled, horizon, exponent):
 
 
 def _forecast(args):
-    """Fit a Forecaster on a CSV series (or the shipped airline data), print the
-    forecast with its interval and the error of a hold-out backtest.
+    """Fit a Forecaster on a CSV series (or the shipped airline data) and print it.
+
+    Prints the forecast with its interval and the error of a hold-out backtest.
     """
     import pandas as pd
     from sklearn.metrics import mean_absolute_error, root_mean_squared_error

@@ -8,7 +8,21 @@ import numpy as np
 
 
 def glorot_uniform(rng, shape, fan_in, fan_out, dtype):
-    """U(-l, l) with l = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
+    """U(-l, l) with l = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    shape : tuple of int
+    fan_in, fan_out : int
+        Inputs and outputs of a unit.
+    dtype : numpy dtype
+        The returned array's dtype (drawn in float64, then cast).
+
+    Returns
+    -------
+    ndarray of shape ``shape``
+    """
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, size=shape).astype(dtype)
 
@@ -18,6 +32,19 @@ def orthogonal(rng, shape, dtype, gain=1.0):
 
     For a recurrent kernel of shape (H, G*H) the rows are orthonormal, as in
     Keras' ``Orthogonal`` initialiser applied to the whole kernel.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    shape : tuple of (int, int)
+    dtype : numpy dtype
+        The returned array's dtype (drawn in float64, then cast).
+    gain : float, default=1.0
+        Multiplies the matrix.
+
+    Returns
+    -------
+    ndarray of shape ``shape``
     """
     rows, cols = shape
     a = rng.standard_normal((max(rows, cols), min(rows, cols)))

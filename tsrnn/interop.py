@@ -54,6 +54,27 @@ def recurrent_to_torch_state_dict(layer, params):
 
     The result loads into ``torch.nn.RNN/LSTM/GRU(input_size, hidden_size,
     num_layers, bidirectional=..., batch_first=...)`` with ``load_state_dict``.
+
+    Parameters
+    ----------
+    layer : Recurrent
+    params : mapping of str to ndarray
+        The layer's parameters (a :class:`~tsrnn.layers.ParameterBuffer` or dict),
+        named as in :meth:`~tsrnn.layers.Recurrent.param_specs`.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        ``weight_ih_l{k}[_reverse]``, ``weight_hh_...``, ``bias_ih_...`` and
+        ``bias_hh_...`` for every layer and direction.
+
+    Raises
+    ------
+    TypeError
+        If ``layer`` is not a Recurrent.
+    ValueError
+        If the layer has no PyTorch equivalent: a reset-before GRU, or an LSTM whose
+        activation is not tanh.
     """
     import torch
 
@@ -84,6 +105,22 @@ def recurrent_from_torch_state_dict(layer, state_dict, params=None):
     state_dict : mapping of str -> torch.Tensor or ndarray
     params : ParameterBuffer, optional
         Filled in place; a new buffer is made if omitted.
+
+    Returns
+    -------
+    ParameterBuffer
+        ``params``, filled (converted to the layer's dtype).
+
+    Raises
+    ------
+    TypeError
+        If ``layer`` is not a Recurrent.
+    ValueError
+        If the layer has no PyTorch equivalent: a reset-before GRU, or an LSTM whose
+        activation is not tanh.
+        Also if a weight's shape does not match the layer.
+    KeyError
+        If ``state_dict`` lacks an entry the layer needs.
     """
     _check_torch_compatible(layer)
     if params is None:
@@ -130,7 +167,26 @@ def _check_kernel_layer(layer):
 
 
 def layer_to_torch_state_dict(layer, params):
-    """``{'weight', 'bias'}`` for ``torch.nn.Conv1d`` (from Conv1D) or ``nn.Linear`` (Dense)."""
+    """A PyTorch state dict for a Conv1D, Dense or RNN layer's parameters.
+
+    Parameters
+    ----------
+    layer : Conv1D, Dense or RNN
+    params : mapping of str to ndarray
+        The layer's parameter views (``W`` and ``b``; for RNN, its stack's).
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        ``{'weight', 'bias'}`` for ``torch.nn.Conv1d`` (weight (filters, channels,
+        kernel_size)) or ``torch.nn.Linear`` (weight (units, features)); for an RNN,
+        :func:`recurrent_to_torch_state_dict`'s result.
+
+    Raises
+    ------
+    TypeError
+        If ``layer`` is none of these.
+    """
     import torch
 
     if isinstance(layer, RNN):
@@ -144,7 +200,29 @@ def layer_to_torch_state_dict(layer, params):
 
 
 def layer_from_torch_state_dict(layer, state_dict, params):
-    """Fill a Conv1D/Dense/RNN layer's ``params`` (dict of arrays) from a torch state dict."""
+    """Fill a Conv1D, Dense or RNN layer's parameters from a PyTorch state dict.
+
+    The inverse of :func:`layer_to_torch_state_dict`.
+
+    Parameters
+    ----------
+    layer : Conv1D, Dense or RNN
+    state_dict : mapping of str to torch.Tensor or ndarray
+    params : mapping of str to ndarray
+        The layer's parameter views, filled in place.
+
+    Returns
+    -------
+    mapping
+        ``params``.
+
+    Raises
+    ------
+    TypeError
+        If ``layer`` is none of these.
+    ValueError
+        If a weight's shape does not match the layer.
+    """
     if isinstance(layer, RNN):
         return recurrent_from_torch_state_dict(layer.core, state_dict, params)
     _check_kernel_layer(layer)
@@ -186,6 +264,16 @@ def recurrent_from_keras_weights(layer, weights, params=None):
         (for a ``Bidirectional`` layer: forward, then backward).
     params : mapping, optional
         Filled in place; a new buffer is made if omitted.
+
+    Returns
+    -------
+    mapping
+        ``params``, filled.
+
+    Raises
+    ------
+    ValueError
+        If the number or shapes of the weights do not match the layer.
     """
     layer = layer.core if isinstance(layer, RNN) else layer
     if params is None:
@@ -233,8 +321,22 @@ def recurrent_from_keras_weights(layer, weights, params=None):
 
 
 def recurrent_to_keras_weights(layer, params):
-    """The ``set_weights()`` list for the equivalent Keras layer(s) (see
-    :func:`recurrent_from_keras_weights` for the order and conversions).
+    """The ``set_weights()`` list for the equivalent Keras layer(s).
+
+    The inverse of :func:`recurrent_from_keras_weights`, which gives the order and
+    conversions.
+
+    Parameters
+    ----------
+    layer : Recurrent or RNN
+    params : mapping
+        The layer's parameters (names as in :meth:`Recurrent.param_specs`).
+
+    Returns
+    -------
+    list of ndarray
+        Kernel, recurrent kernel and bias per layer and direction, in Keras' gate
+        order and layout.
     """
     layer = layer.core if isinstance(layer, RNN) else layer
     H = layer.hidden_size

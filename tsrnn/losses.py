@@ -13,8 +13,9 @@ from tsrnn.backend import backend_of
 
 
 def _prepare(pred, target, sample_weight, dtype=None):
-    """Validate on the host, then put the targets and weights where ``pred`` lives
-    (a NumPy array, or a CUDA device array during GPU training).
+    """Validate on the host, then put the targets and weights where ``pred`` lives.
+
+    ``pred`` is a NumPy array, or a CUDA device array during GPU training.
     """
     backend = backend_of(pred)
     pred = backend.arrays.to_device(pred)
@@ -46,6 +47,30 @@ class Loss:
     """Base: ``loss(pred, target, sample_weight=None) -> (value, dL/dpred)``."""
 
     def __call__(self, pred, target, sample_weight=None):
+        """Return the weighted mean loss and its gradient with respect to ``pred``.
+
+        Parameters
+        ----------
+        pred : ndarray of shape (n_samples, ...)
+            The network's output (logits for classification), a NumPy or CUDA array.
+        target : array-like
+            Targets of the same size per sample as ``pred``.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights with a positive sum; all ones if omitted.
+
+        Returns
+        -------
+        value : float
+            The loss.
+        grad : ndarray
+            dL/dpred, on the device of ``pred`` and of its shape.
+
+        Raises
+        ------
+        ValueError
+            If the shapes of ``target`` or ``sample_weight`` do not match ``pred``, or a
+            weight is negative.
+        """
         pred, pred2, target, w = _prepare(pred, target, sample_weight)
         grad = backend_of(pred).arrays.empty_like(pred2)
         value = self._compute(pred2, target, w, grad)
@@ -70,7 +95,18 @@ class MAE(Loss):
 
 
 class Huber(Loss):
-    """Huber loss: quadratic within ``delta`` of the target, linear beyond."""
+    """Huber loss: quadratic within ``delta`` of the target, linear beyond.
+
+    Parameters
+    ----------
+    delta : float > 0, default=1.0
+        Where the loss turns from quadratic to linear.
+
+    Raises
+    ------
+    ValueError
+        If ``delta`` is not positive.
+    """
 
     def __init__(self, delta=1.0):
         if not delta > 0:
@@ -93,6 +129,16 @@ class Pinball(Loss):
 
     The network's outputs are laid out target-major: for M targets and Q quantiles,
     column ``m * Q + q``. Targets are given once per target and repeated here.
+
+    Parameters
+    ----------
+    quantiles : array-like of float, default=(0.05, 0.5, 0.95)
+        The Q quantile levels, each strictly between 0 and 1.
+
+    Raises
+    ------
+    ValueError
+        If ``quantiles`` is empty or a level is outside (0, 1).
     """
 
     def __init__(self, quantiles=(0.05, 0.5, 0.95)):
@@ -102,6 +148,30 @@ class Pinball(Loss):
         self.quantiles = q
 
     def __call__(self, pred, target, sample_weight=None):
+        """Return the weighted mean loss and its gradient with respect to ``pred``.
+
+        Parameters
+        ----------
+        pred : ndarray of shape (n_samples, ...)
+            The network's output (logits for classification), a NumPy or CUDA array.
+        target : array-like
+            Targets of shape (n_samples, M), one column per target; each is repeated
+            for the Q quantiles.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights with a positive sum; all ones if omitted.
+
+        Returns
+        -------
+        value : float
+            The loss.
+        grad : ndarray
+            dL/dpred, on the device of ``pred`` and of its shape.
+
+        Raises
+        ------
+        ValueError
+            If the shapes do not match or a weight is negative.
+        """
         n, n_q = pred.shape[0], self.quantiles.size
         target = np.repeat(np.asarray(target, dtype=pred.dtype).reshape(n, -1), n_q, axis=1)
         pred, pred2, target, w = _prepare(pred, target, sample_weight)
@@ -126,6 +196,30 @@ class SoftmaxCrossEntropy(Loss):
         self.class_weight = None if class_weight is None else np.asarray(class_weight, float)
 
     def __call__(self, pred, target, sample_weight=None):
+        """Return the weighted mean loss and its gradient with respect to ``pred``.
+
+        Parameters
+        ----------
+        pred : ndarray of shape (n_samples, ...)
+            The network's output (logits for classification), a NumPy or CUDA array.
+        target : array-like
+            Integer class indices in ``[0, n_classes)``, shape (n_samples,).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights with a positive sum; all ones if omitted.
+
+        Returns
+        -------
+        value : float
+            The loss.
+        grad : ndarray
+            dL/dpred, on the device of ``pred``, of shape (n_samples, n_classes).
+
+        Raises
+        ------
+        ValueError
+            If the targets are not integer indices in range, ``class_weight`` has the
+            wrong length, or the weights are invalid.
+        """
         pred, pred2, _, w = _prepare(pred, None, sample_weight)
         labels = np.asarray(target).reshape(-1)
         n_classes = pred2.shape[1]
@@ -149,12 +243,33 @@ class SoftmaxCrossEntropy(Loss):
 
 
 def sigmoid(logits):
-    """Probabilities from binary logits, without overflow."""
+    """Probabilities from binary logits, without overflow.
+
+    Parameters
+    ----------
+    logits : array-like
+        The network's output for a binary classifier.
+
+    Returns
+    -------
+    ndarray
+        ``1 / (1 + exp(-logits))`` in float64, of the same shape.
+    """
     return expit(np.asarray(logits, dtype=np.float64))
 
 
 def softmax(logits):
-    """Class probabilities from logits (rows sum to 1)."""
+    """Class probabilities from logits (rows sum to 1).
+
+    Parameters
+    ----------
+    logits : array-like of shape (n_samples, n_classes)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        The softmax of each row, in float64.
+    """
     return scipy_softmax(np.asarray(logits, dtype=np.float64), axis=1)
 
 
@@ -169,7 +284,22 @@ LOSSES = {
 
 
 def get_loss(loss):
-    """A Loss instance from a name in ``LOSSES`` or a Loss."""
+    """A Loss instance from a name in ``LOSSES`` or a Loss.
+
+    Parameters
+    ----------
+    loss : {'mse', 'mae', 'huber', 'bce', 'cross_entropy', 'pinball'} or Loss
+        A name (the loss with its default arguments) or an instance, returned as is.
+
+    Returns
+    -------
+    Loss
+
+    Raises
+    ------
+    ValueError
+        If ``loss`` is not a known name or a Loss.
+    """
     if isinstance(loss, Loss):
         return loss
     if loss not in LOSSES:

@@ -63,6 +63,25 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
+        """Learn each feature's mean and scale over samples and real time steps.
+
+        Parameters
+        ----------
+        X : array-like of sequences
+            Any input format tsrnn accepts (2-D or 3-D arrays, DataFrames, DataArrays,
+            variable-length lists).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TimeSeriesScaler
+
+        Raises
+        ------
+        ValueError
+            If ``X`` contains NaN or infinity, or is not a sequence format tsrnn reads.
+        """
         values, mask, _ = self._values(X, reset=True)
         real = values.reshape(-1, values.shape[2]) if mask is None else values[mask]
         self.mean_, std = _mean_and_std(real)
@@ -70,6 +89,26 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
         return self
 
     def transform(self, X):
+        """Standardise ``X`` with the fitted ``mean_`` and ``scale_``.
+
+        Parameters
+        ----------
+        X : array-like of sequences
+            Input of the form given to :meth:`fit`, with the same number of features.
+
+        Returns
+        -------
+        X_scaled : ndarray, DataFrame or list of ndarray
+            ``(X - mean_) / scale_``, in the form described in the class Notes.
+
+        Raises
+        ------
+        ValueError
+            If the number of features differs from the fitted one, ``X`` contains NaN or
+            infinity, or is too large to standardise without overflow.
+        sklearn.exceptions.NotFittedError
+            If the scaler is not fitted.
+        """
         check_is_fitted(self, "mean_")
         values, mask, kind = self._values(X, reset=False)
         if values.shape[2] != self.mean_.size:
@@ -89,6 +128,23 @@ class TimeSeriesScaler(SaveMixin, OneToOneFeatureMixin, TransformerMixin, BaseEs
         return self._restore_form(X, scaled, mask, kind)
 
     def inverse_transform(self, X):
+        """Undo :meth:`transform`: ``X * scale_ + mean_``.
+
+        Parameters
+        ----------
+        X : array-like of sequences
+            Standardised input.
+
+        Returns
+        -------
+        X_original : ndarray, DataFrame or list of ndarray
+            In the form described in the class Notes.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the scaler is not fitted.
+        """
         check_is_fitted(self, "mean_")
         values, mask, kind = self._values(X, reset=False)
         return self._restore_form(X, values * self.scale_ + self.mean_, mask, kind)
@@ -116,9 +172,10 @@ _SAFE_MAGNITUDES = (1e-150, 1e150)
 
 
 def _mean_and_std(real):
-    """Per-column mean and standard deviation of ``real`` (n_values, n_features), exact
-    for huge and tiny values too: such columns are divided by their largest magnitude
-    first, so that squaring neither overflows nor underflows.
+    """Per-column mean and standard deviation of ``real`` (n_values, n_features).
+
+    Exact for huge and tiny values too: such columns are divided by their largest
+    magnitude first, so that squaring neither overflows nor underflows.
     """
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         mean, std = real.mean(axis=0), real.std(axis=0)

@@ -27,34 +27,37 @@ class Batches:
 
     Parameters
     ----------
-        source : callable or re-iterable
-            A function returning a fresh iterator of ``(X_batch, y_batch)`` pairs per
-            epoch (e.g. a generator function), or an object that can be iterated more
-            than once (a list, a dataset class with ``__iter__``). ``X_batch`` is
-            ``(batch, n_steps, n_features)``; every batch must have the same
-            ``n_steps`` and ``n_features``.
+    source : callable or re-iterable
+        A function returning a fresh iterator of ``(X_batch, y_batch)`` pairs per
+        epoch (e.g. a generator function), or an object that can be iterated more
+        than once (a list, a dataset class with ``__iter__``). ``X_batch`` is
+        ``(batch, n_steps, n_features)``; every batch must have the same
+        ``n_steps`` and ``n_features``.
+
+    Raises
+    ------
+    TypeError
+        If ``source`` is an iterator that can be read only once (a generator object).
 
     Notes
     -----
-        Batches are used as given (the estimator's ``batch_size`` and shuffling do not
-        apply); the first pass reads the targets to fit the target encoding (labels,
-        or the mean and scale of regression targets).
+    Batches are used as given (the estimator's ``batch_size`` and shuffling do not
+    apply); the first pass reads the targets to fit the target encoding (labels,
+    or the mean and scale of regression targets).
 
     Examples
     --------
-        >>> import hashlib
-
-    import numpy as np
-        >>> from tsrnn import SequenceRegressor
-        >>> from tsrnn.streaming import Batches
-        >>> def read_batches():
-        ...     rng = np.random.default_rng(0)
-        ...     for _ in range(4):
-        ...         X = rng.normal(size=(16, 10, 2))
-        ...         yield X, X[:, -1, 0]
-        >>> reg = SequenceRegressor(hidden_size=8, max_epochs=2, random_state=0)
-        >>> reg.fit(Batches(read_batches)).predict(np.zeros((3, 10, 2))).shape
-        (3,)
+    >>> import numpy as np
+    >>> from tsrnn import SequenceRegressor
+    >>> from tsrnn.streaming import Batches
+    >>> def read_batches():
+    ...     rng = np.random.default_rng(0)
+    ...     for _ in range(4):
+    ...         X = rng.normal(size=(16, 10, 2))
+    ...         yield X, X[:, -1, 0]
+    >>> reg = SequenceRegressor(hidden_size=8, max_epochs=2, random_state=0)
+    >>> reg.fit(Batches(read_batches)).predict(np.zeros((3, 10, 2))).shape
+    (3,)
     """
 
     def __init__(self, source):
@@ -86,7 +89,26 @@ def is_stream(X):
 
 
 class DaskSource:
-    """Batches from a dask array chunked along samples (see the module docstring)."""
+    """Batches from a dask array chunked along samples (see the module docstring).
+
+    Parameters
+    ----------
+    X : dask.array.Array or xarray.DataArray
+        3-D sequences ``(n_samples, n_steps, n_features)`` of real numbers (a
+        DataArray's dimensions are recognised by name), chunked along samples.
+    y : array-like of shape (n_samples, ...)
+        The targets (read into memory; a dask array is computed).
+    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+        Axis order of a 3-D dask array.
+    shuffle_chunks : int, default=4
+        Chunks whose rows are mixed together when shuffling.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 3-D or not numeric, ``y`` is missing, or their sample counts
+        differ.
+    """
 
     def __init__(self, X, y, data_format="channels_last", shuffle_chunks=4):
         if hasattr(X, "dims"):
@@ -112,17 +134,36 @@ class DaskSource:
         self.chunks = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
     def targets(self):
+        """All targets, as a NumPy array of shape (n_samples, ...)."""
         return self.y
 
     def fingerprint(self):
-        """The dask graph's name (a token of the data's source), the chunk structure and
-        a hash of y: what a resumed run must share with the checkpointed one.
+        """A string a resumed run must share with the checkpointed one.
+
+        It holds the dask graph's name (a token of the data's source), the chunk
+        structure and a hash of y.
         """
         chunks = np.asarray(self.X.chunks[0])  # the sample axis: the others are whole
         return f"dask:{self.X.name}:{self.X.shape}:{_digest(chunks, self.y)}"
 
     def epoch(self, batch_size, rng, shuffle):
-        """Yield ``(X_batch, y_batch)`` in memory-bounded order for one epoch."""
+        """Yield ``(X_batch, y_batch)`` in memory-bounded order for one epoch.
+
+        Parameters
+        ----------
+        batch_size : int
+            Rows per batch; the last batch of the epoch may be smaller.
+        rng : numpy.random.Generator
+            Draws the chunk order and the row order within each shuffle group.
+        shuffle : bool
+            Permute chunks and mix the rows of ``shuffle_chunks`` chunks at a time;
+            without it, batches follow the data's order exactly.
+
+        Yields
+        ------
+        X_batch : ndarray of shape (batch, n_steps, n_features)
+        y_batch : ndarray of shape (batch, ...)
+        """
         chunks = [
             self.chunks[c]
             for c in (rng.permutation(len(self.chunks)) if shuffle else range(len(self.chunks)))
@@ -171,13 +212,20 @@ class BatchesSource:
         self._first = X0, np.asarray(y0)
 
     def targets(self):
+        """All targets, concatenated from one pass over the batches."""
         return np.concatenate([np.asarray(_check_batch_pair(b)[1]) for b in self.batches])
 
     def fingerprint(self):
+        """A hash of the first batch: what a resumed run must share with the checkpointed one."""
         # Only the first batch: reading an arbitrary source in full costs an epoch.
         return f"batches:first:{_digest(*self._first)}"
 
     def epoch(self, batch_size, rng, shuffle):
+        """Yield the source's ``(X_batch, y_batch)`` pairs as they come, checked.
+
+        ``batch_size``, ``rng`` and ``shuffle`` are accepted for the interface of
+        :meth:`DaskSource.epoch` and ignored: the batches set their own size and order.
+        """
         for pair in self.batches:
             yield _check_batch_pair(pair)
 
@@ -229,7 +277,24 @@ def _dataarray_to_dask(da):
 
 
 def make_source(X, y, data_format, shuffle_chunks=4):
-    """The stream source for ``X`` (a dask array/DataArray or :class:`Batches`)."""
+    """The stream source for ``X`` (a dask array/DataArray or :class:`Batches`).
+
+    Parameters
+    ----------
+    X : dask.array.Array, xarray.DataArray or Batches
+    y : array-like or None
+        The targets of a dask ``X``; must be None with :class:`Batches`.
+    data_format : {'channels_last', 'channels_first'}
+        Axis order of a 3-D dask array.
+    shuffle_chunks : int, default=4
+        See :class:`DaskSource`.
+
+    Returns
+    -------
+    DaskSource or BatchesSource
+        An object with ``targets()``, ``fingerprint()`` and
+        ``epoch(batch_size, rng, shuffle)``.
+    """
     if isinstance(X, Batches):
         return BatchesSource(X, y)
     return DaskSource(X, y, data_format, shuffle_chunks)

@@ -104,8 +104,9 @@ def huber_error(r, w, delta):
 
 
 def logistic_error(z, y, w):
-    """Binary cross-entropy of the logit ``z`` (float64) against ``y``: stable for any
-    logit, as log(1 + e^-|z|) never overflows.
+    """Binary cross-entropy term of the logit ``z`` (float64) against ``y``, and its gradient.
+
+    Stable for any logit, as log(1 + e^-|z|) never overflows.
     """
     e = math.exp(-abs(z))
     term = w * (max(z, 0.0) - z * y + math.log1p(e))
@@ -115,8 +116,9 @@ def logistic_error(z, y, w):
 
 
 def pinball_error(r, w, q):
-    """Pinball (quantile ``q``) term of the residual ``r = y - p``; the gradient with
-    respect to ``p`` is 0.5 - q at r = 0.
+    """Pinball (quantile ``q``) term of the residual ``r = y - p``, and its gradient.
+
+    The gradient with respect to ``p`` is 0.5 - q at r = 0.
     """
     term = w * max(q * r, (q - 1) * r)
     if r > 0:
@@ -127,9 +129,10 @@ def pinball_error(r, w, q):
 
 
 def softmax_log_normaliser(p, i):
-    """``(m, log_z)`` of row ``i`` of the logits: ``log softmax(p_i)_c = p[i, c] - m -
-    log_z``, with the row's maximum ``m`` subtracted before ``exp`` so it cannot
-    overflow.
+    """``(m, log_z)`` of row ``i`` of the logits ``p``.
+
+    ``log softmax(p_i)_c = p[i, c] - m - log_z``, with the row's maximum ``m``
+    subtracted before ``exp`` so it cannot overflow.
     """
     m = p[i, 0]
     for c in range(1, p.shape[1]):
@@ -144,7 +147,9 @@ def softmax_log_normaliser(p, i):
 
 
 def adam_update(i, params, grads, m, v, beta1, beta2, eps, weight_decay, step_size, sqrt_bias2):
-    """Adam (Kingma & Ba, 2015) with L2 ``weight_decay`` as ``torch.optim.Adam``;
+    """Adam (Kingma & Ba, 2015) update of element ``i``, in place.
+
+    L2 ``weight_decay`` as ``torch.optim.Adam``;
     ``step_size = lr / (1 - beta1^t)``, ``sqrt_bias2 = sqrt(1 - beta2^t)``.
     """
     g = grads[i] + weight_decay * params[i]
@@ -154,8 +159,9 @@ def adam_update(i, params, grads, m, v, beta1, beta2, eps, weight_decay, step_si
 
 
 def sgd_update(i, params, grads, velocity, lr, momentum, nesterov, weight_decay, first):
-    """SGD with optional (Nesterov) momentum, as ``torch.optim.SGD``; the first step
-    sets the velocity to the gradient.
+    """SGD update of element ``i`` with optional (Nesterov) momentum, in place.
+
+    As ``torch.optim.SGD``: the first step sets the velocity to the gradient.
     """
     g = grads[i] + weight_decay * params[i]
     if momentum != 0.0:

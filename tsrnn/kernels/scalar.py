@@ -154,8 +154,9 @@ _TYPERS = {}
 
 
 def register_overloads(overload_for_target):
-    """Register the precision dispatch with another target's ``overload`` (numba-cuda
-    keeps its own registry, separate from ``numba.extending``'s).
+    """Register the precision dispatch with another target's ``overload``.
+
+    numba-cuda keeps its own registry, separate from ``numba.extending``'s.
     """
     for dispatch, typer in _TYPERS.items():
         overload_for_target(dispatch)(typer)

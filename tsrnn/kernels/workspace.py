@@ -2,10 +2,9 @@
 
 Every training step of a network allocates the same temporaries: gate activations,
 cached states, the gradients of the pre-activations, layout copies. Freshly
-allocated, those pages are new to the process each step, and on the 2-core
-benchmark machine the resulting 320 page faults per step of the small LSTM cost
-about a third of the step (3.0 -> 2.0 ms when the allocator kept its memory).
-A :class:`Workspace` hands out the same arrays again instead.
+allocated, those pages are new to the process each step, and the resulting page
+faults cost a large share of a small network's step. A :class:`Workspace` hands
+out the same arrays again instead.
 
 The backends' ``arrays.empty`` (and the functions built on it) take from the
 workspace made active with :func:`reusing`, in the calling thread only; without
@@ -43,6 +42,11 @@ class Workspace:
         self._taken = {}
 
     def take(self, shape, dtype):
+        """An array of ``shape`` and ``dtype`` not handed out since the last release.
+
+        Allocated on first use, then reused after each :meth:`release`; its contents
+        are whatever the previous user left.
+        """
         key = (shape, dtype)
         n = self._taken.get(key, 0)
         self._taken[key] = n + 1
@@ -57,12 +61,14 @@ class Workspace:
 
     @property
     def nbytes(self):
+        """Bytes held by every array in the pool."""
         return sum(a.nbytes for arrays in self._pool.values() for a in arrays)
 
 
 def shape_key(shape):
-    """``shape`` (an int, tuple or list) as a hashable tuple. NumPy integers may stay:
-    they hash and compare like Python ints.
+    """``shape`` (an int, tuple or list) as a hashable tuple.
+
+    NumPy integers may stay: they hash and compare like Python ints.
     """
     if type(shape) is tuple:
         return shape
@@ -70,8 +76,9 @@ def shape_key(shape):
 
 
 def empty(allocate, shape, dtype):
-    """A backend's ``arrays.empty``: from the active workspace when there is one,
-    else ``allocate(shape, dtype)``.
+    """A backend's ``arrays.empty``: an uninitialised array of ``shape`` and ``dtype``.
+
+    Taken from the active workspace when there is one, else ``allocate(shape, dtype)``.
     """
     pool = active()
     if pool is None:
@@ -86,8 +93,9 @@ def active():
 
 @contextlib.contextmanager
 def reusing(workspace):
-    """Take temporaries from ``workspace`` (None: allocate) in this thread; release
-    them all on exit, so nothing made inside may be used afterwards.
+    """Take temporaries from ``workspace`` (None: allocate) in this thread.
+
+    They are all released on exit, so nothing made inside may be used afterwards.
     """
     previous = active()
     _active.workspace = workspace

@@ -57,8 +57,9 @@ class ParameterBuffer(Mapping):
         return (ParameterBuffer, (self.specs, self.flat.dtype, self.flat))
 
     def zeros_like(self):
-        """A new buffer with the same layout and device, filled with zeros (e.g. for
-        gradients).
+        """A new buffer with the same layout and device, filled with zeros.
+
+        Networks use it for their gradient buffer.
         """
         flat = backend_of(self.flat).arrays.zeros_like(self.flat)
         return ParameterBuffer(self.specs, self.flat.dtype, flat)

@@ -33,6 +33,27 @@ class Context:
 
 
 def check_activation(activation, allowed=("linear", "relu", "tanh", "sigmoid")):
+    """Validate an activation name and return it with its kernel code.
+
+    Parameters
+    ----------
+    activation : str or None
+        The activation's name; None means 'linear'.
+    allowed : tuple of str, default=('linear', 'relu', 'tanh', 'sigmoid')
+        The names this layer accepts.
+
+    Returns
+    -------
+    name : str
+        ``activation``, with None replaced by 'linear'.
+    code : int
+        Its code in :data:`tsrnn.kernels.scalar.ACTIVATION_CODES`.
+
+    Raises
+    ------
+    ValueError
+        If ``activation`` is not in ``allowed``.
+    """
     if activation is None:
         activation = "linear"
     if activation not in allowed:
@@ -41,6 +62,27 @@ def check_activation(activation, allowed=("linear", "relu", "tanh", "sigmoid")):
 
 
 def check_positive_int(name, value, minimum=1):
+    """Validate an integer layer argument and return it as a Python int.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the error message.
+    value : int
+        The value to check; bools are refused.
+    minimum : int, default=1
+        The smallest accepted value.
+
+    Returns
+    -------
+    int
+        ``value`` as a Python int.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not an integer or is below ``minimum``.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
@@ -68,12 +110,40 @@ class Layer:
         return get_backend(self.device)
 
     def to(self, device):
-        """Run this layer's kernels on ``device`` from now on."""
+        """Run this layer's kernels on ``device`` from now on.
+
+        Parameters
+        ----------
+        device : {'cpu', 'cuda'}
+
+        Returns
+        -------
+        self
+        """
         self.device = device
         return self
 
     def build(self, input_shape, dtype):
-        """Fix shapes and dtype; return the output shape (without the batch axis)."""
+        """Fix shapes and dtype; return the output shape (without the batch axis).
+
+        Parameters
+        ----------
+        input_shape : tuple
+            ``(n_steps, channels)`` for sequences (``n_steps`` may be None) or
+            ``(features,)`` for vectors.
+        dtype : {numpy.float32, numpy.float64}
+            The dtype of the parameters and activations.
+
+        Returns
+        -------
+        tuple
+            The output shape, without the batch axis.
+
+        Raises
+        ------
+        ValueError
+            If the layer cannot take inputs of this shape.
+        """
         self.input_shape = tuple(input_shape)
         self.dtype = np.dtype(dtype)
         self.output_shape = self._output_shape(self.input_shape)
@@ -87,12 +157,66 @@ class Layer:
         return []
 
     def init_params(self, params, rng):
-        """Fill ``params`` (a dict of views) with initial values drawn from ``rng``."""
+        """Fill ``params`` with initial values drawn from ``rng``, in place.
+
+        Parameters
+        ----------
+        params : dict of str to ndarray
+            Views of this layer's parameters, named as in :meth:`param_specs`.
+        rng : numpy.random.Generator
+            The network's generator; layers draw from it in order, so a seed gives
+            the same weights every time.
+        """
 
     def forward(self, params, x, ctx):
+        """Compute the layer's output for a batch.
+
+        Parameters
+        ----------
+        params : dict of str to ndarray
+            Views of this layer's parameters in the network's flat buffer.
+        x : ndarray of shape (batch, n_steps, channels) or (batch, features)
+            The input, on this layer's device.
+        ctx : Context
+            Training flag, random generator and padding mask of this pass; a layer that
+            ends the sequence sets ``ctx.mask`` to None.
+
+        Returns
+        -------
+        y : ndarray
+            The output, of shape ``(batch,) + self.output_shape`` (a sequence length
+            of None follows the input).
+        cache : object
+            What :meth:`backward` needs; None when there is nothing to keep.
+
+        Raises
+        ------
+        ValueError
+            If the input does not fit the layer (a mask it cannot take, too few steps).
+        """
         return x, None
 
     def backward(self, params, cache, dy, grads):
+        """Back-propagate ``dy`` through the layer.
+
+        Parameters
+        ----------
+        params : dict of str to ndarray
+            Views of this layer's parameters, as given to :meth:`forward`.
+        cache : object
+            The cache :meth:`forward` returned.
+        dy : ndarray
+            dL/dy, the shape of the forward output.
+        grads : dict of str to ndarray
+            Views of the network's gradient buffer for this layer's parameters,
+            overwritten with dL/dparam.
+
+        Returns
+        -------
+        ndarray or None
+            dL/dx, the shape of the forward input; None when
+            :attr:`needs_input_gradient` is False and the layer skips it.
+        """
         return dy
 
     def _reject_mask(self, ctx):

@@ -15,14 +15,27 @@ class Conv1D(Layer):
     Parameters
     ----------
     filters : int
+        Output channels.
     kernel_size : int
+        Steps each filter spans (before dilation).
     strides : int, default=1
+        Steps between the starts of consecutive windows.
     dilation_rate : int, default=1
+        Steps between the taps of a filter; cannot be combined with ``strides > 1``.
     padding : {'valid', 'same', 'causal'}, default='valid'
         'causal' pads on the left only, so step t sees inputs up to t; it is the one
         mode that keeps variable-length (masked) batches exact, with ``strides=1``.
     activation : {'relu', 'linear', 'tanh', 'sigmoid'} or None, default='relu'
+        Applied to the output; None is 'linear'.
 
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer, ``padding`` or ``activation`` is unknown,
+        or ``strides`` and ``dilation_rate`` are both above 1.
+
+    Notes
+    -----
     Weights have shape ``(kernel_size, channels, filters)`` (Keras' layout).
     """
 
@@ -44,9 +57,11 @@ class Conv1D(Layer):
 
     @property
     def supports_mask(self):
+        """Whether padded batches are exact: causal padding with stride 1."""
         return self.padding == "causal" and self.strides == 1
 
     def get_config(self):
+        """Constructor arguments (used by repr and by persistence)."""
         names = ("filters", "kernel_size", "strides", "dilation_rate", "padding", "activation")
         return {k: getattr(self, k) for k in names}
 
@@ -69,12 +84,14 @@ class Conv1D(Layer):
         return (n_out, self.filters)
 
     def param_specs(self):
+        """``W`` (kernel_size, channels, filters) and ``b`` (filters,)."""
         return [
             ("W", (self.kernel_size, self.input_shape[1], self.filters)),
             ("b", (self.filters,)),
         ]
 
     def init_params(self, params, rng):
+        """Glorot-uniform ``W`` (fan in ``kernel_size * channels``), zero ``b``."""
         k, c = self.kernel_size, self.input_shape[1]
         params["W"][...] = glorot_uniform(
             rng, params["W"].shape, k * c, k * self.filters, self.dtype
@@ -82,6 +99,10 @@ class Conv1D(Layer):
         params["b"][...] = 0
 
     def forward(self, params, x, ctx):
+        """Convolve over time and apply the activation.
+
+        See :meth:`tsrnn.layers.base.Layer.forward`.
+        """
         if not self.supports_mask:
             self._reject_mask(ctx)
         batch, n_steps, channels = x.shape
@@ -105,6 +126,10 @@ class Conv1D(Layer):
         return y, (x, cols, y, left)
 
     def backward(self, params, cache, dy, grads):
+        """Gradients of ``W``, ``b`` and (unless first) the input.
+
+        See :meth:`tsrnn.layers.base.Layer.backward`.
+        """
         x, cols, y, left = cache
         need_dx = self.needs_input_gradient
         arrays = self.backend.arrays
@@ -130,6 +155,8 @@ class Conv1D(Layer):
 
 
 class _Pooling1D(Layer):
+    """Pooling over windows of ``pool_size`` steps, every ``strides`` steps."""
+
     def __init__(self, pool_size=2, strides=None):
         self.pool_size = check_positive_int("pool_size", pool_size)
         self.strides = (
@@ -137,6 +164,7 @@ class _Pooling1D(Layer):
         )
 
     def get_config(self):
+        """Constructor arguments (used by repr and by persistence)."""
         return {"pool_size": self.pool_size, "strides": self.strides}
 
     def _output_shape(self, input_shape):
@@ -159,11 +187,29 @@ class _Pooling1D(Layer):
 
 
 class MaxPooling1D(_Pooling1D):
-    """Maximum over windows of ``pool_size`` steps (gradient to the first argmax)."""
+    """Maximum over windows of ``pool_size`` steps (gradient to the first argmax).
+
+    Parameters
+    ----------
+    pool_size : int, default=2
+        Steps per window.
+    strides : int, optional
+        Steps between window starts; ``pool_size`` (windows that do not overlap) if
+        omitted.
+
+    Raises
+    ------
+    ValueError
+        If ``pool_size`` or ``strides`` is not a positive integer.
+    """
 
     name = "max_pooling1d"
 
     def forward(self, params, x, ctx):
+        """Maximum over each window, keeping the argmax.
+
+        See :meth:`tsrnn.layers.base.Layer.forward`.
+        """
         self._reject_mask(ctx)
         y = self._out(x)
         arg = self.backend.arrays.empty(y.shape, np.int64)
@@ -171,6 +217,10 @@ class MaxPooling1D(_Pooling1D):
         return y, (arg, x.shape)
 
     def backward(self, params, cache, dy, grads):
+        """Route ``dy`` to each window's first argmax.
+
+        See :meth:`tsrnn.layers.base.Layer.backward`.
+        """
         arg, shape = cache
         arrays = self.backend.arrays
         dx = arrays.empty(shape, dy.dtype)
@@ -181,17 +231,39 @@ class MaxPooling1D(_Pooling1D):
 
 
 class AveragePooling1D(_Pooling1D):
-    """Mean over windows of ``pool_size`` steps."""
+    """Mean over windows of ``pool_size`` steps.
+
+    Parameters
+    ----------
+    pool_size : int, default=2
+        Steps per window.
+    strides : int, optional
+        Steps between window starts; ``pool_size`` (windows that do not overlap) if
+        omitted.
+
+    Raises
+    ------
+    ValueError
+        If ``pool_size`` or ``strides`` is not a positive integer.
+    """
 
     name = "average_pooling1d"
 
     def forward(self, params, x, ctx):
+        """Mean over each window.
+
+        See :meth:`tsrnn.layers.base.Layer.forward`.
+        """
         self._reject_mask(ctx)
         y = self._out(x)
         self.backend.conv.average_pool_forward(x, self.pool_size, self.strides, y)
         return y, x.shape
 
     def backward(self, params, cache, dy, grads):
+        """Spread ``dy`` evenly over each window.
+
+        See :meth:`tsrnn.layers.base.Layer.backward`.
+        """
         arrays = self.backend.arrays
         dx = arrays.empty(cache, dy.dtype)
         self.backend.conv.average_pool_backward(
@@ -218,9 +290,18 @@ class _GlobalPooling1D(Layer):
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
+    """Mean over the real steps: ``(batch, n_steps, channels) -> (batch, channels)``.
+
+    With a padding mask only the real steps count, and the mask ends here.
+    """
+
     name = "global_average_pooling1d"
 
     def forward(self, params, x, ctx):
+        """Mean of each channel over the real steps.
+
+        See :meth:`tsrnn.layers.base.Layer.forward`.
+        """
         mask = self._mask(x, ctx)
         arrays = self.backend.arrays
         y = arrays.empty((x.shape[0], x.shape[2]), x.dtype)
@@ -229,6 +310,10 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
         return y, (mask, count, x.shape)
 
     def backward(self, params, cache, dy, grads):
+        """Spread ``dy`` over the real steps.
+
+        See :meth:`tsrnn.layers.base.Layer.backward`.
+        """
         mask, count, shape = cache
         arrays = self.backend.arrays
         dx = arrays.empty(shape, dy.dtype)
@@ -237,9 +322,18 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):
+    """Maximum over the real steps: ``(batch, n_steps, channels) -> (batch, channels)``.
+
+    With a padding mask only the real steps count, and the mask ends here.
+    """
+
     name = "global_max_pooling1d"
 
     def forward(self, params, x, ctx):
+        """Maximum of each channel over the real steps.
+
+        See :meth:`tsrnn.layers.base.Layer.forward`.
+        """
         mask = self._mask(x, ctx)
         arrays = self.backend.arrays
         y = arrays.empty((x.shape[0], x.shape[2]), x.dtype)
@@ -248,6 +342,10 @@ class GlobalMaxPooling1D(_GlobalPooling1D):
         return y, (arg, x.shape)
 
     def backward(self, params, cache, dy, grads):
+        """Route ``dy`` to each argmax step.
+
+        See :meth:`tsrnn.layers.base.Layer.backward`.
+        """
         arg, shape = cache
         arrays = self.backend.arrays
         dx = arrays.empty(shape, dy.dtype)

@@ -12,7 +12,7 @@ class Dense(Layer):
     Parameters
     ----------
     units : int
-        Output features.
+        Output features (a positive integer).
     activation : {'linear', 'relu', 'tanh', 'sigmoid'} or None, default='linear'
         The classification heads output logits (linear) and apply sigmoid or
         softmax inside the loss, which is the numerically stable form.
@@ -28,20 +28,27 @@ class Dense(Layer):
         self.activation, self._code = check_activation(activation)
 
     def get_config(self):
+        """Constructor arguments (used by repr and by persistence)."""
         return {"units": self.units, "activation": self.activation}
 
     def _output_shape(self, input_shape):
         return input_shape[:-1] + (self.units,)
 
     def param_specs(self):
+        """``W`` of shape (features, units) and ``b`` of shape (units,)."""
         return [("W", (self.input_shape[-1], self.units)), ("b", (self.units,))]
 
     def init_params(self, params, rng):
+        """Glorot-uniform ``W`` and zero ``b``."""
         n_in = self.input_shape[-1]
         params["W"][...] = glorot_uniform(rng, params["W"].shape, n_in, self.units, self.dtype)
         params["b"][...] = 0
 
     def forward(self, params, x, ctx):
+        """Apply ``act(x W + b)`` on the last axis.
+
+        See :meth:`tsrnn.layers.base.Layer.forward`.
+        """
         # tuple(): the CUDA simulator's shapes refuse negative indexes.
         x2 = x.reshape(-1, tuple(x.shape)[-1])
         y = self.backend.arrays.empty((x2.shape[0], self.units), self.dtype)
@@ -49,6 +56,10 @@ class Dense(Layer):
         return y.reshape(x.shape[:-1] + (self.units,)), (x2, y)
 
     def backward(self, params, cache, dy, grads):
+        """Gradients of ``W``, ``b`` and the input.
+
+        See :meth:`tsrnn.layers.base.Layer.backward`.
+        """
         x2, y = cache
         arrays = self.backend.arrays
         dy2 = arrays.contiguous(dy.reshape(y.shape))
@@ -60,7 +71,19 @@ class Dense(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout: ``x * keep / (1 - rate)`` in training, identity at inference."""
+    """Inverted dropout: ``x * keep / (1 - rate)`` in training, identity at inference.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+        The fraction of inputs set to zero; each element is kept with probability
+        ``1 - rate``.
+
+    Raises
+    ------
+    ValueError
+        If ``rate`` is outside [0, 1).
+    """
 
     name = "dropout"
     supports_mask = True
@@ -71,9 +94,14 @@ class Dropout(Layer):
         self.rate = float(rate)
 
     def get_config(self):
+        """Constructor arguments (used by repr and by persistence)."""
         return {"rate": self.rate}
 
     def forward(self, params, x, ctx):
+        """Drop and rescale in training; identity at inference.
+
+        See :meth:`tsrnn.layers.base.Layer.forward`.
+        """
         if not ctx.training or self.rate == 0.0:
             return x, None
         arrays = self.backend.arrays
@@ -83,6 +111,10 @@ class Dropout(Layer):
         return y, keep
 
     def backward(self, params, cache, dy, grads):
+        """Apply the forward mask and scale to ``dy``.
+
+        See :meth:`tsrnn.layers.base.Layer.backward`.
+        """
         if cache is None:
             return dy
         arrays = self.backend.arrays
@@ -105,6 +137,10 @@ class Flatten(Layer):
         return (int(np.prod(input_shape)),)
 
     def forward(self, params, x, ctx):
+        """Reshape to ``(batch, n_steps * channels)``.
+
+        See :meth:`tsrnn.layers.base.Layer.forward`.
+        """
         self._reject_mask(ctx)
         if x.shape[1:] != self.input_shape:
             raise ValueError(
@@ -114,4 +150,8 @@ class Flatten(Layer):
         return x.reshape(x.shape[0], -1), x.shape
 
     def backward(self, params, cache, dy, grads):
+        """Reshape ``dy`` back to the input's shape.
+
+        See :meth:`tsrnn.layers.base.Layer.backward`.
+        """
         return dy.reshape(cache)

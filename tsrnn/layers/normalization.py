@@ -129,13 +129,19 @@ class BatchNormalization(_Normalization):
         self.momentum = float(momentum)
 
     def get_config(self):
+        """Constructor arguments (used by repr and by persistence)."""
         return {"momentum": self.momentum, **super().get_config()}
 
     def param_specs(self):
+        """Affine parameters (when learned), then the moving statistics."""
         moving = [("moving_mean", (self.n_features,)), ("moving_variance", (self.n_features,))]
         return self._affine_specs() + moving
 
     def forward(self, params, x, ctx):
+        """Normalise with batch (training) or moving statistics.
+
+        See :meth:`tsrnn.layers.base.Layer.forward`.
+        """
         arrays, kernels = self.backend.arrays, self.backend.normalization
         x2 = self._rows(x)
         y = arrays.empty(x2.shape, self.dtype)
@@ -159,6 +165,10 @@ class BatchNormalization(_Normalization):
         return y.reshape(x.shape), (x2, mask, gamma, mean, inv_std)
 
     def backward(self, params, cache, dy, grads):
+        """Gradients of the affine parameters and the input.
+
+        See :meth:`tsrnn.layers.base.Layer.backward`.
+        """
         x2, mask, gamma, mean, inv_std = cache
         arrays = self.backend.arrays
         training = mask is not None
@@ -209,9 +219,14 @@ class LayerNormalization(_Normalization):
         super().__init__(epsilon, center, scale)
 
     def param_specs(self):
+        """``gamma`` and ``beta`` (when learned), each (features,)."""
         return self._affine_specs()
 
     def forward(self, params, x, ctx):
+        """Normalise each row over its features.
+
+        See :meth:`tsrnn.layers.base.Layer.forward`.
+        """
         arrays = self.backend.arrays
         x2 = self._rows(x)
         y = arrays.empty(x2.shape, self.dtype)
@@ -224,6 +239,10 @@ class LayerNormalization(_Normalization):
         return y.reshape(x.shape), (x2, gamma, mean, inv_std)
 
     def backward(self, params, cache, dy, grads):
+        """Gradients of the affine parameters and the input.
+
+        See :meth:`tsrnn.layers.base.Layer.backward`.
+        """
         x2, gamma, mean, inv_std = cache
         arrays = self.backend.arrays
         dx = arrays.empty_like(x2)
@@ -259,9 +278,14 @@ class Activation(Layer):
         self.activation, self._code = check_activation(activation)
 
     def get_config(self):
+        """Constructor arguments (used by repr and by persistence)."""
         return {"activation": self.activation}
 
     def forward(self, params, x, ctx):
+        """Apply the activation elementwise.
+
+        See :meth:`tsrnn.layers.base.Layer.forward`.
+        """
         if self.activation == "linear":
             return x, None
         arrays = self.backend.arrays
@@ -271,6 +295,10 @@ class Activation(Layer):
         return y, y
 
     def backward(self, params, cache, dy, grads):
+        """Multiply ``dy`` by the derivative.
+
+        See :meth:`tsrnn.layers.base.Layer.backward`.
+        """
         if cache is None:
             return dy
         arrays = self.backend.arrays

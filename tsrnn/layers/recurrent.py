@@ -111,6 +111,7 @@ class Recurrent:
 
     @property
     def num_directions(self):
+        """2 for a bidirectional stack, else 1."""
         return 2 if self.bidirectional else 1
 
     @property
@@ -125,6 +126,7 @@ class Recurrent:
 
     @property
     def has_cell_state(self):
+        """Whether the cell carries a cell state ``c`` besides ``h`` (the LSTM)."""
         return self.spec.has_cell_state
 
     @property
@@ -150,8 +152,10 @@ class Recurrent:
     # --- initialisation ----------------------------------------------------------------
 
     def init_params(self, random_state=None, params=None):
-        """Draw initial weights: Glorot-uniform input weights, orthogonal recurrent
-        weights, zero biases (LSTM forget bias 1 when ``unit_forget_bias``).
+        """Draw initial weights into a parameter buffer.
+
+        Input weights are Glorot-uniform, recurrent weights orthogonal, biases zero
+        (the LSTM forget-gate bias is 1 when ``unit_forget_bias``).
 
         Parameters
         ----------
@@ -388,8 +392,9 @@ class Recurrent:
 
     @functools.cached_property
     def _param_names(self):
-        """``[layer][direction]`` -> ((kernel argument name, buffer name), ...); built once
-        because the f-strings cost ~3 us per call, which single-sequence predict feels.
+        """``[layer][direction]`` -> ((kernel argument name, buffer name), ...).
+
+        Built once because formatting the names on every call slows single-sequence predict.
         """
         names = self.spec.params
         return [
@@ -420,8 +425,11 @@ def _as_generator(random_state):
 
 
 def _forward_direction(layer, p, x, mask, reverse, states, rmask):
-    """Run one direction; ``states`` (h, and c for the LSTM) hold the initial states and
-    receive the final ones. Returns the outputs and the cache named by the cell's spec.
+    """Run one direction of one layer and return its cache.
+
+    ``states`` (h, and c for the LSTM) hold the initial states and receive the final
+    ones. The returned dict holds the outputs ``h_seq`` and the cache arrays named by
+    the cell's spec.
     """
     spec, a = layer.spec, layer._arrays
     n_steps, batch, _ = x.shape
@@ -437,9 +445,10 @@ def _forward_direction(layer, p, x, mask, reverse, states, rmask):
 
 
 def _backward_direction(layer, p, g, run, mask, reverse, dh_seq, state_grads):
-    """BPTT of one direction; writes parameter gradients into ``g`` and returns dx.
-    ``state_grads`` (dh, and dc for the LSTM) hold dL/dh_n (dL/dc_n) and receive
-    dL/dh0 (dL/dc0).
+    """Back-propagate through time over one direction; return dL/dx.
+
+    Parameter gradients are written into ``g``. ``state_grads`` (dh, and dc for the
+    LSTM) hold dL/dh_n (dL/dc_n) and receive dL/dh0 (dL/dc0).
     """
     spec, a = layer.spec, layer._arrays
     x, h_seq = run["x"], run["h_seq"]

@@ -15,9 +15,13 @@ class RNN(Layer):
     Parameters
     ----------
     cell : {'lstm', 'gru', 'rnn'}
+        The recurrent cell: LSTM, GRU or simple (Elman) RNN.
     hidden_size : int
+        Units of the hidden state, per direction.
     num_layers : int, default=1
+        Recurrent layers stacked, each reading the previous one's output sequence.
     bidirectional : bool, default=False
+        Also run every layer over the reversed sequence and concatenate (D = 2).
     return_sequences : bool, default=False
         Return ``(batch, n_steps, D * hidden_size)`` instead of the last state
         ``(batch, D * hidden_size)``. For the reversed direction the last state is
@@ -31,6 +35,11 @@ class RNN(Layer):
         (Gal & Ghahramani, 2016; Keras' ``recurrent_dropout``).
     reset_after, unit_forget_bias
         See :class:`~tsrnn.layers.Recurrent`.
+
+    Raises
+    ------
+    ValueError
+        If ``cell``, ``activation``, a size or a dropout rate is invalid.
     """
 
     supports_mask = True
@@ -66,9 +75,11 @@ class RNN(Layer):
 
     @property
     def name(self):
+        """The cell type, used in parameter names (``'0.lstm.weight_ih_l0'``)."""
         return self.cell
 
     def get_config(self):
+        """Constructor arguments (used by repr and by persistence)."""
         names = (
             "cell",
             "hidden_size",
@@ -84,6 +95,7 @@ class RNN(Layer):
         return {k: getattr(self, k) for k in names}
 
     def build(self, input_shape, dtype):
+        """Create the recurrent stack for this input shape; return the output shape."""
         self.core = Recurrent(
             self.cell,
             input_shape[1],
@@ -99,6 +111,7 @@ class RNN(Layer):
         return super().build(input_shape, dtype)
 
     def to(self, device):
+        """Run this layer and its recurrent stack on ``device`` from now on."""
         if hasattr(self, "core"):  # built
             self.core.device = device
         return super().to(device)
@@ -108,12 +121,18 @@ class RNN(Layer):
         return (input_shape[0], width) if self.return_sequences else (width,)
 
     def param_specs(self):
+        """``[(name, shape), ...]`` of the recurrent stack's weights and biases."""
         return self.core.param_specs()
 
     def init_params(self, params, rng):
+        """Initialise the stack's weights and biases (see :class:`~tsrnn.layers.Recurrent`)."""
         self.core.init_params(rng, params)
 
     def forward(self, params, x, ctx):
+        """Run the stack over time; return the sequence or the last state.
+
+        See :meth:`tsrnn.layers.base.Layer.forward`.
+        """
         batch = x.shape[0]
         arrays = self.backend.arrays
         x_tm = arrays.swap_leading_axes(x)
@@ -137,6 +156,10 @@ class RNN(Layer):
         return out, (cache, keep_x, h_n.shape)
 
     def backward(self, params, cache, dy, grads):
+        """Back-propagate through time.
+
+        See :meth:`tsrnn.layers.base.Layer.backward`.
+        """
         core_cache, keep_x, state_shape = cache
         arrays = self.backend.arrays
         if self.return_sequences:
@@ -159,15 +182,54 @@ class RNN(Layer):
 
 
 def LSTM(hidden_size, **kwargs):  # noqa: N802 (a layer constructor, Keras' spelling)
-    """``RNN('lstm', hidden_size, ...)``."""
+    """An LSTM layer: ``RNN('lstm', hidden_size, **kwargs)``.
+
+    Parameters
+    ----------
+    hidden_size : int
+        Units of the hidden state.
+    **kwargs
+        The other arguments of :class:`RNN` (``num_layers``, ``bidirectional``,
+        ``return_sequences``, ``dropout``...).
+
+    Returns
+    -------
+    RNN
+    """
     return RNN("lstm", hidden_size, **kwargs)
 
 
 def GRU(hidden_size, **kwargs):  # noqa: N802
-    """``RNN('gru', hidden_size, ...)``."""
+    """A GRU layer: ``RNN('gru', hidden_size, **kwargs)``.
+
+    Parameters
+    ----------
+    hidden_size : int
+        Units of the hidden state.
+    **kwargs
+        The other arguments of :class:`RNN` (``num_layers``, ``bidirectional``,
+        ``return_sequences``, ``dropout``...).
+
+    Returns
+    -------
+    RNN
+    """
     return RNN("gru", hidden_size, **kwargs)
 
 
 def SimpleRNN(hidden_size, **kwargs):  # noqa: N802
-    """``RNN('rnn', hidden_size, ...)``."""
+    """A simple-RNN layer: ``RNN('rnn', hidden_size, **kwargs)``.
+
+    Parameters
+    ----------
+    hidden_size : int
+        Units of the hidden state.
+    **kwargs
+        The other arguments of :class:`RNN` (``num_layers``, ``bidirectional``,
+        ``return_sequences``, ``dropout``...).
+
+    Returns
+    -------
+    RNN
+    """
     return RNN("rnn", hidden_size, **kwargs)

@@ -37,8 +37,14 @@ def _kind(mode):
 
 
 def resolve_target(path):
-    """The regular file that saving to ``path`` replaces (symlinks followed), and its
-    current ``os.stat_result`` (None when it does not exist yet).
+    """The regular file that saving to ``path`` replaces, and its current status.
+
+    Returns
+    -------
+    target : pathlib.Path
+        ``path`` with symlinks followed.
+    stat : os.stat_result or None
+        The target's current status; None when it does not exist yet.
 
     Raises
     ------
@@ -126,10 +132,11 @@ def remove_stale_temporaries(target, newer_than):
 
 
 def atomic_write(path, write):
-    """Call ``write(file)`` on a temporary file next to ``path``'s target and rename it
-    over the target once it is complete and on disk.
+    """Write a file atomically through a temporary file renamed over the target.
 
-    A crash at any moment leaves the target either as it was or fully written.
+    The temporary file sits next to ``path``'s target and is renamed over it once it
+    is complete and on disk. A crash at any moment leaves the target either as it
+    was or fully written.
 
     Parameters
     ----------

@@ -59,6 +59,25 @@ class Encoder:
         self.arrays = {}
 
     def array(self, a):
+        """Encode an array: collect it as a ``.npy`` member and return its reference.
+
+        Object arrays are encoded element by element instead, with their shape.
+
+        Parameters
+        ----------
+        a : array-like
+            The array to encode.
+
+        Returns
+        -------
+        dict
+            ``{"__ndarray__": member name}`` or ``{"__object_array__": [...], "shape": [...]}``.
+
+        Raises
+        ------
+        TypeError
+            If the array's dtype cannot be saved (e.g. void or structured).
+        """
         a = np.asarray(a)
         if a.dtype.kind == "O":
             return {
@@ -72,6 +91,23 @@ class Encoder:
         return {"__ndarray__": name}
 
     def __call__(self, obj):  # noqa: C901 - one branch per supported type
+        """Encode ``obj`` and everything it contains as JSON-able data.
+
+        Parameters
+        ----------
+        obj : object
+            A value of one of the types listed in the module docstring.
+
+        Returns
+        -------
+        object
+            JSON-able data; arrays are referenced by member name and kept in :attr:`arrays`.
+
+        Raises
+        ------
+        TypeError
+            If ``obj`` or something inside it is of a type the codec cannot save.
+        """
         if obj is None or isinstance(obj, (bool, str)):
             return obj
         if isinstance(obj, int):
@@ -124,6 +160,7 @@ class Encoder:
         raise TypeError(f"cannot save an object of type {type(obj).__name__}")
 
     def index(self, index):
+        """Encode a pandas Index (range, period, multi, datetime with time zone, other)."""
         if isinstance(index, pd.RangeIndex):
             return {
                 "__range_index__": [index.start, index.stop, index.step],
@@ -152,6 +189,7 @@ class Encoder:
         }
 
     def network(self, state):
+        """Encode a network's ``_get_state()``: layers, dtype, input shape, specs, weights."""
         layers = [{"class": name, "config": self(config)} for name, config in state["layers"]]
         return {
             "__network__": layers,
@@ -201,6 +239,26 @@ class Decoder:
         self._arrays = {}
 
     def array(self, data, **expect):
+        """Read the array an ``{"__ndarray__": name}`` entry refers to.
+
+        Parameters
+        ----------
+        data : dict
+            The entry (an object array entry is decoded too, when nothing is expected).
+        **expect
+            Checks on the member's header before it is read (``shape``, ``dtype``,
+            ``dtype_kinds``), passed to the archive.
+
+        Returns
+        -------
+        ndarray
+
+
+        Raises
+        ------
+        ModelFileError
+            If the entry is malformed, refers to a member twice, or fails ``expect``.
+        """
         if not isinstance(data, dict) or set(data) != {"__ndarray__"}:
             if isinstance(data, dict) and "__object_array__" in data and not expect:
                 return self(data)
@@ -214,6 +272,24 @@ class Decoder:
         return out
 
     def __call__(self, data):  # noqa: C901 - one branch per supported tag
+        """Decode data made by :meth:`Encoder.__call__`, building only allow-listed types.
+
+        Parameters
+        ----------
+        data : object
+            JSON data from a model file's state.
+
+        Returns
+        -------
+        object
+            The decoded value.
+
+
+        Raises
+        ------
+        ModelFileError
+            If an entry is malformed or of an unknown type.
+        """
         if data is None or isinstance(data, (bool, str, int, float)):
             return data
         if isinstance(data, list):
@@ -296,6 +372,7 @@ class Decoder:
         _fail(f"unknown entry {tag!r:.80} in the model state")
 
     def dict(self, data, what="dictionary"):
+        """Decode a ``{"__dict__": [[key, value], ...]}`` entry; ``what`` names it in errors."""
         _keys(data, ("__dict__",), what=what)
         pairs = data["__dict__"]
         if not isinstance(pairs, list) or not all(
@@ -305,6 +382,7 @@ class Decoder:
         return {_hashable(self(k)): self(v) for k, v in pairs}
 
     def index(self, data):
+        """Decode a pandas Index entry (the inverse of :meth:`Encoder.index`)."""
         tag = next(iter(data))
         if tag == "__range_index__":
             _keys(data, (tag, "name"), what="range index")
@@ -349,6 +427,23 @@ class Decoder:
         return pd.Index(values, name=name)
 
     def network(self, data):
+        """Rebuild a network from its entry, checking every size before building it.
+
+        Parameters
+        ----------
+        data : dict
+            The ``__network__`` entry.
+
+        Returns
+        -------
+        tsrnn.Network
+
+
+        Raises
+        ------
+        ModelFileError
+            If the entry is malformed or describes an invalid network.
+        """
         _keys(data, ("__network__", "dtype", "input_shape", "specs", "weights"), what="network")
         if data["dtype"] not in _WEIGHT_DTYPES:
             _fail(f"a network's dtype must be one of {_WEIGHT_DTYPES}, got {data['dtype']!r:.40}")
@@ -389,6 +484,16 @@ class Decoder:
             _fail(f"the saved network is invalid: {exc}")
 
     def layer(self, spec):
+        """Build one layer from ``{"class": name, "config": settings}``.
+
+        Integer settings are range-checked against :data:`LAYER_INT_LIMITS` first.
+
+
+        Raises
+        ------
+        ModelFileError
+            If the class is not allow-listed or a setting is invalid.
+        """
         if not isinstance(spec, dict):
             _fail(f"malformed layer in the model state: {spec!r:.80}")
         _keys(spec, ("class", "config"), what="layer")
@@ -410,6 +515,13 @@ class Decoder:
             _fail(f"layer {spec['class']} has invalid settings: {exc}")
 
     def optimizer(self, data):
+        """Rebuild an optimizer, checking its settings and buffers are finite.
+
+        Raises
+        ------
+        ModelFileError
+            If the entry is malformed or the optimizer invalid.
+        """
         _keys(data, ("__optimizer__", "config", "state"), what="optimizer")
         cls = registry.lookup(registry.OPTIMIZERS, data["__optimizer__"], "optimizer")
         config, state = self(data["config"]), self(data["state"])
@@ -428,6 +540,13 @@ class Decoder:
             _fail(f"the saved optimizer is invalid: {exc!r}")
 
     def history(self, data):
+        """Rebuild a training history from its fields.
+
+        Raises
+        ------
+        ModelFileError
+            If the entry has fields the history class does not know.
+        """
         _keys(data, ("__history__",), what="training history")
         cls = registry.resolve(registry.OBJECTS["__history__"])
         fields = self(data["__history__"])

@@ -60,8 +60,18 @@ def npy_bytes(a):
 
 
 def pack(manifest, members):
-    """A sealed archive of ``manifest`` (a dict; checksums are added) and ``members``
-    (name -> bytes).
+    """A sealed zip archive, as bytes, of a manifest and members.
+
+    Parameters
+    ----------
+    manifest : dict
+        Written as JSON, with the members' SHA-256 checksums added.
+    members : dict of str to bytes
+        Member name to content; ``.npy`` members are stored, others deflated.
+
+    Returns
+    -------
+    bytes
     """
     manifest = dict(manifest, checksums={k: sha256(v) for k, v in members.items()})
     buf = io.BytesIO()
@@ -166,8 +176,9 @@ class Archive:
         self.unread = set(self.infos) - {MANIFEST}
 
     def _check_sizes(self):
-        """Bound every member's declared size before any is read: arrays are stored, so
-        their size is bytes really in the file; the state has its cap.
+        """Bound every member's declared size before any is read.
+
+        Arrays are stored, so their size is bytes really in the file; the state has its cap.
         """
         for name, info in self.infos.items():
             if name == MANIFEST:
@@ -229,8 +240,9 @@ class Archive:
         return info, self.zf.open(info)
 
     def _read(self, name, cap):
-        """Inflate JSON member ``name``, refusing it past ``cap`` bytes whatever its
-        header declares.
+        """Inflate JSON member ``name``, refusing it past ``cap`` bytes.
+
+        The cap holds whatever the member's header declares.
         """
         info = self.infos[name]
         if info.file_size > cap:

@@ -2,8 +2,9 @@
 
 
 class ModelFileError(ValueError):
-    """A model file is corrupt, truncated, hostile, not a tsrnn model, or from a newer
-    format.
+    """A model file cannot be loaded.
+
+    It is corrupt, truncated, hostile, not a tsrnn model, or from a newer format.
     """
 
 

@@ -31,7 +31,25 @@ ABSTRACT = frozenset({"tsrnn.estimators._base.BaseSequenceEstimator"})
 
 
 def dumps(estimator, extra=None):
-    """The bytes of a model file for ``estimator`` (see :func:`save`)."""
+    """The bytes of a model file for ``estimator`` (see :func:`save`).
+
+    Parameters
+    ----------
+    estimator : estimator
+        One of the classes :func:`save` lists.
+    extra : dict, optional
+        Additional JSON-able or array state stored next to the estimator's.
+
+    Returns
+    -------
+    bytes
+        The sealed archive.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not a saveable class, or holds a value the codec cannot save.
+    """
     name = registry.estimator_name(type(estimator))
     if name is None:
         raise TypeError(
@@ -58,8 +76,10 @@ def save(estimator, path, extra=None):
 
     Parameters
     ----------
-    estimator : SequenceRegressor, SequenceClassifier, Forecaster, TimeSeriesScaler, or
-        WindowTransformer
+    estimator : estimator
+        Any of the saveable classes (the allow-list
+        :data:`tsrnn.modelfile.registry.ESTIMATORS`): SequenceRegressor,
+        SequenceClassifier, Forecaster, TimeSeriesScaler or WindowTransformer.
     path : str or path-like
         Written atomically: an existing file is replaced only once the new one is
         complete on disk, and keeps its permissions. A symlink is followed (its
@@ -69,6 +89,8 @@ def save(estimator, path, extra=None):
 
     Raises
     ------
+    TypeError
+        ``estimator`` is not one of the saveable classes.
     SaveTargetError
         ``path`` is not a regular file (a folder, a device, a FIFO).
     OSError

@@ -12,8 +12,9 @@ _RESUMABLE_CHANGES = ("verbose", "max_epochs", "warm_start")
 
 
 def best_checkpoint_path(path):
-    """Where the best epoch's model is kept next to checkpoint ``path``
-    (``run.tsrnn`` -> ``run.best.tsrnn``).
+    """Where the best epoch's model is kept next to checkpoint ``path``.
+
+    ``run.tsrnn`` gives ``run.best.tsrnn``.
     """
     path = Path(path)
     return path.with_name(f"{path.stem}.best{path.suffix or '.tsrnn'}")
@@ -58,8 +59,24 @@ class Checkpoint:
             )
 
     def restore(self, estimator):
-        """Load the latest state into ``estimator``; returns the stored training state
-        (a dict), or None when there is no checkpoint yet.
+        """Load the latest state into ``estimator`` and return the stored training state.
+
+        Parameters
+        ----------
+        estimator : estimator
+            Updated in place with the checkpoint's fitted attributes.
+
+        Returns
+        -------
+        dict or None
+            The training state saved with it (seed, data fingerprint and random
+            generator state), or None when there is no checkpoint yet.
+
+        Raises
+        ------
+        ValueError
+            If the checkpoint holds another estimator type, is a plain saved model,
+            or was written with other parameters than those that may change on resume.
         """
         if not self.path.exists():
             return None
@@ -88,8 +105,18 @@ class Checkpoint:
         return extra
 
     def after_epoch(self, estimator, history, state):
-        """Write the best model when this epoch is the best, and the latest state every
-        ``every`` epochs.
+        """Write the best model when this epoch is the best, and the latest state.
+
+        The latest state is written every ``every`` epochs.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being trained.
+        history : TrainingHistory
+            Its history so far (``n_epochs``, ``best_epoch``).
+        state : dict
+            The training state to store with the latest model (see :meth:`restore`).
         """
         if history.best_epoch == history.n_epochs - 1:
             save(estimator, self.best_path)

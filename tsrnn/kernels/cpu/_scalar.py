@@ -1,5 +1,7 @@
-"""The compound scalar functions of :mod:`tsrnn.kernels.scalar` and the formulas of
-:mod:`tsrnn.kernels.formulas`, compiled for the CPU (inlined into the kernels).
+"""The shared scalar math compiled for the CPU (inlined into the kernels).
+
+These are the compound scalar functions of :mod:`tsrnn.kernels.scalar` and the
+formulas of :mod:`tsrnn.kernels.formulas`.
 """
 
 from numba import njit

@@ -23,6 +23,7 @@ def empty(shape, dtype):
 
 
 def zeros(shape, dtype):
+    """A zero-filled array; taken from the active workspace when there is one."""
     if _workspace.active() is None:
         return np.zeros(shape, dtype=dtype)
     a = empty(shape, dtype)
@@ -31,10 +32,12 @@ def zeros(shape, dtype):
 
 
 def empty_like(a):
+    """An uninitialised array of ``a``'s shape and dtype (see :func:`empty`)."""
     return empty(a.shape, a.dtype)
 
 
 def zeros_like(a):
+    """A zero-filled array of ``a``'s shape and dtype (see :func:`zeros`)."""
     return zeros(a.shape, a.dtype)
 
 
@@ -43,7 +46,7 @@ def ones_mask(shape):
     """A padding mask with every step real.
 
     Shared between calls of the same shape (kernels and layers only read masks):
-    allocating it cost ~2 us per call, which single-sequence predict feels.
+    allocating it on every call slows single-sequence predict.
     """
     return np.ones(shape, dtype=np.bool_)
 
@@ -59,6 +62,7 @@ def to_host(a):
 
 
 def copy(a):
+    """A copy of ``a`` (in workspace memory when one is active)."""
     out = empty(a.shape, a.dtype)
     out[...] = a
     return out
@@ -70,12 +74,14 @@ def copy_into(src, dst):
 
 
 def contiguous(a):
+    """``a`` as a C-contiguous array (no copy when it already is)."""
     return np.ascontiguousarray(a)
 
 
 def swap_leading_axes(a):
-    """A C-contiguous copy with the first two axes swapped: batch-major to time-major
-    and back, for 2-D masks and 3-D sequences.
+    """A C-contiguous copy with the first two axes swapped.
+
+    Batch-major to time-major and back, for 2-D masks and 3-D sequences.
     """
     out = empty((a.shape[1], a.shape[0]) + a.shape[2:], a.dtype)
     out[...] = a.swapaxes(0, 1)
@@ -105,8 +111,9 @@ def add_into(dst, src):
 
 
 def scale_steps(x, scales):
-    """``x[t] *= scales`` for every step t of a time-major ``x`` (variational dropout:
-    one mask per sequence, reused at every step).
+    """``x[t] *= scales`` for every step t of a time-major ``x``, in place.
+
+    Variational dropout: one mask per sequence, reused at every step.
     """
     x *= scales[None]
 

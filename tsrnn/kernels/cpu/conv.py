@@ -44,8 +44,10 @@ def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
 def conv1d_backward(
     x, W, stride, dilation, pad_left, activation, cols, y, dy, dx, dW, db, da, dcols, need_dx
 ):
-    """Gradients of :func:`conv1d_forward`; ``da`` (like y) and ``dcols`` are workspaces.
-    With ``need_dx`` False (a network's first layer) ``dx`` is left untouched.
+    """Gradients of :func:`conv1d_forward`, written into ``dx``, ``dW`` and ``db``.
+
+    ``da`` (like y) and ``dcols`` (like cols) are workspaces. With ``need_dx`` False
+    (a network's first layer) ``dx`` is left untouched.
     """
     batch, n_steps, channels = x.shape
     kernel_size, _, filters = W.shape
@@ -83,8 +85,7 @@ def max_pool_forward(x, pool_size, stride, y, arg):
                 y_row[c] = x[bi, s0, c]
                 arg_row[c] = s0
             # Window positions outside, channels inside, and selects instead of branches:
-            # the channel loop vectorises (branches on random data mispredicted half the
-            # time: 9 ns per output before, for pool_size 2).
+            # the channel loop vectorises (branches on random data mispredict half the time).
             for k in range(1, pool_size):
                 s = s0 + k
                 x_row = x[bi, s]
@@ -98,6 +99,7 @@ def max_pool_forward(x, pool_size, stride, y, arg):
 
 @njit(**JIT_OPTIONS)
 def max_pool_backward(dy, arg, pool_size, stride, dx):
+    """Gradient of :func:`max_pool_forward`: ``dy`` added at each argmax into ``dx``."""
     # pool_size and stride are unused here (the CPU scatters through arg); the GPU
     # kernel, which gathers, needs them, and both backends share one signature.
     dx[:] = 0
@@ -109,6 +111,7 @@ def max_pool_backward(dy, arg, pool_size, stride, dx):
 
 @njit(**JIT_OPTIONS)
 def average_pool_forward(x, pool_size, stride, y):
+    """Mean over each window of ``pool_size`` steps: ``y`` (batch, n_out, channels)."""
     for bi in range(x.shape[0]):
         for t in range(y.shape[1]):
             for c in range(x.shape[2]):
@@ -120,6 +123,10 @@ def average_pool_forward(x, pool_size, stride, y):
 
 @njit(**JIT_OPTIONS)
 def average_pool_backward(dy, pool_size, stride, dx):
+    """Gradient of :func:`average_pool_forward`, written into ``dx``.
+
+    ``dy / pool_size`` is added at every step of each window.
+    """
     dx[:] = 0
     for bi in range(dy.shape[0]):
         for t in range(dy.shape[1]):
@@ -149,6 +156,10 @@ def global_average_pool_forward(x, mask, y, count):
 
 @njit(**JIT_OPTIONS)
 def global_average_pool_backward(dy, mask, count, dx):
+    """Gradient of :func:`global_average_pool_forward`, written into ``dx``.
+
+    ``dy / count`` on the real steps, 0 on padding.
+    """
     batch, n_steps, channels = dx.shape
     for bi in range(batch):
         for t in range(n_steps):
@@ -171,6 +182,10 @@ def global_max_pool_forward(x, mask, y, arg):
 
 @njit(**JIT_OPTIONS)
 def global_max_pool_backward(dy, arg, dx):
+    """Gradient of :func:`global_max_pool_forward`, written into ``dx``.
+
+    ``dy`` at each channel's argmax step, 0 elsewhere.
+    """
     dx[:] = 0
     for bi in range(dy.shape[0]):
         for c in range(dy.shape[1]):

@@ -36,6 +36,10 @@ def _finish(total, w, n_outputs, grad):
 
 @njit(**JIT_OPTIONS)
 def mse(p, y, w, grad):
+    """Weighted mean squared error of ``p`` (n, K) against ``y`` (n, K).
+
+    Writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     total = 0.0
     for i in range(p.shape[0]):
         for k in range(p.shape[1]):
@@ -46,6 +50,10 @@ def mse(p, y, w, grad):
 
 @njit(**JIT_OPTIONS)
 def mae(p, y, w, grad):
+    """Weighted mean absolute error of ``p`` (n, K) against ``y`` (n, K).
+
+    Writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     total = 0.0
     for i in range(p.shape[0]):
         for k in range(p.shape[1]):
@@ -56,6 +64,10 @@ def mae(p, y, w, grad):
 
 @njit(**JIT_OPTIONS)
 def huber(p, y, w, delta, grad):
+    """Weighted mean Huber loss of ``p`` (n, K) against ``y`` (n, K), quadratic within ``delta``.
+
+    Writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     total = 0.0
     for i in range(p.shape[0]):
         for k in range(p.shape[1]):
@@ -66,6 +78,10 @@ def huber(p, y, w, delta, grad):
 
 @njit(**JIT_OPTIONS)
 def binary_cross_entropy_with_logits(p, y, w, grad):
+    """Weighted mean binary cross-entropy of ``p`` (n, K) against ``y`` (n, K) (``p`` are logits).
+
+    Writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     total = 0.0
     for i in range(p.shape[0]):
         for k in range(p.shape[1]):
@@ -76,6 +92,11 @@ def binary_cross_entropy_with_logits(p, y, w, grad):
 
 @njit(**JIT_OPTIONS)
 def pinball(p, y, w, quantiles, grad):
+    """Weighted mean pinball loss of ``p`` (n, K) against ``y`` (n, K).
+
+    ``quantiles`` (K,) holds each column's level.
+    Writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     total = 0.0
     for i in range(p.shape[0]):
         for k in range(p.shape[1]):
@@ -86,6 +107,11 @@ def pinball(p, y, w, quantiles, grad):
 
 @njit(**JIT_OPTIONS)
 def softmax_cross_entropy(p, labels, w, class_weight, grad):
+    """Weighted softmax cross-entropy of logits ``p`` (n, C) against ``labels`` (n,).
+
+    ``class_weight`` (C,) weights each class, as ``torch.nn.CrossEntropyLoss``. Writes
+    dL/dp into ``grad`` (n, C) and returns the loss (float64).
+    """
     n, n_classes = p.shape
     total = 0.0
     weight_sum = 0.0

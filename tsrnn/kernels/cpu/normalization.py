@@ -112,8 +112,9 @@ def batch_norm_backward(x, mask, dy, gamma, mean, inv_std, training, dx, dgamma,
 
 @njit(**JIT_OPTIONS)
 def layer_norm_forward(x, gamma, beta, epsilon, y, mean, inv_std):
-    """Normalise every row over its features; ``mean`` and ``inv_std`` are float64
-    ``(rows,)``.
+    """Normalise every row over its features into ``y``.
+
+    ``mean`` and ``inv_std`` (float64, ``(rows,)``) receive each row's statistics.
     """
     n_rows, n_features = x.shape
     for r in range(n_rows):
@@ -134,8 +135,9 @@ def layer_norm_forward(x, gamma, beta, epsilon, y, mean, inv_std):
 
 @njit(**JIT_OPTIONS)
 def layer_norm_backward(x, dy, gamma, mean, inv_std, dx, dgamma, dbeta, sums):
-    """Gradients of :func:`layer_norm_forward`; ``sums`` is a float64 ``(2, features)``
-    workspace.
+    """Gradients of :func:`layer_norm_forward`, written into ``dx``, ``dgamma``, ``dbeta``.
+
+    ``sums`` is a float64 ``(2, features)`` workspace.
     """
     n_rows, n_features = x.shape
     for c in range(n_features):
@@ -162,8 +164,9 @@ def layer_norm_backward(x, dy, gamma, mean, inv_std, dx, dgamma, dbeta, sums):
 
 @njit(**JIT_OPTIONS)
 def activation_forward(x, activation, y):
-    """Y = act(x), elementwise (any matching shapes); the backward pass is
-    :func:`tsrnn.kernels.cpu.dense.activation_backward`.
+    """Y = act(x), elementwise (any matching shapes).
+
+    The backward pass is :func:`tsrnn.kernels.cpu.dense.activation_backward`.
     """
     x1, y1 = x.reshape(-1), y.reshape(-1)
     for i in range(x1.size):

@@ -46,12 +46,14 @@ def global_norm(grads):
 
 @njit(**JIT_OPTIONS)
 def scale_in_place(a, factor):
+    """``a *= factor`` over the flat array ``a``, in place."""
     for i in range(a.size):
         a[i] *= factor
 
 
 @njit(**JIT_OPTIONS)
 def all_finite(a):
+    """Whether every element of the flat array ``a`` is finite."""
     for i in range(a.size):
         if not math.isfinite(a[i]):
             return False

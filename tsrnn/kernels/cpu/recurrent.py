@@ -13,8 +13,9 @@ Structure of every kernel:
 1. the input projection of all steps is one GEMM, ``(T*B, F) @ (F, G*H)``;
 2. each step does one recurrent GEMM ``(B, H) @ (H, G*H)`` (two for the
    reset-before GRU, whose candidate needs ``r * h`` first);
-3. gate nonlinearities and the state update are fused in one loop, parallel over
-   the batch (rows are independent, so results do not depend on thread count);
+3. gate nonlinearities and the state update are fused in one loop over the batch,
+   written with ``prange`` but compiled serially (``PARALLEL_JIT_OPTIONS`` in
+   :mod:`tsrnn._config` explains why), so the matrix products keep BLAS' threads;
 4. backward accumulates the per-step pre-activation gradients ``da`` and forms
    the weight gradients after the time loop as three large GEMMs.
 
@@ -51,8 +52,7 @@ def _previous_states(h_seq, h0, reverse, out):
     """Write into ``out[t]`` the state each step started from (h0 for the first step)."""
     n_steps, batch, hidden = h_seq.shape
     # Element loops, not ``out[t] = h_seq[src]``: an array assignment makes Numba
-    # compile its shape-mismatch error message (string formatting), which was 6 of the
-    # 22 s of a cold-cache LSTM fit.
+    # compile its shape-mismatch error message, which slows a cold-cache fit.
     for t in range(n_steps):
         src = t + 1 if reverse else t - 1
         from_seq = 0 <= src < n_steps
@@ -146,9 +146,10 @@ def _project_inputs(x, W_x, out):
 def _weight_gradients(
     x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq, dx, dW_x, dW_h, db
 ):
-    """After the time loop: dW_h from the (dropped) previous states, then the input
-    gradients. ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for
-    the GRU).
+    """The weight gradients and dx, after the time loop.
+
+    First dW_h from the (dropped) previous states, then the input gradients.
+    ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for the GRU).
     """
     _recurrent_weight_gradient(h_seq, h0, reverse, rmask, dah_seq, h_prev_seq, dW_h)
     input_gradients(x, da_seq, W_x, dx, dW_x, db)
@@ -271,9 +272,7 @@ def lstm_forward(
         for bi in prange(batch):
             if mask[t, bi]:
                 # Simple same-index loops (not one fused loop that reads gates[H + j] while
-                # writing gates[j]): LLVM vectorises these, which was 5x faster. The
-                # nonlinearities go through helpers on 1-D slices, which LLVM vectorises
-                # fully: 1.7 instead of 5 ns per gate value at hidden 100.
+                # writing gates[j]) and nonlinearities on 1-D slices: LLVM vectorises both.
                 # Pre-activations and gates in place in ``gates`` (the cache backward
                 # reads): no copy of the row at the end.
                 a, p = gates[t, bi], h_proj[bi]
@@ -334,9 +333,9 @@ def lstm_backward(
         tp = t + 1 if reverse else t - 1  # the step processed just before t
         c_prev = c0 if s == n_steps - 1 else c_seq[tp]
         g_t, da_t, dy_t = gates[t], da_seq[t], dh_seq[t]
-        # Whole-step passes and direct 2-D indexing instead of per-row views and helper
-        # calls, which cost 57 of 210 ns per row at hidden 32. Activations in their own
-        # loops: the j loop below then vectorises.
+        # Whole-step passes and direct 2-D indexing: per-row views and helper calls cost
+        # a quarter of the row. Activations in their own loops: the j loop below then
+        # vectorises.
         _copy_flat(c_seq[t], act_c)
         _activate_in_place(act_c.reshape(-1), activation)
         _slope_into(act_c.reshape(-1), activation, dact_c.reshape(-1))
@@ -381,7 +380,9 @@ def lstm_backward(
 def gru_forward(
     x, mask, W_x, W_h, b, b_hn, rmask, activation, reverse, h_state, h_seq, gates, hn_seq, h_proj
 ):
-    """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
+    """GRU (reset after) forward.
+
+    ``gates`` (T, B, 3H) ends holding r, z, n;
     ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn.
     ``activation`` is unused (the GRU's is tanh): it keeps the cells' argument order.
     """
@@ -442,7 +443,9 @@ def gru_backward(
     dah_seq,
     dh_proj,
 ):
-    """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
+    """BPTT for :func:`gru_forward`.
+
+    ``dah_seq`` holds the gradient of the recurrent
     pre-activations (differs from ``da_seq`` in the candidate block: r * dn).
     """
     n_steps, batch, _ = x.shape
@@ -499,9 +502,11 @@ def gru_backward(
 def gru_reset_before_forward(
     x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq, gates, rh_seq, p_rz, p_n
 ):
-    """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
-    candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient;
-    ``p_rz`` (B, 2H) and ``p_n`` (B, H) receive the step's recurrent products.
+    """Original (reset-before) GRU forward.
+
+    The candidate sees (r * h_{t-1}) W_hn, and z weights the candidate. ``rh_seq``
+    (T, B, H) keeps r * h_{t-1} for the weight gradient; ``p_rz`` (B, 2H) and ``p_n``
+    (B, H) receive the step's recurrent products.
     """
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]
@@ -561,8 +566,9 @@ def gru_reset_before_backward(
     drh,
     dh_proj,
 ):
-    """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
-    ``drh`` and ``dh_proj`` (B, H) are per-step workspaces.
+    """BPTT for :func:`gru_reset_before_forward`.
+
+    ``da_rz`` (B, 2H), ``da_n``, ``drh`` and ``dh_proj`` (B, H) are per-step workspaces.
     """
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]

@@ -1,6 +1,8 @@
-"""The compound functions of :mod:`tsrnn.kernels.scalar` and the formulas of
-:mod:`tsrnn.kernels.formulas`, compiled as CUDA device functions (the CPU kernels
-compile the same functions with ``njit``).
+"""The shared scalar math compiled as CUDA device functions.
+
+These are the compound functions of :mod:`tsrnn.kernels.scalar` and the formulas
+of :mod:`tsrnn.kernels.formulas`; the CPU kernels compile the same functions with
+``njit``.
 
 Kernels call ``scalar.tanh``, ``scalar.sigmoid``... directly: those resolve per
 dtype through their ``overload`` at compile time, on either target.

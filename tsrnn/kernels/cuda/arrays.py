@@ -30,8 +30,9 @@ def _allocate(shape, dtype):
 
 
 def new_workspace():
-    """A :class:`tsrnn.kernels.workspace.Workspace` of device arrays (numba.cuda has
-    no caching allocator: each ``device_array`` is a ``cuMemAlloc``).
+    """A :class:`tsrnn.kernels.workspace.Workspace` of device arrays.
+
+    numba.cuda has no caching allocator: each ``device_array`` is a ``cuMemAlloc``.
     """
     return _workspace.Workspace(_allocate)
 
@@ -49,6 +50,7 @@ def _fill(a, value):
 
 
 def zeros(shape, dtype):
+    """A zero-filled device array; from the active workspace when there is one."""
     a = empty(shape, dtype)
     if a.size:
         _fill[blocks(a.size)](a.reshape(-1), 0)
@@ -56,14 +58,17 @@ def zeros(shape, dtype):
 
 
 def empty_like(a):
+    """An uninitialised device array of ``a``'s shape and dtype (see :func:`empty`)."""
     return empty(a.shape, a.dtype)
 
 
 def zeros_like(a):
+    """A zero-filled device array of ``a``'s shape and dtype (see :func:`zeros`)."""
     return zeros(a.shape, a.dtype)
 
 
 def ones_mask(shape):
+    """A device padding mask with every step real (a new array on every call)."""
     a = cuda.device_array(shape, dtype=np.bool_)
     if a.size:
         _fill[blocks(a.size)](a.reshape(-1), True)
@@ -85,6 +90,7 @@ def to_host(a):
 
 
 def copy(a):
+    """A device copy of device array ``a`` (in workspace memory when one is active)."""
     out = empty(a.shape, a.dtype)
     if a.size:
         out.copy_to_device(a)
@@ -101,6 +107,10 @@ def copy_into(src, dst):
 
 
 def contiguous(a):
+    """``a`` itself: device arrays made here are always C-contiguous.
+
+    Raises ValueError (an internal error) if a non-contiguous one turns up.
+    """
     if not a.is_c_contiguous():
         raise ValueError("internal error: a non-contiguous device array reached a kernel")
     return a
@@ -143,6 +153,7 @@ def _rows(a):
 
 
 def concat_last(parts):
+    """Concatenate device arrays along the last axis (directions of a bidirectional layer)."""
     if len(parts) == 1:
         return parts[0]
     width = sum(_width(p) for p in parts)
@@ -157,6 +168,7 @@ def concat_last(parts):
 
 
 def take_last(a, lo, hi):
+    """A C-contiguous device copy of ``a[..., lo:hi]``."""
     out = empty(a.shape[:-1] + (hi - lo,), a.dtype)
     if out.size:
         _copy_columns[blocks(out.size)](_rows(a), _rows(out), lo, 0, hi - lo)
@@ -171,6 +183,7 @@ def _add(dst, src):
 
 
 def add_into(dst, src):
+    """``dst += src`` for device arrays of the same size, in place."""
     if dst.size:
         _add[blocks(dst.size)](dst.reshape(-1), src.reshape(-1))
 
@@ -184,7 +197,7 @@ def _scale_steps(x, scales):
 
 
 def scale_steps(x, scales):
-    """``x[t] *= scales`` for every step t of a time-major ``x``."""
+    """``x[t] *= scales`` for every step t of a time-major ``x``, in place."""
     if x.size:
         _scale_steps[blocks(x.size)](x.reshape((x.shape[0], scales.size)), scales.reshape(-1))
 

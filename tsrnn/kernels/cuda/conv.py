@@ -58,8 +58,10 @@ def _col2im(dcols, kernel_size, stride, dilation, pad_left, n_out, dx):
 def conv1d_backward(
     x, W, stride, dilation, pad_left, activation, cols, y, dy, dx, dW, db, da, dcols, need_dx
 ):
-    """Gradients of :func:`conv1d_forward`; ``da`` (like y) and ``dcols`` are workspaces.
-    With ``need_dx`` False (a network's first layer) ``dx`` is left untouched.
+    """Gradients of :func:`conv1d_forward`, written into ``dx``, ``dW`` and ``db``.
+
+    ``da`` (like y) and ``dcols`` (like cols) are workspaces. With ``need_dx`` False
+    (a network's first layer) ``dx`` is left untouched.
     """
     batch, _, channels = x.shape
     kernel_size, _, filters = W.shape
@@ -114,8 +116,10 @@ def _window_gradient(dy, arg, pool_size, stride, average, dx):
 
 
 def max_pool_backward(dy, arg, pool_size, stride, dx):
-    """Routes each window's gradient to its argmax (``pool_size``/``stride`` bound the
-    windows a step can belong to; the CPU kernel scatters instead).
+    """Gradient of :func:`max_pool_forward`: each window's ``dy`` to its argmax in ``dx``.
+
+    Each thread gathers for one element of ``dx``; ``pool_size`` and ``stride`` bound
+    the windows a step can belong to (the CPU kernel scatters instead).
     """
     _window_gradient[blocks(dx.size)](dy, arg, pool_size, stride, False, dx)
 
@@ -133,10 +137,15 @@ def _average_pool_forward(x, pool_size, stride, y):
 
 
 def average_pool_forward(x, pool_size, stride, y):
+    """Mean over each window of ``pool_size`` steps: ``y`` (batch, n_out, channels)."""
     _average_pool_forward[blocks(y.size)](x, pool_size, stride, y)
 
 
 def average_pool_backward(dy, pool_size, stride, dx):
+    """Gradient of :func:`average_pool_forward`, written into ``dx``.
+
+    ``dy / pool_size`` is added at every step of each window.
+    """
     _window_gradient[blocks(dx.size)](dy, dy[:0], pool_size, stride, True, dx)
 
 
@@ -170,6 +179,10 @@ def _global_average_pool_backward(dy, mask, count, dx):
 
 
 def global_average_pool_backward(dy, mask, count, dx):
+    """Gradient of :func:`global_average_pool_forward`, written into ``dx``.
+
+    ``dy / count`` on the real steps, 0 on padding.
+    """
     _global_average_pool_backward[blocks(dx.size)](dy, mask, count, dx)
 
 
@@ -200,4 +213,8 @@ def _global_max_pool_backward(dy, arg, dx):
 
 
 def global_max_pool_backward(dy, arg, dx):
+    """Gradient of :func:`global_max_pool_forward`, written into ``dx``.
+
+    ``dy`` at each channel's argmax step, 0 elsewhere.
+    """
     _global_max_pool_backward[blocks(dx.size)](dy, arg, dx)

@@ -1,5 +1,7 @@
-"""Losses and their gradients with respect to the predictions (GPU); the twin of
-:mod:`tsrnn.kernels.cpu.losses` (same names, arguments and weighting convention).
+"""Losses and their gradients with respect to the predictions (GPU).
+
+The twin of :mod:`tsrnn.kernels.cpu.losses` (same names, arguments and weighting
+convention).
 
 One thread per sample writes its row of dL/dp and its weighted loss (in float64);
 the totals are summed in a fixed order, so the loss is deterministic, and returned
@@ -58,8 +60,10 @@ def _launch(kernel, p, *args):
 
 
 def _one(p):
-    """1 in the predictions' dtype: the weight of a row's terms, which the row's
-    weight multiplies afterwards (an exact product, in the terms' precision).
+    """1 in the predictions' dtype: the weight of a row's terms.
+
+    The row's weight multiplies them afterwards (an exact product, in the terms'
+    precision).
     """
     return p.dtype.type(1)
 
@@ -76,6 +80,10 @@ def _mse_rows(p, y, w, one, grad, row_loss):
 
 
 def mse(p, y, w, grad):
+    """Weighted mean squared error of ``p`` (n, K) against ``y`` (n, K).
+
+    Device arrays; writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     return _finish(_launch(_mse_rows, p, y, w, _one(p), grad), w, p.shape[1], grad)
 
 
@@ -91,6 +99,10 @@ def _mae_rows(p, y, w, one, grad, row_loss):
 
 
 def mae(p, y, w, grad):
+    """Weighted mean absolute error of ``p`` (n, K) against ``y`` (n, K).
+
+    Device arrays; writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     return _finish(_launch(_mae_rows, p, y, w, _one(p), grad), w, p.shape[1], grad)
 
 
@@ -106,6 +118,10 @@ def _huber_rows(p, y, w, one, delta, grad, row_loss):
 
 
 def huber(p, y, w, delta, grad):
+    """Weighted mean Huber loss of ``p`` (n, K) against ``y`` (n, K), quadratic within ``delta``.
+
+    Device arrays; writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     row_loss = _launch(_huber_rows, p, y, w, _one(p), delta, grad)
     return _finish(row_loss, w, p.shape[1], grad)
 
@@ -122,6 +138,10 @@ def _bce_rows(p, y, w, one, grad, row_loss):
 
 
 def binary_cross_entropy_with_logits(p, y, w, grad):
+    """Weighted mean binary cross-entropy of ``p`` (n, K) against ``y`` (n, K) (``p`` are logits).
+
+    Device arrays; writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     return _finish(_launch(_bce_rows, p, y, w, _one(p), grad), w, p.shape[1], grad)
 
 
@@ -137,6 +157,11 @@ def _pinball_rows(p, y, w, one, quantiles, grad, row_loss):
 
 
 def pinball(p, y, w, quantiles, grad):
+    """Weighted mean pinball loss of ``p`` (n, K) against ``y`` (n, K).
+
+    ``quantiles`` (K,) holds each column's level.
+    Device arrays; writes dL/dp into ``grad`` (n, K) and returns the loss (float64).
+    """
     row_loss = _launch(_pinball_rows, p, y, w, _one(p), quantiles, grad)
     return _finish(row_loss, w, p.shape[1], grad)
 
@@ -156,6 +181,11 @@ def _softmax_rows(p, labels, w, class_weight, grad, row_weight, row_loss):
 
 
 def softmax_cross_entropy(p, labels, w, class_weight, grad):
+    """Weighted softmax cross-entropy of logits ``p`` (n, C) against ``labels`` (n,).
+
+    ``class_weight`` (C,) weights each class, as ``torch.nn.CrossEntropyLoss``. Writes
+    dL/dp into ``grad`` (n, C) and returns the loss (float64).
+    """
     row_weight = cuda.device_array(p.shape[0], dtype=np.float64)
     row_loss = _launch(_softmax_rows, p, labels, w, class_weight, grad, row_weight)
     # grad rows hold softmax - onehot; each is scaled by weight_i / sum(weight).

@@ -1,5 +1,6 @@
-"""Batch and layer normalisation and the activation layer (GPU); the twin of
-:mod:`tsrnn.kernels.cpu.normalization`, with the same names and signatures.
+"""Batch and layer normalisation and the activation layer (GPU).
+
+The twin of :mod:`tsrnn.kernels.cpu.normalization`, with the same names and signatures.
 
 Reductions over rows run one thread per feature, and reductions over features one
 thread per row, each summing in a fixed order: results do not depend on the launch
@@ -185,8 +186,9 @@ def _layer_norm_dx(x, dy, gamma, mean, inv_std, dx):
 
 
 def layer_norm_backward(x, dy, gamma, mean, inv_std, dx, dgamma, dbeta, sums):
-    """Gradients of :func:`layer_norm_forward` (``sums`` is unused here: each thread
-    keeps its sums in registers).
+    """Gradients of :func:`layer_norm_forward`, written into ``dx``, ``dgamma``, ``dbeta``.
+
+    ``sums`` is unused here: each thread keeps its sums in registers.
     """
     _layer_norm_column_sums[_launch.blocks(x.shape[1])](x, dy, mean, inv_std, dgamma, dbeta)
     _layer_norm_dx[_launch.blocks(x.shape[0])](x, dy, gamma, mean, inv_std, dx)

@@ -1,5 +1,6 @@
-"""Optimizer steps over the flat parameter buffer (GPU); the twin of
-:mod:`tsrnn.kernels.cpu.optim`, one thread per parameter.
+"""Optimizer steps over the flat parameter buffer (GPU), one thread per parameter.
+
+The twin of :mod:`tsrnn.kernels.cpu.optim`.
 
 Reductions (the gradient norm, the finiteness check) use a fixed launch shape and
 a fixed summation tree, so their results do not vary from run to run.
@@ -82,6 +83,7 @@ def _scale(a, factor):
 
 
 def scale_in_place(a, factor):
+    """``a *= factor`` over the flat device array ``a``, in place."""
     _scale[blocks(a.size)](a, factor)
 
 
@@ -93,6 +95,7 @@ def _flag_non_finite(a, flag):
 
 
 def all_finite(a):
+    """Whether every element of the flat device array ``a`` is finite."""
     flag = cuda.to_device(np.zeros(1, dtype=np.int32))
     _flag_non_finite[blocks(a.size)](a, flag)
     return int(flag.copy_to_host()[0]) == 0

@@ -81,8 +81,9 @@ def _project_inputs(x, W_x, out):
 
 
 def _forward_steps(n_steps, reverse, h_state, rmask, W_h, h_proj):
-    """Yield each step t in processing order, after computing the recurrent product
-    h_proj = (h_{t-1} * rmask) W_h for it.
+    """Yield each step t in processing order, with its recurrent product computed.
+
+    Before yielding t it writes h_proj = (h_{t-1} * rmask) W_h.
     """
     h_work = cuda.device_array_like(h_state)
     for s in range(n_steps):
@@ -91,8 +92,10 @@ def _forward_steps(n_steps, reverse, h_state, rmask, W_h, h_proj):
 
 
 def _backward_steps(n_steps, reverse):
-    """Yield ``(t, tp, first)`` in backward order: tp is the step processed just
-    before t in the forward pass, and ``first`` marks the step that read h0.
+    """Yield ``(t, tp, first)`` in backward order.
+
+    tp is the step processed just before t in the forward pass, and ``first`` marks
+    the step that read h0.
     """
     for s in range(n_steps):
         t = s if reverse else n_steps - 1 - s
@@ -111,8 +114,9 @@ def input_gradients(x, da_seq, W_x, dx, dW_x, db):
 
 @cuda.jit
 def _carry_state_gradient(t, mask, rmask, dh_proj, accumulate, dh_state):
-    """dL/dh_{t-1} = (da_t W_h^T) * rmask on the rows that took step t (added to the
-    direct path already in ``dh_state`` with ``accumulate``: the GRU).
+    """dL/dh_{t-1} = (da_t W_h^T) * rmask on the rows that took step t.
+
+    With ``accumulate`` (the GRU) it is added to the direct path already in ``dh_state``.
     """
     bi, j = cuda.grid(2)
     if bi < dh_state.shape[0] and j < dh_state.shape[1] and mask[t, bi]:
@@ -123,9 +127,10 @@ def _carry_state_gradient(t, mask, rmask, dh_proj, accumulate, dh_state):
 def _weight_gradients(
     x, h_seq, h0, reverse, rmask, W_x, da_seq, dah_seq, h_prev_seq, dx, dW_x, dW_h, db
 ):
-    """After the time loop: dW_h from the (dropped) previous states, then the input
-    gradients. ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for
-    the GRU).
+    """The weight gradients and dx, after the time loop.
+
+    First dW_h from the (dropped) previous states, then the input gradients.
+    ``dah_seq`` is the recurrent pre-activation gradient (da_seq but for the GRU).
     """
     n_steps, batch, H = h_seq.shape
     _dropped_previous_states(h_seq, h0, reverse, rmask, h_prev_seq)
@@ -342,7 +347,9 @@ def _gru_forward_step(t, mask, b, b_hn, h_proj, h_state, h_seq, gates, hn_seq):
 def gru_forward(
     x, mask, W_x, W_h, b, b_hn, rmask, activation, reverse, h_state, h_seq, gates, hn_seq, h_proj
 ):
-    """GRU (reset after) forward. ``gates`` (T, B, 3H) ends holding r, z, n;
+    """GRU (reset after) forward.
+
+    ``gates`` (T, B, 3H) ends holding r, z, n;
     ``hn_seq`` (T, B, H) holds the recurrent candidate projection W_hn h + b_hn.
     ``activation`` is unused (the GRU's is tanh): it keeps the cells' argument order.
     """
@@ -405,7 +412,9 @@ def gru_backward(
     dah_seq,
     dh_proj,
 ):
-    """BPTT for :func:`gru_forward`. ``dah_seq`` holds the gradient of the recurrent
+    """BPTT for :func:`gru_forward`.
+
+    ``dah_seq`` holds the gradient of the recurrent
     pre-activations (differs from ``da_seq`` in the candidate block: r * dn).
     """
     n_steps, batch, _ = x.shape
@@ -457,9 +466,11 @@ def _gru_rb_candidate(t, mask, b, p_n, h_state, h_seq, gates):
 def gru_reset_before_forward(
     x, mask, W_x, W_h, b, rmask, activation, reverse, h_state, h_seq, gates, rh_seq, p_rz, p_n
 ):
-    """Original GRU forward: the candidate sees (r * h_{t-1}) W_hn, z weights the
-    candidate. ``rh_seq`` (T, B, H) keeps r * h_{t-1} for the weight gradient;
-    ``p_rz`` (B, 2H) and ``p_n`` (B, H) receive the step's recurrent products.
+    """Original (reset-before) GRU forward.
+
+    The candidate sees (r * h_{t-1}) W_hn, and z weights the candidate. ``rh_seq``
+    (T, B, H) keeps r * h_{t-1} for the weight gradient; ``p_rz`` (B, 2H) and ``p_n``
+    (B, H) receive the step's recurrent products.
     """
     n_steps = x.shape[0]
     H = W_h.shape[0]
@@ -548,8 +559,9 @@ def gru_reset_before_backward(
     drh,
     dh_proj,
 ):
-    """BPTT for :func:`gru_reset_before_forward`. ``da_rz`` (B, 2H), ``da_n``,
-    ``drh`` and ``dh_proj`` (B, H) are per-step workspaces.
+    """BPTT for :func:`gru_reset_before_forward`.
+
+    ``da_rz`` (B, 2H), ``da_n``, ``drh`` and ``dh_proj`` (B, H) are per-step workspaces.
     """
     n_steps, batch, _ = x.shape
     H = W_h.shape[0]

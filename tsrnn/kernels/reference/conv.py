@@ -73,6 +73,7 @@ def max_pool_forward(x, pool_size, stride):
 
 
 def max_pool_backward(cache, dy):
+    """Gradient of :func:`max_pool_forward`: ``dy`` routed to each window's first argmax."""
     dx = np.zeros(cache["shape"], dtype=dy.dtype)
     batch, n_out, channels = dy.shape
     b_idx, c_idx = np.meshgrid(np.arange(batch), np.arange(channels), indexing="ij")
@@ -82,6 +83,7 @@ def max_pool_backward(cache, dy):
 
 
 def average_pool_forward(x, pool_size, stride):
+    """Average pooling over time. Returns ``(y, cache)``."""
     n_out = pool_output_length(x.shape[1], pool_size, stride)
     y = np.stack(
         [x[:, t * stride : t * stride + pool_size, :].mean(axis=1) for t in range(n_out)], axis=1
@@ -90,6 +92,7 @@ def average_pool_forward(x, pool_size, stride):
 
 
 def average_pool_backward(cache, dy):
+    """Gradient of :func:`average_pool_forward`: ``dy / pool_size`` over each window."""
     dx = np.zeros(cache["shape"], dtype=dy.dtype)
     p, s = cache["pool_size"], cache["stride"]
     for t in range(dy.shape[1]):
@@ -105,10 +108,12 @@ def global_average_pool_forward(x, mask=None):
 
 
 def global_average_pool_backward(cache, dy):
+    """Gradient of :func:`global_average_pool_forward`: ``dy / count`` on the real steps."""
     return cache["m"][:, :, None] * (dy / cache["count"])[:, None, :]
 
 
 def global_max_pool_forward(x, mask=None):
+    """Max over the real steps (all when ``mask`` is None). Returns ``(y, cache)``."""
     xm = x if mask is None else np.where(mask[:, :, None], x, -np.inf)
     arg = xm.argmax(axis=1)
     y = np.take_along_axis(x, arg[:, None, :], axis=1)[:, 0, :]
@@ -116,6 +121,7 @@ def global_max_pool_forward(x, mask=None):
 
 
 def global_max_pool_backward(cache, dy):
+    """Gradient of :func:`global_max_pool_forward`: ``dy`` to each channel's argmax step."""
     dx = np.zeros(cache["shape"], dtype=dy.dtype)
     np.put_along_axis(dx, cache["arg"][:, None, :], dy[:, None, :], axis=1)
     return dx

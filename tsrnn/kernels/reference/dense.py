@@ -23,6 +23,7 @@ ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid")
 
 
 def activation_forward(a, activation):
+    """``act(a)`` for an activation name in :data:`ACTIVATIONS` (a new array)."""
     if activation == "linear":
         return a.copy()
     if activation == "relu":
@@ -48,11 +49,13 @@ def activation_backward(y, dy, activation):
 
 
 def dense_forward(x, W, b, activation="linear"):
+    """``act(x W + b)`` on the last axis. Returns ``(y, cache)``."""
     y = activation_forward(x @ W + b, activation)
     return y, dict(x=x, W=W, y=y, activation=activation)
 
 
 def dense_backward(cache, dy):
+    """Gradients of :func:`dense_forward`: a dict with ``x``, ``W`` and ``b``."""
     da = activation_backward(cache["y"], dy, cache["activation"])
     x2 = cache["x"].reshape(-1, cache["x"].shape[-1])
     da2 = da.reshape(-1, da.shape[-1])
@@ -65,4 +68,5 @@ def dropout_forward(x, keep, rate):
 
 
 def dropout_backward(keep, rate, dy):
+    """Gradient of :func:`dropout_forward`: ``dy * keep / (1 - rate)``."""
     return dy * keep / (1.0 - rate)

@@ -34,16 +34,19 @@ def _grad_scale(p, w):
 
 
 def mse(p, y, w):
+    """Weighted mean squared error and dL/dp: returns ``(loss, grad)``."""
     r = p - y
     return _weighted_mean(r**2, w), 2 * r * _grad_scale(p, w)
 
 
 def mae(p, y, w):
+    """Weighted mean absolute error and dL/dp (``sign(p - y)``): returns ``(loss, grad)``."""
     r = p - y
     return _weighted_mean(np.abs(r), w), np.sign(r) * _grad_scale(p, w)
 
 
 def huber(p, y, w, delta=1.0):
+    """Weighted mean Huber loss and dL/dp: returns ``(loss, grad)``."""
     r = p - y
     small = np.abs(r) <= delta
     loss = np.where(small, 0.5 * r**2, delta * (np.abs(r) - 0.5 * delta))
@@ -52,11 +55,13 @@ def huber(p, y, w, delta=1.0):
 
 
 def binary_cross_entropy_with_logits(p, y, w):
+    """Weighted mean binary cross-entropy of logits and dL/dp: returns ``(loss, grad)``."""
     loss = np.maximum(p, 0) - p * y + np.log1p(np.exp(-np.abs(p)))
     return _weighted_mean(loss, w), (sigmoid(p) - y) * _grad_scale(p, w)
 
 
 def pinball(p, y, w, quantiles):
+    """Weighted mean pinball loss for ``quantiles`` (K,) and dL/dp: returns ``(loss, grad)``."""
     r = y - p
     q = np.asarray(quantiles)[None, :]
     loss = np.maximum(q * r, (q - 1) * r)
@@ -65,6 +70,7 @@ def pinball(p, y, w, quantiles):
 
 
 def softmax_cross_entropy(p, labels, w, class_weight=None):
+    """Weighted softmax cross-entropy of logits and dL/dp: returns ``(loss, grad)``."""
     n, n_classes = p.shape
     c = np.ones(n_classes) if class_weight is None else np.asarray(class_weight, np.float64)
     shifted = p - p.max(axis=1, keepdims=True)
