@@ -165,7 +165,7 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
             if len(self.classes_) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes in the data, "
-                    f"but y contains only one class: {self.classes_[0].item()!r}"
+                    f"but y contains only one class: {self.classes_.tolist()[0]!r}"
                 )
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if unseen.size:

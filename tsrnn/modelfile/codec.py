@@ -311,7 +311,10 @@ class Decoder:
                 _fail(f"malformed object array in the model state: {data!r:.80}")
             out = np.empty(len(items), dtype=object)
             out[:] = [self(v) for v in items]
-            return out.reshape(shape)
+            try:
+                return out.reshape(shape)
+            except ValueError:  # e.g. an empty array with dimensions beyond numpy's limits
+                _fail(f"malformed object array shape in the model state: {shape!r:.80}")
         if tag == "__float__":
             _keys(data, (tag,), what="float")
             if data[tag] not in ("nan", "inf", "-inf"):

@@ -344,9 +344,12 @@ class Archive:
             digest.update(body)
         self._verify(name, digest.hexdigest())
         out = np.frombuffer(body, dtype=found_dtype)
-        if fortran:
-            return out.reshape(found_shape[::-1]).transpose()
-        return out.reshape(found_shape)
+        try:
+            if fortran:
+                return out.reshape(found_shape[::-1]).transpose()
+            return out.reshape(found_shape)
+        except ValueError:  # e.g. an empty array with dimensions beyond numpy's limits
+            self._fail(f"{name} has an unusable shape {found_shape}")
 
     def check_all_read(self):
         """Raise if a member was never referenced by the state."""
