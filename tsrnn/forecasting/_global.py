@@ -35,7 +35,7 @@ class GlobalMixin:
 
     def _fit_panel(self, y, options, steps, seeds):
         ids, values, indexes, meta = to_panel(y, **options)
-        for key, index in zip(ids, indexes):
+        for key, index in zip(ids, indexes, strict=True):
             if len(index) >= 3:
                 try:
                     future_index(index, 1)  # an index that cannot be extended fails now
@@ -136,14 +136,14 @@ class GlobalMixin:
         else:
             ids, values, indexes, meta = to_panel(y, **self._panel["options"])
         horizon = self._check_horizon(horizon)
-        for key, v in zip(ids, values):
+        for key, v in zip(ids, values, strict=True):
             if len(v) < self.window_:
                 raise PanelError(
                     f"series {key!r} has {len(v)} steps; forecasting needs the last "
                     f"window={self.window_}"
                 )
         magnitudes = np.array([_power_of_two(v) for v in values])
-        series = [v[:, None] / m for v, m in zip(values, magnitudes)]
+        series = [v[:, None] / m for v, m in zip(values, magnitudes, strict=True)]
         scale = np.stack([self._series_scale(s) for s in series])[:, :, None]
         windows = np.stack([s[-self.window_ :] for s in series])
         if self.strategy == "direct":
@@ -170,7 +170,7 @@ class GlobalMixin:
     def _predict_interval_panel(self, bands, coverage, horizon, y, X):
         q, sigma, (ids, future, meta) = self._panel_quantiles(horizon, y, X)
         lower, upper = [], []
-        for q_series, s in zip(q, sigma):
+        for q_series, s in zip(q, sigma, strict=True):
             lo, hi = self._band(q_series, bands, coverage, np.array([s]))
             lower.append(lo[:, 0])
             upper.append(hi[:, 0])

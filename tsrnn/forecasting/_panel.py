@@ -64,13 +64,9 @@ def _clean(key, values, index):
     # Wide frames and DataArrays pad series of different lengths with NaN at the ends.
     values, index = values[finite[0] : finite[-1] + 1], index[finite[0] : finite[-1] + 1]
     if not np.isfinite(values).all():
-        raise PanelError(
-            f"series {key!r} contains NaN or infinity; fill or drop the gaps first"
-        )
+        raise PanelError(f"series {key!r} contains NaN or infinity; fill or drop the gaps first")
     if not (index.is_monotonic_increasing and index.is_unique):
-        raise PanelError(
-            f"the time index of series {key!r} must be sorted and without duplicates"
-        )
+        raise PanelError(f"the time index of series {key!r} must be sorted and without duplicates")
     return values, index
 
 
@@ -104,7 +100,7 @@ def _with_frequency(index, freq):
 
 def _check_frequencies(ids, indexes):
     """One frequency for all series, else a PanelError naming two that differ."""
-    freqs = [_frequency(key, index) for key, index in zip(ids, indexes)]
+    freqs = [_frequency(key, index) for key, index in zip(ids, indexes, strict=True)]
     known = {f for f in freqs if f is not None}
     if len(known) > 1:
         first = next(i for i, f in enumerate(freqs) if f is not None)
@@ -227,7 +223,9 @@ def to_panel(y, id_column=None, time_column=None, value_column=None, wide=False)
         meta = {"kind": "dict", "pandas": all(isinstance(s, pd.Series) for s in y.values())}
         ids = list(y)
         values = [np.asarray(s) for s in y.values()]
-        indexes = [s.index if isinstance(s, pd.Series) else pd.RangeIndex(len(s)) for s in y.values()]
+        indexes = [
+            s.index if isinstance(s, pd.Series) else pd.RangeIndex(len(s)) for s in y.values()
+        ]
     elif isinstance(y, (list, tuple)):
         meta = {"kind": "list", "names": [s.name for s in y]}
         ids = list(range(len(y)))
@@ -240,7 +238,7 @@ def to_panel(y, id_column=None, time_column=None, value_column=None, wide=False)
         raise PanelError(f"cannot read a panel from {type(y).__name__}")
     if len(ids) == 0:
         raise PanelError("the panel has no series")
-    cleaned = [_clean(key, v, index) for key, v, index in zip(ids, values, indexes)]
+    cleaned = [_clean(key, v, index) for key, v, index in zip(ids, values, indexes, strict=True)]
     values = [v for v, _ in cleaned]
     indexes = _check_frequencies(ids, [index for _, index in cleaned])
     return ids, values, indexes, meta
@@ -253,23 +251,23 @@ def from_panel(ids, forecasts, indexes, meta):
         time = meta["time_column"] or "step"
         parts = [
             pd.DataFrame({meta["id_column"]: [key] * len(f), time: index, meta["value_column"]: f})
-            for key, f, index in zip(ids, forecasts, indexes)
+            for key, f, index in zip(ids, forecasts, indexes, strict=True)
         ]
         return pd.concat(parts, ignore_index=True)
     if kind == "multiindex":
-        tuples = [(key, t) for key, index in zip(ids, indexes) for t in index]
+        tuples = [(key, t) for key, index in zip(ids, indexes, strict=True) for t in index]
         index = pd.MultiIndex.from_tuples(tuples, names=meta["names"])
         column = pd.Series(np.concatenate(forecasts), index=index, name=meta["value"])
         return column.to_frame() if meta["frame"] else column
     if kind == "series":
         return pd.Series(forecasts[0], index=indexes[0], name=meta["name"])
-    series = [pd.Series(f, index=index) for f, index in zip(forecasts, indexes)]
+    series = [pd.Series(f, index=index) for f, index in zip(forecasts, indexes, strict=True)]
     if kind == "dict":
         if meta["pandas"]:
-            return {key: s.rename(key) for key, s in zip(ids, series)}
-        return {key: np.asarray(f) for key, f in zip(ids, forecasts)}
+            return {key: s.rename(key) for key, s in zip(ids, series, strict=True)}
+        return {key: np.asarray(f) for key, f in zip(ids, forecasts, strict=True)}
     if kind == "list":
-        return [s.rename(name) for s, name in zip(series, meta["names"])]
+        return [s.rename(name) for s, name in zip(series, meta["names"], strict=True)]
     frame = pd.concat(series, axis=1, keys=ids)  # wide, over the union of the dates
     if kind == "wide":
         frame.index.name = meta["index_name"]

@@ -468,8 +468,8 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         if self.max_epochs != "auto":
             return self.max_epochs
         batches = math.ceil(n_windows / batch)
-        low, high = _AUTO_EPOCHS
-        return int(np.clip(math.ceil(_AUTO_STEPS / batches), _PANEL_MIN_EPOCHS if panel else low, high))
+        low = _PANEL_MIN_EPOCHS if panel else _AUTO_EPOCHS[0]
+        return int(np.clip(math.ceil(_AUTO_STEPS / batches), low, _AUTO_EPOCHS[1]))
 
     def _train(self, values, exog, steps, seed):
         """One member trained on ``values``: ``(network, loss curve)``."""
