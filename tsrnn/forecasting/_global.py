@@ -15,7 +15,7 @@ import numpy as np
 from tsrnn._threads import single_blas_thread
 from tsrnn.forecasting._panel import PanelError, from_panel, to_panel
 from tsrnn.forecasting._series import future_index, season_length
-from tsrnn.windows import make_windows
+from tsrnn.windows import make_panel_windows
 
 
 def _power_of_two(values):
@@ -71,11 +71,9 @@ class GlobalMixin:
 
     def _panel_windows(self, series, steps):
         """Relative windows of every series, each scaled by itself, stacked."""
-        parts = []
-        for values in series:
-            inputs, targets, _ = make_windows(values, self.window_, steps)
-            parts.append(self._relative(inputs, targets, scale=self._series_scale(values)))
-        return np.concatenate([x for x, _ in parts]), np.concatenate([t for _, t in parts])
+        inputs, targets, owner, _ = make_panel_windows(series, self.window_, steps)
+        scales = np.stack([self._series_scale(values) for values in series])
+        return self._relative(inputs, targets, scale=scales[owner][:, None, :])
 
     def _calibrate_panel(self, series, steps, seeds):
         """Conformal widening from members fitted without the end of every series long

@@ -268,7 +268,7 @@ def from_panel(ids, forecasts, indexes, meta):
         return {key: np.asarray(f) for key, f in zip(ids, forecasts, strict=True)}
     if kind == "list":
         return [s.rename(name) for s, name in zip(series, meta["names"], strict=True)]
-    frame = pd.concat(series, axis=1, keys=ids)  # wide, over the union of the dates
+    frame = pd.concat(series, axis=1, keys=ids, sort=True)  # wide, over the union of the dates
     if kind == "wide":
         frame.index.name = meta["index_name"]
         return frame
