@@ -14,14 +14,9 @@ import numpy as np
 
 from tsrnn._threads import single_blas_thread
 from tsrnn.forecasting._panel import PanelError, from_panel, to_panel
+from tsrnn.forecasting._scaling import UncalibratedIntervalWarning, power_of_two
 from tsrnn.forecasting._series import future_index, season_length
 from tsrnn.windows import make_panel_windows
-
-
-def _power_of_two(values):
-    from tsrnn.forecasting.forecaster import _power_of_two as power
-
-    return power(values)
 
 
 class GlobalMixin:
@@ -54,7 +49,7 @@ class GlobalMixin:
             raise PanelError(
                 f"series {ids[shortest]!r}: {exc}; drop it or pass a smaller window"
             ) from None
-        series = [v[:, None] / _power_of_two(v) for v in values]
+        series = [v[:, None] / power_of_two(v) for v in values]
         with single_blas_thread():
             self._calibrate_panel(series, steps, seeds)
             X_rel, Y_rel = self._panel_windows(series, steps)
@@ -79,8 +74,6 @@ class GlobalMixin:
         """Conformal widening from members fitted without the end of every series long
         enough to spare it, scored on those ends; else the random-walk floor.
         """
-        from tsrnn.forecasting.forecaster import UncalibratedIntervalWarning
-
         self.interval_widening_ = {}
         self.interval_calibration_ = {}
         if self.calibration_fraction == 0:
@@ -140,7 +133,7 @@ class GlobalMixin:
                     f"series {key!r} has {len(v)} steps; forecasting needs the last "
                     f"window={self.window_}"
                 )
-        magnitudes = np.array([_power_of_two(v) for v in values])
+        magnitudes = np.array([power_of_two(v) for v in values])
         series = [v[:, None] / m for v, m in zip(values, magnitudes, strict=True)]
         scale = np.stack([self._series_scale(s) for s in series])[:, :, None]
         windows = np.stack([s[-self.window_ :] for s in series])

@@ -56,6 +56,11 @@ from tsrnn._threads import single_blas_thread
 from tsrnn.backend import resolve_device
 from tsrnn.forecasting._global import GlobalMixin
 from tsrnn.forecasting._panel import is_panel
+from tsrnn.forecasting._scaling import (
+    TrainingDivergedError,
+    UncalibratedIntervalWarning,
+    power_of_two,
+)
 from tsrnn.forecasting._series import future_index, season_length, to_values
 from tsrnn.layers import RNN, Conv1D, Dense
 from tsrnn.losses import Pinball
@@ -83,27 +88,6 @@ _AUTO_WINDOW_MIN = 16
 _PANEL_BATCHES = 100
 _PANEL_BATCH_MAX = 1024
 _PANEL_MIN_EPOCHS = 3
-
-
-class UncalibratedIntervalWarning(UserWarning):
-    """The series was too short to calibrate the intervals; a stated rule widened them."""
-
-
-class TrainingDivergedError(ValueError):
-    """Training diverged (the loss or a gradient became NaN or infinite)."""
-
-
-def _power_of_two(values):
-    """A power of two near the largest magnitude of ``values`` (1 for zeros).
-
-    Dividing by a power of two is exact in binary floating point, so series of
-    ordinary magnitude give bit-identical results, while series near the float
-    limits (1e300) are brought into range before any difference or square overflows.
-    """
-    largest = float(np.max(np.abs(values), initial=0.0))
-    if largest == 0.0:
-        return 1.0
-    return float(2.0 ** math.floor(math.log2(largest)))
 
 
 def _validate_quantiles(quantiles):
@@ -355,9 +339,9 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         self.n_targets_ = values.shape[1]
         steps = self.horizon if self.strategy == "direct" else 1
         self.window_ = self._resolve_window(values.shape[0], steps)
-        self.magnitude_ = _power_of_two(values)
+        self.magnitude_ = power_of_two(values)
         values = values / self.magnitude_
-        self._exog_magnitude = None if exog is None else _power_of_two(exog)
+        self._exog_magnitude = None if exog is None else power_of_two(exog)
         if exog is not None:
             exog = exog / self._exog_magnitude
         seeds = self._seeds()
