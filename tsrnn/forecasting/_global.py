@@ -62,6 +62,7 @@ class GlobalMixin:
         self.n_series_ = len(ids)
         self._panel = {"options": options, "meta": meta, "values": values, "indexes": indexes}
         self._history_values = self._exog = self._exog_magnitude = self._step_sigma = None
+        self._meta = None
         return self
 
     def _panel_windows(self, series, steps):

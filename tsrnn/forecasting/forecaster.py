@@ -39,6 +39,17 @@ after the window) cannot be calibrated. Its bands are then never narrower than a
 random walk's: at step ``k`` the half-width is at least ``z * sigma * sqrt(k)``,
 with ``sigma`` the standard deviation of the series' one-step changes and ``z`` the
 normal quantile of the band, and a :class:`UncalibratedIntervalWarning` says so.
+
+Panels
+------
+``fit`` on a panel (a long ``unique_id, ds, y`` DataFrame, a ``(series, time)``
+MultiIndex, a wide DataFrame with ``wide=True``, a DataArray with a ``series``
+dimension, or a dict or list of Series) trains one global ensemble on the windows of
+every series, each series scaled by itself (see :mod:`tsrnn.forecasting._global`).
+The automatic window is resolved from the shortest series, an automatic batch grows
+with the number of windows, and only the series long enough to spare a calibration
+stretch score the conformal widening. ``predict`` forecasts every series, dated from
+its own end, in the form the panel came in, and forecasts new series the same way.
 """
 
 import math
@@ -172,10 +183,15 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
     season_length_ : int
         Steps per seasonal cycle read from the time index (1 if unknown).
     n_targets_ : int
-        Number of series forecast jointly.
-    scale_ : ndarray of shape (n_targets,)
+        Number of series forecast jointly (1 for a panel: its series are forecast
+        one by one with the same model).
+    series_ids_ : list
+        A panel's series keys, in their order (only after a fit on a panel).
+    n_series_ : int
+        Number of series in the panel (only after a fit on a panel).
+    scale_ : ndarray of shape (n_targets,) or (n_series,)
         Spread of one-step changes the windows were divided by (in units of
-        ``magnitude_``).
+        ``magnitude_``; for a panel one per series, in units of its own power of two).
     magnitude_ : float
         Power of two the series was divided by before training (exact, and keeps
         series near the float limits finite).
