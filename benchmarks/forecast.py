@@ -229,6 +229,7 @@ def panel_benchmark(n_series, horizon=12, seed=0):
             }
         )
     scores = pd.DataFrame(rows).mean()
+    baselines = _panel_baselines(train, panel, horizon)
     out = {
         "n_series": n_series,
         "n_points": int(sum(len(s) for s in train.values())),
@@ -236,8 +237,49 @@ def panel_benchmark(n_series, horizon=12, seed=0):
         "fit_cpu_s": cpu,
         "fit_wall_s": wall,
         **{k: float(v) for k, v in scores.items()},
+        **baselines,
     }
     print(f"global fit on {n_series} series: {out}")
+    return out
+
+
+def _panel_baselines(train, panel, horizon):
+    """statsforecast's SeasonalNaive and AutoETS on the same panel, when installed."""
+    try:
+        from statsforecast import StatsForecast
+        from statsforecast.models import AutoETS, SeasonalNaive
+    except ImportError:
+        return {}
+    df = pd.concat(
+        [
+            pd.DataFrame({"unique_id": k, "ds": s.index, "y": s.to_numpy()})
+            for k, s in train.items()
+        ]
+    )
+    level = int(COVERAGE * 100)
+    out = {}
+    for model in (SeasonalNaive(season_length=12), AutoETS(season_length=12)):
+        name = type(model).__name__
+        sf = StatsForecast(models=[model], freq="MS", n_jobs=1)
+        fc, cpu, wall = _timed(lambda sf=sf: sf.forecast(df=df, h=horizon, level=[level]))
+        rows = []
+        for k, s in panel.items():
+            part = fc[fc["unique_id"] == k]
+            history, test = s.to_numpy()[:-horizon], s.to_numpy()[-horizon:]
+            scale = np.mean(np.abs(history[12:] - history[:-12]))
+            lower, upper = (
+                part[f"{name}-lo-{level}"].to_numpy(),
+                part[f"{name}-hi-{level}"].to_numpy(),
+            )
+            rows.append(
+                {
+                    "mase": np.mean(np.abs(test - part[name].to_numpy())) / scale,
+                    "coverage": np.mean((test >= lower) & (test <= upper)),
+                    "relative_width": np.mean(upper - lower) / history.mean(),
+                }
+            )
+        scores = pd.DataFrame(rows).mean()
+        out[name] = {"cpu_s": cpu, "wall_s": wall, **{k: float(v) for k, v in scores.items()}}
     return out
 
 
