@@ -8,6 +8,7 @@ import pytest
 
 import tsrnn
 from tsrnn import Forecaster
+from tsrnn.forecasting import UncalibratedIntervalWarning
 from tsrnn.forecasting._panel import PanelError
 from tsrnn.windows import make_panel_windows
 
@@ -179,3 +180,35 @@ def test_a_single_series_model_refuses_a_panel(panel):
     model = Forecaster(**FAST).fit(panel["a"])
     with pytest.raises(ValueError, match="fitted on one series; fit it on a panel"):
         model.predict(y=panel)
+
+
+def test_a_panel_too_short_to_calibrate_gets_the_random_walk_floor():
+    short = {k: _series(14, "2000-01-01", i) for i, k in enumerate("abc")}
+    with pytest.warns(UncalibratedIntervalWarning, match="no series is long enough"):
+        model = Forecaster(**FAST).fit(short)
+    assert model.interval_method_ == "random-walk floor"
+    forecast = model.predict()
+    lower, upper = model.predict_interval(0.9)
+    for key, history in short.items():
+        sigma = np.diff(history.to_numpy()).std()
+        half = 1.6448536269514722 * sigma * np.sqrt(np.arange(1, 5))
+        assert (upper[key] - forecast[key] >= half - 1e-9).all()
+        assert (forecast[key] - lower[key] >= half - 1e-9).all()
+
+
+def test_only_series_long_enough_score_the_calibration(panel):
+    mixed = {**panel, "short": _series(30, "2001-01-01", 9)}
+    model = Forecaster(**{**FAST, "window": 12}).fit(mixed)
+    assert model.interval_method_ == "conformal"
+    # 0.2 of 60, 80 and 50 steps leave 12, 16 and 10 calibration steps; a horizon of 4
+    # scores 9 + 13 + 7 origins of 4 values; the short series (6 = 0.2 * 30) scores 3.
+    assert model.interval_calibration_[0.9]["n_values"] == 4 * (9 + 13 + 7 + 3)
+
+
+def test_a_panel_batch_grows_with_its_windows():
+    model = Forecaster()
+    assert model._batch(500, panel=True) == 32 and model._batch(500) == 32
+    assert model._batch(51_200, panel=True) == 512
+    assert model._batch(10**6, panel=True) == 1024
+    assert model._epochs(10**6, 1024, panel=True) == 3  # 977 steps an epoch
+    assert model._epochs(500, 32, panel=True) == 25  # 400 steps, as for one series
