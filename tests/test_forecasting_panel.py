@@ -212,3 +212,13 @@ def test_a_panel_batch_grows_with_its_windows():
     assert model._batch(10**6, panel=True) == 1024
     assert model._epochs(10**6, 1024, panel=True) == 3  # 977 steps an epoch
     assert model._epochs(500, 32, panel=True) == 25  # 400 steps, as for one series
+
+
+def test_date_strings_in_a_long_frame_are_read_as_dates(panel, fitted):
+    frame = _long(panel)
+    frame["ds"] = frame["ds"].dt.strftime("%Y-%m-%d")
+    forecast = Forecaster(**FAST).fit(frame).predict()
+    pd.testing.assert_frame_equal(forecast, fitted.predict())
+    frame["ds"] = "soon"
+    with pytest.raises(PanelError, match="the time column 'ds' holds neither dates nor numbers"):
+        Forecaster(**FAST).fit(frame)

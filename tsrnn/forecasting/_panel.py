@@ -115,6 +115,18 @@ def _check_frequencies(ids, indexes):
     return [_with_frequency(index, freq) for index in indexes]
 
 
+def _time_index(column, name):
+    """A time column as an index: numbers and dates as they are, date strings parsed."""
+    if column.dtype.kind in "Mmiuf" or isinstance(column.dtype, pd.PeriodDtype):
+        return pd.Index(column.to_numpy() if column.dtype.kind in "Miuf" else column)
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(column.to_numpy()))
+    except (TypeError, ValueError):
+        raise PanelError(
+            f"the time column {name!r} holds neither dates nor numbers, e.g. {column.iloc[0]!r}"
+        ) from None
+
+
 def _from_long(y, id_column, time_column, value_column):
     id_column = id_column or ID_COLUMN
     columns = list(y.columns)
@@ -154,7 +166,7 @@ def _from_long(y, id_column, time_column, value_column):
             index = pd.RangeIndex(len(rows))
         else:
             rows = rows.sort_values(time_column, kind="stable")
-            index = pd.Index(rows[time_column].to_numpy())
+            index = _time_index(rows[time_column], time_column)
         ids.append(key)
         values.append(rows[value_column].to_numpy())
         indexes.append(index)
