@@ -19,7 +19,14 @@ job (``tsrnn forecast --horizon 24 --plot``) with a warm and with an empty cache
 CPU time is reported next to wall time: on a shared machine wall time measures the
 neighbours as much as tsrnn.
 
-    python -m benchmarks.forecast [--seeds 3] [--timing] [--json FILE]
+``--panel N`` fits instead one global default Forecaster on a synthetic panel of
+``N`` monthly series of 100 to 300 points (each with its own level, trend, yearly
+season, noise and start date), holds out the last 12 points of each, and reports the
+fit's CPU and wall time, the mean MASE of the global model and of the seasonal naive
+forecast, and the 90% interval's coverage and mean width (relative to each series'
+level).
+
+    python -m benchmarks.forecast [--seeds 3] [--timing] [--panel N] [--json FILE]
 """
 
 import argparse
@@ -178,6 +185,104 @@ def _monthly(n, seed=0):
     return pd.Series(values, index=pd.date_range("1950-01-01", periods=n, freq="MS"))
 
 
+def synthetic_panel(n_series, seed=0):
+    """``n_series`` monthly series of 100-300 points: level, trend, season, noise."""
+    rng = np.random.default_rng(seed)
+    panel = {}
+    for i in range(n_series):
+        n = int(rng.integers(100, 301))
+        t = np.arange(n)
+        level, trend = rng.uniform(50, 500), rng.normal(0, 0.005)
+        season = rng.uniform(0.02, 0.2) * np.sin(2 * np.pi * t / 12 + rng.uniform(0, 2 * np.pi))
+        noise = rng.normal(0, rng.uniform(0.01, 0.05), n)
+        start = pd.Timestamp("1990-01-01") + pd.DateOffset(months=int(rng.integers(0, 120)))
+        values = level * (1 + trend * t + season + noise)
+        panel[f"s{i}"] = pd.Series(values, index=pd.date_range(start, periods=n, freq="MS"))
+    return panel
+
+
+def panel_benchmark(n_series, horizon=12, seed=0):
+    """One global fit on a synthetic panel: its time and scores (printed and returned)."""
+    panel = synthetic_panel(n_series, seed)
+    train = {k: s.iloc[:-horizon] for k, s in panel.items()}
+
+    def fit():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UncalibratedIntervalWarning)
+            return Forecaster(horizon=horizon, random_state=seed).fit(train)
+
+    model, cpu, wall = _timed(fit)
+    pred = model.predict()
+    lower, upper = model.predict_interval(COVERAGE)
+    rows = []
+    for k, s in panel.items():
+        history, test = s.to_numpy()[:-horizon], s.to_numpy()[-horizon:]
+        naive = np.resize(history[-12:], horizon)
+        scale = np.mean(np.abs(history[12:] - history[:-12]))
+        rows.append(
+            {
+                "mase": np.mean(np.abs(test - pred[k].to_numpy())) / scale,
+                "naive_mase": np.mean(np.abs(test - naive)) / scale,
+                "coverage": np.mean((test >= lower[k].to_numpy()) & (test <= upper[k].to_numpy())),
+                "relative_width": np.mean(upper[k].to_numpy() - lower[k].to_numpy())
+                / history.mean(),
+            }
+        )
+    scores = pd.DataFrame(rows).mean()
+    baselines = _panel_baselines(train, panel, horizon)
+    out = {
+        "n_series": n_series,
+        "n_points": int(sum(len(s) for s in train.values())),
+        "window": model.window_,
+        "fit_cpu_s": cpu,
+        "fit_wall_s": wall,
+        **{k: float(v) for k, v in scores.items()},
+        **baselines,
+    }
+    print(f"global fit on {n_series} series: {out}")
+    return out
+
+
+def _panel_baselines(train, panel, horizon):
+    """statsforecast's SeasonalNaive and AutoETS on the same panel, when installed."""
+    try:
+        from statsforecast import StatsForecast
+        from statsforecast.models import AutoETS, SeasonalNaive
+    except ImportError:
+        return {}
+    df = pd.concat(
+        [
+            pd.DataFrame({"unique_id": k, "ds": s.index, "y": s.to_numpy()})
+            for k, s in train.items()
+        ]
+    )
+    level = int(COVERAGE * 100)
+    out = {}
+    for model in (SeasonalNaive(season_length=12), AutoETS(season_length=12)):
+        name = type(model).__name__
+        sf = StatsForecast(models=[model], freq="MS", n_jobs=1)
+        fc, cpu, wall = _timed(lambda sf=sf: sf.forecast(df=df, h=horizon, level=[level]))
+        rows = []
+        for k, s in panel.items():
+            part = fc[fc["unique_id"] == k]
+            history, test = s.to_numpy()[:-horizon], s.to_numpy()[-horizon:]
+            scale = np.mean(np.abs(history[12:] - history[:-12]))
+            lower, upper = (
+                part[f"{name}-lo-{level}"].to_numpy(),
+                part[f"{name}-hi-{level}"].to_numpy(),
+            )
+            rows.append(
+                {
+                    "mase": np.mean(np.abs(test - part[name].to_numpy())) / scale,
+                    "coverage": np.mean((test >= lower) & (test <= upper)),
+                    "relative_width": np.mean(upper - lower) / history.mean(),
+                }
+            )
+        scores = pd.DataFrame(rows).mean()
+        out[name] = {"cpu_s": cpu, "wall_s": wall, **{k: float(v) for k, v in scores.items()}}
+    return out
+
+
 def _spin(stop):
     while not stop.is_set():
         pass
@@ -252,11 +357,14 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--series", nargs="*", help="run only these series")
     parser.add_argument("--timing", action="store_true", help="measure the speed targets")
+    parser.add_argument("--panel", type=int, help="fit one model on this many synthetic series")
     parser.add_argument("--json", help="write the results to this JSON file")
     args = parser.parse_args(argv)
     results = {"machine": _machine()}
     if args.timing:
         results["timing"] = timing()
+    elif args.panel:
+        results["panel"] = panel_benchmark(args.panel)
     else:
         results["series"] = run(args.seeds, args.series)
     if args.json:

@@ -301,3 +301,117 @@ def test_python_m_tsrnn_rejects_unknown_choices():
         timeout=120,
     )
     assert out.returncode == 2 and "invalid choice: 'transformer'" in out.stderr
+
+
+# --- many series (--id-column) ---------------------------------------------------------------
+
+
+def write_long(tmp_path, series, header=("store", "date", "sales")):
+    """A long-format CSV: one row per series and month, ``series`` maps id -> (start, values)."""
+    lines = [",".join(header)]
+    for key, (start, values) in series.items():
+        dates = pd.date_range(start, periods=len(values), freq="MS").strftime("%Y-%m-%d")
+        lines += [f"{key},{d},{v}" for d, v in zip(dates, values, strict=True)]
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def three_stores(tmp_path):
+    return write_long(
+        tmp_path,
+        {
+            "north": ("2000-01-01", seasonal(60)),
+            "south": ("2001-05-01", seasonal(48)),
+            "east": ("1999-01-01", [v * 2 for v in seasonal(72)]),
+        },
+    )
+
+
+def test_id_column_forecasts_every_series_with_one_model(tmp_path, capsys):
+    path, output = three_stores(tmp_path), tmp_path / "out.csv"
+    code, out, _ = run(
+        capsys,
+        "forecast",
+        path,
+        "--id-column",
+        "store",
+        "--column",
+        "sales",
+        *FAST,
+        "--output",
+        output,
+    )
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "tsrnn forecast of 3 series of 'sales' by 'store': 48-72 values each, horizon=3, cell=lstm"
+    )
+    assert "one global model" in out.splitlines()[1]
+    # One block per series, each dated from the series' own end.
+    blocks = re.findall(r"store '(\w+)':\n.*\ndate.*\n(\d{4}-\d\d-\d\d)", out)
+    assert blocks == [("north", "2005-01-01"), ("south", "2005-05-01"), ("east", "2005-01-01")]
+    assert len(re.findall(r"backtest \(last 3 values held out\): RMSE", out)) == 3
+    assert "backtest over all 3 series (last 3 values of each held out): RMSE" in out
+    table = pd.read_csv(output)
+    assert list(table.columns) == ["store", "date", "forecast", "lower_90", "upper_90"]
+    assert table.groupby("store", sort=False).size().to_dict() == {
+        "north": 3,
+        "south": 3,
+        "east": 3,
+    }
+    assert table["date"].tolist()[3:6] == ["2005-05-01", "2005-06-01", "2005-07-01"]
+
+
+def test_id_column_forecasts_are_the_global_models_own(tmp_path, capsys):
+    path, output = three_stores(tmp_path), tmp_path / "out.csv"
+    run(capsys, "forecast", path, "--id-column", "store", *FAST, "--output", output)
+    frame = pd.read_csv(path, parse_dates=["date"])
+    model = Forecaster(horizon=3, max_epochs=2, random_state=0, quantiles=(0.05, 0.5, 0.95))
+    expected = model.fit(frame, id_column="store", time_column="date").predict()
+    written = pd.read_csv(output)["forecast"].to_numpy()
+    np.testing.assert_allclose(written, expected["sales"].to_numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--id-column", "shop"], "no column 'shop' in {path} for --id-column; columns: store"),
+        (["--id-column", "store", "--column", "store"], "--column and --id-column are both"),
+        (["--id-column", "store", "--horizon", "30"], "series 'south' has 48 values: too short"),
+    ],
+    ids=["unknown-id-column", "id-is-the-value", "too-short"],
+)
+def test_id_column_errors_are_one_clear_line(tmp_path, capsys, args, message):
+    path = three_stores(tmp_path)
+    code, _, err = run(capsys, "forecast", path, *args)
+    assert code == 1
+    assert message.format(path=path) in one_line_error(err)
+
+
+def test_id_column_names_the_series_with_a_bad_value(tmp_path, capsys):
+    path = write_long(
+        tmp_path, {"a": ("2000-01-01", seasonal(40)), "b": ("2000-01-01", ["x"] * 40)}
+    )
+    code, _, err = run(capsys, "forecast", path, "--id-column", "store", *FAST)
+    assert code == 1
+    assert one_line_error(err).startswith("series 'b': column 'sales' has a non-numeric value 'x'")
+
+
+def test_id_column_refuses_mixed_frequencies(tmp_path, capsys):
+    path = tmp_path / "mixed.csv"
+    monthly = pd.date_range("2000-01-01", periods=40, freq="MS").strftime("%Y-%m-%d")
+    daily = pd.date_range("2000-01-01", periods=40, freq="D").strftime("%Y-%m-%d")
+    rows = [f"m,{d},{v}" for d, v in zip(monthly, seasonal(40), strict=True)]
+    rows += [f"d,{d},{v}" for d, v in zip(daily, seasonal(40), strict=True)]
+    path.write_text("store,date,sales\n" + "\n".join(rows) + "\n")
+    code, _, err = run(capsys, "forecast", path, "--id-column", "store", *FAST)
+    assert code == 1
+    assert "the series must share one frequency: 'm' is MS but 'd' is D" in one_line_error(err)
+
+
+def test_id_column_plots_the_first_series(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path, png = three_stores(tmp_path), tmp_path / "p.png"
+    code, out, _ = run(capsys, "forecast", path, "--id-column", "store", *FAST, "--plot", png)
+    assert code == 0 and png.stat().st_size > 0
+    assert f"wrote {png} (series 'north', the first of 3)" in out

@@ -336,6 +336,59 @@ def read_series(path, column=None, date_column=None, sep=None, fill=None):
     if fill is not None and fill not in FILL_METHODS:
         raise ValueError(f"fill must be one of {FILL_METHODS} or None, got {fill!r}")
     frame, sep = read_frame(path, sep)
+    return _series_from_frame(frame, path, column, date_column, sep, fill)
+
+
+def read_panel(path, id_column, column=None, date_column=None, sep=None, fill=None):
+    """Read several series from a long-format CSV file: one row per series and time.
+
+    Parameters
+    ----------
+    path : str or path-like
+    id_column : str
+        The column naming the series each row belongs to.
+    column, date_column, sep, fill
+        As :func:`read_series`, applied to every series.
+
+    Returns
+    -------
+    dict of str to pandas.Series
+        Each series, as :func:`read_series` returns it, keyed by its id in the order
+        the ids first appear.
+
+    Raises
+    ------
+    CSVInputError
+        With a one-line message; a problem in one series names it.
+    """
+    if fill is not None and fill not in FILL_METHODS:
+        raise ValueError(f"fill must be one of {FILL_METHODS} or None, got {fill!r}")
+    frame, sep = read_frame(path, sep)
+    if id_column not in frame.columns:
+        raise CSVInputError(
+            f"no column {id_column!r} in {path} for --id-column; columns: {_columns(frame)}"
+        )
+    for name, option in ((column, "--column"), (date_column, "--date-column")):
+        if name == id_column:
+            raise CSVInputError(f"{option} and --id-column are both {name!r}")
+    ids = frame[id_column]
+    if ids.isna().any():
+        raise CSVInputError(
+            f"the id in {id_column!r} is missing in row {int(np.argmax(ids.isna())) + 1}"
+        )
+    rest = frame.drop(columns=[id_column])
+    panel = {}
+    for key, rows in rest.groupby(ids.astype(str), sort=False):
+        try:
+            panel[key] = _series_from_frame(
+                rows.reset_index(drop=True), path, column, date_column, sep, fill
+            )
+        except CSVInputError as exc:
+            raise CSVInputError(f"series {key!r}: {exc}") from None
+    return panel
+
+
+def _series_from_frame(frame, path, column, date_column, sep, fill):
     for name, option in ((column, "--column"), (date_column, "--date-column")):
         if name is not None and name not in frame.columns:
             raise CSVInputError(

@@ -114,7 +114,8 @@ def _read_series(args):
 
 
 def _timed_fit(args, make, series, what):
-    _say(args, f"fitting the {what} model on {len(series)} values...", end="")
+    size = f"{len(series)} series" if isinstance(series, dict) else f"{len(series)} values"
+    _say(args, f"fitting the {what} model on {size}...", end="")
     start = time.perf_counter()
     try:
         model = make().fit(series)
@@ -145,13 +146,13 @@ def _forecast(args):
     import pandas as pd
     from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 
-    from tsrnn.forecasting import Forecaster
-
     if args.plot:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
             raise CLIError("--plot needs matplotlib: pip install matplotlib") from None
+    if args.id_column is not None:
+        return _forecast_panel(args)
     series = _read_series(args)
     n, horizon = len(series), args.horizon
     longest = _longest_horizon(n, args.window)
@@ -170,18 +171,7 @@ def _forecast(args):
         )
     exponent = _magnitude_exponent(series.to_numpy())
     scaled = np.ldexp(series, -exponent)
-    lo = round((1 - args.coverage) / 2, 10)
-    options = dict(
-        window=args.window or "auto",
-        horizon=horizon,
-        cell=args.cell,
-        max_epochs=args.max_epochs or "auto",
-        quantiles=(lo, 0.5, round(1 - lo, 10)),
-        random_state=args.seed,
-    )
-    if "verbose" in Forecaster().get_params():
-        options["verbose"] = int(args.progress)
-    make = lambda: Forecaster(**options)  # noqa: E731
+    make = _maker(args)
     print(f"tsrnn forecast of {series.name!r}: {n} values, horizon={horizon}, cell={args.cell}")
     if _kernel_cache_is_cold(args.cell):
         _say(args, "compiling kernels (first run only)...")
@@ -199,36 +189,172 @@ def _forecast(args):
         f"intervals: {model.interval_method_}"
     )
     lower, upper = model.predict_interval(args.coverage)
-    pct = f"{args.coverage * 100:g}"
-    table = pd.DataFrame(
-        {"forecast": model.predict(), f"lower_{pct}": lower, f"upper_{pct}": upper}
-    )
-    table = np.ldexp(table, exponent)
-    table.index.name = series.index.name
+    table = _table(args, model.predict(), lower, upper, exponent, series.index.name)
     print(table.to_string(float_format=lambda v: f"{v:.6g}"))
     print(f"backtest (last {horizon} values held out): RMSE {rmse:.6g}, MAE {mae:.6g}")
-    for message in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
-        print(f"tsrnn: warning: {message}", file=sys.stderr)
+    _warn(caught)
     if args.output:
         table.to_csv(args.output, float_format="%.6g")
         print(f"wrote {args.output}")
     if args.plot:
-        from tsrnn._forecast_plot import plot_forecast
-
         backtest = pd.Series(np.ldexp(np.asarray(test_pred), exponent), index=held_out.index)
-        plot_forecast(
-            args.plot,
-            series,
-            table,
-            coverage=args.coverage,
-            backtest=backtest,
-            scores={"RMSE": rmse, "MAE": mae},
-        )
+        _plot(args, series, table, backtest, {"RMSE": rmse, "MAE": mae})
         print(f"wrote {args.plot}")
+    return _finite(table)
+
+
+def _maker(args):
+    """A function returning a new Forecaster with the command's options."""
+    from tsrnn.forecasting import Forecaster
+
+    lo = round((1 - args.coverage) / 2, 10)
+    options = dict(
+        window=args.window or "auto",
+        horizon=args.horizon,
+        cell=args.cell,
+        max_epochs=args.max_epochs or "auto",
+        quantiles=(lo, 0.5, round(1 - lo, 10)),
+        random_state=args.seed,
+    )
+    if "verbose" in Forecaster().get_params():
+        options["verbose"] = int(args.progress)
+    return lambda: Forecaster(**options)
+
+
+def _table(args, forecast, lower, upper, exponent, index_name):
+    """The forecast with its interval, in the series' own units."""
+    import pandas as pd
+
+    pct = f"{args.coverage * 100:g}"
+    table = pd.DataFrame({"forecast": forecast, f"lower_{pct}": lower, f"upper_{pct}": upper})
+    table = np.ldexp(table, exponent)
+    table.index.name = index_name
+    return table
+
+
+def _warn(caught):
+    for message in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+        print(f"tsrnn: warning: {message}", file=sys.stderr)
+
+
+def _plot(args, series, table, backtest, scores):
+    from tsrnn._forecast_plot import plot_forecast
+
+    plot_forecast(
+        args.plot, series, table, coverage=args.coverage, backtest=backtest, scores=scores
+    )
+
+
+def _finite(table):
     if not np.isfinite(table.to_numpy()).all():
         print("tsrnn: error: the forecast has NaN or infinite values", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_panel_horizon(args, panel):
+    """A CLIError naming the shortest series when it cannot hold out the horizon."""
+    key = min(panel, key=lambda k: len(panel[k]))
+    n, horizon = len(panel[key]), args.horizon
+    longest = _longest_horizon(n, args.window)
+    given = f" with --window {args.window}" if args.window else ""
+    if longest < 1:
+        raise CLIError(
+            f"series {key!r} has {n} values: too few to forecast and backtest{given} "
+            f"(needs at least {(args.window or 2) + 3})"
+        )
+    if horizon > longest:
+        raise CLIError(
+            f"series {key!r} has {n} values: too short for --horizon {horizon} (the "
+            f"backtest holds out the last {horizon} values of every series and trains on "
+            f"the rest); the longest horizon{given} is {longest}"
+        )
+
+
+def _forecast_panel(args):
+    """One global Forecaster on every series of a long-format CSV: a forecast table and
+    a backtest per series, and the backtest over all of them.
+    """
+    import pandas as pd
+    from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+
+    from tsrnn._csv_input import read_panel
+
+    if args.file is None:
+        raise CLIError("--id-column needs a CSV file with one row per series and time")
+    panel = read_panel(
+        args.file, args.id_column, args.column, args.date_column, args.sep, args.fill
+    )
+    _check_panel_horizon(args, panel)
+    horizon = args.horizon
+    exponents = {k: _magnitude_exponent(s.to_numpy()) for k, s in panel.items()}
+    scaled = {k: np.ldexp(s, -exponents[k]) for k, s in panel.items()}
+    lengths = [len(s) for s in panel.values()]
+    name = next(iter(panel.values())).name
+    print(
+        f"tsrnn forecast of {len(panel)} series of {name!r} by {args.id_column!r}: "
+        f"{min(lengths)}-{max(lengths)} values each, horizon={horizon}, cell={args.cell}"
+    )
+    if _kernel_cache_is_cold(args.cell):
+        _say(args, "compiling kernels (first run only)...")
+    make = _maker(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        heads = {k: s.iloc[:-horizon] for k, s in scaled.items()}
+        test_pred = _timed_fit(args, make, heads, "backtest").predict()
+        model = _timed_fit(args, make, scaled, "final")
+    print(
+        f"model: one global model, window={model.window_}, {model.n_ensemble}-member "
+        f"ensemble, intervals: {model.interval_method_}"
+    )
+    forecast = model.predict()
+    lower, upper = model.predict_interval(args.coverage)
+    tables, all_true, all_pred = {}, [], []
+    for key, series in panel.items():
+        e = exponents[key]
+        true = series.to_numpy()[-horizon:]
+        pred = np.ldexp(test_pred[key].to_numpy(), e)
+        all_true.append(true)
+        all_pred.append(pred)
+        tables[key] = table = _table(
+            args, forecast[key], lower[key], upper[key], e, series.index.name
+        )
+        print(f"\n{args.id_column} {key!r}:")
+        print(table.to_string(float_format=lambda v: f"{v:.6g}"))
+        print(
+            f"backtest (last {horizon} values held out): RMSE "
+            f"{root_mean_squared_error(true, pred):.6g}, MAE {mean_absolute_error(true, pred):.6g}"
+        )
+    true, pred = np.concatenate(all_true), np.concatenate(all_pred)
+    rmse, mae = root_mean_squared_error(true, pred), mean_absolute_error(true, pred)
+    print(
+        f"\nbacktest over all {len(panel)} series (last {horizon} values of each held out): "
+        f"RMSE {rmse:.6g}, MAE {mae:.6g}"
+    )
+    _warn(caught)
+    if args.output:
+        long = pd.concat(
+            [t.reset_index().assign(**{args.id_column: k}) for k, t in tables.items()],
+            ignore_index=True,
+        )
+        long = long[[args.id_column] + [c for c in long.columns if c != args.id_column]]
+        long.to_csv(args.output, index=False, float_format="%.6g")
+        print(f"wrote {args.output}")
+    if args.plot:
+        # A picture of many series is unreadable: the first one is drawn.
+        key = next(iter(panel))
+        series, table = panel[key], tables[key]
+        held_out = series.iloc[-horizon:]
+        backtest = pd.Series(
+            np.ldexp(test_pred[key].to_numpy(), exponents[key]), index=held_out.index
+        )
+        scores = {
+            "RMSE": root_mean_squared_error(held_out, backtest),
+            "MAE": mean_absolute_error(held_out, backtest),
+        }
+        _plot(args, series.rename(f"{key}"), table, backtest, scores)
+        print(f"wrote {args.plot} (series {key!r}, the first of {len(panel)})")
+    return max(_finite(t) for t in tables.values())
 
 
 def _separator(text):
@@ -289,6 +415,12 @@ def build_parser():
         "passengers series)",
     )
     fc.add_argument("--column", help="the column to forecast (default: the only numeric one)")
+    fc.add_argument(
+        "--id-column",
+        help="read a long-format file of several series: this column names the series "
+        "of each row; one global model forecasts them all, one block per series (--plot "
+        "draws the first series)",
+    )
     fc.add_argument(
         "--date-column",
         help="the time column: dates, years or evenly spaced "

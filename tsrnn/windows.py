@@ -70,6 +70,41 @@ def make_windows(y, window, horizon=1, stride=1, exog=None):
     return X, y[positions], positions
 
 
+def make_panel_windows(series, window, horizon=1, stride=1):
+    """Cut each of several series into windows, as :func:`make_windows`, and stack them.
+
+    A window never crosses from one series into another, and its inputs end strictly
+    before its targets in its own series.
+
+    Parameters
+    ----------
+    series : sequence of array-like, each of shape (n_steps_i,) or (n_steps_i, n_targets)
+        The series; their lengths may differ, their number of columns may not.
+    window, horizon, stride : int
+        As :func:`make_windows`.
+
+    Returns
+    -------
+    X : ndarray (n_windows, window, n_targets)
+    Y : ndarray (n_windows, horizon, n_targets)
+    series_of_window : ndarray (n_windows,) of int
+        The position in ``series`` of the series each window comes from.
+    target_positions : ndarray (n_windows, horizon) of int
+        Position of every target in its own series.
+    """
+    parts = []
+    for i, values in enumerate(series):
+        try:
+            parts.append(make_windows(values, window, horizon, stride))
+        except ValueError as exc:
+            raise ValueError(f"series {i}: {exc}") from None
+    if not parts:
+        raise ValueError("no series to cut into windows")
+    owner = np.concatenate([np.full(len(X), i) for i, (X, _, _) in enumerate(parts)])
+    X, Y, positions = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    return X, Y, owner, positions
+
+
 class WindowTransformer(SaveMixin, TransformerMixin, BaseEstimator):
     """``transform(y)`` returns the input windows of :func:`make_windows` (the
     targets come from ``make_windows`` itself); usable in pipelines.

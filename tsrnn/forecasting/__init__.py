@@ -1,7 +1,9 @@
 """Forecasting: the :class:`Forecaster` and rolling-origin :func:`backtest`.
 
-``_series`` converts series in and out, ``forecaster`` trains the ensemble and
-calibrates its intervals, ``backtest`` evaluates a Forecaster over many origins.
+``_series`` converts series in and out, ``_panel`` panels of many series,
+``forecaster`` trains the ensemble and calibrates its intervals, ``_global`` fits and
+forecasts one global model on a panel, ``_scaling`` holds the exact power-of-two
+scaling, ``backtest`` evaluates a Forecaster over many origins.
 """
 
 from tsrnn.forecasting._series import infer_freq

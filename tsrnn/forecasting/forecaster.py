@@ -39,6 +39,17 @@ after the window) cannot be calibrated. Its bands are then never narrower than a
 random walk's: at step ``k`` the half-width is at least ``z * sigma * sqrt(k)``,
 with ``sigma`` the standard deviation of the series' one-step changes and ``z`` the
 normal quantile of the band, and a :class:`UncalibratedIntervalWarning` says so.
+
+Panels
+------
+``fit`` on a panel (a long ``unique_id, ds, y`` DataFrame, a ``(series, time)``
+MultiIndex, a wide DataFrame with ``wide=True``, a DataArray with a ``series``
+dimension, or a dict or list of Series) trains one global ensemble on the windows of
+every series, each series scaled by itself (see :mod:`tsrnn.forecasting._global`).
+The automatic window is resolved from the shortest series, an automatic batch grows
+with the number of windows, and only the series long enough to spare a calibration
+stretch score the conformal widening. ``predict`` forecasts every series, dated from
+its own end, in the form the panel came in, and forecasts new series the same way.
 """
 
 import math
@@ -54,6 +65,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from tsrnn._threads import single_blas_thread
 from tsrnn.backend import resolve_device
+from tsrnn.forecasting._global import GlobalMixin
+from tsrnn.forecasting._panel import is_panel
+from tsrnn.forecasting._scaling import (
+    TrainingDivergedError,
+    UncalibratedIntervalWarning,
+    power_of_two,
+)
 from tsrnn.forecasting._series import future_index, season_length, to_values
 from tsrnn.layers import RNN, Conv1D, Dense
 from tsrnn.losses import Pinball
@@ -75,27 +93,12 @@ _AUTO_EPOCHS = (30, 200)
 # MASE over three seeds from 2.06 to 1.58 (woolyrnq) and from 1.20 to 0.62 (ausbeer).
 _AUTO_CYCLES = 2
 _AUTO_WINDOW_MIN = 16
-
-
-class UncalibratedIntervalWarning(UserWarning):
-    """The series was too short to calibrate the intervals; a stated rule widened them."""
-
-
-class TrainingDivergedError(ValueError):
-    """Training diverged (the loss or a gradient became NaN or infinite)."""
-
-
-def _power_of_two(values):
-    """A power of two near the largest magnitude of ``values`` (1 for zeros).
-
-    Dividing by a power of two is exact in binary floating point, so series of
-    ordinary magnitude give bit-identical results, while series near the float
-    limits (1e300) are brought into range before any difference or square overflows.
-    """
-    largest = float(np.max(np.abs(values), initial=0.0))
-    if largest == 0.0:
-        return 1.0
-    return float(2.0 ** math.floor(math.log2(largest)))
+# A panel has many more windows than one series: an automatic batch covers about
+# 1/100 of them (32 to 1024 windows), so an epoch is about 100 gradient steps and
+# the 400 steps take a few epochs (at least 3) however many series there are.
+_PANEL_BATCHES = 100
+_PANEL_BATCH_MAX = 1024
+_PANEL_MIN_EPOCHS = 3
 
 
 def _validate_quantiles(quantiles):
@@ -113,7 +116,7 @@ def _validate_quantiles(quantiles):
     return np.sort(q)
 
 
-class Forecaster(SaveMixin, BaseEstimator):
+class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
     """Multi-step forecasting of one or several series with recurrent networks.
 
     Parameters
@@ -180,10 +183,15 @@ class Forecaster(SaveMixin, BaseEstimator):
     season_length_ : int
         Steps per seasonal cycle read from the time index (1 if unknown).
     n_targets_ : int
-        Number of series forecast jointly.
-    scale_ : ndarray of shape (n_targets,)
+        Number of series forecast jointly (1 for a panel: its series are forecast
+        one by one with the same model).
+    series_ids_ : list
+        A panel's series keys, in their order (only after a fit on a panel).
+    n_series_ : int
+        Number of series in the panel (only after a fit on a panel).
+    scale_ : ndarray of shape (n_targets,) or (n_series,)
         Spread of one-step changes the windows were divided by (in units of
-        ``magnitude_``).
+        ``magnitude_``; for a panel one per series, in units of its own power of two).
     magnitude_ : float
         Power of two the series was divided by before training (exact, and keeps
         series near the float limits finite).
@@ -284,16 +292,35 @@ class Forecaster(SaveMixin, BaseEstimator):
     # --- fitting ------------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, y, X=None):
-        """Fit on the series ``y``, with lagged exogenous features ``X``.
+    def fit(self, y, X=None, *, id_column=None, time_column=None, value_column=None, wide=False):
+        """Fit on the series ``y``, with lagged exogenous features ``X``, or one global
+        model on a panel of series.
 
         Parameters
         ----------
-        y : array-like, pandas Series/DataFrame or xarray DataArray
-            The series, (n_steps,) or (n_steps, n_targets), ordered in time.
+        y : array-like, pandas Series/DataFrame, xarray DataArray, dict or list
+            One series, (n_steps,) or (n_steps, n_targets), ordered in time; or a
+            panel of series (one model for all, each series scaled by itself):
+
+            - a long DataFrame with an id column (``unique_id`` unless ``id_column``
+              names another), a time column (``ds``) and a value column (``y``), as
+              neuralforecast and statsforecast take;
+            - a Series, or a one-column DataFrame, with a ``(series, time)`` MultiIndex;
+            - a wide DataFrame, one column per series, with ``wide=True`` (without it
+              a DataFrame is one multivariate series);
+            - an xarray DataArray with a ``series`` (or ``unique_id``, ``id``)
+              dimension;
+            - a dict of Series (or arrays) keyed by series, or a list of Series.
+
+            A panel's series may differ in length and start, but share one frequency.
         X : array-like of shape (n_steps, n_features), optional
             Exogenous features aligned with ``y``; the network reads their values
-            over the window (never values from the forecast period).
+            over the window (never values from the forecast period). Not with a panel.
+        id_column, time_column, value_column : str, optional
+            Column names of a long DataFrame (default ``unique_id``, ``ds``, ``y``; the
+            value column may also be the only column besides id and time).
+        wide : bool, default=False
+            Read a DataFrame as one series per column.
 
         Returns
         -------
@@ -301,6 +328,17 @@ class Forecaster(SaveMixin, BaseEstimator):
         """
         self.quantiles_ = _validate_quantiles(self.quantiles)
         self.device_ = resolve_device(self.device)
+        self._panel = None
+        for name in ("series_ids_", "n_series_"):
+            vars(self).pop(name, None)
+        if is_panel(y, id_column, wide):
+            if X is not None:
+                raise ValueError("exogenous features X are not supported with a panel")
+            steps = self.horizon if self.strategy == "direct" else 1
+            options = dict(
+                id_column=id_column, time_column=time_column, value_column=value_column, wide=wide
+            )
+            return self._fit_panel(y, options, steps, self._seeds())
         values, self._meta = to_values(y)
         exog = None
         if X is not None:
@@ -317,13 +355,12 @@ class Forecaster(SaveMixin, BaseEstimator):
         self.n_targets_ = values.shape[1]
         steps = self.horizon if self.strategy == "direct" else 1
         self.window_ = self._resolve_window(values.shape[0], steps)
-        self.magnitude_ = _power_of_two(values)
+        self.magnitude_ = power_of_two(values)
         values = values / self.magnitude_
-        self._exog_magnitude = None if exog is None else _power_of_two(exog)
+        self._exog_magnitude = None if exog is None else power_of_two(exog)
         if exog is not None:
             exog = exog / self._exog_magnitude
-        root = check_random_state(self.random_state)
-        seeds = [int(s) for s in root.randint(np.iinfo(np.int32).max, size=self.n_ensemble)]
+        seeds = self._seeds()
         with single_blas_thread():
             self._calibrate(values, exog, steps, seeds)
             members = [self._train(values, exog, steps, seed) for seed in seeds]
@@ -331,6 +368,10 @@ class Forecaster(SaveMixin, BaseEstimator):
         self.loss_curve_ = members[0][1]
         self._set_history(values, exog)
         return self
+
+    def _seeds(self):
+        root = check_random_state(self.random_state)
+        return [int(s) for s in root.randint(np.iinfo(np.int32).max, size=self.n_ensemble)]
 
     def _resolve_window(self, n, steps):
         if self.window != "auto":
@@ -384,6 +425,12 @@ class Forecaster(SaveMixin, BaseEstimator):
         origins = np.arange(n_fit, n - steps + 1)
         q = self._quantiles_at(values, exog, origins, steps, networks)
         true = np.stack([values[o : o + steps] for o in origins])[..., None]
+        self._score_bands(q, true, self.magnitude_)
+
+    def _score_bands(self, q, true, magnitude):
+        """Set each symmetric band's conformal widening from quantile forecasts ``q``
+        of the values ``true``; widths are reported times ``magnitude``.
+        """
         for lo, hi in self._bands():
             lower, upper = q[..., lo : lo + 1], q[..., hi : hi + 1]
             width = np.maximum(upper - lower, 1e-12)
@@ -395,7 +442,7 @@ class Forecaster(SaveMixin, BaseEstimator):
             self.interval_calibration_[round(float(nominal), 6)] = {
                 "raw_coverage": float(np.mean(scores <= 0)),
                 "coverage": float(np.mean(scores <= widen)),
-                "mean_width": float(np.mean(width * (1 + 2 * widen)) * self.magnitude_),
+                "mean_width": float(np.mean(width * (1 + 2 * widen)) * magnitude),
                 "widening": widen,
                 "n_values": int(scores.size),
             }
@@ -410,14 +457,19 @@ class Forecaster(SaveMixin, BaseEstimator):
             if q[i] < 0.5 and np.isclose(q[i] + q[j], 1.0)
         ]
 
-    def _batch(self, n_windows):
-        return min(32, n_windows) if self.batch_size == "auto" else self.batch_size
+    def _batch(self, n_windows, panel=False):
+        if self.batch_size != "auto":
+            return self.batch_size
+        if panel:
+            return int(np.clip(math.ceil(n_windows / _PANEL_BATCHES), 32, _PANEL_BATCH_MAX))
+        return min(32, n_windows)
 
-    def _epochs(self, n_windows, batch):
+    def _epochs(self, n_windows, batch, panel=False):
         if self.max_epochs != "auto":
             return self.max_epochs
         batches = math.ceil(n_windows / batch)
-        return int(np.clip(math.ceil(_AUTO_STEPS / batches), *_AUTO_EPOCHS))
+        low = _PANEL_MIN_EPOCHS if panel else _AUTO_EPOCHS[0]
+        return int(np.clip(math.ceil(_AUTO_STEPS / batches), low, _AUTO_EPOCHS[1]))
 
     def _train(self, values, exog, steps, seed):
         """One member trained on ``values``: ``(network, loss curve)``."""
@@ -426,6 +478,10 @@ class Forecaster(SaveMixin, BaseEstimator):
         self.scale_ = np.where(scale > 0, scale, 1.0)
         inputs, targets, _ = make_windows(values, self.window_, steps, exog=exog)
         X_rel, Y_rel = self._relative(inputs, targets)
+        return self._fit_member(X_rel, Y_rel, steps, seed)
+
+    def _fit_member(self, X_rel, Y_rel, steps, seed, panel=False):
+        """One network trained on relative windows: ``(network, loss curve)``."""
         n_out = steps * self.n_targets_ * len(self.quantiles_)
         layers = [Conv1D(self.conv_filters, 3, padding="causal")] if self.conv_filters else []
         layers += [
@@ -433,8 +489,8 @@ class Forecaster(SaveMixin, BaseEstimator):
             Dense(n_out),
         ]
         network = Network(layers, dtype=self.dtype).build(X_rel.shape[1:], seed)
-        batch = self._batch(len(X_rel))
-        epochs = self._epochs(len(X_rel), batch)
+        batch = self._batch(len(X_rel), panel)
+        epochs = self._epochs(len(X_rel), batch, panel)
         history = TrainingHistory()
         try:
             fit_network(
@@ -461,17 +517,19 @@ class Forecaster(SaveMixin, BaseEstimator):
             network.to("cpu")
         return network, history.loss_curve
 
-    def _relative(self, inputs, targets=None):
+    def _relative(self, inputs, targets=None, scale=None):
         """Window inputs relative to the window's last value (and targets relative to
-        their anchor), scaled.
+        their anchor), divided by ``scale`` (default ``scale_``; in a panel one per
+        window, shape (n_windows, 1, 1)).
         """
+        scale = self.scale_ if scale is None else scale
         k = self.n_targets_
         last = inputs[:, -1:, :k]
         rel = inputs.copy()
-        rel[:, :, :k] = (inputs[:, :, :k] - last) / self.scale_
+        rel[:, :, :k] = (inputs[:, :, :k] - last) / scale
         if targets is None:
             return rel
-        return rel, (targets - self._anchor(inputs, targets.shape[1])) / self.scale_
+        return rel, (targets - self._anchor(inputs, targets.shape[1])) / scale
 
     def _anchor(self, inputs, steps):
         """(n_windows, steps, n_targets) values the network forecasts departures from:
@@ -491,11 +549,19 @@ class Forecaster(SaveMixin, BaseEstimator):
         """
         inputs = values if exog is None else np.concatenate([values, exog], axis=1)
         windows = np.stack([inputs[o - self.window_ : o] for o in origins])
-        rel = self._relative(windows)
-        shape = (len(origins), steps, self.n_targets_, len(self.quantiles_))
+        return self._quantiles_of(windows, steps, networks, self.scale_)
+
+    def _quantiles_of(self, windows, steps, networks, scale):
+        """Quantile forecasts (n_windows, steps, n_targets, n_quantiles) after each of
+        ``windows``; ``scale`` is ``scale_``'s shape (n_targets,) or one per window
+        (n_windows, 1, 1).
+        """
+        rel = self._relative(windows, scale=scale)
+        shape = (len(windows), steps, self.n_targets_, len(self.quantiles_))
+        scale = scale[None, None, :, None] if scale.ndim == 1 else scale[..., None]
         members = []
         for network in networks:
-            out = network.predict(rel).reshape(shape) * self.scale_[None, None, :, None]
+            out = network.predict(rel).reshape(shape) * scale
             # Separate quantile heads can cross (early in training, or far out of
             # sample); sorting them is the monotone rearrangement of Chernozhukov et
             # al. (2010), which never increases the pinball loss.
@@ -505,8 +571,7 @@ class Forecaster(SaveMixin, BaseEstimator):
 
     # --- forecasting --------------------------------------------------------------------
 
-    def _history(self, y, X):
-        """Scaled values, exogenous features and output meta to forecast from."""
+    def _check_fitted(self):
         if not hasattr(self, "networks_"):
             if "network_" in vars(self):  # a model file written before ensembles
                 raise ValueError(
@@ -514,6 +579,14 @@ class Forecaster(SaveMixin, BaseEstimator):
                     "this one cannot use; fit it again"
                 )
             raise ValueError("this Forecaster is not fitted yet; call fit first")
+
+    def _history(self, y, X):
+        """Scaled values, exogenous features and output meta to forecast from."""
+        self._check_fitted()
+        if is_panel(y):
+            raise ValueError(
+                "this Forecaster was fitted on one series; fit it on a panel to forecast many"
+            )
         if y is None:
             if X is not None:
                 raise ValueError("X given without y: pass the history y that X belongs to")
@@ -545,21 +618,31 @@ class Forecaster(SaveMixin, BaseEstimator):
             exog = exog / self._exog_magnitude
         return values / self.magnitude_, exog, meta
 
+    def _check_horizon(self, horizon):
+        horizon = self.horizon if horizon is None else horizon
+        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+            raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
+        if self.strategy == "direct" and horizon > self.horizon:
+            raise ValueError(
+                f"this Forecaster was fitted for horizon={self.horizon}; refit with a "
+                f"larger horizon to forecast {horizon} steps"
+            )
+        return horizon
+
+    def _median_index(self):
+        return int(np.argmin(np.abs(self.quantiles_ - 0.5)))
+
+    def _is_global(self):
+        return getattr(self, "_panel", None) is not None
+
     def _quantile_path(self, horizon, y, X):
         """Quantile forecasts (horizon, n_targets, n_quantiles) in the series' units,
         and the meta of the history they continue.
         """
         values, exog, meta = self._history(y, X)
-        horizon = self.horizon if horizon is None else horizon
-        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-            raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
+        horizon = self._check_horizon(horizon)
         end = np.array([values.shape[0]])
         if self.strategy == "direct":
-            if horizon > self.horizon:
-                raise ValueError(
-                    f"this Forecaster was fitted for horizon={self.horizon}; refit with a "
-                    f"larger horizon to forecast {horizon} steps"
-                )
             q = self._quantiles_at(values, exog, end, self.horizon, self.networks_)[0]
             return q[:horizon] * self.magnitude_, meta
         if exog is not None:
@@ -583,15 +666,25 @@ class Forecaster(SaveMixin, BaseEstimator):
             Steps to forecast (default: the fitted ``horizon``).
         y : array-like, Series, DataFrame or DataArray, optional
             Forecast from the end of this history instead of the training series
-            (the fitted networks are reused; nothing is refitted).
+            (the fitted networks are reused; nothing is refitted). A model fitted on
+            a panel takes a panel in any of the forms :meth:`fit` reads (with the
+            fit's column names), or a single Series, and forecasts every series in
+            it, including series it never saw.
         X : array-like, optional
             Exogenous features aligned with ``y``, for a model fitted with them.
 
         Returns
         -------
-        ndarray, Series, DataFrame or DataArray
-            Indexed by future time when the history had a time index.
+        ndarray, Series, DataFrame, DataArray, dict or list
+            Indexed by future time when the history had a time index. A panel's
+            forecasts come in the panel's form, each series dated from its own end:
+            a long DataFrame (the same id, time and value columns), a MultiIndex
+            Series or DataFrame, a wide DataFrame or DataArray (over the union of
+            the series' future dates, NaN outside each), a dict or a list.
         """
+        self._check_fitted()
+        if self._is_global():
+            return self._predict_panel(horizon, y, X)
         q, meta = self._quantile_path(horizon, y, X)
         median = int(np.argmin(np.abs(self.quantiles_ - 0.5)))
         return self._wrap(q[:, :, median], meta)
@@ -619,16 +712,28 @@ class Forecaster(SaveMixin, BaseEstimator):
                 f"coverage={coverage} needs the quantiles {lo_q:g} and {hi_q:g}; "
                 f"this Forecaster has {list(self.quantiles_)}"
             )
+        self._check_fitted()
+        if self._is_global():
+            return self._predict_interval_panel((lo[0], hi[0]), coverage, horizon, y, X)
         q, meta = self._quantile_path(horizon, y, X)
-        lower, upper = q[:, :, lo[0]], q[:, :, hi[0]]
-        widen = self.interval_widening_.get((lo[0], hi[0]), 0.0) * (upper - lower)
+        lower, upper = self._band(q, (lo[0], hi[0]), coverage, self._step_sigma)
+        return self._wrap(lower, meta), self._wrap(upper, meta)
+
+    def _band(self, q, band, coverage, sigma):
+        """Lower and upper bounds (horizon, n_targets) of quantile forecasts ``q``
+        (horizon, n_targets, n_quantiles): the band's heads, conformally widened, or
+        floored by a random walk of one-step spread ``sigma`` (n_targets,).
+        """
+        lo, hi = band
+        lower, upper = q[:, :, lo], q[:, :, hi]
+        widen = self.interval_widening_.get((lo, hi), 0.0) * (upper - lower)
         lower, upper = lower - widen, upper + widen
         if self.interval_method_ == "random-walk floor":
             median = q[:, :, int(np.argmin(np.abs(self.quantiles_ - 0.5)))]
             step = np.arange(1, len(q) + 1)[:, None]
-            half = norm.ppf(hi_q) * self._step_sigma[None, :] * np.sqrt(step)
+            half = norm.ppf((1 + coverage) / 2) * sigma[None, :] * np.sqrt(step)
             lower, upper = np.minimum(lower, median - half), np.maximum(upper, median + half)
-        return self._wrap(lower, meta), self._wrap(upper, meta)
+        return lower, upper
 
     def _wrap(self, values, meta):
         steps = values.shape[0]

@@ -44,6 +44,7 @@ FITTED = {
     "n_outputs_": _count,
     "n_channels_": _count,
     "n_targets_": _count,
+    "n_series_": _count,
     "n_epochs_": _count,
     "n_iter_": _count,
     "classes_": lambda v: isinstance(v, np.ndarray) and v.ndim == 1,

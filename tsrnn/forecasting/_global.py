@@ -1,0 +1,169 @@
+"""One global model on a panel: the :class:`~tsrnn.forecasting.Forecaster`'s fitting and
+forecasting of many series at once.
+
+Every series is divided by its own power of two and its own spread of one-step
+changes (the scaling of one series, applied to each), cut into windows, and the
+windows of all series train each ensemble member. Forecasts read each series' last
+window, scaled by that series alone, so a series the model never saw is forecast the
+same way as one it did.
+"""
+
+import warnings
+
+import numpy as np
+
+from tsrnn._threads import single_blas_thread
+from tsrnn.forecasting._panel import PanelError, from_panel, to_panel
+from tsrnn.forecasting._scaling import UncalibratedIntervalWarning, power_of_two
+from tsrnn.forecasting._series import future_index, season_length
+from tsrnn.windows import make_panel_windows
+
+
+class GlobalMixin:
+    """Panel fitting and forecasting for the Forecaster (see the module docstring)."""
+
+    def _series_scale(self, values):
+        """The spread of one-step changes of one series (n_steps, 1), as ``_train``."""
+        diffs = np.abs(np.diff(values, axis=0))
+        scale = diffs.std(axis=0) if self.scale_target else np.ones(1)
+        return np.where(scale > 0, scale, 1.0)
+
+    def _fit_panel(self, y, options, steps, seeds):
+        ids, values, indexes, meta = to_panel(y, **options)
+        for key, index in zip(ids, indexes, strict=True):
+            if len(index) >= 3:
+                try:
+                    future_index(index, 1)  # an index that cannot be extended fails now
+                except ValueError as exc:
+                    raise PanelError(f"series {key!r}: {exc}") from None
+        if self.season_length != "auto":
+            self.season_length_ = self.season_length
+        else:
+            self.season_length_ = season_length(indexes[0])
+        self.n_targets_ = 1
+        lengths = [len(v) for v in values]
+        shortest = int(np.argmin(lengths))
+        try:
+            self.window_ = self._resolve_window(lengths[shortest], steps)
+        except ValueError as exc:
+            raise PanelError(
+                f"series {ids[shortest]!r}: {exc}; drop it or pass a smaller window"
+            ) from None
+        series = [v[:, None] / power_of_two(v) for v in values]
+        with single_blas_thread():
+            self._calibrate_panel(series, steps, seeds)
+            X_rel, Y_rel = self._panel_windows(series, steps)
+            members = [self._fit_member(X_rel, Y_rel, steps, s, panel=True) for s in seeds]
+        self.networks_ = [net for net, _ in members]
+        self.loss_curve_ = members[0][1]
+        self.scale_ = np.array([self._series_scale(s)[0] for s in series])
+        self.magnitude_ = 1.0
+        self.series_ids_ = list(ids)
+        self.n_series_ = len(ids)
+        self._panel = {"options": options, "meta": meta, "values": values, "indexes": indexes}
+        self._history_values = self._exog = self._exog_magnitude = self._step_sigma = None
+        self._meta = None
+        return self
+
+    def _panel_windows(self, series, steps):
+        """Relative windows of every series, each scaled by itself, stacked."""
+        inputs, targets, owner, _ = make_panel_windows(series, self.window_, steps)
+        scales = np.stack([self._series_scale(values) for values in series])
+        return self._relative(inputs, targets, scale=scales[owner][:, None, :])
+
+    def _calibrate_panel(self, series, steps, seeds):
+        """Conformal widening from members fitted without the end of every series long
+        enough to spare it, scored on those ends; else the random-walk floor.
+        """
+        self.interval_widening_ = {}
+        self.interval_calibration_ = {}
+        if self.calibration_fraction == 0:
+            self.interval_method_ = "none"
+            return
+        heads, scored = [], []
+        for values in series:
+            n = len(values)
+            n_fit = n - int(round(self.calibration_fraction * n))
+            if n - n_fit >= steps and n_fit >= self.window_ + steps + 1:
+                heads.append(values[:n_fit])
+                scored.append((values, n_fit))
+            else:  # trained on, never scored: no value it is scored on was seen
+                heads.append(values)
+        if not scored:
+            self.interval_method_ = "random-walk floor"
+            warnings.warn(
+                f"no series is long enough to calibrate the intervals (each needs "
+                f"calibration_fraction={self.calibration_fraction} of its steps to cover "
+                f"a horizon of {steps} and the rest to fit window={self.window_}); the "
+                "bands are widened to at least a random walk's (z * sigma * sqrt(step), "
+                "sigma the spread of each series' one-step changes)",
+                UncalibratedIntervalWarning,
+                stacklevel=4,
+            )
+            return
+        self.interval_method_ = "conformal"
+        X_rel, Y_rel = self._panel_windows(heads, steps)
+        networks = [self._fit_member(X_rel, Y_rel, steps, s, panel=True)[0] for s in seeds]
+        windows, scales, true = [], [], []
+        for values, n_fit in scored:
+            origins = np.arange(n_fit, len(values) - steps + 1)
+            windows += [values[o - self.window_ : o] for o in origins]
+            scales += [self._series_scale(values[:n_fit])] * len(origins)
+            true += [values[o : o + steps] for o in origins]
+        scale = np.stack(scales)[:, :, None]
+        q = self._quantiles_of(np.stack(windows), steps, networks, scale)
+        # The series were divided by their own powers of two; widths are reported in
+        # those units, which keeps series of any magnitude comparable.
+        self._score_bands(q, np.stack(true)[..., None], 1.0)
+
+    def _panel_quantiles(self, horizon, y, X):
+        """Per-series quantile forecasts (n_series, horizon, 1, n_quantiles) in each
+        series' units, the one-step spreads, and the (ids, future indexes, meta).
+        """
+        if X is not None:
+            raise ValueError("exogenous features X are not supported with a panel")
+        if y is None:
+            values, indexes = self._panel["values"], self._panel["indexes"]
+            ids, meta = self.series_ids_, self._panel["meta"]
+        else:
+            ids, values, indexes, meta = to_panel(y, **self._panel["options"])
+        horizon = self._check_horizon(horizon)
+        for key, v in zip(ids, values, strict=True):
+            if len(v) < self.window_:
+                raise PanelError(
+                    f"series {key!r} has {len(v)} steps; forecasting needs the last "
+                    f"window={self.window_}"
+                )
+        magnitudes = np.array([power_of_two(v) for v in values])
+        series = [v[:, None] / m for v, m in zip(values, magnitudes, strict=True)]
+        scale = np.stack([self._series_scale(s) for s in series])[:, :, None]
+        windows = np.stack([s[-self.window_ :] for s in series])
+        if self.strategy == "direct":
+            q = self._quantiles_of(windows, self.horizon, self.networks_, scale)[:, :horizon]
+        else:
+            median = self._median_index()
+            path = []
+            for _ in range(horizon):
+                step = self._quantiles_of(windows, 1, self.networks_, scale)[:, 0]
+                path.append(step)
+                windows = np.concatenate([windows[:, 1:], step[:, None, :, median]], axis=1)
+            q = np.stack(path, axis=1)
+        sigma = np.array(
+            [np.diff(v).std() if len(v) > 2 else 0.0 for v in values], dtype=np.float64
+        )
+        future = [future_index(index, horizon) for index in indexes]
+        return q * magnitudes[:, None, None, None], sigma, (ids, future, meta)
+
+    def _predict_panel(self, horizon, y, X):
+        q, _, (ids, future, meta) = self._panel_quantiles(horizon, y, X)
+        median = self._median_index()
+        return from_panel(ids, list(q[:, :, 0, median]), future, meta)
+
+    def _predict_interval_panel(self, bands, coverage, horizon, y, X):
+        q, sigma, (ids, future, meta) = self._panel_quantiles(horizon, y, X)
+        lower, upper = [], []
+        for q_series, s in zip(q, sigma, strict=True):
+            lo, hi = self._band(q_series, bands, coverage, np.array([s]))
+            lower.append(lo[:, 0])
+            upper.append(hi[:, 0])
+        return from_panel(ids, lower, future, meta), from_panel(ids, upper, future, meta)
