@@ -272,8 +272,9 @@ def _check_panel_horizon(args, panel):
 
 
 def _forecast_panel(args):
-    """One global Forecaster on every series of a long-format CSV: a forecast table and
-    a backtest per series, and the backtest over all of them.
+    """Forecast every series of a long-format CSV with one global Forecaster.
+
+    Prints a forecast table and a backtest per series, and the backtest over all.
     """
     import pandas as pd
     from sklearn.metrics import mean_absolute_error, root_mean_squared_error
