@@ -37,6 +37,10 @@ def _instance_of(*paths):
 #: Fitted attributes and the test their value must pass.
 FITTED = {
     "network_": _instance_of(registry.OBJECTS["__network__"]),
+    # The members of an ensemble after the first (network_).
+    "_extra_networks": lambda v: (
+        isinstance(v, list) and all(_instance_of(registry.OBJECTS["__network__"])(n) for n in v)
+    ),
     "_optimizer": _instance_of(*registry.OPTIMIZERS.values()),
     "_history": _instance_of(registry.OBJECTS["__history__"]),
     "_encoder": _instance_of(registry.OBJECTS["__label_encoder__"]),
