@@ -81,7 +81,7 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         warm_start=False,
         lr_schedule="constant",
         reduce_lr_factor=0.5,
-        reduce_lr_patience=10,
+        reduce_lr_patience=5,
         reduce_lr_cooldown=0,
         min_learning_rate=1e-4,
         n_ensemble=1,

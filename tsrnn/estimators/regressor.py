@@ -98,8 +98,10 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         below ``patience``, or training stops before the rate is reduced.
     reduce_lr_factor : float, default=0.5
         Keras' ``factor``; ``0 < reduce_lr_factor < 1``.
-    reduce_lr_patience : int, default=10
-        Keras' ``patience`` of the reduction.
+    reduce_lr_patience : int, default=5
+        Keras' ``patience`` of the reduction. Stopping counts the same stalled
+        epochs, so with ``patience=20`` the rate is reduced up to three times
+        before training stops.
     reduce_lr_cooldown : int, default=0
         Keras' ``cooldown``: epochs after a reduction before stalls count again.
     min_learning_rate : float, default=1e-4
@@ -187,7 +189,7 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         warm_start=False,
         lr_schedule="constant",
         reduce_lr_factor=0.5,
-        reduce_lr_patience=10,
+        reduce_lr_patience=5,
         reduce_lr_cooldown=0,
         min_learning_rate=1e-4,
         n_ensemble=1,
