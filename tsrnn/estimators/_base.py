@@ -551,11 +551,13 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                 with ThreadPoolExecutor(n_threads) as pool:
                     list(pool.map(fit_member, members))
         params = self.get_params(deep=False)
-        for key in [k for k in vars(self) if k not in params]:
-            delattr(self, key)
-        for key, value in vars(members[0]).items():
-            if key not in params:
-                setattr(self, key, value)
+        fitted = {k: v for k, v in vars(members[0]).items() if k not in params}
+        # Fitted attributes of an earlier fit go (e.g. feature_names_in_); private ones
+        # that scikit-learn's meta-estimators set on this estimator stay.
+        for key in [k for k in vars(self) if k.endswith("_") and k not in params]:
+            if key not in fitted:
+                delattr(self, key)
+        self.__dict__.update(fitted)
         self._extra_networks = [member.network_ for member in members[1:]]
         return self
 
