@@ -130,3 +130,8 @@ def test_partial_fit_warm_start_and_checkpoints_are_refused(binary, ensemble, tm
     single = pickle.loads(pickle.dumps(ensemble)).set_params(n_ensemble=1)
     with pytest.raises(ValueError, match="fitted as an ensemble of 3 networks"):
         single.partial_fit(X, y)
+
+
+def test_an_unfitted_estimator_still_saves_and_loads(tmp_path):
+    save(SequenceClassifier(n_ensemble=2), tmp_path / "unfitted.tsrnn")
+    assert load(tmp_path / "unfitted.tsrnn").get_params()["n_ensemble"] == 2

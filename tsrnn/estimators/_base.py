@@ -572,8 +572,13 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         """A loaded ensemble's members must take the same input and give the same
         outputs as ``network_``.
         """
-        first = self.network_
-        for net in getattr(self, "_extra_networks", ()):
+        extra = getattr(self, "_extra_networks", ())
+        first = getattr(self, "network_", None)
+        if first is None:
+            if extra:
+                raise ValueError("ensemble members without a first network (network_)")
+            return
+        for net in extra:
             if net.dtype != first.dtype or net.input_shape != first.input_shape:
                 raise ValueError(
                     f"an ensemble member takes {net.dtype} input shaped {net.input_shape}, "
