@@ -136,3 +136,14 @@ def test_grid_search_over_the_recipe_parameters():
     ).fit(X, (y > 0).astype(int))
     assert len(grid.cv_results_["params"]) == 4
     assert len(grid.best_estimator_.networks_) == grid.best_params_["n_ensemble"]
+
+
+def test_model_files_from_before_the_recipe_load_with_its_defaults():
+    from pathlib import Path
+
+    import tsrnn
+
+    path = Path(__file__).parents[1] / "modelfile" / "data" / "format1-classifier.tsrnn"
+    params = tsrnn.load(path).get_params()
+    assert (params["lr_schedule"], params["n_ensemble"], params["n_jobs"]) == ("constant", 1, None)
+    assert (params["reduce_lr_factor"], params["reduce_lr_patience"]) == (0.5, 5)

@@ -207,6 +207,18 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         self.n_ensemble = n_ensemble
         self.n_jobs = n_jobs
 
+    #: Parameters newer than the first model files: files without them load with
+    #: these parameters' defaults (see tsrnn/modelfile/schema.py).
+    _added_parameters = (
+        "lr_schedule",
+        "reduce_lr_factor",
+        "reduce_lr_patience",
+        "reduce_lr_cooldown",
+        "min_learning_rate",
+        "n_ensemble",
+        "n_jobs",
+    )
+
     #: scikit-learn checks that do not apply, with the reason (for
     #: ``parametrize_with_checks(..., expected_failed_checks=...)``).
     _expected_failed_checks = {
