@@ -4,10 +4,10 @@ rather than later in ``predict``.
 The rules are by attribute name and shared by every estimator: constructor
 parameters must all be present (except those a class lists in
 ``_added_parameters``: older files lack them, and they take their defaults) and pass
-the class's ``_parameter_constraints`` where it has them, no attribute may shadow a method or property of the class,
-and the fitted attributes below must have their documented types. A class may
-add checks of its own private state with a ``_check_loaded_state(self)`` method
-that raises ``ValueError``.
+the class's ``_parameter_constraints`` where it has them, no attribute may shadow a
+method or property of the class, and the fitted attributes below must have their
+documented types. A class may add checks of its own private state with a
+``_check_loaded_state(self)`` method that raises ``ValueError``.
 """
 
 import inspect
