@@ -147,3 +147,16 @@ def test_model_files_from_before_the_recipe_load_with_its_defaults():
     params = tsrnn.load(path).get_params()
     assert (params["lr_schedule"], params["n_ensemble"], params["n_jobs"]) == ("constant", 1, None)
     assert (params["reduce_lr_factor"], params["reduce_lr_patience"]) == (0.5, 5)
+
+
+def test_a_resumed_checkpoint_continues_the_plateau_schedule(tmp_path):
+    X, y = _data()
+    params = dict(hidden_size=8, patience=50, tol=0.5, lr_schedule="plateau", random_state=0)
+    params["reduce_lr_patience"] = 3
+    whole = SequenceRegressor(max_epochs=8, **params).fit(X, y)
+    path = tmp_path / "run.tsrnn"
+    SequenceRegressor(max_epochs=2, **params).fit(X, y, checkpoint=path)
+    resumed = SequenceRegressor(max_epochs=8, **params).fit(X, y, checkpoint=path, resume=True)
+    assert resumed._history.learning_rates == whole._history.learning_rates
+    assert whole._history.learning_rates == [3e-3] * 4 + [1.5e-3] * 3 + [7.5e-4]
+    np.testing.assert_array_equal(resumed.network_.get_weights(), whole.network_.get_weights())
