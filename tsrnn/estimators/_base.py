@@ -12,11 +12,13 @@ import math
 import numbers
 import warnings
 from abc import ABCMeta, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+from joblib import effective_n_jobs
 from numba import njit
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -37,7 +39,7 @@ from tsrnn.layers import (
 )
 from tsrnn.network import Network
 from tsrnn.persistence import Checkpoint, SaveMixin, data_fingerprint
-from tsrnn.training import NonFiniteLossError, get_optimizer
+from tsrnn.training import NonFiniteLossError, ReduceLROnPlateau, get_optimizer
 from tsrnn.training.loop import TrainingHistory, array_batches, evaluate, fit_batches
 
 # Looked up per predict call: np.finfo and np.dtype(...).name cost microseconds.
@@ -124,6 +126,13 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "lr_schedule": [StrOptions({"constant", "plateau"})],
+        "reduce_lr_factor": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "reduce_lr_patience": [Interval(numbers.Integral, 1, None, closed="left")],
+        "reduce_lr_cooldown": [Interval(numbers.Integral, 0, None, closed="left")],
+        "min_learning_rate": [Interval(numbers.Real, 0, None, closed="left")],
+        "n_ensemble": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_jobs": [numbers.Integral, None],
     }
 
     def __init__(
@@ -155,6 +164,13 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         random_state=None,
         verbose=0,
         warm_start=False,
+        lr_schedule="constant",
+        reduce_lr_factor=0.5,
+        reduce_lr_patience=5,
+        reduce_lr_cooldown=0,
+        min_learning_rate=1e-4,
+        n_ensemble=1,
+        n_jobs=None,
     ):
         self.cell = cell
         self.hidden_size = hidden_size
@@ -183,6 +199,25 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.lr_schedule = lr_schedule
+        self.reduce_lr_factor = reduce_lr_factor
+        self.reduce_lr_patience = reduce_lr_patience
+        self.reduce_lr_cooldown = reduce_lr_cooldown
+        self.min_learning_rate = min_learning_rate
+        self.n_ensemble = n_ensemble
+        self.n_jobs = n_jobs
+
+    #: Parameters newer than the first model files: files without them load with
+    #: these parameters' defaults (see tsrnn/modelfile/schema.py).
+    _added_parameters = (
+        "lr_schedule",
+        "reduce_lr_factor",
+        "reduce_lr_patience",
+        "reduce_lr_cooldown",
+        "min_learning_rate",
+        "n_ensemble",
+        "n_jobs",
+    )
 
     #: scikit-learn checks that do not apply, with the reason (for
     #: ``parametrize_with_checks(..., expected_failed_checks=...)``).
@@ -385,6 +420,16 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         resume=False,
     ):
         self._check_device()
+        if self.n_ensemble > 1:
+            return self._fit_ensemble(
+                X, y, sample_weight, incremental, classes, checkpoint, resume
+            )
+        if (incremental or self.warm_start) and getattr(self, "_extra_networks", None):
+            raise ValueError(
+                f"{type(self).__name__} is fitted as an ensemble of {len(self.networks_)} "
+                "networks: partial_fit and warm_start continue a single network; fit with "
+                "warm_start=False to train a new model"
+            )
         stream = streaming.is_stream(X)
         if y is None and not isinstance(X, streaming.Batches):
             raise ValueError(
@@ -426,6 +471,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             # A warm start gets a fresh early-stopping budget.
             self._history.bad_epochs, self._history.stopped_early = 0, False
         if first:
+            self.__dict__.pop("_extra_networks", None)  # a single network now
             self.n_channels_ = input_shape[1]
             self.network_ = Network(
                 self._build_layers(self._n_network_outputs(), input_shape[0] is not None),
@@ -452,6 +498,104 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         with limit:
             self._train(epoch_batches, validation, rng, epochs, incremental, checkpointing)
         return self
+
+    def _lr_scheduler(self):
+        """The learning-rate schedule of ``lr_schedule`` (None: a constant rate)."""
+        if self.lr_schedule == "plateau":
+            return ReduceLROnPlateau(
+                factor=self.reduce_lr_factor,
+                patience=self.reduce_lr_patience,
+                min_lr=self.min_learning_rate,
+                min_delta=self.tol,
+                cooldown=self.reduce_lr_cooldown,
+            )
+        return None
+
+    def _fit_ensemble(self, X, y, sample_weight, incremental, classes, checkpoint, resume):
+        """Fit ``n_ensemble`` networks from seeds drawn from ``random_state``, in up to
+        ``n_jobs`` threads; the members never share state, so the thread count does
+        not change the result.
+        """
+        name = type(self).__name__
+        if incremental:
+            raise ValueError(
+                f"{name}: partial_fit trains a single network; it is not available with "
+                f"n_ensemble={self.n_ensemble}"
+            )
+        if self.warm_start and hasattr(self, "network_"):
+            raise ValueError(
+                f"{name}: warm_start continues a single network; it is not available with "
+                f"n_ensemble={self.n_ensemble}"
+            )
+        if checkpoint is not None or resume:
+            raise ValueError(
+                f"{name}: checkpoints hold the training state of a single network; they are "
+                f"not available with n_ensemble={self.n_ensemble}"
+            )
+        if classes is not None:
+            raise ValueError(f"{name}: classes is a partial_fit parameter")
+        seeds = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=self.n_ensemble
+        )
+        members = [
+            clone(self).set_params(
+                n_ensemble=1,
+                n_jobs=None,
+                random_state=int(seed),
+                verbose=self.verbose if i == 0 else 0,
+                warm_start=False,
+            )
+            for i, seed in enumerate(seeds)
+        ]
+
+        def fit_member(member):
+            return member._fit(X, y, sample_weight, incremental=False)
+
+        n_threads = min(effective_n_jobs(self.n_jobs), self.n_ensemble)
+        # The BLAS limit is entered once here: threadpoolctl's limits are process-wide,
+        # and members restoring them in another order would leave a wrong limit behind.
+        limit = single_blas_thread() if self.hidden_size < 128 else contextlib.nullcontext()
+        with limit:
+            if n_threads == 1:
+                for member in members:
+                    fit_member(member)
+            else:
+                with ThreadPoolExecutor(n_threads) as pool:
+                    list(pool.map(fit_member, members))
+        params = self.get_params(deep=False)
+        fitted = {k: v for k, v in vars(members[0]).items() if k not in params}
+        # Fitted attributes of an earlier fit go (e.g. feature_names_in_); private ones
+        # that scikit-learn's meta-estimators set on this estimator stay.
+        for key in [k for k in vars(self) if k.endswith("_") and k not in params]:
+            if key not in fitted:
+                delattr(self, key)
+        self.__dict__.update(fitted)
+        self._extra_networks = [member.network_ for member in members[1:]]
+        return self
+
+    @property
+    def networks_(self):
+        """All fitted networks: ``network_`` and, with ``n_ensemble > 1``, the others."""
+        if "network_" not in vars(self):
+            raise AttributeError(f"{type(self).__name__} has no networks_: it is not fitted")
+        return [self.network_, *getattr(self, "_extra_networks", ())]
+
+    def _check_loaded_state(self):
+        """A loaded ensemble's members must take the same input and give the same
+        outputs as ``network_``.
+        """
+        extra = getattr(self, "_extra_networks", ())
+        first = getattr(self, "network_", None)
+        if first is None:
+            if extra:
+                raise ValueError("ensemble members without a first network (network_)")
+            return
+        for net in extra:
+            if net.dtype != first.dtype or net.input_shape != first.input_shape:
+                raise ValueError(
+                    f"an ensemble member takes {net.dtype} input shaped {net.input_shape}, "
+                    f"network_ takes {first.dtype} shaped {first.input_shape}"
+                )
 
     def _check_architecture_unchanged(self):
         built = getattr(self, "_architecture", None)
@@ -624,8 +768,11 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                 validation_data=validation,
                 patience=patience,
                 min_delta=self.tol,
-                restore_best=self.early_stopping,
+                # The best epoch's weights, by validation loss with early_stopping, else
+                # by training loss (the last epochs before a stall are no better).
+                restore_best=True,
                 clip_norm=self.clip_norm,
+                schedule=self._lr_scheduler(),
                 random_state=rng,
                 callbacks=callbacks,
                 history=history,
@@ -707,21 +854,26 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         return self.batch_size
 
     def _predict_network(self, X):
-        """The network's output for X, and X's labels (see :meth:`_convert_X`)."""
+        """The outputs of the networks (``networks_``, a list) for X, and X's labels
+        (see :meth:`_convert_X`).
+        """
         if not hasattr(self, "network_"):  # check_is_fitted costs ~30 us per call
             check_is_fitted(self, "network_")
         device = "cpu" if self.device == "cpu" else resolve_device(self.device)
         values, mask, labels = self._convert_X(X, reset=False)
-        net = self.network_
-        if device != "cpu":
-            # A private device copy: concurrent predict calls never share one.
-            net = copy.deepcopy(net).to(device)
-        if mask is None:
-            # _convert_X checked shape, features, NaN, infinity and the dtype's range, so
-            # the network's own check_input would only repeat them (~8 us per call).
-            values = np.ascontiguousarray(values, dtype=net.dtype)
-            return net.predict(values, validate=False), labels
-        return net.predict(values, mask), labels
+        outputs = []
+        for net in [self.network_, *getattr(self, "_extra_networks", ())]:
+            if device != "cpu":
+                # A private device copy: concurrent predict calls never share one.
+                net = copy.deepcopy(net).to(device)
+            if mask is None:
+                # _convert_X checked shape, features, NaN, infinity and the dtype's range,
+                # so the network's own check_input would only repeat them (~8 us per call).
+                values = np.ascontiguousarray(values, dtype=net.dtype)
+                outputs.append(net.predict(values, validate=False))
+            else:
+                outputs.append(net.predict(values, mask))
+        return outputs, labels
 
     @staticmethod
     def _label_output(out, labels):

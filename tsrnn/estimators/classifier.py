@@ -79,6 +79,13 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         random_state=None,
         verbose=0,
         warm_start=False,
+        lr_schedule="constant",
+        reduce_lr_factor=0.5,
+        reduce_lr_patience=5,
+        reduce_lr_cooldown=0,
+        min_learning_rate=1e-4,
+        n_ensemble=1,
+        n_jobs=None,
     ):
         super().__init__(
             cell=cell,
@@ -108,6 +115,13 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
+            lr_schedule=lr_schedule,
+            reduce_lr_factor=reduce_lr_factor,
+            reduce_lr_patience=reduce_lr_patience,
+            reduce_lr_cooldown=reduce_lr_cooldown,
+            min_learning_rate=min_learning_rate,
+            n_ensemble=n_ensemble,
+            n_jobs=n_jobs,
         )
         self.class_weight = class_weight
 
@@ -119,16 +133,28 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def decision_function(self, X):
-        """Logits: (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
-        return self._logits(X)[0]
+        """Logits: (n_samples,) for two classes, (n_samples, n_classes) otherwise.
+
+        For an ensemble, the logits of its averaged probabilities (the log-odds of the
+        second class for two classes, the log-probabilities otherwise).
+        """
+        logits, _ = self._logits(X)
+        if len(logits) == 1:
+            return logits[0]
+        proba = self._average_proba(logits)
+        with np.errstate(divide="ignore"):
+            if len(self.classes_) == 2:
+                return np.log(proba[:, 1]) - np.log(proba[:, 0])
+            return np.log(proba)
 
     def predict_proba(self, X):
-        """Class probabilities, (n_samples, n_classes), columns in ``classes_`` order.
+        """Class probabilities, (n_samples, n_classes), columns in ``classes_`` order;
+        for an ensemble (``n_ensemble > 1``) the mean of its members' probabilities.
 
         A NumPy array for every input, as scikit-learn's classifiers return (for a
         MultiIndex DataFrame, rows in the order of ``predict(X).index``).
         """
-        return self._proba(self._logits(X)[0])
+        return self._average_proba(self._logits(X)[0])
 
     def predict_log_proba(self, X):
         return np.log(self.predict_proba(X))
@@ -138,12 +164,22 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         Series of labels indexed by its instances, in the order of their first row.
         """
         logits, labels = self._logits(X)
-        return self._label_output(self.classes_[np.argmax(self._proba(logits), axis=1)], labels)
+        proba = self._average_proba(logits)
+        return self._label_output(self.classes_[np.argmax(proba, axis=1)], labels)
 
     def _logits(self, X):
-        out, labels = self._predict_network(X)
-        out = out.astype(np.float64)
-        return (out[:, 0] if len(self.classes_) == 2 else out), labels
+        """A list of each network's logits (float64), and X's labels."""
+        outputs, labels = self._predict_network(X)
+        binary = len(self.classes_) == 2
+        logits = [out.astype(np.float64) for out in outputs]
+        return [out[:, 0] if binary else out for out in logits], labels
+
+    def _average_proba(self, logits):
+        """The mean of the networks' probabilities, summed in member order."""
+        proba = self._proba(logits[0])
+        for member_logits in logits[1:]:
+            proba += self._proba(member_logits)
+        return proba if len(logits) == 1 else proba / len(logits)
 
     def _proba(self, logits):
         if len(self.classes_) == 2:

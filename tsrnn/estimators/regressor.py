@@ -58,7 +58,8 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         Hold out ``validation_fraction`` of the training data, stop when its loss
         has not improved by ``tol`` for ``patience`` epochs, and restore the weights
         of the best validation epoch. Without it, training stops when the training
-        loss stalls for ``patience`` epochs (as MLPRegressor does).
+        loss stalls for ``patience`` epochs (as MLPRegressor does) and keeps the
+        weights of the epoch with the lowest training loss.
     validation_fraction : float, default=0.1
     patience : int, default=20
     tol : float, default=1e-4
@@ -88,10 +89,40 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         The architecture (``cell``, ``hidden_size``, ``num_layers``, ``bidirectional``,
         the convolution and pooling settings, ``activation``, the dropouts, ``dtype``
         and ``optimizer``) cannot change then: a change raises ValueError naming it.
+    lr_schedule : {'constant', 'plateau'}, default='constant'
+        'plateau' multiplies the learning rate by ``reduce_lr_factor`` when the
+        monitored loss (the validation loss with ``early_stopping``, else the
+        training loss) has not improved by ``tol`` for ``reduce_lr_patience``
+        epochs, as Keras' ``ReduceLROnPlateau`` callback does
+        (:class:`tsrnn.training.ReduceLROnPlateau`). Keep ``reduce_lr_patience``
+        below ``patience``, or training stops before the rate is reduced.
+    reduce_lr_factor : float, default=0.5
+        Keras' ``factor``; ``0 < reduce_lr_factor < 1``.
+    reduce_lr_patience : int, default=5
+        Keras' ``patience`` of the reduction. Stopping counts the same stalled
+        epochs, so with ``patience=20`` the rate is reduced up to three times
+        before training stops.
+    reduce_lr_cooldown : int, default=0
+        Keras' ``cooldown``: epochs after a reduction before stalls count again.
+    min_learning_rate : float, default=1e-4
+        Keras' ``min_lr``: the rate is never reduced below it.
+    n_ensemble : int, default=1
+        Train this many networks, each from its own seed (drawn from
+        ``random_state``), and average their predictions (a classifier averages
+        their probabilities), as InceptionTime ensembles five networks. A fixed
+        ``random_state`` gives a bit-identical ensemble whatever ``n_jobs``.
+        ``partial_fit``, ``warm_start`` and checkpoints train a single network and
+        raise ValueError with ``n_ensemble > 1``.
+    n_jobs : int or None, default=None
+        Threads training the ensemble's networks in parallel (the kernels release
+        the GIL); None means 1 and -1 all processors, as in joblib.
 
     Attributes
     ----------
     network_ : tsrnn.Network
+        The network (with ``n_ensemble > 1``: the first member).
+    networks_ : list of tsrnn.Network
+        All ``n_ensemble`` networks, ``network_`` first.
     n_features_in_ : int
         Features per time step (for 2-D input: its columns, as scikit-learn counts).
     feature_names_in_ : ndarray of str
@@ -99,6 +130,9 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
     n_outputs_ : int
     loss_curve_, validation_loss_curve_ : list of float
         Training and validation loss per epoch (validation with early_stopping).
+        With ``n_ensemble > 1``, these and the other training attributes below
+        (``validation_scores_``, ``best_loss_``, ``n_epochs_``) are the first
+        member's.
     validation_scores_ : list of float
         R^2 on the validation set per epoch (with early_stopping).
     best_loss_ : float
@@ -153,6 +187,13 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         random_state=None,
         verbose=0,
         warm_start=False,
+        lr_schedule="constant",
+        reduce_lr_factor=0.5,
+        reduce_lr_patience=5,
+        reduce_lr_cooldown=0,
+        min_learning_rate=1e-4,
+        n_ensemble=1,
+        n_jobs=None,
     ):
         super().__init__(
             cell=cell,
@@ -182,6 +223,13 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
+            lr_schedule=lr_schedule,
+            reduce_lr_factor=reduce_lr_factor,
+            reduce_lr_patience=reduce_lr_patience,
+            reduce_lr_cooldown=reduce_lr_cooldown,
+            min_learning_rate=min_learning_rate,
+            n_ensemble=n_ensemble,
+            n_jobs=n_jobs,
         )
         self.loss = loss
 
@@ -201,7 +249,13 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         For a MultiIndex DataFrame X: a Series (or, for several outputs, a DataFrame)
         indexed by its instances, in the order of their first row.
         """
-        out, labels = self._predict_network(X)
+        outputs, labels = self._predict_network(X)
+        out = outputs[0]
+        if len(outputs) > 1:  # an ensemble: the mean, summed in member order
+            out = out.astype(np.float64)
+            for member_out in outputs[1:]:
+                out = out + member_out
+            out = out / len(outputs)
         # float64 y_scale_ promotes the network's output before the product.
         out = out * self.y_scale_ + self.y_mean_
         return self._label_output(out[:, 0] if self._y_1d else out, labels)

@@ -2,11 +2,12 @@
 rather than later in ``predict``.
 
 The rules are by attribute name and shared by every estimator: constructor
-parameters must all be present (and pass the class's ``_parameter_constraints``
-where it has them), no attribute may shadow a method or property of the class,
-and the fitted attributes below must have their documented types. A class may
-add checks of its own private state with a ``_check_loaded_state(self)`` method
-that raises ``ValueError``.
+parameters must all be present (except those a class lists in
+``_added_parameters``: older files lack them, and they take their defaults) and pass
+the class's ``_parameter_constraints`` where it has them, no attribute may shadow a
+method or property of the class, and the fitted attributes below must have their
+documented types. A class may add checks of its own private state with a
+``_check_loaded_state(self)`` method that raises ``ValueError``.
 """
 
 import inspect
@@ -37,6 +38,10 @@ def _instance_of(*paths):
 #: Fitted attributes and the test their value must pass.
 FITTED = {
     "network_": _instance_of(registry.OBJECTS["__network__"]),
+    # The members of an ensemble after the first (network_).
+    "_extra_networks": lambda v: (
+        isinstance(v, list) and all(_instance_of(registry.OBJECTS["__network__"])(n) for n in v)
+    ),
     "_optimizer": _instance_of(*registry.OPTIMIZERS.values()),
     "_history": _instance_of(registry.OBJECTS["__history__"]),
     "_encoder": _instance_of(registry.OBJECTS["__label_encoder__"]),
@@ -84,11 +89,17 @@ def build(cls, attributes, shown):
             fail(f"attribute name {name!r:.60} is not an identifier")
         if name.startswith("__") or _shadows(cls, name):
             fail(f"attribute {name!r} would replace a method or property of {cls.__name__}")
+    signature = inspect.signature(cls.__init__).parameters.values()
     params = [
         p.name
-        for p in inspect.signature(cls.__init__).parameters.values()
+        for p in signature
         if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     ]
+    # Files written before a parameter existed load with its default, which gives the
+    # behaviour they were trained and saved with.
+    defaults = {p.name: p.default for p in signature}
+    added = {n: defaults[n] for n in getattr(cls, "_added_parameters", ()) if n in defaults}
+    attributes = {**added, **attributes}
     missing = [p for p in params if p not in attributes]
     if missing:
         fail(f"the {cls.__name__} is missing its parameter(s) {missing}")

@@ -48,6 +48,9 @@ class TrainingHistory:
     #: The network's output on the validation data after the latest epoch, so that
     #: callbacks can score it without running inference again.
     validation_output: np.ndarray | None = None
+    #: The learning-rate schedule's counters (``schedule.state_dict()``), for schedules
+    #: with state such as ``ReduceLROnPlateau``: warm starts and resumed runs continue them.
+    schedule_state: dict | None = None
 
 
 def train_step(
@@ -164,7 +167,10 @@ def fit(
     clip_norm : float, optional
         Clip the gradient's global norm (against exploding gradients in BPTT).
     schedule : str or callable, optional
-        Learning-rate schedule (see :mod:`tsrnn.training.schedules`).
+        Learning-rate schedule (see :mod:`tsrnn.training.schedules`), stepped after
+        every epoch with the monitored loss, e.g. ``ReduceLROnPlateau(factor=0.5,
+        patience=10)`` or ``'plateau'``. The state of a schedule with ``state_dict``
+        is kept in ``history.schedule_state`` and continued from it.
     random_state : int or Generator, optional
         Seeds shuffling and dropout.
     callbacks : sequence of callables ``f(epoch, history) -> bool``
@@ -264,6 +270,7 @@ def fit_batches(
     """
     loss = get_loss(loss)
     schedule = get_schedule(schedule)
+    stateful = hasattr(schedule, "state_dict") and hasattr(schedule, "load_state_dict")
     rng = (
         random_state
         if isinstance(random_state, np.random.Generator)
@@ -273,6 +280,8 @@ def fit_batches(
     if history.base_learning_rate is None:
         history.base_learning_rate = optimizer.learning_rate
     base_lr = history.base_learning_rate
+    if stateful and history.schedule_state is not None:
+        schedule.load_state_dict(history.schedule_state)
     keep_best = track_best or (patience is not None and restore_best)
     grads = network.params.zeros_like()
     workspace = network.backend.arrays.new_workspace()
@@ -310,6 +319,8 @@ def fit_batches(
         else:
             history.bad_epochs += 1
         optimizer.learning_rate = schedule(epoch, base_lr, optimizer.learning_rate, monitored)
+        if stateful:
+            history.schedule_state = schedule.state_dict()
         # The stopping decision is part of the epoch's state: callbacks (checkpoints)
         # must see it, or a run killed after its last checkpoint would resume training.
         stop = patience is not None and history.bad_epochs >= patience

@@ -1,4 +1,9 @@
-"""Learning-rate schedules, stepped once per epoch with the epoch's validation loss."""
+"""Learning-rate schedules, stepped once per epoch with the epoch's monitored loss.
+
+A schedule is a callable ``schedule(epoch, base_lr, current_lr, monitored_loss) ->
+new_lr``; one with state (:class:`ReduceLROnPlateau`) also has ``state_dict()`` and
+``load_state_dict(state)``.
+"""
 
 import math
 
@@ -38,28 +43,75 @@ class CosineLR:
 
 
 class ReduceLROnPlateau:
-    """Multiply the rate by ``factor`` when the monitored loss has not improved by
-    ``min_delta`` for ``patience`` epochs; never below ``min_lr``.
+    """Multiply the rate by ``factor`` when the monitored loss has stalled (Keras'
+    ``ReduceLROnPlateau``, mode 'min').
+
+    The monitored loss is the validation loss when :func:`tsrnn.training.fit` has
+    ``validation_data``, else the training loss.
+
+    Parameters
+    ----------
+    factor : float, default=0.5
+        The new rate is ``max(rate * factor, min_lr)``; ``0 < factor < 1``.
+    patience : int, default=5
+        Epochs without an improvement larger than ``min_delta`` before a reduction.
+    min_lr : float, default=1e-6
+        The rate is never reduced below it.
+    min_delta : float, default=1e-4
+        Smallest decrease of the loss that counts as an improvement.
+    cooldown : int, default=0
+        Epochs after a reduction during which stalled epochs are not counted.
+
+    Notes
+    -----
+    The counters are the schedule's state: :meth:`state_dict` and
+    :meth:`load_state_dict` carry them over warm starts and resumed checkpoints
+    (the training loop stores them in ``TrainingHistory.schedule_state``).
     """
 
-    def __init__(self, factor=0.5, patience=5, min_lr=1e-6, min_delta=1e-4):
-        if not 0 < factor < 1 or patience < 1:
-            raise ValueError("ReduceLROnPlateau needs 0 < factor < 1 and patience >= 1")
+    def __init__(self, factor=0.5, patience=5, min_lr=1e-6, min_delta=1e-4, cooldown=0):
+        if not 0 < factor < 1 or patience < 1 or min_lr < 0 or min_delta < 0 or cooldown < 0:
+            raise ValueError(
+                "ReduceLROnPlateau needs 0 < factor < 1, patience >= 1, min_lr >= 0, "
+                "min_delta >= 0 and cooldown >= 0"
+            )
         self.factor, self.patience = float(factor), int(patience)
         self.min_lr, self.min_delta = float(min_lr), float(min_delta)
-        self.best, self.bad_epochs = math.inf, 0
+        self.cooldown = int(cooldown)
+        self.best, self.bad_epochs, self.cooldown_counter = math.inf, 0, 0
 
     def __call__(self, epoch, base_lr, current_lr, monitored_loss=None):
         if monitored_loss is None:
             return current_lr
+        in_cooldown = self.cooldown_counter > 0
+        if in_cooldown:
+            self.cooldown_counter -= 1
+            self.bad_epochs = 0
         if monitored_loss < self.best - self.min_delta:
             self.best, self.bad_epochs = monitored_loss, 0
             return current_lr
+        if in_cooldown:
+            return current_lr
         self.bad_epochs += 1
-        if self.bad_epochs >= self.patience:
+        if self.bad_epochs >= self.patience and current_lr > self.min_lr:
             self.bad_epochs = 0
+            self.cooldown_counter = self.cooldown
             return max(current_lr * self.factor, self.min_lr)
         return current_lr
+
+    def state_dict(self):
+        """The counters: ``{'best', 'bad_epochs', 'cooldown_counter'}``."""
+        return {
+            "best": float(self.best),
+            "bad_epochs": int(self.bad_epochs),
+            "cooldown_counter": int(self.cooldown_counter),
+        }
+
+    def load_state_dict(self, state):
+        """Continue from counters saved by :meth:`state_dict`."""
+        self.best = float(state["best"])
+        self.bad_epochs = int(state["bad_epochs"])
+        self.cooldown_counter = int(state["cooldown_counter"])
 
 
 SCHEDULES = {
