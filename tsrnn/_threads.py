@@ -7,17 +7,47 @@ workers fight those processes (and each other) for the cores, and a fit takes
 many times the CPU time of a single-threaded one. Products that small gain nothing
 from threads, so training runs with BLAS limited to one thread, which also makes
 results independent of the thread count.
+
+The limit is process-wide (it is BLAS' own setting), so fits running in several
+threads at once share one limit: the first to enter sets it, the last to leave
+restores the original. Without that count, one thread's exit restored the limit
+while another was still training.
 """
+
+import contextlib
+import threading
 
 from threadpoolctl import threadpool_limits
 
+_lock = threading.Lock()
+_users = 0
+_limiter = None
 
+
+@contextlib.contextmanager
 def single_blas_thread():
-    """Context manager limiting every loaded BLAS library to one thread.
+    """Limit every loaded BLAS library to one thread while the block runs.
 
-    Numba's ``np.dot`` calls SciPy's BLAS, which is loaded when SciPy's Cython BLAS
-    module is imported; it is imported here first so that the limit reaches it.
+    Re-entrant and safe to use from several threads at once. Numba's ``np.dot``
+    calls SciPy's BLAS, which is loaded when SciPy's Cython BLAS module is imported;
+    it is imported here first so that the limit reaches it.
+
+    Yields
+    ------
+    None
     """
+    global _users, _limiter
     import scipy.linalg.cython_blas  # noqa: F401 - loads the BLAS that Numba calls
 
-    return threadpool_limits(limits=1, user_api="blas")
+    with _lock:
+        if _users == 0:
+            _limiter = threadpool_limits(limits=1, user_api="blas")
+        _users += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _users -= 1
+            if _users == 0:
+                _limiter.restore_original_limits()
+                _limiter = None
