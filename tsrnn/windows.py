@@ -106,7 +106,9 @@ def make_panel_windows(series, window, horizon=1, stride=1):
 
 
 class WindowTransformer(SaveMixin, TransformerMixin, BaseEstimator):
-    """``transform(y)`` returns the input windows of :func:`make_windows` (the
+    """Turn a series into the input windows of :func:`make_windows`.
+
+    ``transform(y)`` returns the input windows of :func:`make_windows` (the
     targets come from ``make_windows`` itself); usable in pipelines.
     """
 

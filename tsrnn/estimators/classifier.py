@@ -148,7 +148,9 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
             return np.log(proba)
 
     def predict_proba(self, X):
-        """Class probabilities, (n_samples, n_classes), columns in ``classes_`` order;
+        """Predict class probabilities.
+
+        Class probabilities, (n_samples, n_classes), columns in ``classes_`` order;
         for an ensemble (``n_ensemble > 1``) the mean of its members' probabilities.
 
         A NumPy array for every input, as scikit-learn's classifiers return (for a
@@ -157,11 +159,13 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         return self._average_proba(self._logits(X)[0])
 
     def predict_log_proba(self, X):
+        """Predict the logarithm of the class probabilities (see :meth:`predict_proba`)."""
         return np.log(self.predict_proba(X))
 
     def predict(self, X):
-        """The most probable class of each sequence; for a MultiIndex DataFrame X, a
-        Series of labels indexed by its instances, in the order of their first row.
+        """Predict the most probable class of each sequence.
+
+        For a MultiIndex DataFrame X the result is a Series of labels indexed by its instances, in the order of their first row.
         """
         logits, labels = self._logits(X)
         proba = self._average_proba(logits)

@@ -1,4 +1,6 @@
-"""One global model on a panel: the :class:`~tsrnn.forecasting.Forecaster`'s fitting and
+"""One global model on a panel of series.
+
+One global model on a panel: the :class:`~tsrnn.forecasting.Forecaster`'s fitting and
 forecasting of many series at once.
 
 Every series is divided by its own power of two and its own spread of one-step
@@ -72,7 +74,9 @@ class GlobalMixin:
         return self._relative(inputs, targets, scale=scales[owner][:, None, :])
 
     def _calibrate_panel(self, series, steps, seeds):
-        """Conformal widening from members fitted without the end of every series long
+        """Calibrate the intervals of a global model.
+
+        Conformal widening from members fitted without the end of every series long
         enough to spare it, scored on those ends; else the random-walk floor.
         """
         self.interval_widening_ = {}
@@ -117,7 +121,9 @@ class GlobalMixin:
         self._score_bands(q, np.stack(true)[..., None], 1.0)
 
     def _panel_quantiles(self, horizon, y, X):
-        """Per-series quantile forecasts (n_series, horizon, 1, n_quantiles) in each
+        """Forecast the quantiles of every series of a panel.
+
+        Per-series quantile forecasts (n_series, horizon, 1, n_quantiles) in each
         series' units, the one-step spreads, and the (ids, future indexes, meta).
         """
         if X is not None:

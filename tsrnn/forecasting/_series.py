@@ -7,7 +7,9 @@ import pandas as pd
 
 
 def to_values(y):
-    """``(values (n, k) float64, meta)`` from a pandas Series/DataFrame, xarray
+    """Convert a series to float64 values and the metadata to rebuild it.
+
+    ``(values (n, k) float64, meta)`` from a pandas Series/DataFrame, xarray
     DataArray or array; ``meta`` records how to give forecasts back in that form.
     """
     meta = {"kind": "numpy", "index": None, "names": None, "dim": None}
@@ -54,7 +56,9 @@ def to_values(y):
 
 
 def infer_freq(index):
-    """``pd.infer_freq`` (an offset, or None), without pandas 3's FutureWarning about
+    """Infer the frequency of a time index quietly.
+
+    ``pd.infer_freq`` (an offset, or None), without pandas 3's FutureWarning about
     its return type changing: opt into the future behaviour where it exists.
     """
     try:
@@ -98,7 +102,9 @@ _SEASON_BY_FREQ = (
 
 
 def season_length(index):
-    """Steps per seasonal cycle from a time index's frequency (12 for monthly data,
+    """Steps per seasonal cycle of a time index.
+
+    Steps per seasonal cycle from a time index's frequency (12 for monthly data,
     4 quarterly, 52 weekly, 7 daily, 24 hourly), or 1 when none is known (annual
     data, plain arrays, integer indexes).
     """

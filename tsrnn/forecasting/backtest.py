@@ -32,7 +32,9 @@ def _head(series, n):
     prefer_skip_nested_validation=False,
 )
 def backtest(forecaster, y, initial_window, step, horizon, refit=True):
-    """Rolling-origin evaluation: forecast ``horizon`` steps from the origins
+    """Evaluate a forecaster from rolling origins.
+
+    Rolling-origin evaluation: forecast ``horizon`` steps from the origins
     ``initial_window, initial_window + step, ...``, each from ``y[:origin]``.
 
     Parameters

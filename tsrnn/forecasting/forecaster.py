@@ -1,5 +1,6 @@
-"""Forecaster: multi-step forecasts from an ensemble of recurrent networks, with
-calibrated prediction intervals.
+"""Forecaster: multi-step forecasts from an ensemble of recurrent networks.
+
+The forecasts come with calibrated prediction intervals.
 
 Representation
 --------------
@@ -293,7 +294,9 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, y, X=None, *, id_column=None, time_column=None, value_column=None, wide=False):
-        """Fit on the series ``y``, with lagged exogenous features ``X``, or one global
+        """Fit the forecaster.
+
+        Fit on the series ``y``, with lagged exogenous features ``X``, or one global
         model on a panel of series.
 
         Parameters
@@ -396,7 +399,9 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         self._step_sigma = sigma * self.magnitude_
 
     def _calibrate(self, values, exog, steps, seeds):
-        """Set the conformal widening of each symmetric band from members fitted without
+        """Calibrate the intervals on the end of the series.
+
+        Set the conformal widening of each symmetric band from members fitted without
         the last ``calibration_fraction`` of the series, or fall back to the floor.
         """
         self.interval_widening_ = {}
@@ -428,7 +433,9 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         self._score_bands(q, true, self.magnitude_)
 
     def _score_bands(self, q, true, magnitude):
-        """Set each symmetric band's conformal widening from quantile forecasts ``q``
+        """Set the conformal widening of each band from forecasts.
+
+        Set each symmetric band's conformal widening from quantile forecasts ``q``
         of the values ``true``; widths are reported times ``magnitude``.
         """
         for lo, hi in self._bands():
@@ -518,7 +525,9 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         return network, history.loss_curve
 
     def _relative(self, inputs, targets=None, scale=None):
-        """Window inputs relative to the window's last value (and targets relative to
+        """Express windows relative to their anchors.
+
+        Window inputs relative to the window's last value (and targets relative to
         their anchor), divided by ``scale`` (default ``scale_``; in a panel one per
         window, shape (n_windows, 1, 1)).
         """
@@ -532,7 +541,9 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         return rel, (targets - self._anchor(inputs, targets.shape[1])) / scale
 
     def _anchor(self, inputs, steps):
-        """(n_windows, steps, n_targets) values the network forecasts departures from:
+        """The values the network forecasts departures from.
+
+        (n_windows, steps, n_targets) values the network forecasts departures from:
         the window's last value, or with a seasonal anchor the value one cycle before
         each target step (the seasonal naive forecast).
         """
@@ -544,7 +555,9 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         return inputs[:, positions, : self.n_targets_]
 
     def _quantiles_at(self, values, exog, origins, steps, networks):
-        """Quantile forecasts (n_origins, steps, n_targets, n_quantiles) made at each
+        """Quantile forecasts from several origins.
+
+        Quantile forecasts (n_origins, steps, n_targets, n_quantiles) made at each
         origin from the ``window_`` values before it: the median over ``networks``.
         """
         inputs = values if exog is None else np.concatenate([values, exog], axis=1)
@@ -552,7 +565,9 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         return self._quantiles_of(windows, steps, networks, self.scale_)
 
     def _quantiles_of(self, windows, steps, networks, scale):
-        """Quantile forecasts (n_windows, steps, n_targets, n_quantiles) after each of
+        """Quantile forecasts after each window.
+
+        Quantile forecasts (n_windows, steps, n_targets, n_quantiles) after each of
         ``windows``; ``scale`` is ``scale_``'s shape (n_targets,) or one per window
         (n_windows, 1, 1).
         """
@@ -636,7 +651,9 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         return getattr(self, "_panel", None) is not None
 
     def _quantile_path(self, horizon, y, X):
-        """Quantile forecasts (horizon, n_targets, n_quantiles) in the series' units,
+        """Quantile forecasts in the series' units.
+
+        Quantile forecasts (horizon, n_targets, n_quantiles) in the series' units,
         and the meta of the history they continue.
         """
         values, exog, meta = self._history(y, X)
@@ -720,7 +737,9 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         return self._wrap(lower, meta), self._wrap(upper, meta)
 
     def _band(self, q, band, coverage, sigma):
-        """Lower and upper bounds (horizon, n_targets) of quantile forecasts ``q``
+        """Interval bounds from quantile forecasts.
+
+        Lower and upper bounds (horizon, n_targets) of quantile forecasts ``q``
         (horizon, n_targets, n_quantiles): the band's heads, conformally widened, or
         floored by a random walk of one-step spread ``sigma`` (n_targets,).
         """

@@ -225,7 +225,9 @@ def fit(
 
 
 def array_batches(X, y, mask, sample_weight, batch_size, shuffle=True):
-    """``epoch_batches(rng)`` for :func:`fit_batches` over validated in-memory arrays:
+    """Mini-batches of in-memory arrays for :func:`fit_batches`.
+
+    ``epoch_batches(rng)`` for :func:`fit_batches` over validated in-memory arrays:
     a new permutation per epoch (when shuffling), zero-weight batches skipped.
     """
 

@@ -12,6 +12,7 @@ class ConstantLR:
     """Keep the initial learning rate."""
 
     def __call__(self, epoch, base_lr, current_lr, monitored_loss=None):
+        """Return the learning rate for the next epoch: ``base_lr``."""
         return base_lr
 
 
@@ -24,6 +25,7 @@ class StepLR:
         self.step_size, self.gamma = int(step_size), float(gamma)
 
     def __call__(self, epoch, base_lr, current_lr, monitored_loss=None):
+        """Return the learning rate for the next epoch."""
         return base_lr * self.gamma ** ((epoch + 1) // self.step_size)
 
 
@@ -36,6 +38,7 @@ class CosineLR:
         self.period, self.min_lr = int(period), float(min_lr)
 
     def __call__(self, epoch, base_lr, current_lr, monitored_loss=None):
+        """Return the learning rate for the next epoch."""
         e = min(epoch + 1, self.period)
         return self.min_lr + 0.5 * (base_lr - self.min_lr) * (
             1 + math.cos(math.pi * e / self.period)
@@ -43,7 +46,9 @@ class CosineLR:
 
 
 class ReduceLROnPlateau:
-    """Multiply the rate by ``factor`` when the monitored loss has stalled (Keras'
+    """Reduce the learning rate when the monitored loss stalls.
+
+    Multiply the rate by ``factor`` when the monitored loss has stalled (Keras'
     ``ReduceLROnPlateau``, mode 'min').
 
     The monitored loss is the validation loss when :func:`tsrnn.training.fit` has
@@ -81,6 +86,7 @@ class ReduceLROnPlateau:
         self.best, self.bad_epochs, self.cooldown_counter = math.inf, 0, 0
 
     def __call__(self, epoch, base_lr, current_lr, monitored_loss=None):
+        """Return the learning rate for the next epoch, given the epoch's monitored loss."""
         if monitored_loss is None:
             return current_lr
         in_cooldown = self.cooldown_counter > 0
@@ -123,6 +129,18 @@ SCHEDULES = {
 
 
 def get_schedule(schedule):
+    """Return a schedule object for a name in ``SCHEDULES``, a callable, or None.
+
+    Parameters
+    ----------
+    schedule : {'constant', 'step', 'cosine', 'plateau'}, callable or None
+        None means a constant rate; a callable is used as it is.
+
+    Returns
+    -------
+    callable
+        ``schedule(epoch, base_lr, current_lr, monitored_loss) -> new_lr``.
+    """
     if schedule is None:
         return ConstantLR()
     if callable(schedule):
