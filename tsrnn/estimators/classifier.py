@@ -165,7 +165,8 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
     def predict(self, X):
         """Predict the most probable class of each sequence.
 
-        For a MultiIndex DataFrame X the result is a Series of labels indexed by its instances, in the order of their first row.
+        For a MultiIndex DataFrame X the result is a Series of labels indexed by its
+        instances, in the order of their first row.
         """
         logits, labels = self._logits(X)
         proba = self._average_proba(logits)
