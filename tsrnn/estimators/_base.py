@@ -23,18 +23,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
-from tsrnn import _formats, streaming
+from tsrnn import _formats, architectures, streaming
 from tsrnn._config import JIT_OPTIONS
 from tsrnn._threads import single_blas_thread
 from tsrnn.backend import resolve_device
-from tsrnn.layers import (
-    RNN,
-    Conv1D,
-    Dense,
-    Flatten,
-    GlobalAveragePooling1D,
-    MaxPooling1D,
-)
 from tsrnn.network import Network
 from tsrnn.persistence import Checkpoint, SaveMixin, data_fingerprint
 from tsrnn.training import NonFiniteLossError, get_optimizer
@@ -75,6 +67,7 @@ class TrainingInterruptedWarning(UserWarning):
 #: Parameters fixed when the network and its optimizer are built: a warm start or
 #: partial_fit cannot change them.
 ARCHITECTURE_PARAMS = (
+    "architecture",
     "cell",
     "hidden_size",
     "num_layers",
@@ -97,6 +90,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     """
 
     _parameter_constraints: dict = {
+        "architecture": [StrOptions(set(architectures.PRESETS))],
         "cell": [StrOptions({"lstm", "gru", "rnn"}), None],
         "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -128,6 +122,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
 
     def __init__(
         self,
+        architecture="recurrent",
         cell="lstm",
         hidden_size=32,
         num_layers=1,
@@ -156,6 +151,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         verbose=0,
         warm_start=False,
     ):
+        self.architecture = architecture
         self.cell = cell
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -271,39 +267,34 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     # --- network ------------------------------------------------------------------------
 
     def _build_layers(self, n_outputs, equal_length):
-        layers = []
-        if self.conv_filters:
-            # Causal padding keeps variable-length (masked) batches exact.
-            layers.append(Conv1D(self.conv_filters, self.conv_kernel_size, padding="causal"))
-        if self.pool_size and self.pool_size > 1:
-            layers.append(MaxPooling1D(self.pool_size))
-        if self.cell is not None:
-            layers.append(
-                RNN(
-                    self.cell,
-                    self.hidden_size,
-                    num_layers=self.num_layers,
-                    bidirectional=self.bidirectional,
-                    activation=self.activation,
-                    dropout=self.dropout,
-                    recurrent_dropout=self.recurrent_dropout,
-                )
+        if self.architecture == "recurrent":
+            names = architectures.RECURRENT_KNOBS
+            return architectures.recurrent(
+                n_outputs, equal_length, **{k: getattr(self, k) for k in names}
             )
-        elif not self.conv_filters:
-            raise ValueError("cell=None needs a convolutional front end: set conv_filters > 0")
-        else:
-            layers.append(Flatten() if equal_length else GlobalAveragePooling1D())
-        layers.append(Dense(n_outputs))
-        return layers
+        if self.architecture == "lstm-fcn":
+            return architectures.lstm_fcn(
+                n_outputs,
+                equal_length,
+                cell=self.cell,
+                hidden_size=self.hidden_size,
+                activation=self.activation,
+                width=self.conv_filters or None,
+            )
+        build = {"fcn": architectures.fcn, "resnet": architectures.resnet}[self.architecture]
+        return build(n_outputs, equal_length, width=self.conv_filters or None)
 
     def _check_device(self):
         """Check the architecture and resolve ``device`` ('auto' -> 'cuda' or 'cpu');
         'cuda' without a usable GPU raises :class:`tsrnn.DeviceUnavailableError`.
         """
         self.device_ = resolve_device(self.device)
-        if self.cell is None and self.conv_filters == 0:
+        if self.architecture == "recurrent" and self.cell is None and self.conv_filters == 0:
             raise ValueError("cell=None needs a convolutional front end: set conv_filters > 0")
-        if self.activation == "relu" and self.cell == "gru":
+        if self.architecture == "lstm-fcn" and self.cell is None:
+            raise ValueError("architecture='lstm-fcn' needs a recurrent cell: set cell")
+        recurrent = self.architecture in ("recurrent", "lstm-fcn")
+        if recurrent and self.activation == "relu" and self.cell == "gru":
             raise ValueError("activation='relu' is available for cell='lstm' and 'rnn' only")
 
     # --- fitting ------------------------------------------------------------------------

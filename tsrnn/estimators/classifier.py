@@ -51,6 +51,7 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
 
     def __init__(
         self,
+        architecture="recurrent",
         cell="lstm",
         hidden_size=32,
         num_layers=1,
@@ -81,6 +82,7 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         warm_start=False,
     ):
         super().__init__(
+            architecture=architecture,
             cell=cell,
             hidden_size=hidden_size,
             num_layers=num_layers,

@@ -125,6 +125,7 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
 
     def __init__(
         self,
+        architecture="recurrent",
         cell="lstm",
         hidden_size=32,
         num_layers=1,
@@ -155,6 +156,7 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         warm_start=False,
     ):
         super().__init__(
+            architecture=architecture,
             cell=cell,
             hidden_size=hidden_size,
             num_layers=num_layers,
