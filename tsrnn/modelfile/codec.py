@@ -37,7 +37,7 @@ LAYER_INT_LIMITS = {
 }
 #: How deeply containers (Parallel, Residual) may nest, and how many layers a saved
 #: network may hold in all: crafted nesting is refused before it is built.
-MAX_NESTING = 8
+MAX_NESTING = 6
 MAX_LAYERS = 1 << 12
 #: Any other integer in a layer's settings, and the input shape.
 MAX_INT = 1 << 31
