@@ -1,5 +1,7 @@
 """The architecture presets and the estimators' ``architecture`` parameter."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
@@ -136,6 +138,16 @@ def test_model_files_of_every_preset_round_trip_bit_identically(estimator, archi
     loaded.set_params(warm_start=True, max_epochs=1).fit(X, y)
     est.set_params(warm_start=True, max_epochs=1).fit(X, y)
     np.testing.assert_array_equal(loaded.network_.get_weights(), est.network_.get_weights())
+
+
+def test_models_saved_before_the_parameter_existed_load_as_the_recurrent_preset():
+    path = Path(__file__).parent / "modelfile" / "data" / "format1-classifier.tsrnn"
+    loaded = tsrnn.load(path)
+    assert loaded.architecture == "recurrent"
+    X = np.random.default_rng(0).normal(size=(6, 5, 2))
+    before = loaded.network_.get_weights()
+    loaded.set_params(warm_start=True, max_epochs=1).fit(X, ["a", "b", "c"] * 2)
+    assert np.any(loaded.network_.get_weights() != before)  # continued, not refused
 
 
 def test_seeded_fits_of_a_preset_are_bit_identical():

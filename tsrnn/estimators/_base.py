@@ -180,6 +180,10 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         self.verbose = verbose
         self.warm_start = warm_start
 
+    #: Parameters newer than some saved models, with the value that rebuilds those
+    #: models exactly (see :mod:`tsrnn.modelfile.schema`).
+    _params_added_later = {"architecture": "recurrent"}
+
     #: scikit-learn checks that do not apply, with the reason (for
     #: ``parametrize_with_checks(..., expected_failed_checks=...)``).
     _expected_failed_checks = {
@@ -448,6 +452,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         built = getattr(self, "_architecture", None)
         if built is None:  # a model saved before the architecture was recorded
             return
+        built = {**self._params_added_later, **built}
         changed = [k for k in ARCHITECTURE_PARAMS if built.get(k) != getattr(self, k)]
         if changed:
             diffs = ", ".join(f"{k}={built.get(k)!r} -> {getattr(self, k)!r}" for k in changed)

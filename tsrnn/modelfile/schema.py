@@ -2,11 +2,12 @@
 rather than later in ``predict``.
 
 The rules are by attribute name and shared by every estimator: constructor
-parameters must all be present (and pass the class's ``_parameter_constraints``
-where it has them), no attribute may shadow a method or property of the class,
-and the fitted attributes below must have their documented types. A class may
-add checks of its own private state with a ``_check_loaded_state(self)`` method
-that raises ``ValueError``.
+parameters must all be present (those a class lists in ``_params_added_later``
+take the listed value when a file lacks them) and pass the class's
+``_parameter_constraints`` where it has them, no attribute may shadow a method
+or property of the class, and the fitted attributes below must have their
+documented types. A class may add checks of its own private state with a
+``_check_loaded_state(self)`` method that raises ``ValueError``.
 """
 
 import inspect
@@ -83,6 +84,9 @@ def build(cls, attributes, shown):
             fail(f"attribute name {name!r:.60} is not an identifier")
         if name.startswith("__") or _shadows(cls, name):
             fail(f"attribute {name!r} would replace a method or property of {cls.__name__}")
+    # Parameters added after a file was written take the value that reproduces how
+    # that file's model was built and trained.
+    attributes = {**getattr(cls, "_params_added_later", {}), **attributes}
     params = [
         p.name
         for p in inspect.signature(cls.__init__).parameters.values()
