@@ -56,6 +56,8 @@ def test_fcn_is_wang_et_al_with_the_configured_width():
         "Dense",
     ]
     assert layers[-1].units == 3 and all(c.activation == "linear" for c in convs)
+    # Moving statistics that keep up with a few updates per epoch (see conv_block).
+    assert {la.momentum for la in layers if isinstance(la, BatchNormalization)} == {0.9}
     assert [c.filters for c in architectures.fcn(1, True, width=128) if isinstance(c, Conv1D)] == [
         128,
         256,

@@ -53,10 +53,17 @@ def _padding(equal_length):
 
 
 def conv_block(filters, kernel_size, padding, activation="relu"):
-    """``Conv1D - BatchNormalization - Activation``: the unit of FCN and ResNet."""
+    """``Conv1D - BatchNormalization - Activation``: the unit of FCN and ResNet.
+
+    The batch normalization's moving statistics use momentum 0.9 (PyTorch's
+    default), not Keras' 0.99: small datasets give a few updates per epoch, and
+    with 0.99 the moving statistics lag the batch statistics so far behind that
+    inference collapses (FCN on OSULeaf after 25 epochs: 0.865 training-mode
+    accuracy on the training set, 0.145 in inference mode; 0.505 with 0.9).
+    """
     return [
         Conv1D(filters, kernel_size, padding=padding, activation="linear"),
-        BatchNormalization(),
+        BatchNormalization(momentum=0.9),
         Activation(activation),
     ]
 
