@@ -12,7 +12,22 @@ import numpy as np
 from tsrnn._dtypes import check_float_dtype
 from tsrnn.backend import device_of, get_backend, to_host
 from tsrnn.layers._params import ParameterBuffer
-from tsrnn.layers.base import Context
+from tsrnn.layers.base import Context, Layer
+
+
+def _layer_state(layer):
+    """``(class name, config)`` of a layer; a container's children (layers, lists of
+    layers, lists of lists) become such pairs too.
+    """
+
+    def state(value):
+        if isinstance(value, Layer):
+            return _layer_state(value)
+        if isinstance(value, list):
+            return [state(v) for v in value]
+        return value
+
+    return type(layer).__name__, {k: state(v) for k, v in layer.get_config().items()}
 
 
 class Network:
@@ -237,7 +252,7 @@ class Network:
     def _get_state(self):
         """What a model file stores of this network (see :mod:`tsrnn.modelfile.codec`)."""
         return {
-            "layers": [(type(layer).__name__, layer.get_config()) for layer in self.layers],
+            "layers": [_layer_state(layer) for layer in self.layers],
             "dtype": self.dtype.name,
             "input_shape": tuple(self.input_shape),
             "specs": self.params.specs,

@@ -24,17 +24,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
-from tsrnn import _formats, streaming
+from tsrnn import _formats, architectures, streaming
 from tsrnn._config import JIT_OPTIONS
 from tsrnn.backend import resolve_device
-from tsrnn.layers import (
-    RNN,
-    Conv1D,
-    Dense,
-    Flatten,
-    GlobalAveragePooling1D,
-    MaxPooling1D,
-)
 from tsrnn.network import Network
 from tsrnn.persistence import Checkpoint, SaveMixin, data_fingerprint
 from tsrnn.training import NonFiniteLossError, ReduceLROnPlateau, get_optimizer
@@ -75,6 +67,7 @@ class TrainingInterruptedWarning(UserWarning):
 #: Parameters fixed when the network and its optimizer are built: a warm start or
 #: partial_fit cannot change them.
 ARCHITECTURE_PARAMS = (
+    "architecture",
     "cell",
     "hidden_size",
     "num_layers",
@@ -97,6 +90,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     """
 
     _parameter_constraints: dict = {
+        "architecture": [StrOptions(set(architectures.PRESETS))],
         "cell": [StrOptions({"lstm", "gru", "rnn"}), None],
         "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -135,6 +129,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
 
     def __init__(
         self,
+        architecture="recurrent",
         cell="lstm",
         hidden_size=32,
         num_layers=1,
@@ -170,6 +165,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         n_ensemble=1,
         n_jobs=None,
     ):
+        self.architecture = architecture
         self.cell = cell
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -205,17 +201,18 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         self.n_ensemble = n_ensemble
         self.n_jobs = n_jobs
 
-    #: Parameters newer than the first model files: files without them load with
-    #: these parameters' defaults (see tsrnn/modelfile/schema.py).
-    _added_parameters = (
-        "lr_schedule",
-        "reduce_lr_factor",
-        "reduce_lr_patience",
-        "reduce_lr_cooldown",
-        "min_learning_rate",
-        "n_ensemble",
-        "n_jobs",
-    )
+    #: Parameters newer than some saved models, with the value that rebuilds and
+    #: continues those models as they were (see :mod:`tsrnn.modelfile.schema`).
+    _params_added_later = {
+        "architecture": "recurrent",
+        "lr_schedule": "constant",
+        "reduce_lr_factor": 0.5,
+        "reduce_lr_patience": 5,
+        "reduce_lr_cooldown": 0,
+        "min_learning_rate": 1e-4,
+        "n_ensemble": 1,
+        "n_jobs": None,
+    }
 
     #: scikit-learn checks that do not apply, with the reason (for
     #: ``parametrize_with_checks(..., expected_failed_checks=...)``).
@@ -304,39 +301,34 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     # --- network ------------------------------------------------------------------------
 
     def _build_layers(self, n_outputs, equal_length):
-        layers = []
-        if self.conv_filters:
-            # Causal padding keeps variable-length (masked) batches exact.
-            layers.append(Conv1D(self.conv_filters, self.conv_kernel_size, padding="causal"))
-        if self.pool_size and self.pool_size > 1:
-            layers.append(MaxPooling1D(self.pool_size))
-        if self.cell is not None:
-            layers.append(
-                RNN(
-                    self.cell,
-                    self.hidden_size,
-                    num_layers=self.num_layers,
-                    bidirectional=self.bidirectional,
-                    activation=self.activation,
-                    dropout=self.dropout,
-                    recurrent_dropout=self.recurrent_dropout,
-                )
+        if self.architecture == "recurrent":
+            names = architectures.RECURRENT_KNOBS
+            return architectures.recurrent(
+                n_outputs, equal_length, **{k: getattr(self, k) for k in names}
             )
-        elif not self.conv_filters:
-            raise ValueError("cell=None needs a convolutional front end: set conv_filters > 0")
-        else:
-            layers.append(Flatten() if equal_length else GlobalAveragePooling1D())
-        layers.append(Dense(n_outputs))
-        return layers
+        if self.architecture == "lstm-fcn":
+            return architectures.lstm_fcn(
+                n_outputs,
+                equal_length,
+                cell=self.cell,
+                hidden_size=self.hidden_size,
+                activation=self.activation,
+                width=self.conv_filters or None,
+            )
+        build = {"fcn": architectures.fcn, "resnet": architectures.resnet}[self.architecture]
+        return build(n_outputs, equal_length, width=self.conv_filters or None)
 
     def _check_device(self):
         """Check the architecture and resolve ``device`` ('auto' -> 'cuda' or 'cpu');
         'cuda' without a usable GPU raises :class:`tsrnn.DeviceUnavailableError`.
         """
         self.device_ = resolve_device(self.device)
-        if self.cell is None and self.conv_filters == 0:
+        if self.architecture == "recurrent" and self.cell is None and self.conv_filters == 0:
             raise ValueError("cell=None needs a convolutional front end: set conv_filters > 0")
-        if self.activation == "relu" and self.cell == "gru":
+        if self.architecture == "lstm-fcn" and self.cell is None:
+            raise ValueError("architecture='lstm-fcn' needs a recurrent cell: set cell")
+        recurrent = self.architecture in ("recurrent", "lstm-fcn")
+        if recurrent and self.activation == "relu" and self.cell == "gru":
             raise ValueError("activation='relu' is available for cell='lstm' and 'rnn' only")
 
     # --- fitting ------------------------------------------------------------------------
@@ -593,6 +585,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         built = getattr(self, "_architecture", None)
         if built is None:  # a model saved before the architecture was recorded
             return
+        built = {**self._params_added_later, **built}
         changed = [k for k in ARCHITECTURE_PARAMS if built.get(k) != getattr(self, k)]
         if changed:
             diffs = ", ".join(f"{k}={built.get(k)!r} -> {getattr(self, k)!r}" for k in changed)

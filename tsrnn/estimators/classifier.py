@@ -14,7 +14,7 @@ from tsrnn.losses import BinaryCrossEntropy, SoftmaxCrossEntropy, sigmoid, softm
 
 
 class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
-    """Classification of sequences with a recurrent network trained by BPTT.
+    """Classification of sequences with a recurrent or convolutional network.
 
     Two classes use one sigmoid output and binary cross-entropy; more use a softmax
     output and cross-entropy. Labels may be strings, integers or booleans.
@@ -25,7 +25,9 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         Weights of the classes in the loss ('balanced': inversely proportional to
         their frequencies), combined with ``sample_weight``.
     (all others)
-        As :class:`SequenceRegressor`.
+        As :class:`SequenceRegressor`, including ``architecture``: e.g.
+        ``SequenceClassifier(architecture='fcn')`` or ``architecture='lstm-fcn',
+        cell='gru'`` (GRU-FCN).
 
     Attributes
     ----------
@@ -51,6 +53,7 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
 
     def __init__(
         self,
+        architecture="recurrent",
         cell="lstm",
         hidden_size=32,
         num_layers=1,
@@ -88,6 +91,7 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         n_jobs=None,
     ):
         super().__init__(
+            architecture=architecture,
             cell=cell,
             hidden_size=hidden_size,
             num_layers=num_layers,

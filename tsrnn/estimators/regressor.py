@@ -11,14 +11,39 @@ from tsrnn.losses import get_loss
 
 
 class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
-    """Regression on sequences with a recurrent network trained by BPTT.
+    """Regression on sequences with a recurrent or convolutional network.
 
-    The network is ``[Conv1D front end] -> [MaxPooling1D] -> recurrent layers ->
-    Dense``, trained with mini-batch gradient descent on the (internally
-    standardised) targets.
+    The network is one of the ``architecture`` presets (by default ``[Conv1D front
+    end] -> [MaxPooling1D] -> recurrent layers -> Dense``), trained with mini-batch
+    gradient descent on the (internally standardised) targets.
 
     Parameters
     ----------
+    architecture : {'recurrent', 'fcn', 'resnet', 'lstm-fcn'}, default='recurrent'
+        The network (builders in :mod:`tsrnn.architectures`); each preset reads
+        only the knobs listed here and ignores the others.
+
+        - 'recurrent': an optional causal Conv1D front end (``conv_filters``,
+          ``conv_kernel_size``, ``pool_size``), a recurrent stack (``cell``,
+          ``hidden_size``, ``num_layers``, ``bidirectional``, ``activation``,
+          ``dropout``, ``recurrent_dropout``) and a Dense head.
+        - 'fcn': the fully convolutional network of Wang et al. (2017): three
+          Conv1D-BatchNormalization-ReLU blocks with kernels 8, 5, 3 and
+          ``(w, 2w, w)`` filters, global average pooling, Dense. ``w`` is
+          ``conv_filters``, or 64 when it is 0 (the paper's 128 trains about four
+          times slower).
+        - 'resnet': Wang et al.'s ResNet: three residual blocks of three conv
+          blocks (kernels 8, 5, 3) with a 1x1 Conv1D-BatchNormalization shortcut
+          and ReLU after the addition, ``(w, 2w, 2w)`` filters (``conv_filters``,
+          or 32 when it is 0; the paper's is 64), global average pooling, Dense.
+        - 'lstm-fcn': the FCN branch (its ``w`` as for 'fcn') in parallel with a
+          recurrent branch (``cell``: 'lstm' is LSTM-FCN, 'gru' GRU-FCN;
+          ``hidden_size``, ``activation``) whose last hidden state goes through
+          dropout 0.8 (Karim et al., 2018); both concatenated, Dense.
+
+        The convolutional presets pad 'same' on equal-length data and 'causal' on
+        variable-length data, where a padded sequence then gives exactly the
+        output of the unpadded one.
     cell : {'lstm', 'gru', 'rnn'} or None, default='lstm'
         Recurrent cell. None builds a convolution-only network (needs
         ``conv_filters > 0``), flattened for equal-length data and globally
@@ -159,6 +184,7 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
 
     def __init__(
         self,
+        architecture="recurrent",
         cell="lstm",
         hidden_size=32,
         num_layers=1,
@@ -196,6 +222,7 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         n_jobs=None,
     ):
         super().__init__(
+            architecture=architecture,
             cell=cell,
             hidden_size=hidden_size,
             num_layers=num_layers,

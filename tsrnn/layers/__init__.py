@@ -2,6 +2,7 @@
 
 from tsrnn.layers._params import ParameterBuffer
 from tsrnn.layers.base import Layer
+from tsrnn.layers.composite import Parallel, Residual
 from tsrnn.layers.conv import (
     AveragePooling1D,
     Conv1D,
@@ -33,4 +34,6 @@ __all__ = [
     "Activation",
     "BatchNormalization",
     "LayerNormalization",
+    "Parallel",
+    "Residual",
 ]

@@ -35,6 +35,10 @@ LAYER_INT_LIMITS = {
     "dilation_rate": 1 << 16,
     "pool_size": 1 << 16,
 }
+#: How deeply containers (Parallel, Residual) may nest, and how many layers a saved
+#: network may hold in all: crafted nesting is refused before it is built.
+MAX_NESTING = 6
+MAX_LAYERS = 1 << 12
 #: Any other integer in a layer's settings, and the input shape.
 MAX_INT = 1 << 31
 #: Weights are floats of one of these dtypes.
@@ -190,7 +194,7 @@ class Encoder:
 
     def network(self, state):
         """Encode a network's ``_get_state()``: layers, dtype, input shape, specs, weights."""
-        layers = [{"class": name, "config": self(config)} for name, config in state["layers"]]
+        layers = [self.layer(name, config) for name, config in state["layers"]]
         return {
             "__network__": layers,
             "dtype": state["dtype"],
@@ -198,6 +202,22 @@ class Encoder:
             "specs": self(state["specs"]),
             "weights": self.array(state["weights"]),
         }
+
+    def layer(self, name, config):
+        """A layer's ``{"class", "config"}``; a container's child sequences (lists of
+        ``(name, config)`` pairs) are tagged ``{"__layers__": [...]}``.
+        """
+        return {
+            "class": name,
+            "config": {"__dict__": [[self(k), self._setting(v)] for k, v in config.items()]},
+        }
+
+    def _setting(self, value):
+        if isinstance(value, list):
+            if value and all(isinstance(v, tuple) for v in value):
+                return {"__layers__": [self.layer(*v) for v in value]}
+            return [self._setting(v) for v in value]
+        return self(value)
 
 
 # --- decoding -----------------------------------------------------------------------------
@@ -473,7 +493,8 @@ class Decoder:
             _fail(f"malformed input shape of the saved network: {input_shape!r:.80}")
         if not isinstance(data["__network__"], list) or not data["__network__"]:
             _fail("a saved network needs a list of layers")
-        layers = [self.layer(spec) for spec in data["__network__"]]
+        self._n_layers = 0
+        layers = self.layers(data["__network__"], depth=0)
 
         def read_weights(n, dtype):
             return self.array(data["weights"], shape=(n,), dtype=dtype)
@@ -486,11 +507,22 @@ class Decoder:
         except (ValueError, TypeError) as exc:
             _fail(f"the saved network is invalid: {exc}")
 
-    def layer(self, spec):
+    def layers(self, specs, depth):
+        """A sequence of layers: the network's, or a container's child sequence."""
+        if depth > MAX_NESTING:
+            _fail(f"the saved network nests containers more than {MAX_NESTING} deep")
+        if not isinstance(specs, list) or not specs:
+            _fail("a saved layer sequence must be a non-empty list of layers")
+        self._n_layers += len(specs)
+        if self._n_layers > MAX_LAYERS:
+            _fail(f"the saved network has more than {MAX_LAYERS} layers")
+        return [self.layer(spec, depth) for spec in specs]
+
+    def layer(self, spec, depth=0):
         """Build one layer from ``{"class": name, "config": settings}``.
 
-        Integer settings are range-checked against :data:`LAYER_INT_LIMITS` first.
-
+        Integer settings are range-checked against :data:`LAYER_INT_LIMITS` first;
+        a container's child sequences are built at ``depth + 1``.
 
         Raises
         ------
@@ -501,21 +533,46 @@ class Decoder:
             _fail(f"malformed layer in the model state: {spec!r:.80}")
         _keys(spec, ("class", "config"), what="layer")
         cls = registry.lookup(registry.LAYERS, spec["class"], "layer")
-        config = self.dict(spec["config"], what="layer configuration")
-        for key, value in config.items():
+        data = spec["config"]
+        if not isinstance(data, dict):
+            _fail(f"malformed layer configuration in the model state: {data!r:.80}")
+        _keys(data, ("__dict__",), what="layer configuration")
+        pairs = data["__dict__"]
+        if not isinstance(pairs, list) or not all(
+            isinstance(p, list) and len(p) == 2 for p in pairs
+        ):
+            _fail("malformed layer configuration in the model state: expected key-value pairs")
+        config = {}
+        for key, value in pairs:
             if not isinstance(key, str):
                 _fail(f"a layer setting must be named by a string, got {key!r:.40}")
-            if _is_int(value) and not abs(value) <= LAYER_INT_LIMITS.get(key, MAX_INT):
-                _fail(
-                    f"layer {spec['class']}: {key}={value} is out of range (at most "
-                    f"{LAYER_INT_LIMITS.get(key, MAX_INT)})"
-                )
-            if not isinstance(value, (bool, int, float, str, type(None))):
-                _fail(f"layer {spec['class']}: {key} must be a number or a string")
+            config[key] = self._setting(spec["class"], key, value, depth)
         try:
             return cls(**config)
         except (ValueError, TypeError) as exc:
             _fail(f"layer {spec['class']} has invalid settings: {exc}")
+
+    def _setting(self, name, key, value, depth):
+        """One setting of layer class ``name``: a scalar, or a container's child
+        sequence (``{"__layers__": [...]}``) or list of them.
+        """
+        if isinstance(value, dict) and set(value) == {"__layers__"}:
+            return self.layers(value["__layers__"], depth + 1)
+        if isinstance(value, list):
+            if not value or not all(
+                isinstance(v, dict) and set(v) == {"__layers__"} for v in value
+            ):
+                _fail(f"layer {name}: {key} must be a number, a string or layer sequences")
+            return [self.layers(v["__layers__"], depth + 1) for v in value]
+        value = self(value)
+        if _is_int(value) and not abs(value) <= LAYER_INT_LIMITS.get(key, MAX_INT):
+            _fail(
+                f"layer {name}: {key}={value} is out of range (at most "
+                f"{LAYER_INT_LIMITS.get(key, MAX_INT)})"
+            )
+        if not isinstance(value, (bool, int, float, str, type(None))):
+            _fail(f"layer {name}: {key} must be a number or a string")
+        return value
 
     def optimizer(self, data):
         """Rebuild an optimizer, checking its settings and buffers are finite.

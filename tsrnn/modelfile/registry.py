@@ -36,6 +36,7 @@ LAYERS = {
         ),
         ("dense", ("Dense", "Dropout", "Flatten")),
         ("normalization", ("BatchNormalization", "LayerNormalization", "Activation")),
+        ("composite", ("Parallel", "Residual")),
     )
     for name in names
 }

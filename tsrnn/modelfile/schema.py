@@ -2,10 +2,10 @@
 rather than later in ``predict``.
 
 The rules are by attribute name and shared by every estimator: constructor
-parameters must all be present (except those a class lists in
-``_added_parameters``: older files lack them, and they take their defaults) and pass
-the class's ``_parameter_constraints`` where it has them, no attribute may shadow a
-method or property of the class, and the fitted attributes below must have their
+parameters must all be present (those a class lists in ``_params_added_later``
+take the listed value when a file lacks them) and pass the class's
+``_parameter_constraints`` where it has them, no attribute may shadow a method
+or property of the class, and the fitted attributes below must have their
 documented types. A class may add checks of its own private state with a
 ``_check_loaded_state(self)`` method that raises ``ValueError``.
 """
@@ -89,17 +89,14 @@ def build(cls, attributes, shown):
             fail(f"attribute name {name!r:.60} is not an identifier")
         if name.startswith("__") or _shadows(cls, name):
             fail(f"attribute {name!r} would replace a method or property of {cls.__name__}")
-    signature = inspect.signature(cls.__init__).parameters.values()
+    # Parameters added after a file was written take the value that reproduces how
+    # that file's model was built and trained.
+    attributes = {**getattr(cls, "_params_added_later", {}), **attributes}
     params = [
         p.name
-        for p in signature
+        for p in inspect.signature(cls.__init__).parameters.values()
         if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     ]
-    # Files written before a parameter existed load with its default, which gives the
-    # behaviour they were trained and saved with.
-    defaults = {p.name: p.default for p in signature}
-    added = {n: defaults[n] for n in getattr(cls, "_added_parameters", ()) if n in defaults}
-    attributes = {**added, **attributes}
     missing = [p for p in params if p not in attributes]
     if missing:
         fail(f"the {cls.__name__} is missing its parameter(s) {missing}")

@@ -1,0 +1,206 @@
+"""The architecture presets and the estimators' ``architecture`` parameter."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import tsrnn
+from tsrnn import (
+    Activation,
+    BatchNormalization,
+    Conv1D,
+    Dense,
+    GlobalAveragePooling1D,
+    Parallel,
+    Residual,
+    SequenceClassifier,
+    SequenceRegressor,
+    architectures,
+)
+
+SMALL = dict(conv_filters=4, hidden_size=3, max_epochs=2, random_state=0)
+
+
+def _classification(n=24, n_steps=16, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, n_steps, 2))
+    y = np.where(X[:, :, 0].mean(axis=1) > 0, "up", "down")
+    return X, y
+
+
+def _layer_names(layers):
+    out = []
+    for layer in layers:
+        out.append(type(layer).__name__)
+        if isinstance(layer, Parallel):
+            out.append([_layer_names(b) for b in layer.branches])
+        if isinstance(layer, Residual):
+            out.append((_layer_names(layer.layers), _layer_names(layer.shortcut or [])))
+    return out
+
+
+def test_fcn_is_wang_et_al_with_the_configured_width():
+    layers = architectures.fcn(3, equal_length=True)
+    convs = [la for la in layers if isinstance(la, Conv1D)]
+    w = architectures.FCN_WIDTH
+    assert [(c.filters, c.kernel_size, c.padding) for c in convs] == [
+        (w, 8, "same"),
+        (2 * w, 5, "same"),
+        (w, 3, "same"),
+    ]
+    assert _layer_names(layers) == ["Conv1D", "BatchNormalization", "Activation"] * 3 + [
+        "GlobalAveragePooling1D",
+        "Dense",
+    ]
+    assert layers[-1].units == 3 and all(c.activation == "linear" for c in convs)
+    # Moving statistics that keep up with a few updates per epoch (see conv_block).
+    assert {la.momentum for la in layers if isinstance(la, BatchNormalization)} == {0.9}
+    assert [c.filters for c in architectures.fcn(1, True, width=128) if isinstance(c, Conv1D)] == [
+        128,
+        256,
+        128,
+    ]
+
+
+def test_resnet_blocks_have_three_convs_and_a_projection_shortcut():
+    layers = architectures.resnet(2, equal_length=True, width=64)
+    blocks = [la for la in layers if isinstance(la, Residual)]
+    assert len(blocks) == 3
+    for block, filters in zip(blocks, (64, 128, 128), strict=True):
+        convs = [la for la in block.layers if isinstance(la, Conv1D)]
+        assert [(c.filters, c.kernel_size) for c in convs] == [(filters, k) for k in (8, 5, 3)]
+        assert _layer_names(block.shortcut) == ["Conv1D", "BatchNormalization"]
+        assert block.shortcut[0].kernel_size == 1
+        assert isinstance(block.layers[-1], BatchNormalization)  # ReLU after the addition
+    assert [type(la) for la in layers[-2:]] == [GlobalAveragePooling1D, Dense]
+    assert all(
+        isinstance(layers[i + 1], Activation) for i, la in enumerate(layers) if la in blocks
+    )
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_lstm_fcn_pairs_an_fcn_with_a_recurrent_branch(cell):
+    (parallel, head) = architectures.lstm_fcn(4, True, cell=cell, hidden_size=8)
+    fcn, recurrent = parallel.branches
+    assert _layer_names(fcn) == _layer_names(architectures.fcn_body(True))
+    assert recurrent[0].cell == cell and recurrent[0].hidden_size == 8
+    assert recurrent[1].rate == 0.8  # Karim et al.'s dropout on the recurrent output
+    assert head.units == 4
+
+
+def test_variable_length_presets_use_causal_padding():
+    for build in (architectures.fcn, architectures.resnet, architectures.lstm_fcn):
+        text = repr(tsrnn.Network(build(2, equal_length=False)))
+        assert "padding='causal'" in text and "padding='same'" not in text
+
+
+@pytest.mark.parametrize("architecture", ["fcn", "resnet", "lstm-fcn"])
+def test_presets_train_on_variable_length_sequences_exactly(architecture):
+    X, y = _classification()
+    ragged = [x[: 8 + i % 8] for i, x in enumerate(X)]
+    clf = SequenceClassifier(architecture=architecture, dtype="float64", **SMALL).fit(ragged, y)
+    proba = clf.predict_proba(ragged)
+    # Padding does not leak: each sequence alone gives its row of the padded batch.
+    for i in (0, 5, 7):
+        np.testing.assert_allclose(clf.predict_proba([ragged[i]]), proba[i : i + 1], rtol=1e-12)
+
+
+def test_the_recurrent_preset_is_the_network_the_knobs_describe():
+    clf = SequenceClassifier(cell="gru", hidden_size=5, conv_filters=3, pool_size=2)
+    X, y = _classification()
+    clf.set_params(max_epochs=1, random_state=0).fit(X, y)
+    assert repr(clf.network_) == (
+        "Network([Conv1D(filters=3, kernel_size=3, strides=1, dilation_rate=1, "
+        "padding='causal', activation='relu'), MaxPooling1D(pool_size=2, strides=2), "
+        "RNN(cell='gru', hidden_size=5, num_layers=1, bidirectional=False, "
+        "return_sequences=False, activation='tanh', dropout=0.0, recurrent_dropout=0.0, "
+        "reset_after=True, unit_forget_bias=True), "
+        "Dense(units=1, activation='linear')], dtype='float32')"
+    )
+
+
+@pytest.mark.parametrize("estimator", [SequenceClassifier, SequenceRegressor])
+@pytest.mark.parametrize("architecture", architectures.PRESETS)
+def test_model_files_of_every_preset_round_trip_bit_identically(estimator, architecture, tmp_path):
+    X, y = _classification()
+    if estimator is SequenceRegressor:
+        y = X[:, :, 1].sum(axis=1)
+    est = estimator(architecture=architecture, **SMALL).fit(X, y)
+    path = tmp_path / "model.tsrnn"
+    tsrnn.save(est, path)
+    loaded = tsrnn.load(path)
+    assert loaded.architecture == architecture
+    assert repr(loaded.network_) == repr(est.network_)
+    np.testing.assert_array_equal(loaded.network_.get_weights(), est.network_.get_weights())
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    # And training continues from the same state.
+    loaded.set_params(warm_start=True, max_epochs=1).fit(X, y)
+    est.set_params(warm_start=True, max_epochs=1).fit(X, y)
+    np.testing.assert_array_equal(loaded.network_.get_weights(), est.network_.get_weights())
+
+
+def test_models_saved_before_the_parameter_existed_load_as_the_recurrent_preset():
+    path = Path(__file__).parent / "modelfile" / "data" / "format1-classifier.tsrnn"
+    loaded = tsrnn.load(path)
+    assert loaded.architecture == "recurrent"
+    X = np.random.default_rng(0).normal(size=(6, 5, 2))
+    before = loaded.network_.get_weights()
+    loaded.set_params(warm_start=True, max_epochs=1).fit(X, ["a", "b", "c"] * 2)
+    assert np.any(loaded.network_.get_weights() != before)  # continued, not refused
+
+
+def test_seeded_fits_of_a_preset_are_bit_identical():
+    X, y = _classification()
+    a = SequenceClassifier(architecture="lstm-fcn", **SMALL).fit(X, y)
+    b = SequenceClassifier(architecture="lstm-fcn", **SMALL).fit(X, y)
+    np.testing.assert_array_equal(a.network_.get_weights(), b.network_.get_weights())
+
+
+def test_grid_search_over_the_architecture():
+    X, y = _classification(n=30)
+    search = GridSearchCV(
+        SequenceClassifier(**SMALL),
+        {"architecture": ["recurrent", "fcn"], "conv_filters": [2, 4]},
+        cv=2,
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_params_["architecture"] in ("recurrent", "fcn")
+    assert search.best_estimator_.architecture == search.best_params_["architecture"]
+
+
+def test_invalid_architectures_are_refused_with_their_name():
+    X, y = _classification()
+    with pytest.raises(ValueError, match="'architecture' parameter of SequenceClassifier"):
+        SequenceClassifier(architecture="inception").fit(X, y)
+    with pytest.raises(ValueError, match="'lstm-fcn' needs a recurrent cell"):
+        SequenceClassifier(architecture="lstm-fcn", cell=None).fit(X, y)
+    # cell=None is a recurrent-preset setting: the convolutional presets ignore it.
+    clf = SequenceClassifier(architecture="fcn", cell=None, **SMALL).fit(X, y)
+    assert clf.network_.n_parameters > 0
+
+
+def test_warm_start_refuses_a_changed_architecture():
+    X, y = _classification()
+    clf = SequenceClassifier(architecture="fcn", **SMALL).fit(X, y)
+    clf.set_params(architecture="resnet", warm_start=True)
+    with pytest.raises(ValueError, match="architecture='fcn' -> 'resnet'"):
+        clf.fit(X, y)
+
+
+FAST_CONV = dict(
+    architecture="fcn", conv_filters=4, max_epochs=30, learning_rate=1e-2, dtype="float64"
+)
+
+
+@parametrize_with_checks(
+    [
+        SequenceRegressor(**FAST_CONV, random_state=0),
+        SequenceClassifier(**FAST_CONV, random_state=0),
+    ],
+    expected_failed_checks=lambda est: est._expected_failed_checks,
+)
+def test_sklearn_checks_pass_with_a_convolutional_preset(estimator, check):
+    check(estimator)
