@@ -115,7 +115,9 @@ def recurrent(
 
 
 def fcn_body(equal_length, width=None):
-    """FCN's three conv blocks, kernels 8, 5, 3 with ``(width, 2 * width, width)``
+    """The FCN's convolutional body, without its output layer.
+
+    FCN's three conv blocks, kernels 8, 5, 3 with ``(width, 2 * width, width)``
     filters, and global average pooling (Wang et al., 2017).
     """
     w = FCN_WIDTH if width is None else width
@@ -127,7 +129,9 @@ def fcn_body(equal_length, width=None):
 
 
 def fcn(n_outputs, equal_length, width=None):
-    """Fully convolutional network: Conv(128, 8), Conv(256, 5), Conv(128, 3), each with
+    """The FCN preset (Wang et al., 2017).
+
+    Fully convolutional network: Conv(128, 8), Conv(256, 5), Conv(128, 3), each with
     BatchNormalization and ReLU, global average pooling, Dense (Wang et al., 2017).
     ``width`` replaces 128 (the middle block has twice as many filters).
     """
@@ -135,7 +139,9 @@ def fcn(n_outputs, equal_length, width=None):
 
 
 def resnet(n_outputs, equal_length, width=None):
-    """Three residual blocks of three conv blocks (kernels 8, 5, 3; the last without
+    """The ResNet preset (Wang et al., 2017).
+
+    Three residual blocks of three conv blocks (kernels 8, 5, 3; the last without
     its ReLU), a 1x1 Conv1D + BatchNormalization shortcut, ReLU after the addition;
     global average pooling, Dense (Wang et al., 2017). The blocks have
     ``(width, 2 * width, 2 * width)`` filters (64, 128, 128 in the paper).
@@ -163,7 +169,9 @@ def lstm_fcn(
     dropout=0.8,
     width=None,
 ):
-    """An FCN branch in parallel with a recurrent branch (``cell``: LSTM, GRU or the
+    """The LSTM-FCN preset: FCN and a recurrent branch side by side.
+
+    An FCN branch in parallel with a recurrent branch (``cell``: LSTM, GRU or the
     simple RNN; its last hidden state, then dropout), concatenated, Dense (Karim et
     al., 2018; GRU-FCN: Elsayed et al., 2018). ``width`` as in :func:`fcn_body`.
 

@@ -16,7 +16,9 @@ from tsrnn.layers.base import Context, Layer
 
 
 def _layer_state(layer):
-    """``(class name, config)`` of a layer; a container's children (layers, lists of
+    """Return a layer's ``(class name, config)``.
+
+    ``(class name, config)`` of a layer; a container's children (layers, lists of
     layers, lists of lists) become such pairs too.
     """
 
@@ -64,7 +66,9 @@ class Network:
     # --- construction ------------------------------------------------------------------
 
     def build(self, input_shape, random_state=None):
-        """Fix shapes for inputs of ``input_shape = (n_steps, n_features)`` (n_steps may be
+        """Fix the shapes for inputs of ``input_shape`` and allocate the parameters.
+
+        Fix shapes for inputs of ``input_shape = (n_steps, n_features)`` (n_steps may be
         None for networks that accept any length) and draw initial weights.
         """
         rng = np.random.default_rng(random_state)
@@ -106,7 +110,9 @@ class Network:
         ]
 
     def to(self, device):
-        """Move the parameters to ``device`` ('cpu' or 'cuda') and run there from now
+        """Move the parameters to ``device``.
+
+        Move the parameters to ``device`` ('cpu' or 'cuda') and run there from now
         on (in place, like ``torch.nn.Module.to``). Returns the network.
         """
         backend = get_backend(device)
@@ -127,7 +133,9 @@ class Network:
         return get_backend(self.device)
 
     def non_trainable_slices(self):
-        """Slices of the flat buffer that hold state rather than weights (see
+        """Slices of the flat buffer that hold state rather than weights.
+
+        Slices of the flat buffer that hold state rather than weights (see
         :attr:`tsrnn.layers.base.Layer.non_trainable_params`).
         """
         if not any(layer.non_trainable_params for layer in self.layers):
@@ -145,6 +153,7 @@ class Network:
 
     @property
     def n_parameters(self):
+        """Number of values in the flat parameter buffer (0 before ``build``)."""
         return 0 if self.params is None else self.params.flat.size
 
     # --- validation --------------------------------------------------------------------
@@ -214,7 +223,9 @@ class Network:
         return grads
 
     def predict(self, X, mask=None, batch_size=512, validate=True):
-        """Outputs for ``X`` in inference mode, computed in batches (``validate=False``
+        """Predict the outputs for ``X`` in inference mode, in batches.
+
+        Outputs for ``X`` in inference mode, computed in batches (``validate=False``
         skips :meth:`check_input` for inputs it has already returned).
         """
         if validate:

@@ -38,7 +38,9 @@ _FLOAT_MAX = {name: float(np.finfo(name).max) for name in ("float32", "float64")
 
 @njit(**JIT_OPTIONS)
 def _largest_magnitude(values):
-    """Max |x| over ``values`` (any shape), NaN if any value is NaN, inf if any is
+    """Largest magnitude of ``values``, or NaN/inf if any value is.
+
+    Max |x| over ``values`` (any shape), NaN if any value is NaN, inf if any is
     infinite: one pass over X for every check (numpy's min and max were ~5 us of
     overhead per single-sequence predict, and two passes over a large X in fit).
     """
@@ -319,7 +321,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         return build(n_outputs, equal_length, width=self.conv_filters or None)
 
     def _check_device(self):
-        """Check the architecture and resolve ``device`` ('auto' -> 'cuda' or 'cpu');
+        """Check the architecture and resolve ``device``.
+
+        Check the architecture and resolve ``device`` ('auto' -> 'cuda' or 'cpu');
         'cuda' without a usable GPU raises :class:`tsrnn.DeviceUnavailableError`.
         """
         self.device_ = resolve_device(self.device)
@@ -385,7 +389,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         )
 
     def _seeds(self, root=None):
-        """The root seed, and integer seeds for initialisation, the validation split and
+        """Derive the seeds of one fit from ``random_state``.
+
+        The root seed, and integer seeds for initialisation, the validation split and
         training derived from it.
         """
         if root is None:
@@ -500,7 +506,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         return None
 
     def _fit_ensemble(self, X, y, sample_weight, incremental, classes, checkpoint, resume):
-        """Fit ``n_ensemble`` networks from seeds drawn from ``random_state``, in up to
+        """Fit the members of an ensemble.
+
+        Fit ``n_ensemble`` networks from seeds drawn from ``random_state``, in up to
         ``n_jobs`` threads; the members never share state, so the thread count does
         not change the result.
         """
@@ -565,7 +573,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         return [self.network_, *getattr(self, "_extra_networks", ())]
 
     def _check_loaded_state(self):
-        """A loaded ensemble's members must take the same input and give the same
+        """Check that a loaded ensemble's members fit together.
+
+        A loaded ensemble's members must take the same input and give the same
         outputs as ``network_``.
         """
         extra = getattr(self, "_extra_networks", ())
@@ -596,7 +606,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             )
 
     def _prepare_arrays(self, X, y, sample_weight, first, classes, incremental):
-        """In-memory data: (input_shape, fingerprint(), make_batches(split_seed)); the
+        """Prepare in-memory training data.
+
+        In-memory data: (input_shape, fingerprint(), make_batches(split_seed)); the
         fingerprint (a hash of all the data) is computed only for checkpoints.
         """
         values, mask, labels = self._convert_X(X, reset=first)
@@ -802,7 +814,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             ckpt.final(self, training_state())
 
     def _keep_finite_weights(self, exc, epoch_batches, validation):
-        """After a non-finite step, keep the latest weights whose loss is finite on all
+        """Recover from a non-finite training step.
+
+        After a non-finite step, keep the latest weights whose loss is finite on all
         the training (and validation) data: those the failing step started from, those
         from before the step before it, or the best epoch's. False when none is.
         """
@@ -839,7 +853,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         return self.batch_size
 
     def _predict_network(self, X):
-        """The outputs of the networks (``networks_``, a list) for X, and X's labels
+        """The outputs of every network of the ensemble for X, and X's labels.
+
+        The outputs of the networks (``networks_``, a list) for X, and X's labels
         (see :meth:`_convert_X`).
         """
         if not hasattr(self, "network_"):  # check_is_fitted costs ~30 us per call
@@ -862,7 +878,9 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
 
     @staticmethod
     def _label_output(out, labels):
-        """Predictions of a MultiIndex DataFrame as a Series (1-D) or DataFrame (2-D)
+        """Label the predictions of a MultiIndex DataFrame by instance.
+
+        Predictions of a MultiIndex DataFrame as a Series (1-D) or DataFrame (2-D)
         indexed by its instances; other input keeps NumPy output.
         """
         if labels is None or labels[1] != "pandas":
@@ -883,9 +901,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
 
     @abstractmethod
     def _score_output(self, out, y_enc, sample_weight):
-        """The estimator's score (R^2, accuracy) of network output ``out`` on encoded
-        targets.
-        """
+        """The estimator's score (R^2, accuracy) of network output ``out`` on encoded targets."""
 
     def _effective_weights(self, y_enc, sample_weight, incremental):
         return sample_weight

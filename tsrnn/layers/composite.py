@@ -93,8 +93,9 @@ class _Container(Layer):
         return super().to(device)
 
     def _run(self, seq, views, x, ctx):
-        """Forward through ``seq`` with a context of its own (a branch that ends the
-        sequence, e.g. a recurrent layer, must not end it for its siblings).
+        """Forward through ``seq`` with a context of its own (a branch that ends the sequence, e.g.
+
+        a recurrent layer, must not end it for its siblings).
         """
         ctx = dataclasses.replace(ctx)
         caches = []
@@ -169,6 +170,7 @@ class Parallel(_Container):
         return self.branches
 
     def get_config(self):
+        """Return the constructor arguments."""
         return {"branches": [list(b) for b in self.branches]}
 
     def _repr_args(self):
@@ -186,6 +188,7 @@ class Parallel(_Container):
         return shapes[0][:-1] + (sum(self._widths),)
 
     def forward(self, params, x, ctx):
+        """Run the children on ``x``; return the output and the cache for backward."""
         outs, caches = [], []
         for b, views in zip(self.branches, self._child_views(params), strict=True):
             out, cache = self._run(b, views, x, ctx)
@@ -195,6 +198,7 @@ class Parallel(_Container):
         return self.backend.arrays.concat_last(outs), caches
 
     def backward(self, params, cache, dy, grads):
+        """Backpropagate ``dy`` through the children; return the input gradient."""
         arrays = self.backend.arrays
         parts, lo = [], 0
         views, grad_views = self._child_views(params), self._child_views(grads)
@@ -240,6 +244,7 @@ class Residual(_Container):
         return [self.layers] if self.shortcut is None else [self.layers, self.shortcut]
 
     def get_config(self):
+        """Return the constructor arguments."""
         shortcut = None if self.shortcut is None else list(self.shortcut)
         return {"layers": list(self.layers), "shortcut": shortcut}
 
@@ -264,6 +269,7 @@ class Residual(_Container):
         return main
 
     def forward(self, params, x, ctx):
+        """Run the children on ``x``; return the output and the cache for backward."""
         arrays = self.backend.arrays
         views = self._child_views(params)
         out, main_cache = self._run(self.layers, views[0], x, ctx)
@@ -277,6 +283,7 @@ class Residual(_Container):
         return y, (main_cache, short_cache)
 
     def backward(self, params, cache, dy, grads):
+        """Backpropagate ``dy`` through the children; return the input gradient."""
         main_cache, short_cache = cache
         views, grad_views = self._child_views(params), self._child_views(grads)
         parts = [self._run_backward(self.layers, views[0], grad_views[0], main_cache, dy)]

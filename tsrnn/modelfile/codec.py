@@ -204,7 +204,9 @@ class Encoder:
         }
 
     def layer(self, name, config):
-        """A layer's ``{"class", "config"}``; a container's child sequences (lists of
+        """Encode one layer.
+
+        A layer's ``{"class", "config"}``; a container's child sequences (lists of
         ``(name, config)`` pairs) are tagged ``{"__layers__": [...]}``.
         """
         return {
@@ -553,7 +555,9 @@ class Decoder:
             _fail(f"layer {spec['class']} has invalid settings: {exc}")
 
     def _setting(self, name, key, value, depth):
-        """One setting of layer class ``name``: a scalar, or a container's child
+        """Decode one layer setting.
+
+        One setting of layer class ``name``: a scalar, or a container's child
         sequence (``{"__layers__": [...]}``) or list of them.
         """
         if isinstance(value, dict) and set(value) == {"__layers__"}:

@@ -1,4 +1,6 @@
-"""Checks of a loaded estimator's attributes, so that a crafted file fails at load time
+"""Checks of a loaded estimator's attributes.
+
+Checks of a loaded estimator's attributes, so that a crafted file fails at load time
 rather than later in ``predict``.
 
 The rules are by attribute name and shared by every estimator: constructor
