@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from tsrnn._threads import single_blas_thread
+from tsrnn.forecasting._covariates import known_windows, with_known
 from tsrnn.forecasting._panel import PanelError, from_panel, to_panel
 from tsrnn.forecasting._scaling import UncalibratedIntervalWarning, power_of_two
 from tsrnn.forecasting._series import future_index, season_length
@@ -30,7 +31,7 @@ class GlobalMixin:
         scale = diffs.std(axis=0) if self.scale_target else np.ones(1)
         return np.where(scale > 0, scale, 1.0)
 
-    def _fit_panel(self, y, options, steps, seeds):
+    def _fit_panel(self, y, options, steps, seeds, X=None, static=None):
         ids, values, indexes, meta = to_panel(y, **options)
         for key, index in zip(ids, indexes, strict=True):
             if len(index) >= 3:
@@ -51,10 +52,11 @@ class GlobalMixin:
             raise PanelError(
                 f"series {ids[shortest]!r}: {exc}; drop it or pass a smaller window"
             ) from None
+        known = self._fit_known_panel(y, X, static, ids, indexes, options)
         series = [v[:, None] / power_of_two(v) for v in values]
         with single_blas_thread():
-            self._calibrate_panel(series, steps, seeds)
-            X_rel, Y_rel = self._panel_windows(series, steps)
+            self._calibrate_panel(series, steps, seeds, known)
+            X_rel, Y_rel = self._panel_windows(series, steps, known)
             members = [self._fit_member(X_rel, Y_rel, steps, s, panel=True) for s in seeds]
         self.networks_ = [net for net, _ in members]
         self.loss_curve_ = members[0][1]
@@ -63,17 +65,31 @@ class GlobalMixin:
         self.series_ids_ = list(ids)
         self.n_series_ = len(ids)
         self._panel = {"options": options, "meta": meta, "values": values, "indexes": indexes}
+        self._panel["known"] = known
         self._history_values = self._exog = self._exog_magnitude = self._step_sigma = None
+        self._known = None
         self._meta = None
         return self
 
-    def _panel_windows(self, series, steps):
-        """Relative windows of every series, each scaled by itself, stacked."""
-        inputs, targets, owner, _ = make_panel_windows(series, self.window_, steps)
-        scales = np.stack([self._series_scale(values) for values in series])
-        return self._relative(inputs, targets, scale=scales[owner][:, None, :])
+    def _panel_windows(self, series, steps, known=None):
+        """Relative windows of every series, each scaled by itself, stacked.
 
-    def _calibrate_panel(self, series, steps, seeds):
+        With ``known`` (per-series known covariates) the inputs carry them over
+        window + horizon, as :func:`~tsrnn.forecasting._covariates.with_known`.
+        """
+        inputs, targets, owner, positions = make_panel_windows(series, self.window_, steps)
+        scales = np.stack([self._series_scale(values) for values in series])
+        X_rel, Y_rel = self._relative(inputs, targets, scale=scales[owner][:, None, :])
+        if known is not None:
+            origins = positions[:, 0]
+            parts = [
+                known_windows(rows, origins[owner == i], self.window_, steps)
+                for i, rows in enumerate(known)
+            ]
+            X_rel = with_known(X_rel, np.concatenate(parts))
+        return X_rel, Y_rel
+
+    def _calibrate_panel(self, series, steps, seeds, known=None):
         """Calibrate the intervals of a global model.
 
         Conformal widening from members fitted without the end of every series long
@@ -84,15 +100,17 @@ class GlobalMixin:
         if self.calibration_fraction == 0:
             self.interval_method_ = "none"
             return
-        heads, scored = [], []
-        for values in series:
+        heads, head_known, scored = [], [], []
+        for i, values in enumerate(series):
             n = len(values)
             n_fit = n - int(round(self.calibration_fraction * n))
             if n - n_fit >= steps and n_fit >= self.window_ + steps + 1:
                 heads.append(values[:n_fit])
-                scored.append((values, n_fit))
+                scored.append((i, values, n_fit))
             else:  # trained on, never scored: no value it is scored on was seen
                 heads.append(values)
+            if known is not None:
+                head_known.append(known[i][: len(heads[-1])])
         if not scored:
             self.interval_method_ = "random-walk floor"
             warnings.warn(
@@ -106,27 +124,30 @@ class GlobalMixin:
             )
             return
         self.interval_method_ = "conformal"
-        X_rel, Y_rel = self._panel_windows(heads, steps)
+        X_rel, Y_rel = self._panel_windows(heads, steps, head_known if known else None)
         networks = [self._fit_member(X_rel, Y_rel, steps, s, panel=True)[0] for s in seeds]
-        windows, scales, true = [], [], []
-        for values, n_fit in scored:
+        windows, scales, true, covariates = [], [], [], []
+        for i, values, n_fit in scored:
             origins = np.arange(n_fit, len(values) - steps + 1)
             windows += [values[o - self.window_ : o] for o in origins]
             scales += [self._series_scale(values[:n_fit])] * len(origins)
             true += [values[o : o + steps] for o in origins]
+            if known is not None:
+                covariates.append(known_windows(known[i], origins, self.window_, steps))
         scale = np.stack(scales)[:, :, None]
-        q = self._quantiles_of(np.stack(windows), steps, networks, scale)
+        covariates = np.concatenate(covariates) if covariates else None
+        q = self._quantiles_of(np.stack(windows), steps, networks, scale, covariates)
         # The series were divided by their own powers of two; widths are reported in
         # those units, which keeps series of any magnitude comparable.
         self._score_bands(q, np.stack(true)[..., None], 1.0)
 
-    def _panel_quantiles(self, horizon, y, X):
+    def _panel_quantiles(self, horizon, y, X, static=None):
         """Forecast the quantiles of every series of a panel.
 
         Per-series quantile forecasts (n_series, horizon, 1, n_quantiles) in each
         series' units, the one-step spreads, and the (ids, future indexes, meta).
         """
-        if X is not None:
+        if X is not None and not self._uses_known():
             raise ValueError("exogenous features X are not supported with a panel")
         if y is None:
             values, indexes = self._panel["values"], self._panel["indexes"]
@@ -144,8 +165,16 @@ class GlobalMixin:
         series = [v[:, None] / m for v, m in zip(values, magnitudes, strict=True)]
         scale = np.stack([self._series_scale(s) for s in series])[:, :, None]
         windows = np.stack([s[-self.window_ :] for s in series])
+        known = None
+        if self._uses_known():
+            stored = self._panel["known"] if y is None else None
+            futures = [future_index(index, self.horizon) for index in indexes]
+            known = self._forecast_known_panel(stored, X, static, ids, indexes, futures)
+        elif static is not None:
+            raise ValueError("this Forecaster was fitted without static covariates")
         if self.strategy == "direct":
-            q = self._quantiles_of(windows, self.horizon, self.networks_, scale)[:, :horizon]
+            q = self._quantiles_of(windows, self.horizon, self.networks_, scale, known)
+            q = q[:, :horizon]
         else:
             median = self._median_index()
             path = []
@@ -160,13 +189,13 @@ class GlobalMixin:
         future = [future_index(index, horizon) for index in indexes]
         return q * magnitudes[:, None, None, None], sigma, (ids, future, meta)
 
-    def _predict_panel(self, horizon, y, X):
-        q, _, (ids, future, meta) = self._panel_quantiles(horizon, y, X)
+    def _predict_panel(self, horizon, y, X, static=None):
+        q, _, (ids, future, meta) = self._panel_quantiles(horizon, y, X, static)
         median = self._median_index()
         return from_panel(ids, list(q[:, :, 0, median]), future, meta)
 
-    def _predict_interval_panel(self, bands, coverage, horizon, y, X):
-        q, sigma, (ids, future, meta) = self._panel_quantiles(horizon, y, X)
+    def _predict_interval_panel(self, bands, coverage, horizon, y, X, static=None):
+        q, sigma, (ids, future, meta) = self._panel_quantiles(horizon, y, X, static)
         lower, upper = [], []
         for q_series, s in zip(q, sigma, strict=True):
             lo, hi = self._band(q_series, bands, coverage, np.array([s]))

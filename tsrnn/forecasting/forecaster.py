@@ -66,7 +66,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from tsrnn._threads import single_blas_thread
 from tsrnn.backend import resolve_device
+from tsrnn.forecasting._covariates import known_windows, with_known
 from tsrnn.forecasting._global import GlobalMixin
+from tsrnn.forecasting._known import KnownCovariatesMixin
 from tsrnn.forecasting._panel import is_panel
 from tsrnn.forecasting._scaling import (
     TrainingDivergedError,
@@ -117,7 +119,7 @@ def _validate_quantiles(quantiles):
     return np.sort(q)
 
 
-class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
+class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
     """Multi-step forecasting of one or several series with recurrent networks.
 
     Parameters
@@ -168,6 +170,21 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         Share of the series (its end) used to calibrate the interval width. 0
         leaves the quantile heads uncalibrated; a series too short to spare it gets
         the random-walk floor described in the module docstring, with a warning.
+    future_covariates : bool, default=False
+        How ``fit`` reads ``X``. False: past-only exogenous features, read over the
+        window (``predict`` takes ``X`` aligned with ``y``). True: covariates known in
+        advance (promotions, holidays, planned prices), read over the window *and*
+        the horizon, as neuralforecast's ``futr_exog_list`` and darts'
+        ``future_covariates``: ``predict(X=...)`` then takes their values on the
+        ``horizon`` forecast time stamps. Needs ``strategy='direct'``.
+    calendar : None, 'auto' or list of str, default=None
+        Calendar features built from the time index, as sine and cosine pairs: any
+        of 'hour', 'dayofweek', 'dayofmonth', 'dayofyear', 'month', 'quarter'.
+        'auto' picks them from the frequency (month of year for monthly and weekly
+        data, quarter for quarterly, day of week and month for daily, hour of day
+        and day of week for hourly; none for annual data or an index without
+        dates). They are known in advance, so ``predict`` needs no ``X`` for them.
+        Needs ``strategy='direct'``.
     random_state : int, RandomState instance or None, default=None
         Seeds every member; the same seed gives bit-identical forecasts.
 
@@ -207,6 +224,37 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         values inside the network's band before widening), ``coverage`` and
         ``mean_width`` (after widening, on the calibration stretch), ``widening``
         and ``n_values`` (calibration values scored). Empty unless conformal.
+    covariate_columns_ : list
+        The future covariates read (columns of ``X`` with ``future_covariates=True``).
+    calendar_ : list of str
+        The calendar features built from the time index.
+    static_columns_ : list
+        The static covariates of a panel's series (columns of ``static``).
+
+    Notes
+    -----
+    With known covariates (future covariates, calendar or static), the network reads
+    ``window + horizon`` steps: over the window the relative values (and past
+    features), over the horizon zeros and an indicator, and on every step the
+    covariates, standardised by their training mean and spread (static ones are
+    constant over the sequence). No target value after the forecast origin enters an
+    input.
+
+    Examples
+    --------
+    A promotion flag known in advance, and the day of the week from the index:
+
+    >>> import numpy as np, pandas as pd
+    >>> from tsrnn import Forecaster
+    >>> days = pd.date_range("2024-01-01", periods=120, freq="D")
+    >>> promo = pd.DataFrame({"promo": (np.arange(127) % 9 == 0) * 1.0},
+    ...                      index=pd.date_range("2024-01-01", periods=127, freq="D"))
+    >>> y = pd.Series(10 + 5 * promo["promo"].to_numpy()[:120], index=days)
+    >>> model = Forecaster(horizon=7, future_covariates=True, calendar="auto",
+    ...                    n_ensemble=1, max_epochs=5, random_state=0)
+    >>> model = model.fit(y, X=promo.iloc[:120])
+    >>> model.predict(X=promo.iloc[120:]).shape
+    (7,)
     """
 
     # Anchor targets on the seasonal naive forecast (see the module docstring).
@@ -236,6 +284,8 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         "scale_target": ["boolean"],
         "calibration_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
         "random_state": ["random_state"],
+        "future_covariates": ["boolean"],
+        "calendar": [None, StrOptions({"auto"}), list, tuple],
     }
 
     def __init__(
@@ -260,6 +310,8 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         scale_target=True,
         calibration_fraction=0.2,
         random_state=None,
+        future_covariates=False,
+        calendar=None,
     ):
         self.window = window
         self.horizon = horizon
@@ -281,6 +333,8 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         self.scale_target = scale_target
         self.calibration_fraction = calibration_fraction
         self.random_state = random_state
+        self.future_covariates = future_covariates
+        self.calendar = calendar
 
     @property
     def network_(self):
@@ -293,7 +347,17 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
     # --- fitting ------------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, y, X=None, *, id_column=None, time_column=None, value_column=None, wide=False):
+    def fit(
+        self,
+        y,
+        X=None,
+        *,
+        static=None,
+        id_column=None,
+        time_column=None,
+        value_column=None,
+        wide=False,
+    ):
         """Fit the forecaster.
 
         Fit on the series ``y``, with lagged exogenous features ``X``, or one global
@@ -316,9 +380,19 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
             - a dict of Series (or arrays) keyed by series, or a list of Series.
 
             A panel's series may differ in length and start, but share one frequency.
-        X : array-like of shape (n_steps, n_features), optional
-            Exogenous features aligned with ``y``; the network reads their values
-            over the window (never values from the forecast period). Not with a panel.
+        X : array-like of shape (n_steps, n_features), DataFrame or list of str, optional
+            Features aligned with ``y``. With ``future_covariates=False`` past-only
+            exogenous features: the network reads their values over the window
+            (never values from the forecast period); not with a panel. With
+            ``future_covariates=True`` covariates known in advance, read over the
+            window and the horizon (``predict`` then needs their future values). A
+            dated DataFrame must carry ``y``'s time stamps. For a panel: a long
+            DataFrame with the id and time columns (the fit's names) and one column
+            per covariate, a DataFrame with a ``(series, time)`` MultiIndex, or the
+            names of covariate columns of the long DataFrame ``y``.
+        static : DataFrame, optional
+            Static covariates of a panel's series, indexed by series id, one numeric
+            column each; constant input channels of every window of that series.
         id_column, time_column, value_column : str, optional
             Column names of a long DataFrame (default ``unique_id``, ``ds``, ``y``; the
             value column may also be the only column besides id and time).
@@ -335,20 +409,21 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         for name in ("series_ids_", "n_series_"):
             vars(self).pop(name, None)
         if is_panel(y, id_column, wide):
-            if X is not None:
-                raise ValueError("exogenous features X are not supported with a panel")
             steps = self.horizon if self.strategy == "direct" else 1
             options = dict(
                 id_column=id_column, time_column=time_column, value_column=value_column, wide=wide
             )
-            return self._fit_panel(y, options, steps, self._seeds())
+            return self._fit_panel(y, options, steps, self._seeds(), X, static)
         values, self._meta = to_values(y)
+        index = self._meta["index"]
+        known = self._fit_known(X, index, values.shape[0])
+        if self._cov["future"]:
+            X = None  # read as known covariates, not past features
         exog = None
         if X is not None:
             exog, _ = to_values(X)
             if exog.shape[0] != values.shape[0]:
                 raise ValueError(f"X has {exog.shape[0]} steps but y has {values.shape[0]}")
-        index = self._meta["index"]
         if index is not None and len(index) >= 3:
             future_index(index, 1)  # an index that cannot be extended fails now
         if self.season_length != "auto":
@@ -365,11 +440,12 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
             exog = exog / self._exog_magnitude
         seeds = self._seeds()
         with single_blas_thread():
-            self._calibrate(values, exog, steps, seeds)
-            members = [self._train(values, exog, steps, seed) for seed in seeds]
+            self._calibrate(values, exog, steps, seeds, known)
+            members = [self._train(values, exog, steps, seed, known) for seed in seeds]
         self.networks_ = [net for net, _ in members]
         self.loss_curve_ = members[0][1]
         self._set_history(values, exog)
+        self._known = known
         return self
 
     def _seeds(self):
@@ -398,7 +474,7 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         sigma = diffs.std(axis=0) if len(diffs) > 1 else np.zeros(self.n_targets_)
         self._step_sigma = sigma * self.magnitude_
 
-    def _calibrate(self, values, exog, steps, seeds):
+    def _calibrate(self, values, exog, steps, seeds, known=None):
         """Calibrate the intervals on the end of the series.
 
         Set the conformal widening of each symmetric band from members fitted without
@@ -426,9 +502,12 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
             return
         self.interval_method_ = "conformal"
         fit_exog = None if exog is None else exog[:n_fit]
-        networks = [self._train(values[:n_fit], fit_exog, steps, seed)[0] for seed in seeds]
+        fit_known = None if known is None else known[:n_fit]
+        networks = [
+            self._train(values[:n_fit], fit_exog, steps, seed, fit_known)[0] for seed in seeds
+        ]
         origins = np.arange(n_fit, n - steps + 1)
-        q = self._quantiles_at(values, exog, origins, steps, networks)
+        q = self._quantiles_at(values, exog, origins, steps, networks, known)
         true = np.stack([values[o : o + steps] for o in origins])[..., None]
         self._score_bands(q, true, self.magnitude_)
 
@@ -478,13 +557,16 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         low = _PANEL_MIN_EPOCHS if panel else _AUTO_EPOCHS[0]
         return int(np.clip(math.ceil(_AUTO_STEPS / batches), low, _AUTO_EPOCHS[1]))
 
-    def _train(self, values, exog, steps, seed):
-        """One member trained on ``values``: ``(network, loss curve)``."""
+    def _train(self, values, exog, steps, seed, known=None):
+        """One member trained on ``values`` (and known covariates): ``(network, loss curve)``."""
         diffs = np.abs(np.diff(values, axis=0))
         scale = diffs.std(axis=0) if self.scale_target else np.ones(self.n_targets_)
         self.scale_ = np.where(scale > 0, scale, 1.0)
         inputs, targets, _ = make_windows(values, self.window_, steps, exog=exog)
         X_rel, Y_rel = self._relative(inputs, targets)
+        if known is not None:
+            origins = np.arange(self.window_, values.shape[0] - steps + 1)
+            X_rel = with_known(X_rel, known_windows(known, origins, self.window_, steps))
         return self._fit_member(X_rel, Y_rel, steps, seed)
 
     def _fit_member(self, X_rel, Y_rel, steps, seed, panel=False):
@@ -554,24 +636,30 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
             positions = np.full(steps, -1)
         return inputs[:, positions, : self.n_targets_]
 
-    def _quantiles_at(self, values, exog, origins, steps, networks):
+    def _quantiles_at(self, values, exog, origins, steps, networks, known=None):
         """Quantile forecasts from several origins.
 
         Quantile forecasts (n_origins, steps, n_targets, n_quantiles) made at each
-        origin from the ``window_`` values before it: the median over ``networks``.
+        origin from the ``window_`` values before it (and the known covariates from
+        ``window_`` steps before it to ``steps`` after it): the median over ``networks``.
         """
         inputs = values if exog is None else np.concatenate([values, exog], axis=1)
         windows = np.stack([inputs[o - self.window_ : o] for o in origins])
-        return self._quantiles_of(windows, steps, networks, self.scale_)
+        if known is not None:
+            known = known_windows(known, origins, self.window_, steps)
+        return self._quantiles_of(windows, steps, networks, self.scale_, known)
 
-    def _quantiles_of(self, windows, steps, networks, scale):
+    def _quantiles_of(self, windows, steps, networks, scale, known=None):
         """Quantile forecasts after each window.
 
         Quantile forecasts (n_windows, steps, n_targets, n_quantiles) after each of
         ``windows``; ``scale`` is ``scale_``'s shape (n_targets,) or one per window
-        (n_windows, 1, 1).
+        (n_windows, 1, 1); ``known`` the known covariates of each window and its
+        horizon (n_windows, window + steps, n_known).
         """
         rel = self._relative(windows, scale=scale)
+        if known is not None:
+            rel = with_known(rel, known)
         shape = (len(windows), steps, self.n_targets_, len(self.quantiles_))
         scale = scale[None, None, :, None] if scale.ndim == 1 else scale[..., None]
         members = []
@@ -656,11 +744,16 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         Quantile forecasts (horizon, n_targets, n_quantiles) in the series' units,
         and the meta of the history they continue.
         """
-        values, exog, meta = self._history(y, X)
+        known = None
+        if self._uses_known():
+            values, exog, meta = self._history(y, None if self._cov["future"] else X)
+            known = self._forecast_known(y, X, values.shape[0], meta)
+        else:
+            values, exog, meta = self._history(y, X)
         horizon = self._check_horizon(horizon)
         end = np.array([values.shape[0]])
         if self.strategy == "direct":
-            q = self._quantiles_at(values, exog, end, self.horizon, self.networks_)[0]
+            q = self._quantiles_at(values, exog, end, self.horizon, self.networks_, known)[0]
             return q[:horizon] * self.magnitude_, meta
         if exog is not None:
             raise ValueError(
@@ -674,7 +767,7 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
             values = np.vstack([values, q[0, 0][None, :, median]])
         return np.stack(path) * self.magnitude_, meta
 
-    def predict(self, horizon=None, y=None, X=None):
+    def predict(self, horizon=None, y=None, X=None, static=None):
         """Median forecasts for the next ``horizon`` steps.
 
         Parameters
@@ -687,8 +780,18 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
             a panel takes a panel in any of the forms :meth:`fit` reads (with the
             fit's column names), or a single Series, and forecasts every series in
             it, including series it never saw.
-        X : array-like, optional
-            Exogenous features aligned with ``y``, for a model fitted with them.
+        X : array-like or DataFrame, optional
+            For a model fitted with past-only features: their values aligned with
+            ``y``. For a model fitted with ``future_covariates=True``: their values on
+            the fitted ``horizon``'s forecast time stamps (exactly ``horizon`` rows,
+            dated like them when a DataFrame); with ``y``, on ``y``'s steps followed
+            by the horizon. For a panel, a long or MultiIndex DataFrame keyed by
+            (series, time) covering each series' forecast time stamps (with ``y``,
+            also its last ``window_`` steps). Missing rows, other columns, NaN or
+            other dates raise a ValueError naming the problem.
+        static : DataFrame, optional
+            Static covariates of the series of ``y`` (indexed by series id), for a
+            panel model fitted with them; by default the fit's rows for those series.
 
         Returns
         -------
@@ -701,19 +804,20 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         """
         self._check_fitted()
         if self._is_global():
-            return self._predict_panel(horizon, y, X)
+            return self._predict_panel(horizon, y, X, static)
+        self._no_static(static)
         q, meta = self._quantile_path(horizon, y, X)
         median = int(np.argmin(np.abs(self.quantiles_ - 0.5)))
         return self._wrap(q[:, :, median], meta)
 
-    def predict_interval(self, coverage=0.9, horizon=None, y=None, X=None):
+    def predict_interval(self, coverage=0.9, horizon=None, y=None, X=None, static=None):
         """Lower and upper bounds with the given nominal coverage.
 
         Parameters
         ----------
         coverage : float, default=0.9
             Needs the quantiles (1 - coverage) / 2 and (1 + coverage) / 2.
-        horizon, y, X
+        horizon, y, X, static
             As in :meth:`predict`.
 
         Returns
@@ -731,7 +835,8 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
             )
         self._check_fitted()
         if self._is_global():
-            return self._predict_interval_panel((lo[0], hi[0]), coverage, horizon, y, X)
+            return self._predict_interval_panel((lo[0], hi[0]), coverage, horizon, y, X, static)
+        self._no_static(static)
         q, meta = self._quantile_path(horizon, y, X)
         lower, upper = self._band(q, (lo[0], hi[0]), coverage, self._step_sigma)
         return self._wrap(lower, meta), self._wrap(upper, meta)
