@@ -23,6 +23,7 @@ from tsrnn.forecasting._covariates import (
 )
 from tsrnn.forecasting._panel import ID_COLUMN, TIME_COLUMN
 from tsrnn.forecasting._series import future_index
+from tsrnn.layers import Flatten, Parallel
 
 
 class KnownCovariatesMixin:
@@ -72,6 +73,18 @@ class KnownCovariatesMixin:
         if static is not None:
             parts.append(np.broadcast_to(static, (len(index), static.shape[-1])))
         return np.concatenate(parts, axis=1)
+
+    def _with_skip(self, rnn):
+        """The recurrent layer, beside a flattened copy of the inputs when covariates are known.
+
+        The dense head then reads every step's covariates directly: the covariate of
+        forecast step ``j`` can move output ``j`` through one linear weight, which an
+        LSTM's final state alone learnt poorly (a daily series with a promotion flag
+        gained nothing from it without the skip).
+        """
+        if not self._uses_known():
+            return rnn
+        return Parallel([[rnn], [Flatten()]])
 
     def _no_static(self, static):
         if static is not None:

@@ -573,10 +573,8 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         """One network trained on relative windows: ``(network, loss curve)``."""
         n_out = steps * self.n_targets_ * len(self.quantiles_)
         layers = [Conv1D(self.conv_filters, 3, padding="causal")] if self.conv_filters else []
-        layers += [
-            RNN(self.cell, self.hidden_size, num_layers=self.num_layers, dropout=self.dropout),
-            Dense(n_out),
-        ]
+        rnn = RNN(self.cell, self.hidden_size, num_layers=self.num_layers, dropout=self.dropout)
+        layers += [self._with_skip(rnn), Dense(n_out)]
         network = Network(layers, dtype=self.dtype).build(X_rel.shape[1:], seed)
         batch = self._batch(len(X_rel), panel)
         epochs = self._epochs(len(X_rel), batch, panel)
