@@ -22,9 +22,9 @@ from tsrnn.forecasting._series import infer_freq
 # Calendar features: (cycle length, position in the cycle from a DatetimeIndex).
 CALENDAR = {
     "hour": (24, lambda t: t.hour + t.minute / 60),
-    "dayofweek": (7, lambda t: t.dayofweek),
+    "dayofweek": (7, lambda t: t.day_of_week),
     "dayofmonth": (31, lambda t: t.day - 1),
-    "dayofyear": (366, lambda t: t.dayofyear - 1),
+    "dayofyear": (366, lambda t: t.day_of_year - 1),
     "month": (12, lambda t: t.month - 1),
     "quarter": (4, lambda t: t.quarter - 1),
 }
@@ -178,13 +178,6 @@ def covariate_rows(X, n_rows, what, columns=None, index=None):
                 + (f" (missing {missing})" if missing else "")
                 + (f" (unexpected {extra})" if extra else "")
             )
-        dated = _timestamps(X.index) is not None
-        if dated and index is not None and _timestamps(index) is not None:
-            if len(X.index) != len(index) or not X.index.equals(index):
-                raise CovariateError(
-                    f"{what} is dated {_span(X.index)} but must cover {_span(index)} "
-                    f"({len(index)} time stamps)"
-                )
         values = X.to_numpy()
     else:
         values = np.asarray(X)
@@ -202,17 +195,25 @@ def covariate_rows(X, n_rows, what, columns=None, index=None):
         )
     if values.shape[0] != n_rows:
         raise CovariateError(f"{what} must have {n_rows} rows, got {values.shape[0]}")
+    dated = isinstance(X, pd.DataFrame) and _timestamps(X.index) is not None
+    if dated and index is not None and _timestamps(index) is not None:
+        if not X.index.equals(index):
+            raise CovariateError(
+                f"{what} is dated {_span(X.index)} but must cover {_span(index)} "
+                f"({len(index)} time stamps)"
+            )
     _check_finite(values, names, what)
     return values, names
 
 
-def covariate_table(X, id_column, time_column, y=None):
+def covariate_table(X, id_column, time_column, value_column=None, y=None):
     """Read panel covariates keyed by (series, time).
 
     ``X`` is a long DataFrame with the id and time columns, a DataFrame with a
     ``(series, time)`` MultiIndex, or a list of column names of the long DataFrame
     ``y``. Returns ``{series id: DataFrame of the features indexed by time}`` and the
-    feature column names.
+    feature column names: every column but the id, the time and ``value_column``
+    (the target never enters as a covariate, so ``X`` may be the panel itself).
     """
     if isinstance(X, (list, tuple)) and all(isinstance(c, str) for c in X):
         if not isinstance(y, pd.DataFrame) or isinstance(y.index, pd.MultiIndex):
@@ -242,7 +243,7 @@ def covariate_table(X, id_column, time_column, y=None):
                 f"X has no column {column!r} to match rows to series and time stamps; "
                 f"columns: {list(X.columns)}"
             )
-    columns = [c for c in X.columns if c not in (id_column, time_column)]
+    columns = [c for c in X.columns if c not in (id_column, time_column, value_column)]
     if not columns:
         raise CovariateError("X has no covariate columns besides the id and time columns")
     table = {}

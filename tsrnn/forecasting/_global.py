@@ -52,7 +52,7 @@ class GlobalMixin:
             raise PanelError(
                 f"series {ids[shortest]!r}: {exc}; drop it or pass a smaller window"
             ) from None
-        known = self._fit_known_panel(y, X, static, ids, indexes, options)
+        known = self._fit_known_panel(y, X, static, ids, indexes, options, meta)
         series = [v[:, None] / power_of_two(v) for v in values]
         with single_blas_thread():
             self._calibrate_panel(series, steps, seeds, known)

@@ -92,9 +92,9 @@ class KnownCovariatesMixin:
 
     # --- one series ---------------------------------------------------------------------
 
-    def _fit_known(self, X, index, n):
+    def _fit_known(self, X, static, index, n):
         """Known covariates of the training series (n, f), or None without any."""
-        future = self._start_covariates(X, None, panel=False)
+        future = self._start_covariates(X, static, panel=False)
         names = resolve_calendar(self.calendar, index)
         cov = {"future": future, "columns": [], "calendar": names}
         x = None
@@ -137,17 +137,20 @@ class KnownCovariatesMixin:
 
     # --- panels ------------------------------------------------------------------------
 
-    def _columns(self, options):
-        return options.get("id_column") or ID_COLUMN, options.get("time_column") or TIME_COLUMN
+    def _columns(self, options, meta):
+        """The id, time and value column names that key a panel's covariates."""
+        value = meta.get("value_column", meta.get("value"))
+        id_column = options.get("id_column") or ID_COLUMN
+        return id_column, options.get("time_column") or TIME_COLUMN, value
 
-    def _fit_known_panel(self, y, X, static, ids, indexes, options):
+    def _fit_known_panel(self, y, X, static, ids, indexes, options, meta):
         """Per-series known covariates of a panel's training series, or None."""
         future = self._start_covariates(X, static, panel=True)
         names = resolve_calendar(self.calendar, indexes[0])
         cov = {"future": future, "columns": [], "calendar": names}
         xs = [None] * len(ids)
         if future:
-            table, columns = covariate_table(X, *self._columns(options), y=y)
+            table, columns = covariate_table(X, *self._columns(options, meta), y=y)
             xs = [
                 series_rows(table, columns, key, index, "X")
                 for key, index in zip(ids, indexes, strict=True)
@@ -208,7 +211,8 @@ class KnownCovariatesMixin:
                     f"this Forecaster reads future covariates {cov['columns']}: pass X with "
                     f"their values on the {self.horizon} forecast time stamps of each series"
                 )
-            table, columns = covariate_table(X, *self._columns(self._panel["options"]))
+            panel = self._panel
+            table, columns = covariate_table(X, *self._columns(panel["options"], panel["meta"]))
         elif X is not None:
             raise CovariateError("this Forecaster was fitted without future covariates; drop X")
         statics = self._static_of(ids, static if stored is None else None)

@@ -28,10 +28,11 @@ def _head(series, n):
         "step": [Interval(numbers.Integral, 1, None, closed="left")],
         "horizon": [Interval(numbers.Integral, 1, None, closed="left")],
         "refit": ["boolean", Interval(numbers.Integral, 1, None, closed="left")],
+        "X": ["array-like", None],
     },
     prefer_skip_nested_validation=False,
 )
-def backtest(forecaster, y, initial_window, step, horizon, refit=True):
+def backtest(forecaster, y, initial_window, step, horizon, refit=True, X=None):
     """Evaluate a forecaster from rolling origins.
 
     Rolling-origin evaluation: forecast ``horizon`` steps from the origins
@@ -54,6 +55,10 @@ def backtest(forecaster, y, initial_window, step, horizon, refit=True):
         forecasts every later origin from its history with that model; an integer
         ``k`` refits at every ``k``-th origin (on all the history up to it) and
         reuses that model for the origins in between.
+    X : array-like, Series or DataFrame, optional
+        Covariates over the whole series (one row per step of ``y``). Each fit reads
+        the rows of its history; each forecast the rows of its history, and with
+        ``future_covariates=True`` also the ``horizon`` rows after its origin.
 
     Returns
     -------
@@ -73,15 +78,21 @@ def backtest(forecaster, y, initial_window, step, horizon, refit=True):
         raise ValueError(
             f"initial_window + horizon = {initial_window + horizon} exceeds the series length {n}"
         )
+    if X is not None and len(X) != n:
+        raise ValueError(f"X has {len(X)} steps but y has {n}")
+    future = X is not None and getattr(forecaster, "future_covariates", False)
     every = 1 if refit is True else (0 if refit is False else int(refit))
     rows, all_true, all_pred = [], [], []
     model, n_fits = None, 0
     for fold, origin in enumerate(range(initial_window, n - horizon + 1, step)):
         refitted = model is None or (every > 0 and fold % every == 0)
         if refitted:
-            model = clone(forecaster).set_params(horizon=horizon).fit(_head(series, origin))
+            fit_X = None if X is None else _head(X, origin)
+            model = clone(forecaster).set_params(horizon=horizon)
+            model.fit(_head(series, origin), X=fit_X)
             n_fits += 1
-        pred = np.asarray(model.predict(y=_head(series, origin))).reshape(horizon, -1)
+        known = None if X is None else _head(X, origin + horizon if future else origin)
+        pred = np.asarray(model.predict(y=_head(series, origin), X=known)).reshape(horizon, -1)
         true = values[origin : origin + horizon]
         rows.append(
             {

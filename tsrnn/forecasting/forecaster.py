@@ -416,7 +416,7 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             return self._fit_panel(y, options, steps, self._seeds(), X, static)
         values, self._meta = to_values(y)
         index = self._meta["index"]
-        known = self._fit_known(X, index, values.shape[0])
+        known = self._fit_known(X, static, index, values.shape[0])
         if self._cov["future"]:
             X = None  # read as known covariates, not past features
         exog = None
