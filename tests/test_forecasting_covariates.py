@@ -304,15 +304,24 @@ def test_panel_new_series_read_covariates_of_their_last_window():
     np.testing.assert_array_equal(forecast["y"], model.predict(X=future)["y"])
 
 
-def test_panel_multiindex_covariates_match_the_long_frame():
+def test_panel_multiindex_covariates_match_the_long_frame(tmp_path):
     history, future, static = _panel()
-    model = Forecaster(future_covariates=True, calendar="auto", **FAST)
+    # Calibrated, so that the conformal fit also reads the covariates.
+    model = Forecaster(
+        future_covariates=True, calendar="auto", **dict(FAST, calibration_fraction=0.3)
+    )
     model.fit(history.drop(columns="promo"), X=history, static=static)
+    assert model.interval_method_ == "conformal"
     long = model.predict(X=future)
     multi = model.predict(X=future.set_index(["unique_id", "ds"])[["promo"]])
     pd.testing.assert_frame_equal(long, multi)
+    model.save(tmp_path / "panel.tsrnn")
+    loaded = tsrnn.load(tmp_path / "panel.tsrnn")
+    pd.testing.assert_frame_equal(loaded.predict(X=future), long)
     y_multi = history.set_index(["unique_id", "ds"])[["y"]]
-    other = Forecaster(future_covariates=True, calendar="auto", **FAST)
+    other = Forecaster(
+        future_covariates=True, calendar="auto", **dict(FAST, calibration_fraction=0.3)
+    )
     other.fit(y_multi, X=history.set_index(["unique_id", "ds"])[["promo"]], static=static)
     np.testing.assert_array_equal(
         other.predict(X=future.set_index(["unique_id", "ds"])[["promo"]])["y"], long["y"]
