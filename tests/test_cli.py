@@ -109,6 +109,20 @@ def test_the_forecast_is_the_forecasters_own(tmp_path, capsys):
     np.testing.assert_allclose(got["lower_90"], expected.predict_interval(0.9)[0], rtol=1e-5)
 
 
+def test_calendar_reads_the_dates_as_the_forecasters_calendar_features(tmp_path, capsys):
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    path = write(tmp_path, ["day", "sales"], days.strftime("%Y-%m-%d"), seasonal())
+    out_csv = tmp_path / "f.csv"
+    assert run(capsys, "forecast", path, *FAST, "--calendar", "--output", out_csv)[0] == 0
+    series = pd.Series(seasonal(), index=days)
+    expected = Forecaster(horizon=3, max_epochs=2, calendar="auto", random_state=0).fit(series)
+    assert expected.calendar_ == ["dayofweek", "month"]
+    got = pd.read_csv(out_csv)
+    np.testing.assert_allclose(got["forecast"], expected.predict(), rtol=1e-5)
+    plain = Forecaster(horizon=3, max_epochs=2, random_state=0).fit(series).predict()
+    assert not np.allclose(got["forecast"], plain, rtol=1e-3)
+
+
 def test_huge_finite_values_are_forecast(tmp_path, capsys):
     path = write(tmp_path, ["t", "x"], range(1, 61), [f"{v * 1e300:.6e}" for v in seasonal()])
     out_csv = tmp_path / "f.csv"

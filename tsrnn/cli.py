@@ -215,6 +215,7 @@ def _maker(args):
         max_epochs=args.max_epochs or "auto",
         quantiles=(lo, 0.5, round(1 - lo, 10)),
         random_state=args.seed,
+        calendar="auto" if getattr(args, "calendar", False) else None,
     )
     if "verbose" in Forecaster().get_params():
         options["verbose"] = int(args.progress)
@@ -459,6 +460,12 @@ def build_parser():
         "--max-epochs",
         type=int,
         help="training epochs (default: about 400 gradient steps; early stopping may end sooner)",
+    )
+    fc.add_argument(
+        "--calendar",
+        action="store_true",
+        help="read calendar features of the dates (month of year, day of week, hour of "
+        "day, as the frequency allows) as covariates known over the horizon",
     )
     fc.add_argument("--seed", type=int, default=0, help="random seed")
     fc.add_argument("--plot", help="write a PNG plot of history, forecast and interval")
