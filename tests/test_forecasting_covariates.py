@@ -211,6 +211,20 @@ def test_same_seed_is_bit_identical_and_model_files_keep_the_covariates(promo_mo
         loaded.predict(X=future[:3])
 
 
+def test_model_files_from_before_covariates_still_forecast(tmp_path):
+    y, _ = _promo_series(n=120)
+    model = Forecaster(**FAST).fit(y[:120])
+    expected = model.predict()
+    for name in ("future_covariates", "calendar", "_cov", "_known", "calendar_"):
+        delattr(model, name)  # as a file written before covariates holds it
+    for name in ("covariate_columns_", "static_columns_"):
+        delattr(model, name)
+    model.save(tmp_path / "old.tsrnn")
+    loaded = tsrnn.load(tmp_path / "old.tsrnn")
+    assert loaded.get_params()["future_covariates"] is False and loaded.calendar is None
+    pd.testing.assert_series_equal(loaded.predict(), expected)
+
+
 def test_backtest_slices_future_covariates_per_origin():
     y, X = _promo_series(n=140)
     model = Forecaster(future_covariates=True, **FAST)

@@ -260,6 +260,10 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
     # Anchor targets on the seasonal naive forecast (see the module docstring).
     _seasonal_anchor = True
 
+    #: Parameters newer than some saved models, with the value those models had
+    #: (see :mod:`tsrnn.modelfile.schema`).
+    _params_added_later = {"future_covariates": False, "calendar": None}
+
     _parameter_constraints: dict = {
         "window": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "horizon": [Interval(numbers.Integral, 1, None, closed="left")],
