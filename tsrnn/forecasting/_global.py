@@ -124,7 +124,7 @@ class GlobalMixin:
             )
             return
         self.interval_method_ = "conformal"
-        X_rel, Y_rel = self._panel_windows(heads, steps, head_known if known else None)
+        X_rel, Y_rel = self._panel_windows(heads, steps, head_known if known is not None else None)
         networks = [self._fit_member(X_rel, Y_rel, steps, s, panel=True)[0] for s in seeds]
         windows, scales, true, covariates = [], [], [], []
         for i, values, n_fit in scored:
