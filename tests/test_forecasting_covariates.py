@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 import tsrnn
 from tsrnn import Forecaster, backtest
@@ -303,6 +304,34 @@ def test_panel_covariate_errors_name_the_problem():
         )
     with pytest.raises(ValueError, match=r"past-only exogenous features X are not supported"):
         Forecaster(**FAST).fit(history.drop(columns="promo"), X=history)
+
+
+def test_xarray_panel_covariates_give_the_long_frames_forecasts():
+    history, future, static = _panel()
+    model = Forecaster(future_covariates=True, **FAST)
+    model.fit(history.drop(columns="promo"), X=history, static=static)
+    expected = model.predict(X=future)
+
+    def array(frame, column):
+        wide = frame.pivot(index="ds", columns="unique_id", values=column)
+        return xr.DataArray(
+            wide.to_numpy().T,
+            dims=("series", "ds"),
+            coords={"series": list(wide.columns), "ds": wide.index},
+            name=column,
+        )
+
+    y = array(history, "y")
+    covariates = xr.Dataset({"promo": array(history, "promo")})
+    other = Forecaster(future_covariates=True, **FAST).fit(y, X=covariates, static=static)
+    forecast = other.predict(X=array(future, "promo"))
+    for key in ("a", "b"):
+        rows = expected[expected.unique_id == key]
+        got = forecast.sel(series=key).dropna("ds")
+        np.testing.assert_array_equal(got.values, rows["y"].to_numpy())
+        np.testing.assert_array_equal(got["ds"].values, rows["ds"].to_numpy())
+    with pytest.raises(ValueError, match="an xarray X needs two dimensions, one of them"):
+        other.predict(X=array(future, "promo").rename(series="shop"))
 
 
 def test_panel_new_series_read_covariates_of_their_last_window():

@@ -16,7 +16,7 @@ the functions below build calendar features and the extended network inputs.
 import numpy as np
 import pandas as pd
 
-from tsrnn.forecasting._panel import _time_index
+from tsrnn.forecasting._panel import _SERIES_DIMS, _series_dim, _time_index
 from tsrnn.forecasting._series import infer_freq
 
 # Calendar features: (cycle length, position in the cycle from a DatetimeIndex).
@@ -206,14 +206,30 @@ def covariate_rows(X, n_rows, what, columns=None, index=None):
     return values, names
 
 
+def _from_xarray(X, id_column):
+    """An xarray Dataset (one variable per covariate) or DataArray as a MultiIndex frame."""
+    if not hasattr(X, "data_vars"):  # a DataArray holds one covariate
+        X = X.to_dataset(name=X.name if X.name is not None else "covariate")
+    dim = _series_dim(X, id_column)
+    if dim is None or len(X.dims) != 2:
+        raise CovariateError(
+            "an xarray X needs two dimensions, one of them the series "
+            f"({', '.join(_SERIES_DIMS)}), got {tuple(X.dims)}"
+        )
+    time_dim = next(d for d in X.dims if d != dim)
+    return X.to_dataframe(dim_order=[dim, time_dim])
+
+
 def covariate_table(X, id_column, time_column, value_column=None, y=None):
     """Read panel covariates keyed by (series, time).
 
     ``X`` is a long DataFrame with the id and time columns, a DataFrame with a
-    ``(series, time)`` MultiIndex, or a list of column names of the long DataFrame
-    ``y``. Returns ``{series id: DataFrame of the features indexed by time}`` and the
-    feature column names: every column but the id, the time and ``value_column``
-    (the target never enters as a covariate, so ``X`` may be the panel itself).
+    ``(series, time)`` MultiIndex, an xarray Dataset (one variable per covariate) or
+    DataArray (one covariate) with a series and a time dimension, or a list of column
+    names of the long DataFrame ``y``. Returns ``{series id: DataFrame of the features
+    indexed by time}`` and the feature column names: every column but the id, the
+    time and ``value_column`` (the target never enters as a covariate, so ``X`` may be
+    the panel itself).
     """
     if isinstance(X, (list, tuple)) and all(isinstance(c, str) for c in X):
         if not isinstance(y, pd.DataFrame) or isinstance(y.index, pd.MultiIndex):
@@ -224,6 +240,8 @@ def covariate_table(X, id_column, time_column, value_column=None, y=None):
         if missing:
             raise CovariateError(f"X names columns {missing} that y does not have")
         X = y[[id_column, time_column, *X]]
+    if hasattr(X, "dims") and hasattr(X, "to_dataframe"):
+        X = _from_xarray(X, id_column)
     if isinstance(X, pd.DataFrame) and isinstance(X.index, pd.MultiIndex):
         if X.index.nlevels != 2:
             raise CovariateError("a MultiIndex X needs two levels (series, time)")

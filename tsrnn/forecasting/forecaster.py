@@ -392,8 +392,9 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             window and the horizon (``predict`` then needs their future values). A
             dated DataFrame must carry ``y``'s time stamps. For a panel: a long
             DataFrame with the id and time columns (the fit's names) and one column
-            per covariate, a DataFrame with a ``(series, time)`` MultiIndex, or the
-            names of covariate columns of the long DataFrame ``y``.
+            per covariate, a DataFrame with a ``(series, time)`` MultiIndex, an
+            xarray Dataset with a series and a time dimension (one variable per
+            covariate), or the names of covariate columns of the long DataFrame ``y``.
         static : DataFrame, optional
             Static covariates of a panel's series, indexed by series id, one numeric
             column each; constant input channels of every window of that series.
