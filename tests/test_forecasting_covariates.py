@@ -139,6 +139,14 @@ def test_future_covariate_errors_name_the_problem(promo_model):
         Forecaster(calendar=["weekday"], **FAST).fit(y[:120])
 
 
+def test_a_shorter_horizon_reads_the_fitted_horizons_covariates(promo_model):
+    model, y, X = promo_model
+    future = X[120 : 120 + H]
+    np.testing.assert_array_equal(model.predict(3, X=future), model.predict(X=future)[:3])
+    with pytest.raises(ValueError, match=r"must have 7 rows, got 3"):
+        model.predict(3, X=future[:3])
+
+
 def test_forecast_from_a_new_history_reads_its_covariates(promo_model):
     model, y, X = promo_model
     a = model.predict(y=y[:100], X=X[: 100 + H])
