@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from tsrnn import _formats, architectures, streaming
 from tsrnn._config import JIT_OPTIONS
 from tsrnn.backend import resolve_device
+from tsrnn.estimators._params import estimator_params
 from tsrnn.network import Network
 from tsrnn.persistence import Checkpoint, SaveMixin, data_fingerprint
 from tsrnn.training import NonFiniteLossError, ReduceLROnPlateau, get_optimizer
@@ -85,13 +86,14 @@ ARCHITECTURE_PARAMS = (
 )
 
 
+@estimator_params
 class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared parameters and fit machinery; see SequenceRegressor for the docs.
 
     Subclasses define how targets are encoded and scored, and the loss.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints = {
         "architecture": [StrOptions(set(architectures.PRESETS))],
         "cell": [StrOptions({"lstm", "gru", "rnn"}), None],
         "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -129,79 +131,43 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         "n_jobs": [numbers.Integral, None],
     }
 
-    def __init__(
-        self,
-        architecture="recurrent",
-        cell="lstm",
-        hidden_size=32,
-        num_layers=1,
-        bidirectional=False,
-        conv_filters=0,
-        conv_kernel_size=3,
-        pool_size=None,
-        activation="tanh",
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        optimizer="adam",
-        learning_rate=3e-3,
-        weight_decay=0.0,
-        batch_size="auto",
-        max_epochs=200,
-        shuffle=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        patience=20,
-        tol=1e-4,
-        clip_norm=1.0,
-        dtype="float32",
-        device="cpu",
-        data_format="channels_last",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        lr_schedule="constant",
-        reduce_lr_factor=0.5,
-        reduce_lr_patience=5,
-        reduce_lr_cooldown=0,
-        min_learning_rate=1e-4,
-        n_ensemble=1,
-        n_jobs=None,
-    ):
-        self.architecture = architecture
-        self.cell = cell
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.conv_filters = conv_filters
-        self.conv_kernel_size = conv_kernel_size
-        self.pool_size = pool_size
-        self.activation = activation
-        self.dropout = dropout
-        self.recurrent_dropout = recurrent_dropout
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.shuffle = shuffle
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.tol = tol
-        self.clip_norm = clip_norm
-        self.dtype = dtype
-        self.device = device
-        self.data_format = data_format
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.lr_schedule = lr_schedule
-        self.reduce_lr_factor = reduce_lr_factor
-        self.reduce_lr_patience = reduce_lr_patience
-        self.reduce_lr_cooldown = reduce_lr_cooldown
-        self.min_learning_rate = min_learning_rate
-        self.n_ensemble = n_ensemble
-        self.n_jobs = n_jobs
+    # The parameters and their defaults (the generated __init__ takes them in this
+    # order; subclasses append their own).
+    architecture: str = "recurrent"
+    cell: str | None = "lstm"
+    hidden_size: int = 32
+    num_layers: int = 1
+    bidirectional: bool = False
+    conv_filters: int = 0
+    conv_kernel_size: int = 3
+    pool_size: int | None = None
+    activation: str = "tanh"
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    optimizer: str = "adam"
+    learning_rate: float = 3e-3
+    weight_decay: float = 0.0
+    batch_size: int | str = "auto"
+    max_epochs: int = 200
+    shuffle: bool = True
+    early_stopping: bool = False
+    validation_fraction: float = 0.1
+    patience: int = 20
+    tol: float = 1e-4
+    clip_norm: float | None = 1.0
+    dtype: str = "float32"
+    device: str = "cpu"
+    data_format: str = "channels_last"
+    random_state: int | np.random.RandomState | None = None
+    verbose: int = 0
+    warm_start: bool = False
+    lr_schedule: str = "constant"
+    reduce_lr_factor: float = 0.5
+    reduce_lr_patience: int = 5
+    reduce_lr_cooldown: int = 0
+    min_learning_rate: float = 1e-4
+    n_ensemble: int = 1
+    n_jobs: int | None = None
 
     #: Parameters newer than some saved models, with the value that rebuilds and
     #: continues those models as they were (see :mod:`tsrnn.modelfile.schema`).
