@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 from joblib import effective_n_jobs
-from numba import njit
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -25,9 +24,9 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from tqdm.auto import tqdm
 
 from tsrnn import _formats, architectures, streaming
-from tsrnn._config import JIT_OPTIONS
 from tsrnn.backend import resolve_device
 from tsrnn.estimators._params import estimator_params
+from tsrnn.kernels.cpu.checks import largest_magnitude
 from tsrnn.network import Network
 from tsrnn.persistence import Checkpoint, SaveMixin, data_fingerprint
 from tsrnn.training import NonFiniteLossError, ReduceLROnPlateau, get_optimizer
@@ -35,24 +34,6 @@ from tsrnn.training.loop import TrainingHistory, array_batches, evaluate, fit_ba
 
 # Looked up per predict call: np.finfo and np.dtype(...).name cost microseconds.
 _FLOAT_MAX = {name: float(np.finfo(name).max) for name in ("float32", "float64")}
-
-
-@njit(**JIT_OPTIONS)
-def _largest_magnitude(values):
-    """Largest magnitude of ``values``, or NaN/inf if any value is.
-
-    Max |x| over ``values`` (any shape), NaN if any value is NaN, inf if any is
-    infinite: one pass over X for every check (numpy's min and max were ~5 us of
-    overhead per single-sequence predict, and two passes over a large X in fit).
-    """
-    largest = 0.0
-    for x in values.flat:
-        magnitude = abs(x)
-        if not magnitude <= largest:  # larger, or NaN
-            if magnitude != magnitude:
-                return np.nan
-            largest = magnitude
-    return largest
 
 
 class TrainingDivergedWarning(UserWarning):
@@ -249,7 +230,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _check_range(self, values):
         """Reject NaN, infinity and values beyond the network dtype's range."""
-        largest = _largest_magnitude(values)
+        largest = largest_magnitude(values)
         if not np.isfinite(largest):
             raise ValueError("Input X contains NaN or infinity")
         if largest > (_FLOAT_MAX.get(self.dtype) or _FLOAT_MAX[np.dtype(self.dtype).name]):
