@@ -5,6 +5,7 @@ parameters are stored untouched in ``__init__`` and validated in ``fit`` with
 scikit-learn's own constraint machinery; the network lives in ``network_``.
 """
 
+import contextlib
 import copy
 import itertools
 import math
@@ -34,6 +35,10 @@ from tsrnn.training.loop import TrainingHistory, array_batches, evaluate, fit_ba
 
 # Looked up per predict call: np.finfo and np.dtype(...).name cost microseconds.
 _FLOAT_MAX = {name: float(np.finfo(name).max) for name in ("float32", "float64")}
+
+# Training warnings name the frame of the estimator's fit (or partial_fit):
+# warn <- _run_epochs <- _train <- _fit <- fit.
+_FIT_STACKLEVEL = 4
 
 
 class TrainingDivergedWarning(UserWarning):
@@ -656,61 +661,119 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         return None
 
     def _train(self, epoch_batches, validation, rng, epochs, incremental, checkpointing=None):
-        history = self._history
-        net = self.network_
-        callbacks = []
-        if validation is not None:
-            _, yv, _, wv = validation
+        """Train ``network_`` for up to ``epochs`` epochs and record its history.
 
-            def score_validation(epoch, hist):
-                # Scores the validation output the loop already computed for its loss.
-                self.validation_scores_.append(self._score_output(hist.validation_output, yv, wv))
-
-            callbacks.append(score_validation)
-        bar = None
-        if self.verbose:
-            bar = tqdm(total=epochs, desc=type(self).__name__, unit="epoch", leave=True)
-
-            def progress(epoch, hist):
-                info = {"loss": f"{hist.loss_curve[-1]:.4g}"}
-                if hist.validation_loss_curve:
-                    info["val_loss"] = f"{hist.validation_loss_curve[-1]:.4g}"
-                if self.validation_scores_ and validation is not None:
-                    info["val_score"] = f"{self.validation_scores_[-1]:.4g}"
-                bar.set_postfix(info)
-                bar.update(1)
-
-            callbacks.append(progress)
-        if checkpointing is not None:
+        ``checkpointing`` is None or ``(Checkpoint, run)``, ``run`` holding the root
+        seed, the data's fingerprint and the training generator.
+        """
+        bar, progress = self._progress(epochs, validation)
+        callbacks = [
+            self._validation_scoring(validation),
+            progress,
+            self._checkpoint_writer(checkpointing),
+        ]
+        try:
+            with self._on_device():
+                completed = self._run_epochs(
+                    epoch_batches,
+                    validation,
+                    rng,
+                    epochs,
+                    incremental,
+                    [callback for callback in callbacks if callback is not None],
+                )
+        finally:
+            if bar is not None:
+                bar.close()
+        self._record_history()
+        if completed and checkpointing is not None:
             ckpt, run = checkpointing
+            ckpt.final(self, self._training_state(run))
 
-            def training_state():
-                return {
-                    "seed": run["seed"],
-                    "fingerprint": run["fingerprint"],
-                    "rng_state": run["rng"].bit_generator.state,
-                }
+    def _validation_scoring(self, validation):
+        """The callback appending the validation score to ``validation_scores_``, or None."""
+        if validation is None:
+            return None
+        _, yv, _, wv = validation
 
-            def write_checkpoint(epoch, hist):
-                self._record_history()
-                ckpt.after_epoch(self, hist, training_state())
+        def score_validation(epoch, hist):
+            # Scores the validation output the loop already computed for its loss.
+            self.validation_scores_.append(self._score_output(hist.validation_output, yv, wv))
 
-            callbacks.append(write_checkpoint)
-        patience = None if incremental else self.patience
-        completed, diverged = False, None
-        # The weights and optimizer moments stay on the device for the whole run and
-        # come back once at the end (checkpoints copy them out, once per epoch).
+        return score_validation
+
+    def _progress(self, epochs, validation):
+        """With ``verbose``, a tqdm bar over the epochs and the callback updating it."""
+        if not self.verbose:
+            return None, None
+        bar = tqdm(total=epochs, desc=type(self).__name__, unit="epoch", leave=True)
+
+        def progress(epoch, hist):
+            info = {"loss": f"{hist.loss_curve[-1]:.4g}"}
+            if hist.validation_loss_curve:
+                info["val_loss"] = f"{hist.validation_loss_curve[-1]:.4g}"
+            if self.validation_scores_ and validation is not None:
+                info["val_score"] = f"{self.validation_scores_[-1]:.4g}"
+            bar.set_postfix(info)
+            bar.update(1)
+
+        return bar, progress
+
+    def _checkpoint_writer(self, checkpointing):
+        """The callback writing a checkpoint after each epoch, or None."""
+        if checkpointing is None:
+            return None
+        ckpt, run = checkpointing
+
+        def write_checkpoint(epoch, hist):
+            self._record_history()
+            ckpt.after_epoch(self, hist, self._training_state(run))
+
+        return write_checkpoint
+
+    @staticmethod
+    def _training_state(run):
+        """What a checkpoint stores to resume the run: seed, data fingerprint, generator."""
+        return {
+            "seed": run["seed"],
+            "fingerprint": run["fingerprint"],
+            "rng_state": run["rng"].bit_generator.state,
+        }
+
+    @contextlib.contextmanager
+    def _on_device(self):
+        """Keep the weights and optimizer moments on ``device_`` for one training run.
+
+        They go to the device once and come back once at the end (checkpoints copy
+        them out, once per epoch), so fitted estimators hold NumPy weights and
+        pickle anywhere, whatever stopped the run.
+        """
+        net, optimizer = self.network_, self._optimizer
         net.to(self.device_)
-        self._optimizer.to(self.device_)
+        optimizer.to(self.device_)
+        try:
+            yield
+        finally:
+            net.to("cpu")
+            optimizer.to("cpu")
+
+    def _run_epochs(self, epoch_batches, validation, rng, epochs, incremental, callbacks):
+        """Run the epochs under the exception policy; True when none stopped them.
+
+        A non-finite loss keeps the last good weights with a warning, or raises
+        :class:`TrainingDivergedError` when no weights reached have a finite loss;
+        Ctrl-C keeps the best weights so far, with a warning.
+        """
+        history = self._history
         try:
             fit_batches(
-                net,
+                self.network_,
                 epoch_batches,
                 loss=self._loss(),
                 optimizer=self._optimizer,
                 epochs=epochs,
                 validation_data=validation,
-                patience=patience,
+                patience=None if incremental else self.patience,
                 min_delta=self.tol,
                 # The best epoch's weights, by validation loss with early_stopping, else
                 # by training loss (the last epochs before a stall are no better).
@@ -722,43 +785,33 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                 history=history,
                 track_best=True,
             )
-            completed = True
+            return True
         except NonFiniteLossError as exc:
             if not self._keep_finite_weights(exc, epoch_batches, validation):
-                diverged = exc
-            else:
-                warnings.warn(
-                    f"{type(self).__name__}: training stopped after {history.n_epochs} epochs "
-                    f"because {exc}. The estimator keeps the last good weights (the latest "
-                    "with a finite loss on the data); consider a lower learning_rate or "
-                    "scaling the data.",
-                    TrainingDivergedWarning,
-                    stacklevel=3,
-                )
+                del self.network_  # weights with a non-finite loss are no fitted model
+                raise TrainingDivergedError(
+                    f"{type(self).__name__}: training diverged in epoch {history.n_epochs + 1} "
+                    f"({exc}) and no weights it reached give a finite loss on the training "
+                    "data; lower learning_rate, set clip_norm, or scale X and y"
+                ) from exc
+            warnings.warn(
+                f"{type(self).__name__}: training stopped after {history.n_epochs} epochs "
+                f"because {exc}. The estimator keeps the last good weights (the latest "
+                "with a finite loss on the data); consider a lower learning_rate or "
+                "scaling the data.",
+                TrainingDivergedWarning,
+                stacklevel=_FIT_STACKLEVEL,
+            )
         except KeyboardInterrupt:
             if history.best_weights is not None:
-                net.set_weights(history.best_weights)
+                self.network_.set_weights(history.best_weights)
             warnings.warn(
                 f"{type(self).__name__}: training interrupted after {history.n_epochs} epochs; "
                 "the estimator is fitted with the best weights so far.",
                 TrainingInterruptedWarning,
-                stacklevel=3,
+                stacklevel=_FIT_STACKLEVEL,
             )
-        finally:
-            net.to("cpu")  # fitted estimators hold NumPy weights: they pickle anywhere
-            self._optimizer.to("cpu")
-            if bar is not None:
-                bar.close()
-        if diverged is not None:
-            del self.network_  # weights with a non-finite loss are no fitted model
-            raise TrainingDivergedError(
-                f"{type(self).__name__}: training diverged in epoch {history.n_epochs + 1} "
-                f"({diverged}) and no weights it reached give a finite loss on the training "
-                "data; lower learning_rate, set clip_norm, or scale X and y"
-            ) from diverged
-        self._record_history()
-        if completed and checkpointing is not None:
-            ckpt.final(self, training_state())
+        return False
 
     def _keep_finite_weights(self, exc, epoch_batches, validation):
         """Recover from a non-finite training step.
