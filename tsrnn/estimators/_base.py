@@ -19,22 +19,35 @@ import pandas as pd
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from tsrnn import _formats, architectures, streaming
+from tsrnn._random import draw_seeds
+from tsrnn._validation import BATCH_SIZE, NON_NEGATIVE_INT, POSITIVE_INT
 from tsrnn.backend import resolve_device
 from tsrnn.estimators._params import estimator_params
 from tsrnn.kernels.cpu.checks import largest_magnitude
 from tsrnn.network import Network
 from tsrnn.persistence import Checkpoint, SaveMixin, data_fingerprint
 from tsrnn.training import NonFiniteLossError, ReduceLROnPlateau, get_optimizer
-from tsrnn.training.loop import TrainingHistory, array_batches, evaluate, fit_batches
+from tsrnn.training.loop import (
+    TrainingHistory,
+    array_batches,
+    evaluate,
+    fit_batches,
+    resolve_batch_size,
+)
 
 # Looked up per predict call: np.finfo and np.dtype(...).name cost microseconds.
 _FLOAT_MAX = {name: float(np.finfo(name).max) for name in ("float32", "float64")}
+
+
+def _auto_batch_size(n_samples):
+    """About 8 updates per epoch on small datasets, 32 samples per batch otherwise."""
+    return int(np.clip(n_samples // 8, 8, 32))
+
 
 # Training warnings name the frame of the estimator's fit (or partial_fit):
 # warn <- _run_epochs <- _train <- _fit <- fit.
@@ -82,24 +95,24 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints = {
         "architecture": [StrOptions(set(architectures.PRESETS))],
         "cell": [StrOptions({"lstm", "gru", "rnn"}), None],
-        "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
+        "hidden_size": [POSITIVE_INT],
+        "num_layers": [POSITIVE_INT],
         "bidirectional": ["boolean"],
-        "conv_filters": [Interval(numbers.Integral, 0, None, closed="left")],
-        "conv_kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "pool_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "conv_filters": [NON_NEGATIVE_INT],
+        "conv_kernel_size": [POSITIVE_INT],
+        "pool_size": [POSITIVE_INT, None],
         "activation": [StrOptions({"tanh", "relu"})],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "recurrent_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "optimizer": [StrOptions({"adam", "sgd"})],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": BATCH_SIZE,
+        "max_epochs": [POSITIVE_INT],
         "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "patience": [Interval(numbers.Integral, 1, None, closed="left")],
+        "patience": [POSITIVE_INT],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "clip_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "dtype": [StrOptions({"float32", "float64"})],
@@ -110,10 +123,10 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         "warm_start": ["boolean"],
         "lr_schedule": [StrOptions({"constant", "plateau"})],
         "reduce_lr_factor": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "reduce_lr_patience": [Interval(numbers.Integral, 1, None, closed="left")],
-        "reduce_lr_cooldown": [Interval(numbers.Integral, 0, None, closed="left")],
+        "reduce_lr_patience": [POSITIVE_INT],
+        "reduce_lr_cooldown": [NON_NEGATIVE_INT],
         "min_learning_rate": [Interval(numbers.Real, 0, None, closed="left")],
-        "n_ensemble": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_ensemble": [POSITIVE_INT],
         "n_jobs": [numbers.Integral, None],
     }
 
@@ -347,7 +360,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         training derived from it.
         """
         if root is None:
-            root = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+            root = draw_seeds(self.random_state)
         init, split, train = np.random.SeedSequence(root).spawn(3)
         return (
             root,
@@ -482,14 +495,12 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             )
         if classes is not None:
             raise ValueError(f"{name}: classes is a partial_fit parameter")
-        seeds = check_random_state(self.random_state).randint(
-            np.iinfo(np.int32).max, size=self.n_ensemble
-        )
+        seeds = draw_seeds(self.random_state, self.n_ensemble)
         members = [
             clone(self).set_params(
                 n_ensemble=1,
                 n_jobs=None,
-                random_state=int(seed),
+                random_state=seed,
                 verbose=self.verbose if i == 0 else 0,
                 warm_start=False,
             )
@@ -847,10 +858,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         self.n_epochs_ = self.n_iter_ = history.n_epochs
 
     def _batch_size(self, n_samples):
-        if self.batch_size == "auto":
-            # About 8 updates per epoch on small datasets, 32 samples per batch otherwise.
-            return int(np.clip(n_samples // 8, 8, 32))
-        return self.batch_size
+        return resolve_batch_size(self.batch_size, n_samples, _auto_batch_size)
 
     def _predict_network(self, X):
         """The outputs of every network of the ensemble for X, and X's labels.
