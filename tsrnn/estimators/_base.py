@@ -67,22 +67,9 @@ class TrainingInterruptedWarning(UserWarning):
 
 
 #: Parameters fixed when the network and its optimizer are built: a warm start or
-#: partial_fit cannot change them.
-ARCHITECTURE_PARAMS = (
-    "architecture",
-    "cell",
-    "hidden_size",
-    "num_layers",
-    "bidirectional",
-    "conv_filters",
-    "conv_kernel_size",
-    "pool_size",
-    "activation",
-    "dropout",
-    "recurrent_dropout",
-    "dtype",
-    "optimizer",
-)
+#: partial_fit cannot change them. The recurrent preset's knobs include those of
+#: every other preset.
+ARCHITECTURE_PARAMS = ("architecture", *architectures.RECURRENT_KNOBS, "dtype", "optimizer")
 
 
 @estimator_params
