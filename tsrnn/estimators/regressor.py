@@ -105,7 +105,6 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
     data_format : {'channels_last', 'channels_first'}, default='channels_last'
         Axis order of 3-D numpy input: (n_samples, n_timesteps, n_features), or
         aeon/sktime's (n_cases, n_channels, n_timepoints).
-    loss : {'mse', 'mae', 'huber'}, default='mse'
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, the validation split, shuffling and dropout; a fixed
         value gives bit-identical fitted weights.
@@ -143,6 +142,8 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
     n_jobs : int or None, default=None
         Threads training the ensemble's networks in parallel (the kernels release
         the GIL); None means 1 and -1 all processors, as in joblib.
+    loss : {'mse', 'mae', 'huber'}, default='mse'
+        The training loss.
 
     Attributes
     ----------
