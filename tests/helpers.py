@@ -1,4 +1,7 @@
-"""Shared test helpers: a reference recurrent stack built only from the NumPy spec."""
+"""Shared test helpers: a reference recurrent stack built only from the NumPy spec,
+and the bit-identical comparison of fits."""
+
+import hashlib
 
 import numpy as np
 
@@ -211,3 +214,28 @@ def pytest_summary(stdout):
         if found and re.search(r" in [\d.]+s", line):
             return {("error" if w.startswith("error") else w): int(n) for n, w in found}
     return {}
+
+
+def fitted_weights(fitted):
+    """The flat weights of a fitted estimator (its ``network_``), a Network, or an array."""
+    network = getattr(fitted, "network_", fitted)
+    return np.asarray(network.get_weights() if hasattr(network, "get_weights") else network)
+
+
+def weights_digest(fitted):
+    """SHA-256 of :func:`fitted_weights`' bytes: a fit's fingerprint, comparable across
+    processes and with digests recorded in a test."""
+    return hashlib.sha256(fitted_weights(fitted).tobytes()).hexdigest()
+
+
+def assert_bit_identical(first, *others):
+    """Assert that fits (estimators, networks or weight arrays) hold bit-identical weights.
+
+    The same dtype, shape and bytes: a readable diff first, then the bytes, which
+    also tell -0.0 from 0.0 and one NaN payload from another.
+    """
+    expected = fitted_weights(first)
+    for other in others:
+        actual = fitted_weights(other)
+        np.testing.assert_array_equal(actual, expected, strict=True)
+        assert actual.tobytes() == expected.tobytes(), "same values, different bits"

@@ -8,6 +8,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import tsrnn
+from tests.helpers import assert_bit_identical
 from tsrnn import (
     Activation,
     BatchNormalization,
@@ -156,7 +157,7 @@ def test_seeded_fits_of_a_preset_are_bit_identical():
     X, y = _classification()
     a = SequenceClassifier(architecture="lstm-fcn", **SMALL).fit(X, y)
     b = SequenceClassifier(architecture="lstm-fcn", **SMALL).fit(X, y)
-    np.testing.assert_array_equal(a.network_.get_weights(), b.network_.get_weights())
+    assert_bit_identical(a, b)
 
 
 def test_grid_search_over_the_architecture():

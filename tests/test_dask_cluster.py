@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
 
+from tests.helpers import assert_bit_identical
 from tsrnn import SequenceClassifier
 
 distributed = pytest.importorskip("distributed")
@@ -79,11 +80,11 @@ def test_workers_compiling_into_one_empty_numba_cache_at_once(tmp_path):
     assert any((tmp_path / "cache").rglob("*.nbi")), "the workers wrote no cache"
     expected = _fit_small_gru(0)
     for weights in concurrent:
-        np.testing.assert_array_equal(weights, expected)
+        assert_bit_identical(weights, expected)
     with (
         distributed.LocalCluster(
             n_workers=1, processes=True, host="127.0.0.1", dashboard_address=None, env=env
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        np.testing.assert_array_equal(client.submit(_fit_small_gru, 0).result(), expected)
+        assert_bit_identical(client.submit(_fit_small_gru, 0).result(), expected)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from tests.helpers import assert_bit_identical, fitted_weights
 from tsrnn import SequenceClassifier, SequenceRegressor
-from tsrnn.kernels import cpu
 from tsrnn.streaming import Batches, DaskSource
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,10 +21,6 @@ RNG = np.random.default_rng(0)
 X = RNG.normal(size=(100, 12, 3)).astype(np.float32)
 Y = X[:, -2:, 0].sum(axis=1)
 KW = dict(hidden_size=8, max_epochs=3, batch_size=16, dropout=0.1, random_state=0)
-
-
-def weights(est):
-    return est.network_.get_weights()
 
 
 def batches_like_numpy(X, y, size=16):
@@ -39,15 +35,15 @@ def batches_like_numpy(X, y, size=16):
 def test_numpy_dask_xarray_and_batches_give_identical_weights(cls):
     y = Y if cls is SequenceRegressor else np.where(Y > 0, "up", "down")
     kw = dict(KW, shuffle=False)
-    reference = weights(cls(**kw).fit(X, y))
+    reference = cls(**kw).fit(X, y)
     # Chunks of 7 do not divide the batch size: batches must span chunk boundaries.
     streamed = cls(**kw).fit(da.from_array(X, chunks=(7, 12, 3)), da.from_array(y, chunks=9))
-    np.testing.assert_array_equal(weights(streamed), reference)
+    assert_bit_identical(streamed, reference)
     lazy = xr.DataArray(
         da.from_array(X.transpose(2, 0, 1), chunks=(3, 10, 12)), dims=["feature", "sample", "time"]
     )
-    np.testing.assert_array_equal(weights(cls(**kw).fit(lazy, y)), reference)
-    np.testing.assert_array_equal(weights(cls(**kw).fit(batches_like_numpy(X, y))), reference)
+    assert_bit_identical(cls(**kw).fit(lazy, y), reference)
+    assert_bit_identical(cls(**kw).fit(batches_like_numpy(X, y)), reference)
 
 
 def test_shuffled_streaming_is_reproducible_and_sees_every_sample_once():
@@ -55,8 +51,8 @@ def test_shuffled_streaming_is_reproducible_and_sees_every_sample_once():
     a = SequenceRegressor(**KW).fit(Xd, Y)
     b = SequenceRegressor(**KW).fit(Xd, Y)
     c = SequenceRegressor(**{**KW, "random_state": 1}).fit(Xd, Y)
-    np.testing.assert_array_equal(weights(a), weights(b))
-    assert not np.array_equal(weights(a), weights(c))
+    assert_bit_identical(a, b)
+    assert not np.array_equal(fitted_weights(a), fitted_weights(c))
     source = DaskSource(Xd, np.arange(len(X)))
     rng = np.random.default_rng(0)
     epoch1 = [yb for _, yb in source.epoch(16, rng, shuffle=True)]
@@ -104,24 +100,6 @@ def test_streaming_errors_name_the_problem():
     nan[50, 3, 1] = np.nan
     with pytest.raises(ValueError, match="NaN or infinity"):
         SequenceRegressor(**KW).fit(da.from_array(nan, chunks=(25, 12, 3)), Y)
-
-
-def test_every_cpu_kernel_releases_the_gil():
-    # Thread-based parallelism (joblib threads, dask threads) is real only when the
-    # compiled kernels release the GIL.
-    from numba.core.registry import CPUDispatcher
-
-    kernels = [
-        getattr(module, name)
-        for module in (cpu.recurrent, cpu.conv, cpu.dense, cpu.losses, cpu.optim)
-        for name in dir(module)
-        if isinstance(getattr(module, name), CPUDispatcher)
-        # (scalar helpers are inlined into the kernels that call them)
-        and getattr(module, name).targetoptions.get("inline") != "always"
-    ]
-    assert len(kernels) > 20
-    for kernel in kernels:
-        assert kernel.targetoptions.get("nogil") is True, kernel.__name__
 
 
 MEMORY_SCRIPT = textwrap.dedent(
@@ -214,7 +192,7 @@ def test_resume_on_streamed_data_checks_y_and_the_chunks(tmp_path):
     with pytest.raises(ValueError, match="training on other data"):
         SequenceRegressor(**more).fit(Xd.rechunk((20, 12, 3)), Y, checkpoint=path, resume=True)
     resumed = SequenceRegressor(**more).fit(Xd, Y, checkpoint=path, resume=True)
-    np.testing.assert_array_equal(weights(resumed), weights(SequenceRegressor(**more).fit(Xd, Y)))
+    assert_bit_identical(resumed, SequenceRegressor(**more).fit(Xd, Y))
 
 
 def test_resume_on_batches_checks_the_first_batch_and_warns_about_the_rest(tmp_path):
@@ -232,4 +210,4 @@ def test_resume_on_batches_checks_the_first_batch_and_warns_about_the_rest(tmp_p
             batches_like_numpy(X, Y), checkpoint=path, resume=True
         )
     full = SequenceRegressor(**more).fit(batches_like_numpy(X, Y))
-    np.testing.assert_array_equal(weights(resumed), weights(full))
+    assert_bit_identical(resumed, full)

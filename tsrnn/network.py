@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from tsrnn._dtypes import check_float_dtype
+from tsrnn._random import as_generator
 from tsrnn.backend import device_of, get_backend, to_host
 from tsrnn.layers._params import ParameterBuffer
 from tsrnn.layers.base import Context, Layer
@@ -71,7 +72,7 @@ class Network:
         Fix shapes for inputs of ``input_shape = (n_steps, n_features)`` (n_steps may be
         None for networks that accept any length) and draw initial weights.
         """
-        rng = np.random.default_rng(random_state)
+        rng = as_generator(random_state)
         self._attach(ParameterBuffer(self._layout(input_shape), self.dtype))
         for layer, p in zip(self.layers, self._layer_params, strict=True):
             layer.init_params(p, rng)

@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from tsrnn._validation import check_positive_int
 from tsrnn.persistence import SaveMixin
 
 
@@ -48,8 +49,7 @@ def make_windows(y, window, horizon=1, stride=1, exog=None):
     """
     y = _as_series(y, "y")
     for name, value in (("window", window), ("horizon", horizon), ("stride", stride)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_int(value, name)
     n = y.shape[0]
     if n < window + horizon:
         raise ValueError(

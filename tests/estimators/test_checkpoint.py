@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import tsrnn
+from tests.helpers import assert_bit_identical
 from tsrnn import SequenceClassifier, SequenceRegressor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,10 +34,6 @@ def data(n=96, steps=12):
     return X, X[:, -4:, 0].sum(axis=1) + 0.1 * X[:, 0, 1]
 
 
-def weights(est):
-    return est.network_.get_weights()
-
-
 @pytest.mark.parametrize("every", [1, 2])
 def test_resumed_run_equals_uninterrupted_run(every, tmp_path):
     X, y = data()
@@ -45,13 +42,13 @@ def test_resumed_run_equals_uninterrupted_run(every, tmp_path):
     # A run stopped after 4 epochs (as a crash would leave it: the latest checkpoint).
     SequenceRegressor(max_epochs=4, **PARAMS).fit(X, y, checkpoint=path, checkpoint_every=every)
     resumed = SequenceRegressor(max_epochs=7, **PARAMS).fit(X, y, checkpoint=path, resume=True)
-    np.testing.assert_array_equal(weights(resumed), weights(full))
+    assert_bit_identical(resumed, full)
     assert resumed.loss_curve_ == full.loss_curve_
     assert resumed.validation_scores_ == full.validation_scores_
     assert resumed.n_epochs_ == 7
     # Resuming a finished run trains no further.
     again = SequenceRegressor(max_epochs=7, **PARAMS).fit(X, y, checkpoint=path, resume=True)
-    np.testing.assert_array_equal(weights(again), weights(full))
+    assert_bit_identical(again, full)
 
 
 def test_best_checkpoint_holds_the_best_epoch(tmp_path):
@@ -61,8 +58,8 @@ def test_best_checkpoint_holds_the_best_epoch(tmp_path):
     est = SequenceClassifier(max_epochs=6, **PARAMS).fit(X, labels, checkpoint=path)
     best = tsrnn.load(tmp_path / "clf.best.tsrnn")
     # early_stopping restored the best validation epoch: the two files agree with it.
-    np.testing.assert_array_equal(weights(best), est._history.best_weights)
-    np.testing.assert_array_equal(weights(best), weights(est))
+    assert_bit_identical(best, est._history.best_weights)
+    assert_bit_identical(best, est)
     np.testing.assert_array_equal(best.predict_proba(X), est.predict_proba(X))
     latest = tsrnn.load(path)
     assert latest.n_epochs_ == 6
@@ -97,7 +94,7 @@ def test_resume_without_a_checkpoint_starts_afresh(tmp_path):
         X, y, checkpoint=tmp_path / "new.tsrnn", resume=True
     )
     plain = SequenceRegressor(max_epochs=3, **PARAMS).fit(X, y)
-    np.testing.assert_array_equal(weights(fresh), weights(plain))
+    assert_bit_identical(fresh, plain)
 
 
 TRAIN_SCRIPT = textwrap.dedent(
@@ -147,7 +144,7 @@ def test_sigkill_mid_epoch_then_resume_gives_the_uninterrupted_weights(tmp_path)
     X, y = data(n, steps)
     resumed = SequenceRegressor(**params).fit(X, y, checkpoint=path, resume=True)
     full = SequenceRegressor(**params).fit(X, y)
-    np.testing.assert_array_equal(weights(resumed), weights(full))
+    assert_bit_identical(resumed, full)
     assert resumed.loss_curve_ == full.loss_curve_
 
 
@@ -223,5 +220,5 @@ def test_kill_at_the_end_of_the_stopping_epoch_then_resume(run, kill_at, tmp_pat
     resumed = SequenceRegressor(**params).fit(X, y, checkpoint=path, resume=True)
     assert resumed.n_epochs_ == full.n_epochs_
     assert resumed.loss_curve_ == full.loss_curve_
-    np.testing.assert_array_equal(weights(resumed), weights(full))
-    np.testing.assert_array_equal(weights(tsrnn.load(path)), weights(full))
+    assert_bit_identical(resumed, full)
+    assert_bit_identical(tsrnn.load(path), full)

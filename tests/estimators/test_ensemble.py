@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sklearn.utils import check_random_state
 
+from tests.helpers import assert_bit_identical
 from tsrnn import SequenceClassifier, SequenceRegressor
 from tsrnn.losses import sigmoid, softmax
 from tsrnn.persistence import ModelFileError, load, save
@@ -36,7 +37,7 @@ def test_members_use_seeds_drawn_from_random_state(binary, ensemble):
     assert len(ensemble.networks_) == 3 and ensemble.networks_[0] is ensemble.network_
     for seed, net in zip(seeds, ensemble.networks_, strict=True):
         alone = SequenceClassifier(**{**FAST, "random_state": int(seed)}).fit(*binary)
-        np.testing.assert_array_equal(net.get_weights(), alone.network_.get_weights())
+        assert_bit_identical(net, alone)
     # The first member's training record.
     first = SequenceClassifier(**{**FAST, "random_state": int(seeds[0])}).fit(*binary)
     assert ensemble.loss_curve_ == first.loss_curve_
@@ -73,7 +74,7 @@ def test_multiclass_probabilities_are_the_mean_of_the_members():
 def test_threads_do_not_change_the_ensemble(binary, ensemble, n_jobs):
     threaded = SequenceClassifier(n_ensemble=3, n_jobs=n_jobs, **FAST).fit(*binary)
     for a, b in zip(ensemble.networks_, threaded.networks_, strict=True):
-        np.testing.assert_array_equal(a.get_weights(), b.get_weights())
+        assert_bit_identical(a, b)
     np.testing.assert_array_equal(
         ensemble.predict_proba(binary[0]), threaded.predict_proba(binary[0])
     )

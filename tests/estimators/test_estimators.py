@@ -1,7 +1,6 @@
 """SequenceRegressor and SequenceClassifier: formats, training behaviour, errors,
 persistence and reproducibility."""
 
-import hashlib
 import io
 import pickle
 import subprocess
@@ -17,6 +16,7 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 import tsrnn.training.loop as loop
+from tests.helpers import weights_digest
 from tsrnn import SequenceClassifier, SequenceRegressor
 from tsrnn.estimators import TrainingDivergedWarning, TrainingInterruptedWarning
 
@@ -251,7 +251,7 @@ def _fit_hash(threads=None):
         reg = SequenceRegressor(
             hidden_size=16, dropout=0.1, recurrent_dropout=0.1, max_epochs=5, random_state=42
         ).fit(X, y)
-    return hashlib.sha256(reg.network_.get_weights().tobytes()).hexdigest()
+    return weights_digest(reg)
 
 
 def test_same_seed_bit_identical_across_threads_and_processes():

@@ -1,13 +1,12 @@
 """The training recipe of the sequence estimators: the best weights kept when the
 training loss stalls, and learning-rate reduction on a plateau."""
 
-import hashlib
-
 import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
+from tests.helpers import weights_digest
 from tsrnn import SequenceClassifier, SequenceRegressor
 from tsrnn.training import ReduceLROnPlateau
 
@@ -19,7 +18,7 @@ def _data(n=60, steps=12, features=2, seed=0):
 
 
 def _sha(est):
-    return hashlib.sha256(est.network_.get_weights().tobytes()).hexdigest()[:16]
+    return weights_digest(est)[:16]
 
 
 def test_a_stall_of_the_training_loss_keeps_the_best_epochs_weights():

@@ -4,6 +4,7 @@ end with exactly the weights of fitting them one after the other."""
 import numpy as np
 from joblib import Parallel, delayed
 
+from tests.helpers import assert_bit_identical
 from tsrnn import SequenceClassifier, SequenceRegressor
 
 
@@ -34,4 +35,4 @@ def test_concurrent_fits_equal_sequential_fits():
         delayed(_fit)(est, X, target) for est, target in jobs
     )
     for a, b in zip(sequential, concurrent, strict=True):
-        assert np.array_equal(a, b)
+        assert_bit_identical(a, b)

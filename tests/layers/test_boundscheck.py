@@ -40,6 +40,7 @@ def test_kernels_under_numba_boundscheck(boundscheck_env):
         "tests/kernels/test_conv_dense.py",
         "tests/kernels/test_losses.py",
         "tests/test_network.py",
+        "tests/training/test_loop.py",
         "tests/kernels/test_recurrent.py",
         "-k",
         "validation or ones or hidden1 or float32",

@@ -144,7 +144,7 @@ def test_huge_hidden_size_is_refused_before_the_network_is_built(members, tmp_pa
 @pytest.mark.parametrize(
     "units, match",
     [
-        (1e10, "invalid settings: units must be an integer"),
+        (1e10, "invalid settings: units must be a positive integer"),
         (10**10, "units=10000000000 is out of range"),
         (10**7, "do not match the saved network layout"),
     ],

@@ -1,12 +1,12 @@
-"""ReduceLROnPlateau: Keras' semantics (factor, patience, min_lr, cooldown), its state,
-and its use by tsrnn.training.fit."""
+"""Learning-rate schedules: StepLR, CosineLR, and ReduceLROnPlateau with Keras' semantics
+(factor, patience, min_lr, cooldown), its state and its use by tsrnn.training.fit."""
 
 import numpy as np
 import pytest
 
 from tsrnn.layers import LSTM, Dense
 from tsrnn.network import Network
-from tsrnn.training import Adam, ReduceLROnPlateau, TrainingHistory, fit
+from tsrnn.training import Adam, CosineLR, ReduceLROnPlateau, StepLR, TrainingHistory, fit
 
 
 def _rates(schedule, losses, lr=1.0):
@@ -111,3 +111,15 @@ def test_history_without_a_stateful_schedule_has_no_schedule_state():
     history = fit(net, X, y, optimizer=Adam(0.01), epochs=2, batch_size=16, random_state=0)
     assert history.schedule_state is None
     assert TrainingHistory().schedule_state is None
+
+
+def test_learning_rate_schedules():
+    assert [StepLR(2, 0.5)(e, 1.0, None) for e in range(5)] == [1.0, 0.5, 0.5, 0.25, 0.25]
+    cos = CosineLR(period=4, min_lr=0.0)
+    assert cos(3, 1.0, None) == pytest.approx(0.0) and cos(1, 1.0, None) == pytest.approx(0.5)
+    plateau = ReduceLROnPlateau(factor=0.5, patience=2)
+    lrs = [
+        plateau(e, 1.0, lr, loss)
+        for e, (lr, loss) in enumerate([(1.0, 1.0), (1.0, 1.0), (1.0, 1.0), (0.5, 0.5)])
+    ]
+    assert lrs == [1.0, 1.0, 0.5, 0.5]

@@ -5,6 +5,7 @@ parameters are stored untouched in ``__init__`` and validated in ``fit`` with
 scikit-learn's own constraint machinery; the network lives in ``network_``.
 """
 
+import contextlib
 import copy
 import itertools
 import math
@@ -16,42 +17,41 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 from joblib import effective_n_jobs
-from numba import njit
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from tsrnn import _formats, architectures, streaming
-from tsrnn._config import JIT_OPTIONS
+from tsrnn._random import draw_seeds
+from tsrnn._validation import BATCH_SIZE, NON_NEGATIVE_INT, POSITIVE_INT
 from tsrnn.backend import resolve_device
+from tsrnn.estimators._params import estimator_params
+from tsrnn.kernels.cpu.checks import largest_magnitude
 from tsrnn.network import Network
 from tsrnn.persistence import Checkpoint, SaveMixin, data_fingerprint
 from tsrnn.training import NonFiniteLossError, ReduceLROnPlateau, get_optimizer
-from tsrnn.training.loop import TrainingHistory, array_batches, evaluate, fit_batches
+from tsrnn.training.loop import (
+    TrainingHistory,
+    array_batches,
+    evaluate,
+    fit_batches,
+    resolve_batch_size,
+)
 
 # Looked up per predict call: np.finfo and np.dtype(...).name cost microseconds.
 _FLOAT_MAX = {name: float(np.finfo(name).max) for name in ("float32", "float64")}
 
 
-@njit(**JIT_OPTIONS)
-def _largest_magnitude(values):
-    """Largest magnitude of ``values``, or NaN/inf if any value is.
+def _auto_batch_size(n_samples):
+    """About 8 updates per epoch on small datasets, 32 samples per batch otherwise."""
+    return int(np.clip(n_samples // 8, 8, 32))
 
-    Max |x| over ``values`` (any shape), NaN if any value is NaN, inf if any is
-    infinite: one pass over X for every check (numpy's min and max were ~5 us of
-    overhead per single-sequence predict, and two passes over a large X in fit).
-    """
-    largest = 0.0
-    for x in values.flat:
-        magnitude = abs(x)
-        if not magnitude <= largest:  # larger, or NaN
-            if magnitude != magnitude:
-                return np.nan
-            largest = magnitude
-    return largest
+
+# Training warnings name the frame of the estimator's fit (or partial_fit):
+# warn <- _run_epochs <- _train <- _fit <- fit.
+_FIT_STACKLEVEL = 4
 
 
 class TrainingDivergedWarning(UserWarning):
@@ -67,51 +67,39 @@ class TrainingInterruptedWarning(UserWarning):
 
 
 #: Parameters fixed when the network and its optimizer are built: a warm start or
-#: partial_fit cannot change them.
-ARCHITECTURE_PARAMS = (
-    "architecture",
-    "cell",
-    "hidden_size",
-    "num_layers",
-    "bidirectional",
-    "conv_filters",
-    "conv_kernel_size",
-    "pool_size",
-    "activation",
-    "dropout",
-    "recurrent_dropout",
-    "dtype",
-    "optimizer",
-)
+#: partial_fit cannot change them. The recurrent preset's knobs include those of
+#: every other preset.
+ARCHITECTURE_PARAMS = ("architecture", *architectures.RECURRENT_KNOBS, "dtype", "optimizer")
 
 
+@estimator_params
 class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared parameters and fit machinery; see SequenceRegressor for the docs.
 
     Subclasses define how targets are encoded and scored, and the loss.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints = {
         "architecture": [StrOptions(set(architectures.PRESETS))],
         "cell": [StrOptions({"lstm", "gru", "rnn"}), None],
-        "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
+        "hidden_size": [POSITIVE_INT],
+        "num_layers": [POSITIVE_INT],
         "bidirectional": ["boolean"],
-        "conv_filters": [Interval(numbers.Integral, 0, None, closed="left")],
-        "conv_kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "pool_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "conv_filters": [NON_NEGATIVE_INT],
+        "conv_kernel_size": [POSITIVE_INT],
+        "pool_size": [POSITIVE_INT, None],
         "activation": [StrOptions({"tanh", "relu"})],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "recurrent_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "optimizer": [StrOptions({"adam", "sgd"})],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": BATCH_SIZE,
+        "max_epochs": [POSITIVE_INT],
         "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "patience": [Interval(numbers.Integral, 1, None, closed="left")],
+        "patience": [POSITIVE_INT],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "clip_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "dtype": [StrOptions({"float32", "float64"})],
@@ -122,86 +110,50 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         "warm_start": ["boolean"],
         "lr_schedule": [StrOptions({"constant", "plateau"})],
         "reduce_lr_factor": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "reduce_lr_patience": [Interval(numbers.Integral, 1, None, closed="left")],
-        "reduce_lr_cooldown": [Interval(numbers.Integral, 0, None, closed="left")],
+        "reduce_lr_patience": [POSITIVE_INT],
+        "reduce_lr_cooldown": [NON_NEGATIVE_INT],
         "min_learning_rate": [Interval(numbers.Real, 0, None, closed="left")],
-        "n_ensemble": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_ensemble": [POSITIVE_INT],
         "n_jobs": [numbers.Integral, None],
     }
 
-    def __init__(
-        self,
-        architecture="recurrent",
-        cell="lstm",
-        hidden_size=32,
-        num_layers=1,
-        bidirectional=False,
-        conv_filters=0,
-        conv_kernel_size=3,
-        pool_size=None,
-        activation="tanh",
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        optimizer="adam",
-        learning_rate=3e-3,
-        weight_decay=0.0,
-        batch_size="auto",
-        max_epochs=200,
-        shuffle=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        patience=20,
-        tol=1e-4,
-        clip_norm=1.0,
-        dtype="float32",
-        device="cpu",
-        data_format="channels_last",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        lr_schedule="constant",
-        reduce_lr_factor=0.5,
-        reduce_lr_patience=5,
-        reduce_lr_cooldown=0,
-        min_learning_rate=1e-4,
-        n_ensemble=1,
-        n_jobs=None,
-    ):
-        self.architecture = architecture
-        self.cell = cell
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.conv_filters = conv_filters
-        self.conv_kernel_size = conv_kernel_size
-        self.pool_size = pool_size
-        self.activation = activation
-        self.dropout = dropout
-        self.recurrent_dropout = recurrent_dropout
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.shuffle = shuffle
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.tol = tol
-        self.clip_norm = clip_norm
-        self.dtype = dtype
-        self.device = device
-        self.data_format = data_format
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.lr_schedule = lr_schedule
-        self.reduce_lr_factor = reduce_lr_factor
-        self.reduce_lr_patience = reduce_lr_patience
-        self.reduce_lr_cooldown = reduce_lr_cooldown
-        self.min_learning_rate = min_learning_rate
-        self.n_ensemble = n_ensemble
-        self.n_jobs = n_jobs
+    # The parameters and their defaults (the generated __init__ takes them in this
+    # order; subclasses append their own).
+    architecture: str = "recurrent"
+    cell: str | None = "lstm"
+    hidden_size: int = 32
+    num_layers: int = 1
+    bidirectional: bool = False
+    conv_filters: int = 0
+    conv_kernel_size: int = 3
+    pool_size: int | None = None
+    activation: str = "tanh"
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    optimizer: str = "adam"
+    learning_rate: float = 3e-3
+    weight_decay: float = 0.0
+    batch_size: int | str = "auto"
+    max_epochs: int = 200
+    shuffle: bool = True
+    early_stopping: bool = False
+    validation_fraction: float = 0.1
+    patience: int = 20
+    tol: float = 1e-4
+    clip_norm: float | None = 1.0
+    dtype: str = "float32"
+    device: str = "cpu"
+    data_format: str = "channels_last"
+    random_state: int | np.random.RandomState | None = None
+    verbose: int = 0
+    warm_start: bool = False
+    lr_schedule: str = "constant"
+    reduce_lr_factor: float = 0.5
+    reduce_lr_patience: int = 5
+    reduce_lr_cooldown: int = 0
+    min_learning_rate: float = 1e-4
+    n_ensemble: int = 1
+    n_jobs: int | None = None
 
     #: Parameters newer than some saved models, with the value that rebuilds and
     #: continues those models as they were (see :mod:`tsrnn.modelfile.schema`).
@@ -283,7 +235,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _check_range(self, values):
         """Reject NaN, infinity and values beyond the network dtype's range."""
-        largest = _largest_magnitude(values)
+        largest = largest_magnitude(values)
         if not np.isfinite(largest):
             raise ValueError("Input X contains NaN or infinity")
         if largest > (_FLOAT_MAX.get(self.dtype) or _FLOAT_MAX[np.dtype(self.dtype).name]):
@@ -395,7 +347,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         training derived from it.
         """
         if root is None:
-            root = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+            root = draw_seeds(self.random_state)
         init, split, train = np.random.SeedSequence(root).spawn(3)
         return (
             root,
@@ -530,14 +482,12 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             )
         if classes is not None:
             raise ValueError(f"{name}: classes is a partial_fit parameter")
-        seeds = check_random_state(self.random_state).randint(
-            np.iinfo(np.int32).max, size=self.n_ensemble
-        )
+        seeds = draw_seeds(self.random_state, self.n_ensemble)
         members = [
             clone(self).set_params(
                 n_ensemble=1,
                 n_jobs=None,
-                random_state=int(seed),
+                random_state=seed,
                 verbose=self.verbose if i == 0 else 0,
                 warm_start=False,
             )
@@ -709,61 +659,119 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         return None
 
     def _train(self, epoch_batches, validation, rng, epochs, incremental, checkpointing=None):
-        history = self._history
-        net = self.network_
-        callbacks = []
-        if validation is not None:
-            _, yv, _, wv = validation
+        """Train ``network_`` for up to ``epochs`` epochs and record its history.
 
-            def score_validation(epoch, hist):
-                # Scores the validation output the loop already computed for its loss.
-                self.validation_scores_.append(self._score_output(hist.validation_output, yv, wv))
-
-            callbacks.append(score_validation)
-        bar = None
-        if self.verbose:
-            bar = tqdm(total=epochs, desc=type(self).__name__, unit="epoch", leave=True)
-
-            def progress(epoch, hist):
-                info = {"loss": f"{hist.loss_curve[-1]:.4g}"}
-                if hist.validation_loss_curve:
-                    info["val_loss"] = f"{hist.validation_loss_curve[-1]:.4g}"
-                if self.validation_scores_ and validation is not None:
-                    info["val_score"] = f"{self.validation_scores_[-1]:.4g}"
-                bar.set_postfix(info)
-                bar.update(1)
-
-            callbacks.append(progress)
-        if checkpointing is not None:
+        ``checkpointing`` is None or ``(Checkpoint, run)``, ``run`` holding the root
+        seed, the data's fingerprint and the training generator.
+        """
+        bar, progress = self._progress(epochs, validation)
+        callbacks = [
+            self._validation_scoring(validation),
+            progress,
+            self._checkpoint_writer(checkpointing),
+        ]
+        try:
+            with self._on_device():
+                completed = self._run_epochs(
+                    epoch_batches,
+                    validation,
+                    rng,
+                    epochs,
+                    incremental,
+                    [callback for callback in callbacks if callback is not None],
+                )
+        finally:
+            if bar is not None:
+                bar.close()
+        self._record_history()
+        if completed and checkpointing is not None:
             ckpt, run = checkpointing
+            ckpt.final(self, self._training_state(run))
 
-            def training_state():
-                return {
-                    "seed": run["seed"],
-                    "fingerprint": run["fingerprint"],
-                    "rng_state": run["rng"].bit_generator.state,
-                }
+    def _validation_scoring(self, validation):
+        """The callback appending the validation score to ``validation_scores_``, or None."""
+        if validation is None:
+            return None
+        _, yv, _, wv = validation
 
-            def write_checkpoint(epoch, hist):
-                self._record_history()
-                ckpt.after_epoch(self, hist, training_state())
+        def score_validation(epoch, hist):
+            # Scores the validation output the loop already computed for its loss.
+            self.validation_scores_.append(self._score_output(hist.validation_output, yv, wv))
 
-            callbacks.append(write_checkpoint)
-        patience = None if incremental else self.patience
-        completed, diverged = False, None
-        # The weights and optimizer moments stay on the device for the whole run and
-        # come back once at the end (checkpoints copy them out, once per epoch).
+        return score_validation
+
+    def _progress(self, epochs, validation):
+        """With ``verbose``, a tqdm bar over the epochs and the callback updating it."""
+        if not self.verbose:
+            return None, None
+        bar = tqdm(total=epochs, desc=type(self).__name__, unit="epoch", leave=True)
+
+        def progress(epoch, hist):
+            info = {"loss": f"{hist.loss_curve[-1]:.4g}"}
+            if hist.validation_loss_curve:
+                info["val_loss"] = f"{hist.validation_loss_curve[-1]:.4g}"
+            if self.validation_scores_ and validation is not None:
+                info["val_score"] = f"{self.validation_scores_[-1]:.4g}"
+            bar.set_postfix(info)
+            bar.update(1)
+
+        return bar, progress
+
+    def _checkpoint_writer(self, checkpointing):
+        """The callback writing a checkpoint after each epoch, or None."""
+        if checkpointing is None:
+            return None
+        ckpt, run = checkpointing
+
+        def write_checkpoint(epoch, hist):
+            self._record_history()
+            ckpt.after_epoch(self, hist, self._training_state(run))
+
+        return write_checkpoint
+
+    @staticmethod
+    def _training_state(run):
+        """What a checkpoint stores to resume the run: seed, data fingerprint, generator."""
+        return {
+            "seed": run["seed"],
+            "fingerprint": run["fingerprint"],
+            "rng_state": run["rng"].bit_generator.state,
+        }
+
+    @contextlib.contextmanager
+    def _on_device(self):
+        """Keep the weights and optimizer moments on ``device_`` for one training run.
+
+        They go to the device once and come back once at the end (checkpoints copy
+        them out, once per epoch), so fitted estimators hold NumPy weights and
+        pickle anywhere, whatever stopped the run.
+        """
+        net, optimizer = self.network_, self._optimizer
         net.to(self.device_)
-        self._optimizer.to(self.device_)
+        optimizer.to(self.device_)
+        try:
+            yield
+        finally:
+            net.to("cpu")
+            optimizer.to("cpu")
+
+    def _run_epochs(self, epoch_batches, validation, rng, epochs, incremental, callbacks):
+        """Run the epochs under the exception policy; True when none stopped them.
+
+        A non-finite loss keeps the last good weights with a warning, or raises
+        :class:`TrainingDivergedError` when no weights reached have a finite loss;
+        Ctrl-C keeps the best weights so far, with a warning.
+        """
+        history = self._history
         try:
             fit_batches(
-                net,
+                self.network_,
                 epoch_batches,
                 loss=self._loss(),
                 optimizer=self._optimizer,
                 epochs=epochs,
                 validation_data=validation,
-                patience=patience,
+                patience=None if incremental else self.patience,
                 min_delta=self.tol,
                 # The best epoch's weights, by validation loss with early_stopping, else
                 # by training loss (the last epochs before a stall are no better).
@@ -775,43 +783,33 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                 history=history,
                 track_best=True,
             )
-            completed = True
+            return True
         except NonFiniteLossError as exc:
             if not self._keep_finite_weights(exc, epoch_batches, validation):
-                diverged = exc
-            else:
-                warnings.warn(
-                    f"{type(self).__name__}: training stopped after {history.n_epochs} epochs "
-                    f"because {exc}. The estimator keeps the last good weights (the latest "
-                    "with a finite loss on the data); consider a lower learning_rate or "
-                    "scaling the data.",
-                    TrainingDivergedWarning,
-                    stacklevel=3,
-                )
+                del self.network_  # weights with a non-finite loss are no fitted model
+                raise TrainingDivergedError(
+                    f"{type(self).__name__}: training diverged in epoch {history.n_epochs + 1} "
+                    f"({exc}) and no weights it reached give a finite loss on the training "
+                    "data; lower learning_rate, set clip_norm, or scale X and y"
+                ) from exc
+            warnings.warn(
+                f"{type(self).__name__}: training stopped after {history.n_epochs} epochs "
+                f"because {exc}. The estimator keeps the last good weights (the latest "
+                "with a finite loss on the data); consider a lower learning_rate or "
+                "scaling the data.",
+                TrainingDivergedWarning,
+                stacklevel=_FIT_STACKLEVEL,
+            )
         except KeyboardInterrupt:
             if history.best_weights is not None:
-                net.set_weights(history.best_weights)
+                self.network_.set_weights(history.best_weights)
             warnings.warn(
                 f"{type(self).__name__}: training interrupted after {history.n_epochs} epochs; "
                 "the estimator is fitted with the best weights so far.",
                 TrainingInterruptedWarning,
-                stacklevel=3,
+                stacklevel=_FIT_STACKLEVEL,
             )
-        finally:
-            net.to("cpu")  # fitted estimators hold NumPy weights: they pickle anywhere
-            self._optimizer.to("cpu")
-            if bar is not None:
-                bar.close()
-        if diverged is not None:
-            del self.network_  # weights with a non-finite loss are no fitted model
-            raise TrainingDivergedError(
-                f"{type(self).__name__}: training diverged in epoch {history.n_epochs + 1} "
-                f"({diverged}) and no weights it reached give a finite loss on the training "
-                "data; lower learning_rate, set clip_norm, or scale X and y"
-            ) from diverged
-        self._record_history()
-        if completed and checkpointing is not None:
-            ckpt.final(self, training_state())
+        return False
 
     def _keep_finite_weights(self, exc, epoch_batches, validation):
         """Recover from a non-finite training step.
@@ -847,10 +845,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         self.n_epochs_ = self.n_iter_ = history.n_epochs
 
     def _batch_size(self, n_samples):
-        if self.batch_size == "auto":
-            # About 8 updates per epoch on small datasets, 32 samples per batch otherwise.
-            return int(np.clip(n_samples // 8, 8, 32))
-        return self.batch_size
+        return resolve_batch_size(self.batch_size, n_samples, _auto_batch_size)
 
     def _predict_network(self, X):
         """The outputs of every network of the ensemble for X, and X's labels.

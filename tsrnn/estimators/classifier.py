@@ -10,9 +10,11 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
 from tsrnn.estimators._base import BaseSequenceEstimator
+from tsrnn.estimators._params import estimator_params
 from tsrnn.losses import BinaryCrossEntropy, SoftmaxCrossEntropy, sigmoid, softmax
 
 
+@estimator_params
 class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
     """Classification of sequences with a recurrent or convolutional network.
 
@@ -51,83 +53,7 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    def __init__(
-        self,
-        architecture="recurrent",
-        cell="lstm",
-        hidden_size=32,
-        num_layers=1,
-        bidirectional=False,
-        conv_filters=0,
-        conv_kernel_size=3,
-        pool_size=None,
-        activation="tanh",
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        optimizer="adam",
-        learning_rate=3e-3,
-        weight_decay=0.0,
-        batch_size="auto",
-        max_epochs=200,
-        shuffle=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        patience=20,
-        tol=1e-4,
-        clip_norm=1.0,
-        dtype="float32",
-        device="cpu",
-        data_format="channels_last",
-        class_weight=None,
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        lr_schedule="constant",
-        reduce_lr_factor=0.5,
-        reduce_lr_patience=5,
-        reduce_lr_cooldown=0,
-        min_learning_rate=1e-4,
-        n_ensemble=1,
-        n_jobs=None,
-    ):
-        super().__init__(
-            architecture=architecture,
-            cell=cell,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            conv_filters=conv_filters,
-            conv_kernel_size=conv_kernel_size,
-            pool_size=pool_size,
-            activation=activation,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            shuffle=shuffle,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            tol=tol,
-            clip_norm=clip_norm,
-            dtype=dtype,
-            device=device,
-            data_format=data_format,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            lr_schedule=lr_schedule,
-            reduce_lr_factor=reduce_lr_factor,
-            reduce_lr_patience=reduce_lr_patience,
-            reduce_lr_cooldown=reduce_lr_cooldown,
-            min_learning_rate=min_learning_rate,
-            n_ensemble=n_ensemble,
-            n_jobs=n_jobs,
-        )
-        self.class_weight = class_weight
+    class_weight: dict | str | None = None
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):

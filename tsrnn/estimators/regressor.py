@@ -7,9 +7,11 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import StrOptions
 
 from tsrnn.estimators._base import BaseSequenceEstimator
+from tsrnn.estimators._params import estimator_params
 from tsrnn.losses import get_loss
 
 
+@estimator_params
 class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
     """Regression on sequences with a recurrent or convolutional network.
 
@@ -103,7 +105,6 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
     data_format : {'channels_last', 'channels_first'}, default='channels_last'
         Axis order of 3-D numpy input: (n_samples, n_timesteps, n_features), or
         aeon/sktime's (n_cases, n_channels, n_timepoints).
-    loss : {'mse', 'mae', 'huber'}, default='mse'
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, the validation split, shuffling and dropout; a fixed
         value gives bit-identical fitted weights.
@@ -141,6 +142,8 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
     n_jobs : int or None, default=None
         Threads training the ensemble's networks in parallel (the kernels release
         the GIL); None means 1 and -1 all processors, as in joblib.
+    loss : {'mse', 'mae', 'huber'}, default='mse'
+        The training loss.
 
     Attributes
     ----------
@@ -182,83 +185,7 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         "loss": [StrOptions({"mse", "mae", "huber"})],
     }
 
-    def __init__(
-        self,
-        architecture="recurrent",
-        cell="lstm",
-        hidden_size=32,
-        num_layers=1,
-        bidirectional=False,
-        conv_filters=0,
-        conv_kernel_size=3,
-        pool_size=None,
-        activation="tanh",
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        optimizer="adam",
-        learning_rate=3e-3,
-        weight_decay=0.0,
-        batch_size="auto",
-        max_epochs=200,
-        shuffle=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        patience=20,
-        tol=1e-4,
-        clip_norm=1.0,
-        dtype="float32",
-        device="cpu",
-        data_format="channels_last",
-        loss="mse",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        lr_schedule="constant",
-        reduce_lr_factor=0.5,
-        reduce_lr_patience=5,
-        reduce_lr_cooldown=0,
-        min_learning_rate=1e-4,
-        n_ensemble=1,
-        n_jobs=None,
-    ):
-        super().__init__(
-            architecture=architecture,
-            cell=cell,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            conv_filters=conv_filters,
-            conv_kernel_size=conv_kernel_size,
-            pool_size=pool_size,
-            activation=activation,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            shuffle=shuffle,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            tol=tol,
-            clip_norm=clip_norm,
-            dtype=dtype,
-            device=device,
-            data_format=data_format,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            lr_schedule=lr_schedule,
-            reduce_lr_factor=reduce_lr_factor,
-            reduce_lr_patience=reduce_lr_patience,
-            reduce_lr_cooldown=reduce_lr_cooldown,
-            min_learning_rate=min_learning_rate,
-            n_ensemble=n_ensemble,
-            n_jobs=n_jobs,
-        )
-        self.loss = loss
+    loss: str = "mse"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,7 +1,5 @@
 """Rolling-origin evaluation of a Forecaster."""
 
-import numbers
-
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -10,8 +8,9 @@ from sklearn.metrics import (
     mean_absolute_percentage_error,
     root_mean_squared_error,
 )
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils._param_validation import HasMethods, validate_params
 
+from tsrnn._validation import POSITIVE_INT
 from tsrnn.forecasting._series import to_values
 
 
@@ -24,10 +23,10 @@ def _head(series, n):
     {
         "forecaster": [HasMethods(["fit", "predict"])],
         "y": ["array-like"],
-        "initial_window": [Interval(numbers.Integral, 1, None, closed="left")],
-        "step": [Interval(numbers.Integral, 1, None, closed="left")],
-        "horizon": [Interval(numbers.Integral, 1, None, closed="left")],
-        "refit": ["boolean", Interval(numbers.Integral, 1, None, closed="left")],
+        "initial_window": [POSITIVE_INT],
+        "step": [POSITIVE_INT],
+        "horizon": [POSITIVE_INT],
+        "refit": ["boolean", POSITIVE_INT],
         "X": ["array-like", None],
     },
     prefer_skip_nested_validation=False,

@@ -61,10 +61,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from tsrnn._random import draw_seeds
 from tsrnn._threads import single_blas_thread
+from tsrnn._validation import BATCH_SIZE, NON_NEGATIVE_INT, POSITIVE_INT, check_positive_int
 from tsrnn.backend import resolve_device
 from tsrnn.forecasting._covariates import known_windows, with_known
 from tsrnn.forecasting._global import GlobalMixin
@@ -82,7 +83,7 @@ from tsrnn.network import Network
 from tsrnn.persistence import SaveMixin
 from tsrnn.training import Adam, NonFiniteLossError
 from tsrnn.training import fit as fit_network
-from tsrnn.training.loop import TrainingHistory
+from tsrnn.training.loop import TrainingHistory, resolve_batch_size
 from tsrnn.windows import make_windows
 
 # Gradient steps an automatic ``max_epochs`` aims at (batch 32, learning rate 0.01):
@@ -102,6 +103,16 @@ _AUTO_WINDOW_MIN = 16
 _PANEL_BATCHES = 100
 _PANEL_BATCH_MAX = 1024
 _PANEL_MIN_EPOCHS = 3
+
+
+def _auto_series_batch(n_windows):
+    """Keras' 32 windows per batch, or all of a short series' windows."""
+    return min(32, n_windows)
+
+
+def _auto_panel_batch(n_windows):
+    """About 1/100 of a panel's windows per batch, 32 to 1024."""
+    return int(np.clip(math.ceil(n_windows / _PANEL_BATCHES), 32, _PANEL_BATCH_MAX))
 
 
 def _validate_quantiles(quantiles):
@@ -265,24 +276,24 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
     _params_added_later = {"future_covariates": False, "calendar": None}
 
     _parameter_constraints: dict = {
-        "window": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "horizon": [Interval(numbers.Integral, 1, None, closed="left")],
+        "window": [POSITIVE_INT, StrOptions({"auto"})],
+        "horizon": [POSITIVE_INT],
         "strategy": [StrOptions({"direct", "recursive"})],
         "quantiles": ["array-like"],
-        "n_ensemble": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_ensemble": [POSITIVE_INT],
         "season_length": [
-            Interval(numbers.Integral, 1, None, closed="left"),
+            POSITIVE_INT,
             StrOptions({"auto"}),
         ],
         "cell": [StrOptions({"lstm", "gru", "rnn"})],
-        "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
-        "conv_filters": [Interval(numbers.Integral, 0, None, closed="left")],
+        "hidden_size": [POSITIVE_INT],
+        "num_layers": [POSITIVE_INT],
+        "conv_filters": [NON_NEGATIVE_INT],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "patience": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "max_epochs": [POSITIVE_INT, StrOptions({"auto"})],
+        "patience": [POSITIVE_INT, None],
+        "batch_size": BATCH_SIZE,
         "dtype": [StrOptions({"float32", "float64"})],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "scale_target": ["boolean"],
@@ -454,8 +465,7 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         return self
 
     def _seeds(self):
-        root = check_random_state(self.random_state)
-        return [int(s) for s in root.randint(np.iinfo(np.int32).max, size=self.n_ensemble)]
+        return draw_seeds(self.random_state, self.n_ensemble)
 
     def _resolve_window(self, n, steps):
         if self.window != "auto":
@@ -549,11 +559,9 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         ]
 
     def _batch(self, n_windows, panel=False):
-        if self.batch_size != "auto":
-            return self.batch_size
-        if panel:
-            return int(np.clip(math.ceil(n_windows / _PANEL_BATCHES), 32, _PANEL_BATCH_MAX))
-        return min(32, n_windows)
+        return resolve_batch_size(
+            self.batch_size, n_windows, _auto_panel_batch if panel else _auto_series_batch
+        )
 
     def _epochs(self, n_windows, batch, panel=False):
         if self.max_epochs != "auto":
@@ -726,8 +734,7 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
 
     def _check_horizon(self, horizon):
         horizon = self.horizon if horizon is None else horizon
-        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-            raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
+        check_positive_int(horizon, "horizon")
         if self.strategy == "direct" and horizon > self.horizon:
             raise ValueError(
                 f"this Forecaster was fitted for horizon={self.horizon}; refit with a "

@@ -61,33 +61,6 @@ def check_activation(activation, allowed=("linear", "relu", "tanh", "sigmoid")):
     return activation, ACTIVATION_CODES[activation]
 
 
-def check_positive_int(name, value, minimum=1):
-    """Validate an integer layer argument and return it as a Python int.
-
-    Parameters
-    ----------
-    name : str
-        The argument's name, for the error message.
-    value : int
-        The value to check; bools are refused.
-    minimum : int, default=1
-        The smallest accepted value.
-
-    Returns
-    -------
-    int
-        ``value`` as a Python int.
-
-    Raises
-    ------
-    ValueError
-        If ``value`` is not an integer or is below ``minimum``.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 class Layer:
     """Base class: a layer without parameters that passes its input through."""
 

@@ -2,9 +2,10 @@
 
 import numpy as np
 
+from tsrnn._validation import check_positive_int
 from tsrnn.initializers import glorot_uniform
 from tsrnn.kernels.shapes import conv_padding, pool_output_length
-from tsrnn.layers.base import Layer, check_activation, check_positive_int
+from tsrnn.layers.base import Layer, check_activation
 
 PADDINGS = ("valid", "same", "causal")
 
@@ -44,10 +45,10 @@ class Conv1D(Layer):
     def __init__(
         self, filters, kernel_size, strides=1, dilation_rate=1, padding="valid", activation="relu"
     ):
-        self.filters = check_positive_int("filters", filters)
-        self.kernel_size = check_positive_int("kernel_size", kernel_size)
-        self.strides = check_positive_int("strides", strides)
-        self.dilation_rate = check_positive_int("dilation_rate", dilation_rate)
+        self.filters = check_positive_int(filters, "filters")
+        self.kernel_size = check_positive_int(kernel_size, "kernel_size")
+        self.strides = check_positive_int(strides, "strides")
+        self.dilation_rate = check_positive_int(dilation_rate, "dilation_rate")
         if padding not in PADDINGS:
             raise ValueError(f"padding must be one of {list(PADDINGS)}, got {padding!r}")
         if self.strides > 1 and self.dilation_rate > 1:
@@ -158,9 +159,9 @@ class _Pooling1D(Layer):
     """Pooling over windows of ``pool_size`` steps, every ``strides`` steps."""
 
     def __init__(self, pool_size=2, strides=None):
-        self.pool_size = check_positive_int("pool_size", pool_size)
+        self.pool_size = check_positive_int(pool_size, "pool_size")
         self.strides = (
-            self.pool_size if strides is None else check_positive_int("strides", strides)
+            self.pool_size if strides is None else check_positive_int(strides, "strides")
         )
 
     def get_config(self):

@@ -2,8 +2,9 @@
 
 import numpy as np
 
+from tsrnn._validation import check_positive_int
 from tsrnn.initializers import glorot_uniform
-from tsrnn.layers.base import Layer, check_activation, check_positive_int
+from tsrnn.layers.base import Layer, check_activation
 
 
 class Dense(Layer):
@@ -24,7 +25,7 @@ class Dense(Layer):
     supports_mask = True
 
     def __init__(self, units, activation="linear"):
-        self.units = check_positive_int("units", units)
+        self.units = check_positive_int(units, "units")
         self.activation, self._code = check_activation(activation)
 
     def get_config(self):

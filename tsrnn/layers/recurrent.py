@@ -12,9 +12,10 @@ The math and conventions are documented in :mod:`tsrnn.kernels.reference.recurre
 import functools
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 from tsrnn._dtypes import check_float_dtype
+from tsrnn._random import as_generator
+from tsrnn._validation import check_positive_int
 from tsrnn.backend import get_backend
 from tsrnn.initializers import glorot_uniform, orthogonal
 from tsrnn.kernels.cells import cell_spec
@@ -79,8 +80,7 @@ class Recurrent:
             ("hidden_size", hidden_size),
             ("num_layers", num_layers),
         ):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(value, name)
         if activation not in ("tanh", "relu"):
             raise ValueError(f"activation must be one of ['relu', 'tanh'], got {activation!r}")
         if activation != "tanh" and cell == "gru":
@@ -164,7 +164,7 @@ class Recurrent:
         params : ParameterBuffer, optional
             Buffer to fill in place (e.g. a network's); a new one is made if omitted.
         """
-        rng = _as_generator(random_state)
+        rng = as_generator(random_state)
         if params is None:
             params = ParameterBuffer(self.param_specs(), self.dtype)
         H = self.hidden_size
@@ -409,16 +409,6 @@ class Recurrent:
             f"hidden_size={self.hidden_size}, num_layers={self.num_layers}, "
             f"bidirectional={self.bidirectional}, dtype='{self.dtype}')"
         )
-
-
-def _as_generator(random_state):
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        return np.random.default_rng(random_state)
-    # A RandomState (or anything sklearn accepts) seeds a Generator deterministically.
-    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    return np.random.default_rng(seed)
 
 
 # --- one direction of one layer: allocate outputs and workspaces, call the kernel ------

@@ -5,7 +5,8 @@ converts once at its boundary (one transpose in, one out), applies Keras-style
 variational dropout, and returns the whole sequence or the last state.
 """
 
-from tsrnn.layers.base import Layer, check_positive_int
+from tsrnn._validation import check_positive_int
+from tsrnn.layers.base import Layer
 from tsrnn.layers.recurrent import Recurrent
 
 
@@ -61,8 +62,8 @@ class RNN(Layer):
             if not 0.0 <= rate < 1.0:
                 raise ValueError(f"{rate_name} must be in [0, 1), got {rate!r}")
         self.cell = cell
-        self.hidden_size = check_positive_int("hidden_size", hidden_size)
-        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.hidden_size = check_positive_int(hidden_size, "hidden_size")
+        self.num_layers = check_positive_int(num_layers, "num_layers")
         self.bidirectional = bool(bidirectional)
         self.return_sequences = bool(return_sequences)
         self.activation = activation

@@ -27,6 +27,7 @@ from tokenize import TokenError
 
 import numpy as np
 
+from tsrnn._validation import is_positive_int
 from tsrnn.modelfile.errors import ModelFileError
 
 FORMAT_NAME = "tsrnn-model"
@@ -208,7 +209,7 @@ class Archive:
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
             raise ModelFileError(f"{self.shown!r} is not a tsrnn model file")
         version = manifest.get("format_version")
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        if not is_positive_int(version):
             self._fail(f"format_version must be a positive integer, got {version!r:.80}")
         if version > FORMAT_VERSION:
             raise ModelFileError(

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tsrnn._validation import check_positive_int
 from tsrnn.modelfile.io import load, save
 
 #: Parameters that may differ between a checkpointed run and its resumption.
@@ -48,8 +49,7 @@ class Checkpoint:
     """
 
     def __init__(self, path, every=1):
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ValueError(f"checkpoint_every must be a positive integer, got {every!r}")
+        every = check_positive_int(every, "checkpoint_every")
         self.path = Path(path)
         self.best_path = best_checkpoint_path(path)
         self.every = int(every)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tsrnn._random import as_generator
 from tsrnn.backend import backend_of
 from tsrnn.kernels.workspace import reusing
 from tsrnn.losses import get_loss
@@ -192,11 +193,7 @@ def fit(
         When a step's loss or gradient is not finite; the weights are those before
         that step and ``history`` (passed in) holds the epochs completed.
     """
-    rng = (
-        random_state
-        if isinstance(random_state, np.random.Generator)
-        else np.random.default_rng(random_state)
-    )
+    rng = as_generator(random_state)
     X, mask = network.check_input(X, mask)
     if len(y) != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} samples but y has {len(y)}")
@@ -222,6 +219,27 @@ def fit(
         history=history,
         track_best=track_best,
     )
+
+
+def resolve_batch_size(batch_size, n_samples, auto_rule):
+    """The batch size for ``n_samples`` samples.
+
+    Parameters
+    ----------
+    batch_size : int or 'auto'
+        An estimator's ``batch_size`` parameter (checked by its constraints).
+    n_samples : int
+        Training samples (or windows) per epoch.
+    auto_rule : callable
+        ``auto_rule(n_samples)``, the estimator's batch size for 'auto'.
+
+    Returns
+    -------
+    int
+    """
+    if batch_size == "auto":
+        return auto_rule(n_samples)
+    return batch_size
 
 
 def array_batches(X, y, mask, sample_weight, batch_size, shuffle=True):
@@ -273,11 +291,7 @@ def fit_batches(
     loss = get_loss(loss)
     schedule = get_schedule(schedule)
     stateful = hasattr(schedule, "state_dict") and hasattr(schedule, "load_state_dict")
-    rng = (
-        random_state
-        if isinstance(random_state, np.random.Generator)
-        else np.random.default_rng(random_state)
-    )
+    rng = as_generator(random_state)
     history = TrainingHistory() if history is None else history
     if history.base_learning_rate is None:
         history.base_learning_rate = optimizer.learning_rate

@@ -1,4 +1,4 @@
-"""Forecasting: windows without leakage, the Forecaster on real series, timestamps."""
+"""The Forecaster on real series: scaling, exogenous features, timestamps, intervals."""
 
 import warnings
 
@@ -6,33 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from sklearn.base import clone
 
 import tsrnn
-from tsrnn import Forecaster, backtest
+from tsrnn import Forecaster
 from tsrnn.datasets import load_airline, load_sunspots
 from tsrnn.forecasting import TrainingDivergedError, UncalibratedIntervalWarning
-from tsrnn.windows import WindowTransformer, make_windows
 
 
 def _rmse(a, b):
     return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
-
-
-def test_windows_never_leak_targets_into_inputs():
-    y = np.arange(40.0)
-    exog = np.arange(40.0) * 10
-    X, Y, pos = make_windows(y, window=5, horizon=3, stride=2, exog=exog)
-    assert X.shape == (17, 5, 2) and Y.shape == (17, 3, 1)
-    for i in range(len(X)):
-        first_target = pos[i, 0]
-        assert X[i, -1, 0] == first_target - 1  # inputs end strictly before the targets
-        for p in range(first_target, 40):  # perturb any later value: inputs unchanged
-            y2, e2 = y.copy(), exog.copy()
-            y2[p] += 1e6
-            e2[p] += 1e6
-            np.testing.assert_array_equal(make_windows(y2, 5, 3, 2, e2)[0][i], X[i])
-    np.testing.assert_array_equal(WindowTransformer(5, 3, 2).fit(y).transform(y), X[:, :, :1])
 
 
 def test_scaling_is_fitted_on_training_data_only():
@@ -112,20 +94,6 @@ def test_forecaster_input_errors():
         Forecaster(strategy="stacked").fit(np.arange(80.0))
 
 
-def test_backtest_reports_fold_and_overall_errors():
-    y = load_airline()[:72]
-    result = backtest(
-        Forecaster(window=12, max_epochs=5, random_state=0, calibration_fraction=0),
-        y,
-        initial_window=48,
-        step=6,
-        horizon=6,
-    )
-    assert list(result["folds"]["origin"]) == [48, 54, 60, 66]
-    assert set(result) == {"folds", "mae", "rmse", "mape", "n_fits"}
-    assert result["rmse"] >= result["mae"] > 0
-
-
 def test_lagged_exogenous_features():
     y = load_airline()[:72]
     rng = np.random.default_rng(0)
@@ -160,21 +128,6 @@ TINY = dict(hidden_size=4, max_epochs=2, n_ensemble=1, random_state=0)
 def test_forecaster_parameters_are_validated(params, message):
     with pytest.raises(ValueError, match=message):
         Forecaster(**params).fit(np.arange(80.0))
-
-
-@pytest.mark.parametrize(
-    "params, message",
-    [
-        ({"step": 0}, "'step' parameter of backtest must be"),
-        ({"initial_window": -5}, "'initial_window' parameter of backtest must be"),
-        ({"horizon": 0}, "'horizon' parameter of backtest must be"),
-        ({"refit": 0}, "'refit' parameter of backtest must be"),
-    ],
-)
-def test_backtest_parameters_are_validated(params, message):
-    args = dict(initial_window=40, step=5, horizon=3) | params
-    with pytest.raises(ValueError, match=message):
-        backtest(Forecaster(**TINY), np.arange(60.0), **args)
 
 
 def test_divergence_is_a_clear_value_error():
@@ -288,22 +241,6 @@ def test_predict_from_a_new_history_reuses_the_model():
     pd.testing.assert_series_equal(refit_free, model.predict())
     with pytest.raises(ValueError, match="needs the last window=12"):
         model.predict(y=y[:5])
-
-
-def test_backtest_without_refit_and_every_k():
-    y = load_airline()[:84]
-    model = Forecaster(window=12, **TINY | {"calibration_fraction": 0})
-    kwargs = dict(initial_window=48, step=6, horizon=6)
-    once = backtest(model, y, refit=False, **kwargs)
-    assert once["n_fits"] == 1 and list(once["folds"]["refitted"]) == [True] + [False] * 5
-    fitted = clone(model).set_params(horizon=6).fit(y.iloc[:48])
-    expected = fitted.predict(y=y.iloc[:60]).to_numpy()
-    true = y.to_numpy()[60:66]
-    assert once["folds"]["mae"][2] == pytest.approx(np.mean(np.abs(expected - true)))
-    every2 = backtest(model, y, refit=2, **kwargs)
-    assert every2["n_fits"] == 3
-    assert list(every2["folds"]["refitted"]) == [True, False] * 3
-    assert every2["folds"]["mae"][0] == once["folds"]["mae"][0]
 
 
 def test_ensemble_round_trips_through_a_model_file(tmp_path):
