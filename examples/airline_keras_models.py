@@ -1,4 +1,8 @@
-"""Airline passengers: the two classic Keras models, rebuilt in tsrnn, against seasonal naive.
+"""
+Airline passengers: two classic Keras models, rebuilt in tsrnn
+==============================================================
+
+Airline passengers: the two classic Keras models, rebuilt in tsrnn, against seasonal naive.
 
 LSTM(100, activation='relu') -> Dense(1), and Conv1D(64, 3, relu) -> MaxPooling1D(2)
 -> Flatten -> Dense(1), trained with Adam and MSE on one-step-ahead windows of the

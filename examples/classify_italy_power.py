@@ -1,4 +1,9 @@
-"""ItalyPowerDemand: classify daily demand curves (winter vs summer) with sklearn metrics."""
+"""
+ItalyPowerDemand: classifying daily demand curves
+=================================================
+
+ItalyPowerDemand: classify daily demand curves (winter vs summer) with sklearn metrics.
+"""
 
 from _common import epochs, report
 from sklearn.metrics import accuracy_score, classification_report, roc_auc_score

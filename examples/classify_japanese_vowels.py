@@ -1,4 +1,8 @@
-"""JapaneseVowels: nine speakers from variable-length, 12-channel sequences.
+"""
+JapaneseVowels: variable-length, multichannel sequences
+=======================================================
+
+JapaneseVowels: nine speakers from variable-length, 12-channel sequences.
 
 The sequences are a list of arrays of different lengths; tsrnn pads and masks them,
 so a sequence's prediction does not depend on its batch-mates' lengths.

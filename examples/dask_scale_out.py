@@ -1,4 +1,8 @@
-"""Scale out with Dask: a grid search on a cluster, and training on data larger than memory.
+"""
+Scaling out with Dask
+=====================
+
+Scale out with Dask: a grid search on a cluster, and training on data larger than memory.
 
 1. GridSearchCV over a SequenceClassifier runs its fits on a dask.distributed
    cluster through joblib's dask backend (here a LocalCluster with two worker

@@ -1,5 +1,10 @@
-"""Forecaster: 24 months of airline passengers with a calibrated 90% interval, checked on
-a hold-out, then rolling-origin backtests (refitting at every origin, and fitting once)."""
+"""
+Forecasting with a calibrated interval, and backtests
+=====================================================
+
+Forecaster: 24 months of airline passengers with a calibrated 90% interval, checked on
+a hold-out, then rolling-origin backtests (refitting at every origin, and fitting once).
+"""
 
 import numpy as np
 from _common import FAST, epochs, report

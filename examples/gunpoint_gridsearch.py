@@ -1,5 +1,10 @@
-"""GunPoint: tune a conv + recurrent classifier with GridSearchCV, report sklearn metrics
-and draw the ROC curve."""
+"""
+GunPoint: tuning a classifier with GridSearchCV
+===============================================
+
+GunPoint: tune a conv + recurrent classifier with GridSearchCV, report sklearn metrics
+and draw the ROC curve.
+"""
 
 from _common import FAST, epochs, report
 from sklearn.metrics import (

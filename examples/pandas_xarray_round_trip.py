@@ -1,4 +1,9 @@
-"""The same model from numpy, a pandas MultiIndex frame and an xarray DataArray."""
+"""
+numpy, pandas and xarray input
+==============================
+
+The same model from numpy, a pandas MultiIndex frame and an xarray DataArray.
+"""
 
 import numpy as np
 import pandas as pd

@@ -1,4 +1,9 @@
-"""Forward and backward through a bidirectional LSTM on variable-length sequences."""
+"""
+The recurrent layer, directly
+=============================
+
+Forward and backward through a bidirectional LSTM on variable-length sequences.
+"""
 
 import numpy as np
 

@@ -1,4 +1,9 @@
-"""Sunspots: 30 years ahead from 1978, against naive persistence, with a plot."""
+"""
+Sunspots: 30 years ahead
+========================
+
+Sunspots: 30 years ahead from 1978, against naive persistence, with a plot.
+"""
 
 import numpy as np
 from _common import FAST, epochs, report

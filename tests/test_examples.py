@@ -1,5 +1,6 @@
 """Every example runs (in fast mode) so none rots."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -27,3 +28,13 @@ def test_example_runs(script, tmp_path):
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert out.stdout.strip(), "the example printed nothing"
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_has_a_gallery_title(script):
+    # The documentation's gallery (sphinx-gallery) titles each page with the first line
+    # of the docstring, underlined with '='; without it the -W docs build fails.
+    docstring = ast.get_docstring(ast.parse(script.read_text()))
+    assert docstring, f"{script.name} has no docstring"
+    title, underline = docstring.splitlines()[:2]
+    assert title.strip() and underline == "=" * len(title), f"{script.name}: {title!r}"

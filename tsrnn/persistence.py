@@ -1,7 +1,7 @@
 """Safe model files: save and load estimators without pickle, and atomic writes.
 
 The public face of :mod:`tsrnn.modelfile` (the container, the codec and the
-allow-list) and of :mod:`tsrnn.training.checkpoints`. See :func:`save` and
+allow-list) and of ``tsrnn.training.checkpoints``. See :func:`save` and
 :func:`load`; the file layout is described in :mod:`tsrnn.modelfile.container`.
 """
 

@@ -168,7 +168,7 @@ def fit(
     clip_norm : float, optional
         Clip the gradient's global norm (against exploding gradients in BPTT).
     schedule : str or callable, optional
-        Learning-rate schedule (see :mod:`tsrnn.training.schedules`), stepped after
+        Learning-rate schedule (see :mod:`tsrnn.training`), stepped after
         every epoch with the monitored loss, e.g. ``ReduceLROnPlateau(factor=0.5,
         patience=10)`` or ``'plateau'``. The state of a schedule with ``state_dict``
         is kept in ``history.schedule_state`` and continued from it.
