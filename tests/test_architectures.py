@@ -260,10 +260,22 @@ FAST_INCEPTION = dict(FAST_CONV, architecture="inceptiontime", conv_filters=2)
     [
         SequenceRegressor(**FAST_CONV, random_state=0),
         SequenceClassifier(**FAST_CONV, random_state=0),
+    ],
+    expected_failed_checks=lambda est: est._expected_failed_checks,
+)
+def test_sklearn_checks_pass_with_a_convolutional_preset(estimator, check):
+    check(estimator)
+
+
+# Six inception modules make these checks five times slower than FCN's (5 minutes on a
+# busy 2-core machine).
+@pytest.mark.slow
+@parametrize_with_checks(
+    [
         SequenceRegressor(**FAST_INCEPTION, random_state=0),
         SequenceClassifier(**FAST_INCEPTION, random_state=0),
     ],
     expected_failed_checks=lambda est: est._expected_failed_checks,
 )
-def test_sklearn_checks_pass_with_a_convolutional_preset(estimator, check):
+def test_sklearn_checks_pass_with_inception_time(estimator, check):
     check(estimator)
