@@ -157,6 +157,7 @@ class Conv1D(Layer):
 class _Pooling1D(Layer):
     """Pooling over windows of ``pool_size`` steps, every ``strides`` steps."""
 
+    #: Average pooling pools whole windows only; MaxPooling1D sets its own.
     padding = "valid"
 
     def __init__(self, pool_size=2, strides=None):
