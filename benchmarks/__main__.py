@@ -2,22 +2,23 @@
 
 Runs the layer benchmark (``recurrent.py``: one recurrent layer, forward + backward),
 the training, CNN, GEMM, latency, overhead, start-up and memory cases
-(``training.py``), tsrnn and PyTorch CPU in the same run, printing ratios (> 1: tsrnn
-faster), and a newcomer's first run (``first_run.py``). See README.md for the
-latest results.
+(``training.py``), the Conv1D-BatchNorm-ReLU and LSTM-FCN training epochs
+(``normalization.py``, ``composite.py``), tsrnn and PyTorch CPU in the same run,
+printing ratios (> 1: tsrnn faster), and a newcomer's first run (``first_run.py``).
+See README.md for the latest results.
 """
 
 import argparse
 import json
 
-from benchmarks import first_run, recurrent, training
+from benchmarks import composite, first_run, normalization, recurrent, training
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny shapes: checks that it runs")
     parser.add_argument("--json", help="write all results to this JSON file")
-    parts = ["recurrent", "training", "first_run"]
+    parts = ["recurrent", "training", "layers", "first_run"]
     parser.add_argument("--only", choices=parts, help="run one part")
     args = parser.parse_args(argv)
     result = {"machine": recurrent._machine()}
@@ -31,6 +32,9 @@ def main(argv=None):
     if args.only in (None, "training"):
         print("== training, CNN, GEMM, latency, overhead, start-up, memory")
         result["cases"] = training.run(quick=args.quick)
+    if args.only in (None, "layers"):
+        print("== training epochs: Conv1D-BatchNorm-ReLU, LSTM-FCN (ratio = tsrnn / torch)")
+        result["layers"] = normalization.run(quick=args.quick) + composite.run(quick=args.quick)
     if args.only in (None, "first_run"):
         print("== first run: tsrnn --help, import, the README's main job (warm and cold cache)")
         result["first_run"] = first_run.run(quick=args.quick)

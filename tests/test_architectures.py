@@ -82,6 +82,43 @@ def test_resnet_blocks_have_three_convs_and_a_projection_shortcut():
     )
 
 
+def _inception_module_shape(module):
+    """(bottleneck filters or None, [(filters, kernel)] of the three, pooled branch)."""
+    parallel, norm, relu = module
+    main, pooled = parallel.branches
+    bottleneck = main[0].filters if len(main) == 2 else None
+    convs = [(b[0].filters, b[0].kernel_size, b[0].padding) for b in main[-1].branches]
+    pool, conv = pooled
+    assert (type(norm), relu.activation) == (BatchNormalization, "relu")
+    return bottleneck, convs, (pool.pool_size, pool.strides, pool.padding, conv.kernel_size)
+
+
+def test_inception_time_is_ismail_fawaz_et_al_with_odd_kernels():
+    layers = architectures.inception_time(5, equal_length=True)
+    blocks = [la for la in layers if isinstance(la, Residual)]
+    assert len(blocks) == 2 and len(layers) == 6  # (Residual, ReLU) x 2, GAP, Dense
+    modules = [block.layers[i : i + 3] for block in blocks for i in (0, 3, 6)]
+    shapes = [_inception_module_shape(m) for m in modules]
+    convs = [(32, k, "same") for k in (39, 19, 9)]
+    assert shapes[0] == (None, convs, (3, 1, "same", 1))  # the input is convolved directly
+    assert shapes[1:] == [(32, convs, (3, 1, "same", 1))] * 5
+    for block in blocks:
+        assert _layer_names(block.shortcut) == ["Conv1D", "BatchNormalization"]
+        assert (block.shortcut[0].filters, block.shortcut[0].kernel_size) == (128, 1)
+    assert [type(la) for la in layers[-2:]] == [GlobalAveragePooling1D, Dense]
+    assert layers[-1].units == 5
+    net = tsrnn.Network(layers).build((50, 1), 0)
+    assert net.layers[0].output_shape == (50, 128)  # 4 branches x 32 channels
+
+
+def test_inception_time_width_and_depth():
+    layers = architectures.inception_time(2, True, width=8, depth=4)
+    assert isinstance(layers[0], Residual) and layers[0].shortcut[0].filters == 32
+    assert len(layers) == 2 + 3 + 2  # one residual block, one module left over, head
+    net = tsrnn.Network(layers).build((20, 3), 0)
+    assert net.output_shape == (2,)
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_lstm_fcn_pairs_an_fcn_with_a_recurrent_branch(cell):
     (parallel, head) = architectures.lstm_fcn(4, True, cell=cell, hidden_size=8)
@@ -93,12 +130,18 @@ def test_lstm_fcn_pairs_an_fcn_with_a_recurrent_branch(cell):
 
 
 def test_variable_length_presets_use_causal_padding():
-    for build in (architectures.fcn, architectures.resnet, architectures.lstm_fcn):
+    builds = (
+        architectures.fcn,
+        architectures.resnet,
+        architectures.lstm_fcn,
+        architectures.inception_time,
+    )
+    for build in builds:
         text = repr(tsrnn.Network(build(2, equal_length=False)))
         assert "padding='causal'" in text and "padding='same'" not in text
 
 
-@pytest.mark.parametrize("architecture", ["fcn", "resnet", "lstm-fcn"])
+@pytest.mark.parametrize("architecture", ["fcn", "resnet", "lstm-fcn", "inceptiontime"])
 def test_presets_train_on_variable_length_sequences_exactly(architecture):
     X, y = _classification()
     ragged = [x[: 8 + i % 8] for i, x in enumerate(X)]
@@ -115,7 +158,8 @@ def test_the_recurrent_preset_is_the_network_the_knobs_describe():
     clf.set_params(max_epochs=1, random_state=0).fit(X, y)
     assert repr(clf.network_) == (
         "Network([Conv1D(filters=3, kernel_size=3, strides=1, dilation_rate=1, "
-        "padding='causal', activation='relu'), MaxPooling1D(pool_size=2, strides=2), "
+        "padding='causal', activation='relu'), MaxPooling1D(pool_size=2, strides=2, "
+        "padding='valid'), "
         "RNN(cell='gru', hidden_size=5, num_layers=1, bidirectional=False, "
         "return_sequences=False, activation='tanh', dropout=0.0, recurrent_dropout=0.0, "
         "reset_after=True, unit_forget_bias=True), "
@@ -172,6 +216,20 @@ def test_grid_search_over_the_architecture():
     assert search.best_estimator_.architecture == search.best_params_["architecture"]
 
 
+def test_grid_search_over_the_inception_time_width():
+    X, y = _classification(n=30)
+    search = GridSearchCV(
+        SequenceClassifier(**SMALL),
+        {"architecture": ["fcn", "inceptiontime"], "conv_filters": [2, 3]},
+        cv=2,
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    inception = search.cv_results_["param_architecture"] == "inceptiontime"
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"][inception]))
+    refit = search.best_estimator_.set_params(architecture="inceptiontime").fit(X, y)
+    assert refit.network_.layers[0].shortcut[0].filters == 4 * refit.conv_filters
+
+
 def test_invalid_architectures_are_refused_with_their_name():
     X, y = _classification()
     with pytest.raises(ValueError, match="'architecture' parameter of SequenceClassifier"):
@@ -196,6 +254,9 @@ FAST_CONV = dict(
 )
 
 
+FAST_INCEPTION = dict(FAST_CONV, architecture="inceptiontime", conv_filters=2)
+
+
 @parametrize_with_checks(
     [
         SequenceRegressor(**FAST_CONV, random_state=0),
@@ -204,4 +265,18 @@ FAST_CONV = dict(
     expected_failed_checks=lambda est: est._expected_failed_checks,
 )
 def test_sklearn_checks_pass_with_a_convolutional_preset(estimator, check):
+    check(estimator)
+
+
+# Six inception modules make these checks five times slower than FCN's (5 minutes on a
+# busy 2-core machine).
+@pytest.mark.slow
+@parametrize_with_checks(
+    [
+        SequenceRegressor(**FAST_INCEPTION, random_state=0),
+        SequenceClassifier(**FAST_INCEPTION, random_state=0),
+    ],
+    expected_failed_checks=lambda est: est._expected_failed_checks,
+)
+def test_sklearn_checks_pass_with_inception_time(estimator, check):
     check(estimator)

@@ -38,3 +38,21 @@ def test_benchmark_quick_mode_writes_results(tmp_path):
     assert len(rates) >= 6 and all(v > 0 for v in rates)
     steps = {row["step"]: row["seconds"] for row in result["first_run"]}
     assert set(steps) == {"help_s", "import_s"} and all(v > 0 for v in steps.values())
+
+
+@pytest.mark.slow
+def test_benchmark_layers_part_compares_both_networks_with_torch(tmp_path):
+    out_file = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "layers", "--json", out_file],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads(out_file.read_text())["layers"]
+    assert [row["case"] for row in rows] == ["conv_batch_norm", "lstm_fcn"]
+    assert all(row["tsrnn_per_s"] > 0 for row in rows)
+    if "torch_per_s" in rows[0]:
+        assert all(row["ratio"] == row["tsrnn_per_s"] / row["torch_per_s"] for row in rows)

@@ -26,7 +26,7 @@ from tsrnn.layers import (
 )
 
 #: The presets, in the order the documentation lists them.
-PRESETS = ("recurrent", "fcn", "resnet", "lstm-fcn")
+PRESETS = ("recurrent", "fcn", "resnet", "lstm-fcn", "inceptiontime")
 #: The estimator parameters that :func:`recurrent` takes.
 RECURRENT_KNOBS = (
     "cell",
@@ -46,6 +46,14 @@ FCN_WIDTH = 64
 #: ResNet's filters per residual block are (w, 2w, 2w). Wang et al. use w = 64; half
 #: of it for the same reason.
 RESNET_WIDTH = 32
+#: InceptionTime's filters per convolution (each module outputs 4w channels); the
+#: paper's w = 32.
+INCEPTION_WIDTH = 32
+#: InceptionTime's three kernel sizes: the paper's 40, 20, 10 made odd, so that
+#: 'same' padding is symmetric.
+INCEPTION_KERNELS = (39, 19, 9)
+#: Inception modules per residual block (a shortcut adds the block's input).
+INCEPTION_BLOCK = 3
 
 
 def _padding(equal_length):
@@ -183,3 +191,46 @@ def lstm_fcn(
     if dropout:
         recurrent_branch.append(Dropout(dropout))
     return [Parallel([fcn_body(equal_length, width), recurrent_branch]), Dense(n_outputs)]
+
+
+def inception_module(width, padding, bottleneck=True):
+    """One InceptionTime module: ``4 * width`` output channels.
+
+    A 1x1 bottleneck Conv1D (``width`` filters) feeding three parallel Conv1D of
+    ``width`` filters and kernels :data:`INCEPTION_KERNELS`, beside a branch of max
+    pooling (3 steps, stride 1) and a 1x1 Conv1D on the module's input; the four
+    outputs concatenated, BatchNormalization, ReLU (Ismail Fawaz et al., 2020).
+    With ``bottleneck=False`` the three convolutions read the input directly.
+    """
+    convs = Parallel(
+        [[Conv1D(width, k, padding=padding, activation="linear")] for k in INCEPTION_KERNELS]
+    )
+    main = (
+        [Conv1D(width, 1, padding=padding, activation="linear"), convs] if bottleneck else [convs]
+    )
+    pooled = [
+        MaxPooling1D(3, 1, padding=padding),
+        Conv1D(width, 1, padding=padding, activation="linear"),
+    ]
+    return [Parallel([main, pooled]), BatchNormalization(momentum=0.9), Activation("relu")]
+
+
+def inception_time(n_outputs, equal_length, width=None, depth=6):
+    """The InceptionTime preset: one network of Ismail Fawaz et al.'s ensemble (2020).
+
+    ``depth`` inception modules (:func:`inception_module`), with a residual
+    shortcut (1x1 Conv1D and BatchNormalization, ReLU after the addition) around
+    every three; global average pooling, Dense. The first module has no
+    bottleneck: it convolves the input itself (the paper skips it on univariate
+    input). ``width`` replaces the paper's 32 filters per convolution.
+    """
+    w = INCEPTION_WIDTH if width is None else width
+    padding = _padding(equal_length)
+    layers, block = [], []
+    for i in range(depth):
+        block += inception_module(w, padding, bottleneck=i > 0)
+        if (i + 1) % INCEPTION_BLOCK == 0:
+            shortcut = conv_block(4 * w, 1, padding)[:2]
+            layers += [Residual(block, shortcut=shortcut), Activation("relu")]
+            block = []
+    return layers + block + [GlobalAveragePooling1D(), Dense(n_outputs)]

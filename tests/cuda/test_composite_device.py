@@ -40,6 +40,11 @@ def lstm_fcn():
     return architectures.lstm_fcn(2, False, hidden_size=2, dropout=0.0, width=2)
 
 
+def inception_time():
+    # Causal convolutions and max pooling over a padded batch, nested Parallel.
+    return architectures.inception_time(2, False, width=1, depth=3)
+
+
 def residual():
     main = [
         Conv1D(2, 3, padding="causal", activation="linear"),
@@ -53,7 +58,7 @@ def residual():
     ]
 
 
-@pytest.mark.parametrize("make", [lstm_fcn, residual])
+@pytest.mark.parametrize("make", [lstm_fcn, inception_time, residual])
 def test_composite_network_on_the_device_matches_the_cpu(make):
     rng = np.random.default_rng(1)
     X = rng.standard_normal((3, 5, 2))

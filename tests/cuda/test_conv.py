@@ -87,29 +87,35 @@ def test_conv1d_matches_the_cpu_kernel(dtype, kernel, stride, dilation, padding,
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize(("pool", "stride"), [(2, 2), (3, 1), (3, 2), (4, 4)])
-def test_pooling_matches_the_cpu_kernels(dtype, pool, stride):
+@pytest.mark.parametrize(
+    ("pool", "stride", "padding"),
+    [(2, 2, "valid"), (3, 1, "valid"), (3, 2, "valid"), (4, 4, "valid")]
+    + [(3, 1, "same"), (4, 1, "same"), (3, 2, "same"), (3, 1, "causal")],
+)
+def test_pooling_matches_the_cpu_kernels(dtype, pool, stride, padding):
     rng = np.random.default_rng(5)
     x = rng.standard_normal((2, 10, 3)).astype(dtype)
     x[0, 2, 1] = x[0, 3, 1]  # a tie: the gradient goes to the first maximum
     x[1, 4, 2] = np.nan  # NaN wins its windows
-    n_out = (10 - pool) // stride + 1
+    left, _, n_out = conv_padding(10, pool, stride, 1, padding)
     y, arg = np.empty((2, n_out, 3), dtype), np.empty((2, n_out, 3), np.int64)
-    cpu.max_pool_forward(x, pool, stride, y, arg)
+    cpu.max_pool_forward(x, pool, stride, left, y, arg)
     dy = rng.standard_normal(y.shape).astype(dtype)
     dx = np.empty_like(x)
-    cpu.max_pool_backward(dy, arg, pool, stride, dx)
+    cpu.max_pool_backward(dy, arg, pool, stride, left, dx)
     d_x, d_dy = cuda.to_device(x), cuda.to_device(dy)
     g_y, g_arg, g_dx = (
         cuda.device_array_like(y),
         cuda.device_array_like(arg),
         cuda.device_array_like(x),
     )
-    gpu.max_pool_forward(d_x, pool, stride, g_y, g_arg)
-    gpu.max_pool_backward(d_dy, g_arg, pool, stride, g_dx)
+    gpu.max_pool_forward(d_x, pool, stride, left, g_y, g_arg)
+    gpu.max_pool_backward(d_dy, g_arg, pool, stride, left, g_dx)
     np.testing.assert_array_equal(host(g_y), y)
     np.testing.assert_array_equal(host(g_arg), arg)
     np.testing.assert_allclose(host(g_dx), dx, rtol=TOLERANCE[dtype], atol=0)
+    if padding != "valid":
+        return  # average pooling has 'valid' padding only
     x = np.nan_to_num(x)
     cpu.average_pool_forward(x, pool, stride, y)
     cpu.average_pool_backward(dy, pool, stride, dx)

@@ -64,6 +64,13 @@ ARCHITECTURES = {
     "gru-reset-before": lambda: [GRU(3, reset_after=False), Dense(1)],
     "rnn-relu": lambda: [SimpleRNN(4, activation="relu"), Dense(3, activation="tanh")],
     "cnn-max": lambda: [Conv1D(4, 3), MaxPooling1D(2), Flatten(), Dense(1)],
+    "cnn-max-same": lambda: [
+        Conv1D(3, 4, padding="same"),
+        MaxPooling1D(4, 1, padding="same"),
+        MaxPooling1D(3, 2, padding="same"),
+        Flatten(),
+        Dense(1),
+    ],
     "cnn-avg": lambda: [
         Conv1D(3, 2, dilation_rate=2),
         AveragePooling1D(2, 1),

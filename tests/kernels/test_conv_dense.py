@@ -121,6 +121,58 @@ def test_pooling_matches_reference(pool, stride):
         assert rel_err(y, ry) <= 1e-12 and rel_err(dx, bwd(cache, dy)) <= 1e-12
 
 
+MAX_POOL_PADDED = [
+    (3, 1, "same"),
+    (2, 1, "same"),
+    (4, 1, "same"),
+    (3, 2, "same"),
+    (5, 3, "same"),
+    (3, 1, "causal"),
+    (2, 2, "causal"),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("pool", "stride", "padding"), MAX_POOL_PADDED)
+def test_padded_max_pooling_matches_reference(pool, stride, padding, dtype):
+    x = np.random.default_rng(5).standard_normal((2, 9, 3)).astype(dtype)
+    x[0, 2, 1] = x[0, 3, 1]  # a tie: the gradient goes to the first maximum
+    x[1, 0, 0] = x[1, 8, 2] = -1e30  # an edge minimum still beats the -inf padding
+    layer = MaxPooling1D(pool, stride, padding=padding)
+    _, y, dy, dx, _ = run_layer(layer, x)
+    ry, cache = ref_conv.max_pool_forward(x, pool, stride, padding)
+    assert y.dtype == dtype and y.shape == (2, -(-9 // stride), 3)
+    np.testing.assert_array_equal(y, ry)
+    assert rel_err(dx, ref_conv.max_pool_backward(cache, dy.astype(dtype))) <= 1e-6
+
+
+def test_same_max_pooling_with_an_even_pool_pads_right_like_keras():
+    # Keras (TensorFlow) puts the odd padding step on the right: output t covers
+    # steps t .. t + 1 for pool_size 2 and t - 1 .. t + 2 for pool_size 4.
+    x = np.arange(6.0)[None, :, None]
+    for pool, rising, falling in (
+        (2, [1, 2, 3, 4, 5, 5], [0, -1, -2, -3, -4, -5]),
+        (4, [2, 3, 4, 5, 5, 5], [0, 0, -1, -2, -3, -4]),
+    ):
+        for sign, expected in ((1, rising), (-1, falling)):
+            _, y, *_ = run_layer(MaxPooling1D(pool, 1, padding="same"), sign * x)
+            np.testing.assert_array_equal(y[0, :, 0], expected)
+
+
+def test_causal_max_pooling_is_exact_on_padded_batches():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 8, 3))
+    mask = np.arange(8)[None, :] < np.array([8, 5])[:, None]
+    layer = MaxPooling1D(3, 1, padding="causal")
+    _, y, dy, dx, _ = run_layer(layer, x, mask=mask)
+    _, y_short, _, dx_short, _ = run_layer(MaxPooling1D(3, 1, padding="causal"), x[1:, :5])
+    np.testing.assert_array_equal(y[1, :5], y_short[0])
+    layer = MaxPooling1D(3, 1, padding="same")
+    layer.build(x.shape[1:], x.dtype)
+    with pytest.raises(ValueError, match="mask"):
+        layer.forward({}, x, Context(mask=mask))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_max_pooling_propagates_nan_like_argmax(dtype):
     # NaN wins its window wherever it sits (numpy's argmax and PyTorch's rule), and the
@@ -168,6 +220,9 @@ def test_pooling_reference_gradients():
     mask = np.arange(8)[None, :] < np.array([8, 5])[:, None]
     cases = [
         (lambda: ref_conv.max_pool_forward(x, 2, 2), ref_conv.max_pool_backward),
+        (lambda: ref_conv.max_pool_forward(x, 3, 1, "same"), ref_conv.max_pool_backward),
+        (lambda: ref_conv.max_pool_forward(x, 4, 1, "same"), ref_conv.max_pool_backward),
+        (lambda: ref_conv.max_pool_forward(x, 3, 2, "causal"), ref_conv.max_pool_backward),
         (lambda: ref_conv.average_pool_forward(x, 3, 2), ref_conv.average_pool_backward),
         (
             lambda: ref_conv.global_average_pool_forward(x, mask),

@@ -64,6 +64,28 @@ def test_max_pool_matches_torch(pool, stride):
     assert rel_err(y, ty.detach().numpy()) == 0 and rel_err(dx, tx.grad.numpy()) <= 1e-15
 
 
+@pytest.mark.parametrize(
+    ("pool", "stride", "padding"),
+    [(3, 1, "same"), (5, 1, "same"), (2, 1, "same"), (4, 1, "same"), (3, 2, "same")]
+    + [(3, 1, "causal"), (2, 2, "causal")],
+)
+def test_padded_max_pool_matches_torch(pool, stride, padding):
+    # PyTorch pads max pooling with -inf; tsrnn's 'same' puts the odd step of an even
+    # pool's padding on the right (Keras), which PyTorch's symmetric padding cannot,
+    # so the padding is spelled out with F.pad.
+    x = np.random.default_rng(1).standard_normal((2, 10, 3))
+    _, y, dy, dx, _ = run_layer(MaxPooling1D(pool, stride, padding=padding), x)
+    left, right, _ = conv_padding(10, pool, stride, 1, padding)
+    tx = _t(x, True)
+    padded = F.pad(tx.permute(0, 2, 1), (left, right), value=-np.inf)
+    ty = F.max_pool1d(padded, pool, stride).permute(0, 2, 1)
+    (ty * _t(dy)).sum().backward()
+    assert rel_err(y, ty.detach().numpy()) == 0 and rel_err(dx, tx.grad.numpy()) <= 1e-15
+    if padding == "same" and pool % 2 == 1 and stride == 1:  # so does torch's own padding
+        ty2 = F.max_pool1d(tx.permute(0, 2, 1), pool, stride, padding=pool // 2)
+        assert rel_err(y, ty2.permute(0, 2, 1).detach().numpy()) == 0
+
+
 def test_dense_matches_torch_linear():
     x = np.random.default_rng(2).standard_normal((7, 4))
     params, y, dy, dx, grads = run_layer(Dense(3, activation="sigmoid"), x)

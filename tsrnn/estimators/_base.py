@@ -269,7 +269,11 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
                 activation=self.activation,
                 width=self.conv_filters or None,
             )
-        build = {"fcn": architectures.fcn, "resnet": architectures.resnet}[self.architecture]
+        build = {
+            "fcn": architectures.fcn,
+            "resnet": architectures.resnet,
+            "inceptiontime": architectures.inception_time,
+        }[self.architecture]
         return build(n_outputs, equal_length, width=self.conv_filters or None)
 
     def _check_device(self):

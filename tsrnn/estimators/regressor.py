@@ -21,7 +21,8 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
 
     Parameters
     ----------
-    architecture : {'recurrent', 'fcn', 'resnet', 'lstm-fcn'}, default='recurrent'
+    architecture : {'recurrent', 'fcn', 'resnet', 'lstm-fcn', 'inceptiontime'}, \
+            default='recurrent'
         The network (builders in :mod:`tsrnn.architectures`); each preset reads
         only the knobs listed here and ignores the others.
 
@@ -42,6 +43,14 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
           recurrent branch (``cell``: 'lstm' is LSTM-FCN, 'gru' GRU-FCN;
           ``hidden_size``, ``activation``) whose last hidden state goes through
           dropout 0.8 (Karim et al., 2018); both concatenated, Dense.
+        - 'inceptiontime': one InceptionTime network (Ismail Fawaz et al., 2020;
+          their ensemble of five is ``n_ensemble=5``): six inception modules, each
+          a 1x1 bottleneck, three parallel Conv1D with kernels 39, 19, 9 (the
+          paper's 40, 20, 10 made odd) and a max pooling (3, stride 1) + 1x1
+          Conv1D branch, concatenated, BatchNormalization, ReLU; a residual 1x1
+          shortcut around every three modules, global average pooling, Dense.
+          ``w`` filters per convolution (``conv_filters``, or the paper's 32 when
+          it is 0). It is the slowest preset: about 400,000 weights at w = 32.
 
         The convolutional presets pad 'same' on equal-length data and 'causal' on
         variable-length data, where a padded sequence then gives exactly the

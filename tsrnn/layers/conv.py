@@ -4,7 +4,7 @@ import numpy as np
 
 from tsrnn._validation import check_positive_int
 from tsrnn.initializers import glorot_uniform
-from tsrnn.kernels.shapes import conv_padding, pool_output_length
+from tsrnn.kernels.shapes import conv_padding
 from tsrnn.layers.base import Layer, check_activation
 
 PADDINGS = ("valid", "same", "causal")
@@ -158,6 +158,9 @@ class Conv1D(Layer):
 class _Pooling1D(Layer):
     """Pooling over windows of ``pool_size`` steps, every ``strides`` steps."""
 
+    #: Average pooling pools whole windows only; MaxPooling1D sets its own.
+    padding = "valid"
+
     def __init__(self, pool_size=2, strides=None):
         self.pool_size = check_positive_int(pool_size, "pool_size")
         self.strides = (
@@ -168,11 +171,14 @@ class _Pooling1D(Layer):
         """Constructor arguments (used by repr and by persistence)."""
         return {"pool_size": self.pool_size, "strides": self.strides}
 
+    def _geometry(self, n_steps):
+        return conv_padding(n_steps, self.pool_size, self.strides, 1, self.padding)
+
     def _output_shape(self, input_shape):
         n_steps, channels = input_shape
         if n_steps is None:
             return (None, channels)
-        n_out = pool_output_length(n_steps, self.pool_size, self.strides)
+        n_out = self._geometry(n_steps)[2]
         if n_out < 1:
             raise ValueError(
                 f"{type(self).__name__}(pool_size={self.pool_size}) needs at "
@@ -181,7 +187,7 @@ class _Pooling1D(Layer):
         return (n_out, channels)
 
     def _out(self, x):
-        n_out = pool_output_length(x.shape[1], self.pool_size, self.strides)
+        n_out = self._geometry(x.shape[1])[2]
         if n_out < 1:
             raise ValueError(f"sequences of {x.shape[1]} steps are too short for {self!r}")
         return self.backend.arrays.empty((x.shape[0], n_out, x.shape[2]), x.dtype)
@@ -197,36 +203,61 @@ class MaxPooling1D(_Pooling1D):
     strides : int, optional
         Steps between window starts; ``pool_size`` (windows that do not overlap) if
         omitted.
+    padding : {'valid', 'same', 'causal'}, default='valid'
+        'valid' pools whole windows only; 'same' gives ``ceil(n_steps / strides)``
+        outputs, padding with -inf (a padded step never wins) and, for an even
+        ``pool_size``, one step more on the right than on the left, as Keras does
+        (PyTorch's ``max_pool1d`` pads both sides equally); 'causal' pads
+        ``pool_size - 1`` steps on the left, so that step t sees inputs up to t: with
+        ``strides=1`` it is the mode that keeps variable-length (masked) batches exact.
 
     Raises
     ------
     ValueError
-        If ``pool_size`` or ``strides`` is not a positive integer.
+        If ``pool_size`` or ``strides`` is not a positive integer, or ``padding`` is
+        unknown.
     """
 
     name = "max_pooling1d"
+
+    def __init__(self, pool_size=2, strides=None, padding="valid"):
+        super().__init__(pool_size, strides)
+        if padding not in PADDINGS:
+            raise ValueError(f"padding must be one of {list(PADDINGS)}, got {padding!r}")
+        self.padding = padding
+
+    @property
+    def supports_mask(self):
+        """Whether padded batches are exact: causal padding with stride 1."""
+        return self.padding == "causal" and self.strides == 1
+
+    def get_config(self):
+        """Constructor arguments (used by repr and by persistence)."""
+        return {**super().get_config(), "padding": self.padding}
 
     def forward(self, params, x, ctx):
         """Maximum over each window, keeping the argmax.
 
         See :meth:`tsrnn.layers.base.Layer.forward`.
         """
-        self._reject_mask(ctx)
+        if not self.supports_mask:
+            self._reject_mask(ctx)
         y = self._out(x)
         arg = self.backend.arrays.empty(y.shape, np.int64)
-        self.backend.conv.max_pool_forward(x, self.pool_size, self.strides, y, arg)
-        return y, (arg, x.shape)
+        left = self._geometry(x.shape[1])[0]
+        self.backend.conv.max_pool_forward(x, self.pool_size, self.strides, left, y, arg)
+        return y, (arg, x.shape, left)
 
     def backward(self, params, cache, dy, grads):
         """Route ``dy`` to each window's first argmax.
 
         See :meth:`tsrnn.layers.base.Layer.backward`.
         """
-        arg, shape = cache
+        arg, shape, left = cache
         arrays = self.backend.arrays
         dx = arrays.empty(shape, dy.dtype)
         self.backend.conv.max_pool_backward(
-            arrays.contiguous(dy), arg, self.pool_size, self.strides, dx
+            arrays.contiguous(dy), arg, self.pool_size, self.strides, left, dx
         )
         return dx
 

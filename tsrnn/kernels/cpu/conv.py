@@ -74,20 +74,25 @@ def conv1d_backward(
 
 
 @njit(**JIT_OPTIONS)
-def max_pool_forward(x, pool_size, stride, y, arg):
-    """Max over each window; ``arg`` receives the (first) argmax's absolute step."""
-    batch, _, channels = x.shape
+def max_pool_forward(x, pool_size, stride, pad_left, y, arg):
+    """Max over each window; ``arg`` receives the (first) argmax's absolute step.
+
+    Window t starts at step ``t * stride - pad_left``; its steps outside the input
+    are skipped, which is padding with -inf.
+    """
+    batch, n_steps, channels = x.shape
     for bi in range(batch):
         for t in range(y.shape[1]):
-            s0 = t * stride
+            start = t * stride - pad_left
+            s0 = max(start, 0)
+            end = min(start + pool_size, n_steps)
             y_row, arg_row = y[bi, t], arg[bi, t]
             for c in range(channels):
                 y_row[c] = x[bi, s0, c]
                 arg_row[c] = s0
             # Window positions outside, channels inside, and selects instead of branches:
             # the channel loop vectorises (branches on random data mispredict half the time).
-            for k in range(1, pool_size):
-                s = s0 + k
+            for s in range(s0 + 1, end):
                 x_row = x[bi, s]
                 for c in range(channels):
                     v, best = x_row[c], y_row[c]
@@ -98,10 +103,10 @@ def max_pool_forward(x, pool_size, stride, y, arg):
 
 
 @njit(**JIT_OPTIONS)
-def max_pool_backward(dy, arg, pool_size, stride, dx):
+def max_pool_backward(dy, arg, pool_size, stride, pad_left, dx):
     """Gradient of :func:`max_pool_forward`: ``dy`` added at each argmax into ``dx``."""
-    # pool_size and stride are unused here (the CPU scatters through arg); the GPU
-    # kernel, which gathers, needs them, and both backends share one signature.
+    # pool_size, stride and pad_left are unused here (the CPU scatters through arg);
+    # the GPU kernel, which gathers, needs them, and both backends share one signature.
     dx[:] = 0
     for bi in range(dy.shape[0]):
         for t in range(dy.shape[1]):

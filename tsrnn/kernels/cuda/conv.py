@@ -77,37 +77,43 @@ def conv1d_backward(
 
 
 @cuda.jit
-def _max_pool_forward(x, pool_size, stride, y, arg):
+def _max_pool_forward(x, pool_size, stride, pad_left, y, arg):
     i = cuda.grid(1)
     if i < y.size:
         channels = y.shape[2]
         bi, t, c = i // (y.shape[1] * channels), (i // channels) % y.shape[1], i % channels
-        best_s = t * stride
+        start = t * stride - pad_left
+        best_s = max(start, 0)
         best = x[bi, best_s, c]
-        for k in range(1, pool_size):
-            v = x[bi, t * stride + k, c]
+        for s in range(best_s + 1, min(start + pool_size, x.shape[1])):
+            v = x[bi, s, c]
             # Strict > keeps the first maximum; a NaN propagates (and then sticks).
             if (v > best or v != v) and best == best:
-                best, best_s = v, t * stride + k
+                best, best_s = v, s
         y[bi, t, c] = best
         arg[bi, t, c] = best_s
 
 
-def max_pool_forward(x, pool_size, stride, y, arg):
-    """Max over each window; ``arg`` receives the (first) argmax's absolute step."""
-    _max_pool_forward[blocks(y.size)](x, pool_size, stride, y, arg)
+def max_pool_forward(x, pool_size, stride, pad_left, y, arg):
+    """Max over each window; ``arg`` receives the (first) argmax's absolute step.
+
+    Window t starts at step ``t * stride - pad_left``; its steps outside the input
+    are skipped, which is padding with -inf.
+    """
+    _max_pool_forward[blocks(y.size)](x, pool_size, stride, pad_left, y, arg)
 
 
 @cuda.jit
-def _window_gradient(dy, arg, pool_size, stride, average, dx):
+def _window_gradient(dy, arg, pool_size, stride, pad_left, average, dx):
     # dx[b, s, c] gathers dy from every window that contains step s.
     i = cuda.grid(1)
     if i < dx.size:
         n_steps, channels = dx.shape[1], dx.shape[2]
         bi, s, c = i // (n_steps * channels), (i // channels) % n_steps, i % channels
         total = dy[0, 0, 0] * 0
-        first = max(0, (s - pool_size + stride) // stride)
-        for t in range(first, min(dy.shape[1], s // stride + 1)):
+        p = s + pad_left  # the step's position in the padded input
+        first = max(0, (p - pool_size + stride) // stride)
+        for t in range(first, min(dy.shape[1], p // stride + 1)):
             if average:
                 total += dy[bi, t, c] / pool_size
             elif arg[bi, t, c] == s:
@@ -115,13 +121,14 @@ def _window_gradient(dy, arg, pool_size, stride, average, dx):
         dx[bi, s, c] = total
 
 
-def max_pool_backward(dy, arg, pool_size, stride, dx):
+def max_pool_backward(dy, arg, pool_size, stride, pad_left, dx):
     """Gradient of :func:`max_pool_forward`: each window's ``dy`` to its argmax in ``dx``.
 
-    Each thread gathers for one element of ``dx``; ``pool_size`` and ``stride`` bound
-    the windows a step can belong to (the CPU kernel scatters instead).
+    Each thread gathers for one element of ``dx``; ``pool_size``, ``stride`` and
+    ``pad_left`` bound the windows a step can belong to (the CPU kernel scatters
+    instead).
     """
-    _window_gradient[blocks(dx.size)](dy, arg, pool_size, stride, False, dx)
+    _window_gradient[blocks(dx.size)](dy, arg, pool_size, stride, pad_left, False, dx)
 
 
 @cuda.jit
@@ -146,7 +153,7 @@ def average_pool_backward(dy, pool_size, stride, dx):
 
     ``dy / pool_size`` is added at every step of each window.
     """
-    _window_gradient[blocks(dx.size)](dy, dy[:0], pool_size, stride, True, dx)
+    _window_gradient[blocks(dx.size)](dy, dy[:0], pool_size, stride, 0, True, dx)
 
 
 @cuda.jit

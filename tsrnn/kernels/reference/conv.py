@@ -9,11 +9,17 @@ Conv1D::
 with ``W`` of shape ``(kernel_size, in_channels, filters)`` and ``x_pad`` the input
 with ``pad_left`` zeros before and ``pad_right`` after it (see :func:`conv_padding`).
 
-Pooling (``padding='valid'``, as Keras' default)::
+Pooling (average pooling: ``padding='valid'`` only, as Keras' default)::
 
-    max:     y[b, t, c] = max_{k < pool}  x[b, t*stride + k, c]   (gradient to the first argmax)
+    max:     y[b, t, c] = max_{k < pool}  x_pad[b, t*stride + k, c]  (gradient to the first argmax)
     average: y[b, t, c] = mean_{k < pool} x[b, t*stride + k, c]
     global:  y[b, c]    = max or mean over the real (unmasked) steps
+
+where max pooling's ``x_pad`` has ``pad_left`` steps of -inf before the input and
+``pad_right`` after it, placed as for a convolution (:func:`conv_padding` with the
+pool as kernel): a padded step never wins, so a window's maximum is over the real
+steps it covers. 'same' with an even ``pool_size`` pads one step more on the right
+than on the left, as Keras (TensorFlow) does.
 """
 
 import numpy as np
@@ -63,23 +69,25 @@ def conv1d_backward(cache, dy):
     return dict(x=dx_pad[:, left : left + cache["n_steps"], :], W=dW, b=da.sum(axis=(0, 1)))
 
 
-def max_pool_forward(x, pool_size, stride):
+def max_pool_forward(x, pool_size, stride, padding="valid"):
     """Max pooling over time. Returns ``(y, cache)``."""
-    n_out = pool_output_length(x.shape[1], pool_size, stride)
-    windows = np.stack([x[:, t * stride : t * stride + pool_size, :] for t in range(n_out)], 1)
+    left, right, n_out = conv_padding(x.shape[1], pool_size, stride, 1, padding)
+    x_pad = np.pad(x, ((0, 0), (left, right), (0, 0)), constant_values=-np.inf)
+    windows = np.stack([x_pad[:, t * stride : t * stride + pool_size, :] for t in range(n_out)], 1)
     arg = windows.argmax(axis=2)  # first maximum, as PyTorch and Keras
     y = np.take_along_axis(windows, arg[:, :, None, :], axis=2)[:, :, 0, :]
-    return y, dict(arg=arg, shape=x.shape, stride=stride)
+    return y, dict(arg=arg, shape=x.shape, stride=stride, left=left, right=right)
 
 
 def max_pool_backward(cache, dy):
     """Gradient of :func:`max_pool_forward`: ``dy`` routed to each window's first argmax."""
-    dx = np.zeros(cache["shape"], dtype=dy.dtype)
-    batch, n_out, channels = dy.shape
+    batch, n_steps, channels = cache["shape"]
+    left = cache["left"]
+    dx_pad = np.zeros((batch, left + n_steps + cache["right"], channels), dtype=dy.dtype)
     b_idx, c_idx = np.meshgrid(np.arange(batch), np.arange(channels), indexing="ij")
-    for t in range(n_out):
-        np.add.at(dx, (b_idx, t * cache["stride"] + cache["arg"][:, t, :], c_idx), dy[:, t, :])
-    return dx
+    for t in range(dy.shape[1]):
+        np.add.at(dx_pad, (b_idx, t * cache["stride"] + cache["arg"][:, t, :], c_idx), dy[:, t, :])
+    return dx_pad[:, left : left + n_steps, :]
 
 
 def average_pool_forward(x, pool_size, stride):
