@@ -17,6 +17,7 @@ import numpy as np
 from tsrnn._threads import single_blas_thread
 from tsrnn.forecasting._panel import PanelError, from_panel, to_panel
 from tsrnn.forecasting._scaling import UncalibratedIntervalWarning, power_of_two
+from tsrnn.forecasting._selection import ANCHORS
 from tsrnn.forecasting._series import future_index, season_length
 from tsrnn.windows import make_panel_windows
 
@@ -81,6 +82,7 @@ class GlobalMixin:
         """
         self.interval_widening_ = {}
         self.interval_calibration_ = {}
+        self.blend_anchor_, self.anchor_weight_ = ANCHORS[0], 1.0
         if self.calibration_fraction == 0:
             self.interval_method_ = "none"
             return
@@ -115,10 +117,12 @@ class GlobalMixin:
             scales += [self._series_scale(values[:n_fit])] * len(origins)
             true += [values[o : o + steps] for o in origins]
         scale = np.stack(scales)[:, :, None]
-        q = self._quantiles_of(np.stack(windows), steps, networks, scale)
+        windows, true = np.stack(windows), np.stack(true)
+        q = self._quantiles_of(windows, steps, networks, scale)
+        q = self._select_anchor_weight(q, windows, true)
         # The series were divided by their own powers of two; widths are reported in
         # those units, which keeps series of any magnitude comparable.
-        self._score_bands(q, np.stack(true)[..., None], 1.0)
+        self._score_bands(q, true[..., None], 1.0)
 
     def _panel_quantiles(self, horizon, y, X):
         """Forecast the quantiles of every series of a panel.

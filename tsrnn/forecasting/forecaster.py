@@ -73,6 +73,7 @@ from tsrnn.forecasting._scaling import (
     UncalibratedIntervalWarning,
     power_of_two,
 )
+from tsrnn.forecasting._selection import ANCHORS, candidate_anchors, select, toward_anchor
 from tsrnn.forecasting._series import future_index, season_length, to_values
 from tsrnn.layers import RNN, Conv1D, Dense
 from tsrnn.losses import Pinball
@@ -406,6 +407,7 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         """
         self.interval_widening_ = {}
         self.interval_calibration_ = {}
+        self.blend_anchor_, self.anchor_weight_ = ANCHORS[0], 1.0
         if self.calibration_fraction == 0:
             self.interval_method_ = "none"
             return
@@ -428,9 +430,22 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         fit_exog = None if exog is None else exog[:n_fit]
         networks = [self._train(values[:n_fit], fit_exog, steps, seed)[0] for seed in seeds]
         origins = np.arange(n_fit, n - steps + 1)
-        q = self._quantiles_at(values, exog, origins, steps, networks)
-        true = np.stack([values[o : o + steps] for o in origins])[..., None]
-        self._score_bands(q, true, self.magnitude_)
+        windows = self._windows_at(values, exog, origins)
+        q = self._quantiles_of(windows, steps, networks, self.scale_)
+        true = np.stack([values[o : o + steps] for o in origins])
+        q = self._select_anchor_weight(q, windows, true)
+        self._score_bands(q, true[..., None], self.magnitude_)
+
+    def _select_anchor_weight(self, q, windows, true):
+        """Set ``anchor_weight_`` from held-out forecasts; return them moved by it."""
+        anchors = self._candidate_anchors(windows, q.shape[1])
+        self.blend_anchor_, self.anchor_weight_, q = select(q, anchors, true, self._median_index())
+        return q
+
+    def _candidate_anchors(self, windows, steps):
+        return candidate_anchors(
+            windows, steps, self.season_length_, self.n_targets_, self._anchor(windows, steps)
+        )
 
     def _score_bands(self, q, true, magnitude):
         """Set the conformal widening of each band from forecasts.
@@ -560,9 +575,14 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         Quantile forecasts (n_origins, steps, n_targets, n_quantiles) made at each
         origin from the ``window_`` values before it: the median over ``networks``.
         """
+        return self._quantiles_of(
+            self._windows_at(values, exog, origins), steps, networks, self.scale_
+        )
+
+    def _windows_at(self, values, exog, origins):
+        """The ``window_`` inputs before each origin (n_origins, window, n_features)."""
         inputs = values if exog is None else np.concatenate([values, exog], axis=1)
-        windows = np.stack([inputs[o - self.window_ : o] for o in origins])
-        return self._quantiles_of(windows, steps, networks, self.scale_)
+        return np.stack([inputs[o - self.window_ : o] for o in origins])
 
     def _quantiles_of(self, windows, steps, networks, scale):
         """Quantile forecasts after each window.
@@ -582,7 +602,13 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
             # al. (2010), which never increases the pinball loss.
             members.append(np.sort(out, axis=-1))
         q = members[0] if len(members) == 1 else np.median(np.stack(members), axis=0)
-        return q + self._anchor(windows, steps)[..., None]
+        q = q + self._anchor(windows, steps)[..., None]
+        # Model files written before the blend existed keep the network's forecast.
+        weight = getattr(self, "anchor_weight_", 1.0)
+        if weight == 1.0:
+            return q
+        blend = self._candidate_anchors(windows, steps)[self.blend_anchor_]
+        return toward_anchor(q, blend, weight, self._median_index())
 
     # --- forecasting --------------------------------------------------------------------
 
