@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from tsrnn._threads import single_blas_thread
+from tsrnn.forecasting._intervals import step_unit
 from tsrnn.forecasting._panel import PanelError, from_panel, to_panel
 from tsrnn.forecasting._scaling import UncalibratedIntervalWarning, power_of_two
 from tsrnn.forecasting._selection import ANCHORS
@@ -110,11 +111,12 @@ class GlobalMixin:
         self.interval_method_ = "conformal"
         X_rel, Y_rel = self._panel_windows(heads, steps)
         networks = [self._fit_member(X_rel, Y_rel, steps, s, panel=True)[0] for s in seeds]
-        windows, scales, true = [], [], []
+        windows, scales, units, true = [], [], [], []
         for values, n_fit in scored:
             origins = np.arange(n_fit, len(values) - steps + 1)
             windows += [values[o - self.window_ : o] for o in origins]
             scales += [self._series_scale(values[:n_fit])] * len(origins)
+            units += [step_unit(values[:n_fit])] * len(origins)
             true += [values[o : o + steps] for o in origins]
         scale = np.stack(scales)[:, :, None]
         windows, true = np.stack(windows), np.stack(true)
@@ -122,7 +124,7 @@ class GlobalMixin:
         q = self._select_anchor_weight(q, windows, true)
         # The series were divided by their own powers of two; widths are reported in
         # those units, which keeps series of any magnitude comparable.
-        self._score_bands(q, true[..., None], 1.0)
+        self._score_bands(q, true[..., None], np.stack(units)[:, None, :, None], 1.0)
 
     def _panel_quantiles(self, horizon, y, X):
         """Forecast the quantiles of every series of a panel.

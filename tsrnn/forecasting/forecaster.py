@@ -67,6 +67,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from tsrnn._threads import single_blas_thread
 from tsrnn.backend import resolve_device
 from tsrnn.forecasting._global import GlobalMixin
+from tsrnn.forecasting._intervals import calibrate_band, step_unit
 from tsrnn.forecasting._panel import is_panel
 from tsrnn.forecasting._scaling import (
     TrainingDivergedError,
@@ -434,7 +435,8 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         q = self._quantiles_of(windows, steps, networks, self.scale_)
         true = np.stack([values[o : o + steps] for o in origins])
         q = self._select_anchor_weight(q, windows, true)
-        self._score_bands(q, true[..., None], self.magnitude_)
+        unit = step_unit(values[:n_fit])[None, None, :, None]
+        self._score_bands(q, true[..., None], unit, self.magnitude_)
 
     def _select_anchor_weight(self, q, windows, true):
         """Set ``anchor_weight_`` from held-out forecasts; return them moved by it."""
@@ -447,26 +449,28 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
             windows, steps, self.season_length_, self.n_targets_, self._anchor(windows, steps)
         )
 
-    def _score_bands(self, q, true, magnitude):
+    def _score_bands(self, q, true, unit, magnitude):
         """Set the conformal widening of each band from forecasts.
 
         Set each symmetric band's conformal widening from quantile forecasts ``q``
-        of the values ``true``; widths are reported times ``magnitude``.
+        of the values ``true`` (see :mod:`tsrnn.forecasting._intervals`); ``unit``
+        is the additive margin's unit per value, and widths are reported times
+        ``magnitude``.
         """
+        self.interval_offset_ = {}
         for lo, hi in self._bands():
-            lower, upper = q[..., lo : lo + 1], q[..., hi : hi + 1]
-            width = np.maximum(upper - lower, 1e-12)
-            scores = (np.maximum(lower - true, true - upper) / width).ravel()
             nominal = self.quantiles_[hi] - self.quantiles_[lo]
-            level = min(1.0, nominal * (1 + 1 / scores.size))
-            widen = max(float(np.quantile(scores, level)), 0.0)
-            self.interval_widening_[(lo, hi)] = widen
+            report = calibrate_band(q[..., lo : lo + 1], q[..., hi : hi + 1], true, unit, nominal)
+            self.interval_widening_[(lo, hi)] = report["relative"]
+            self.interval_offset_[(lo, hi)] = report["additive"]
             self.interval_calibration_[round(float(nominal), 6)] = {
-                "raw_coverage": float(np.mean(scores <= 0)),
-                "coverage": float(np.mean(scores <= widen)),
-                "mean_width": float(np.mean(width * (1 + 2 * widen)) * magnitude),
-                "widening": widen,
-                "n_values": int(scores.size),
+                "rule": report["rule"],
+                "raw_coverage": report["raw_coverage"],
+                "coverage": report["coverage"],
+                "mean_width": report["mean_width"] * magnitude,
+                "widening": report["relative"],
+                "offset": report["additive"],
+                "n_values": report["n_values"],
             }
 
     def _bands(self):
@@ -772,6 +776,10 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
         lo, hi = band
         lower, upper = q[:, :, lo], q[:, :, hi]
         widen = self.interval_widening_.get((lo, hi), 0.0) * (upper - lower)
+        # Model files written before the additive margin existed have none.
+        widen = widen + getattr(self, "interval_offset_", {}).get((lo, hi), 0.0) * np.where(
+            sigma > 0, sigma, 1.0
+        )
         lower, upper = lower - widen, upper + widen
         if self.interval_method_ == "random-walk floor":
             median = q[:, :, int(np.argmin(np.abs(self.quantiles_ - 0.5)))]
