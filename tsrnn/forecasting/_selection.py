@@ -20,7 +20,7 @@ import numpy as np
 # the choice from fitting the noise of a few held-out windows.
 WEIGHTS = np.linspace(0.0, 1.0, 11)
 # The simple forecasts the network is blended with, in order of preference on a tie.
-ANCHORS = ("training anchor", "seasonal mean")
+ANCHORS = ("training anchor", "seasonal mean", "drift")
 
 
 def seasonal_mean(windows, steps, season, n_targets):
@@ -60,7 +60,18 @@ def candidate_anchors(windows, steps, season, n_targets, training_anchor):
     anchors = {ANCHORS[0]: training_anchor}
     if season > 1 and windows.shape[1] >= 2 * season:
         anchors[ANCHORS[1]] = seasonal_mean(windows, steps, season, n_targets)
+    if windows.shape[1] >= 2 * season:
+        anchors[ANCHORS[2]] = with_drift(windows, steps, season, n_targets, training_anchor)
     return anchors
+
+
+def with_drift(windows, steps, season, n_targets, training_anchor):
+    """The training anchor plus the window's drift over the gap to each step."""
+    y = windows[:, :, :n_targets]
+    first, last = y[:, :season].mean(axis=1), y[:, -season:].mean(axis=1)
+    drift = (last - first) / (y.shape[1] - season)
+    gap = season * (np.arange(steps) // season + 1) if season > 1 else np.arange(1, steps + 1)
+    return training_anchor + drift[:, None, :] * gap[None, :, None]
 
 
 def toward_anchor(q, anchor, weight, median):
