@@ -70,9 +70,11 @@ def calibrate_band(lower, upper, true, unit, coverage):
     width = np.maximum(upper - lower, 1e-12)
     miss = np.maximum(lower - true, true - upper)
     unit = np.broadcast_to(unit, miss.shape)
-    # Never narrower than the heads: a band that covers more than it should on a
-    # short calibration stretch may be lucky there.
-    relative = max(conformal_quantile(miss / width, coverage), 0.0)
+    # A band that covers more than its nominal share shrinks under the relative rule
+    # (never past its midpoint: a value inside scores at least -1/2); a negative
+    # additive margin could cross the bounds where the heads are close, so it only
+    # widens.
+    relative = conformal_quantile(miss / width, coverage)
     additive = max(conformal_quantile(miss / unit, coverage), 0.0)
     relative_width = float(np.mean(width * (1 + 2 * relative)))
     additive_width = float(np.mean(width + 2 * additive * unit))
