@@ -32,8 +32,20 @@ median head, and ``predict_interval(coverage)`` returns the heads at
 overconfident (on the airline series the 90% band covered 50-71% of a 24-month
 hold-out), so the band is conformalised (Romano et al., 2019): a first fit on the
 series without its last ``calibration_fraction`` measures how far true values fall
-outside the band there, relative to its width; the final fit on all the data
-widens its band by that calibrated factor.
+outside the band there, and the final fit on all the data widens its band by the
+finite-sample conformal quantile of those misses, in proportion to the band's width
+or by a margin in units of the series' one-step spread, whichever is narrower on the
+calibration values (see :mod:`tsrnn.forecasting._intervals`).
+
+Blend
+-----
+The same held-out forecasts choose how much of the network to trust: the forecast
+keeps a share ``anchor_weight_`` of the network's departure from a simple forecast
+``blend_anchor_`` (the training anchor, the seasonal mean of the window's cycles, or
+the anchor plus the window's drift), the pair with the lowest held-out absolute
+error (see :mod:`tsrnn.forecasting._selection`). On the noisy wineind, woolyrnq and
+ausbeer series this took the ensemble from worse than seasonal naive to better; the
+bands are calibrated on the blended forecasts.
 
 A series too short to spare a calibration stretch (fewer points than the horizon
 after the window) cannot be calibrated. Its bands are then never narrower than a
@@ -167,8 +179,9 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
     scale_target : bool, default=True
         Divide the level-relative windows by the spread of one-step changes.
     calibration_fraction : float in [0, 1), default=0.2
-        Share of the series (its end) used to calibrate the interval width. 0
-        leaves the quantile heads uncalibrated; a series too short to spare it gets
+        Share of the series (its end) used to calibrate the interval width and to
+        choose the blend with a simple forecast. 0 leaves the quantile heads
+        uncalibrated and the network unblended; a series too short to spare it gets
         the random-walk floor described in the module docstring, with a warning.
     random_state : int, RandomState instance or None, default=None
         Seeds every member; the same seed gives bit-identical forecasts.
@@ -201,14 +214,25 @@ class Forecaster(GlobalMixin, SaveMixin, BaseEstimator):
     device_ : str
         Where training ran.
     interval_widening_ : dict
-        Conformal widening of each symmetric band, keyed by quantile index pairs.
+        Conformal widening of each symmetric band, keyed by quantile index pairs: the
+        share of the band's width added on each side (negative: the band narrows).
+    interval_offset_ : dict
+        The additive margin of each band on each side, in units of the spread of the
+        history's one-step changes (0 where the relative widening was kept).
+    blend_anchor_ : str
+        The simple forecast the network is blended with: 'training anchor',
+        'seasonal mean' or 'drift' (see the module docstring).
+    anchor_weight_ : float
+        Share of the network's departure from ``blend_anchor_`` the forecast keeps
+        (1: the network alone; 1 when the intervals are not conformal).
     interval_method_ : {'conformal', 'random-walk floor', 'none'}
         How the intervals were calibrated.
     interval_calibration_ : dict
-        Per nominal coverage (e.g. 0.9): ``raw_coverage`` (share of calibration
-        values inside the network's band before widening), ``coverage`` and
-        ``mean_width`` (after widening, on the calibration stretch), ``widening``
-        and ``n_values`` (calibration values scored). Empty unless conformal.
+        Per nominal coverage (e.g. 0.9): ``rule`` ('relative' or 'additive'),
+        ``raw_coverage`` (share of calibration values inside the network's band
+        before widening), ``coverage`` and ``mean_width`` (after widening, on the
+        calibration stretch), ``widening``, ``offset`` and ``n_values`` (calibration
+        values scored). Empty unless conformal.
     """
 
     # Anchor targets on the seasonal naive forecast (see the module docstring).
