@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+import tsrnn
 from tsrnn import Forecaster
 from tsrnn.forecasting._intervals import calibrate_band, conformal_quantile
 from tsrnn.forecasting._selection import seasonal_mean, select, toward_anchor, with_drift
@@ -64,7 +65,7 @@ def test_calibrate_band_keeps_the_narrower_rule():
     assert report["coverage"] >= 0.9
 
 
-def test_noisy_seasonal_series_is_forecast_closer_to_its_signal_than_seasonal_naive():
+def test_noisy_seasonal_series_is_forecast_closer_to_its_signal_than_seasonal_naive(tmp_path):
     rng = np.random.default_rng(1)
     n, h = 132, 12
     signal = 100 + 10 * np.sin(2 * np.pi * np.arange(n) / 12)
@@ -75,6 +76,16 @@ def test_noisy_seasonal_series_is_forecast_closer_to_its_signal_than_seasonal_na
     error = np.mean(np.abs(model.predict().to_numpy() - signal[-h:]))
     assert model.blend_anchor_ == "seasonal mean" and model.anchor_weight_ <= 0.5
     assert error < 0.95 * np.mean(np.abs(naive - signal[-h:]))
+    # The blend and the interval rule travel in the model file.
+    model.save(tmp_path / "f.tsrnn")
+    loaded = tsrnn.load(tmp_path / "f.tsrnn")
+    assert (loaded.blend_anchor_, loaded.anchor_weight_) == (
+        model.blend_anchor_,
+        model.anchor_weight_,
+    )
+    pd.testing.assert_series_equal(loaded.predict(), model.predict(), check_exact=True)
+    for a, b in zip(loaded.predict_interval(0.9), model.predict_interval(0.9), strict=True):
+        pd.testing.assert_series_equal(a, b, check_exact=True)
 
 
 def test_without_calibration_the_network_is_kept_whole():
