@@ -16,14 +16,12 @@ def test_seasonal_mean_is_the_last_level_plus_the_average_profile():
     np.testing.assert_allclose(forecast, [18, 20, 22, 20, 18, 20])
 
 
-def test_drift_is_added_over_the_gap_to_the_anchor():
+def test_drift_is_added_over_the_gap_to_the_repeated_value():
     window = np.arange(8.0)[None, :, None]  # drift 1 per step
-    seasonal_naive = window[:, [4, 5, 6, 7, 4], :]
-    np.testing.assert_allclose(
-        with_drift(window, 5, 4, 1, seasonal_naive)[0, :, 0], [8, 9, 10, 11, 12]
-    )
-    last = np.full((1, 3, 1), 7.0)
-    np.testing.assert_allclose(with_drift(window, 3, 1, 1, last)[0, :, 0], [8, 9, 10])
+    np.testing.assert_allclose(with_drift(window, 5, 4, 1)[0, :, 0], [8, 9, 10, 11, 12])
+    np.testing.assert_allclose(with_drift(window, 3, 1, 1)[0, :, 0], [8, 9, 10])
+    seasonal = (np.arange(8) * 0.5 + np.tile([0.0, 10], 4))[None, :, None]  # drift 0.5
+    np.testing.assert_allclose(with_drift(seasonal, 3, 2, 1)[0, :, 0], [4, 14.5, 5])
 
 
 def test_select_keeps_the_share_of_the_departure_that_forecasts_best():

@@ -2,10 +2,12 @@
 
 The network forecasts how the future departs from its anchor (the seasonal naive
 forecast, or the last value). On a short noisy series much of what it learns about
-those departures is noise, and a simple forecast can do better: on wineind, woolyrnq
-and ausbeer the network lost to seasonal naive, and the seasonal mean (the last
-cycle's level plus the seasonal profile averaged over the window's cycles, which
-averages the noise of single cycles away) beat seasonal naive on all three. Which to
+those departures is noise, and a simple forecast can do better: on the hold-outs of
+wineind, woolyrnq and ausbeer the network lost to seasonal naive (MASE 1.26, 1.42 and
+0.84 against 1.21, 1.36 and 0.55), and the seasonal mean (the last cycle's level plus
+the seasonal profile averaged over the window's cycles, which averages the noise of
+single cycles away) beat it on all three (1.10, 1.35 and 0.43). On trending series
+seasonal naive plus the window's drift is the candidate that helps. Which to
 trust is a model-selection question, answered the way AutoETS answers it: by the
 error on data the candidates did not train on. The calibration fit already forecasts
 the held-out end of the series; :func:`select` picks there a simple anchor (see
@@ -55,23 +57,31 @@ def seasonal_mean(windows, steps, season, n_targets):
 def candidate_anchors(windows, steps, season, n_targets, training_anchor):
     """The simple forecasts to blend the network with, keyed as :data:`ANCHORS`.
 
-    The seasonal mean needs two whole cycles in the window to average over.
+    The anchor the network was trained on; the seasonal mean (see
+    :func:`seasonal_mean`); and seasonal naive plus drift (see :func:`with_drift`).
+    The last two need two whole cycles in the window (two steps without a season).
     """
     anchors = {ANCHORS[0]: training_anchor}
     if season > 1 and windows.shape[1] >= 2 * season:
         anchors[ANCHORS[1]] = seasonal_mean(windows, steps, season, n_targets)
     if windows.shape[1] >= 2 * season:
-        anchors[ANCHORS[2]] = with_drift(windows, steps, season, n_targets, training_anchor)
+        anchors[ANCHORS[2]] = with_drift(windows, steps, season, n_targets)
     return anchors
 
 
-def with_drift(windows, steps, season, n_targets, training_anchor):
-    """The training anchor plus the window's drift over the gap to each step."""
+def with_drift(windows, steps, season, n_targets):
+    """Seasonal naive plus drift after each window.
+
+    The value one cycle before each step (the last value without a season) plus the
+    window's drift per step (the change between the means of its first and last
+    cycles, over the steps between them) times the steps since that value.
+    """
     y = windows[:, :, :n_targets]
     first, last = y[:, :season].mean(axis=1), y[:, -season:].mean(axis=1)
     drift = (last - first) / (y.shape[1] - season)
-    gap = season * (np.arange(steps) // season + 1) if season > 1 else np.arange(1, steps + 1)
-    return training_anchor + drift[:, None, :] * gap[None, :, None]
+    position = np.arange(steps) % season - season
+    gap = np.arange(steps) - position  # steps from the repeated value to the target
+    return y[:, position] + drift[:, None, :] * gap[None, :, None]
 
 
 def toward_anchor(q, anchor, weight, median):
