@@ -67,13 +67,12 @@ def table(rows, machine_line):
     return "\n".join(lines) + f"\n\nMeasured on: {machine_line}.\n"
 
 
-def write_readme(text):
-    """Replace the README's results table with ``text``."""
-    readme = ROOT / "README.md"
+def write_readme(text, readme=ROOT / "README.md", start=START, end=END):
+    """Replace the text between the ``start`` and ``end`` markers of ``readme``."""
     content = readme.read_text()
-    head, rest = content.split(START)
-    _, tail = rest.split(END)
-    readme.write_text(f"{head}{START}\n{text}{END}{tail}")
+    head, rest = content.split(start)
+    _, tail = rest.split(end)
+    readme.write_text(f"{head}{start}\n{text}{end}{tail}")
 
 
 def main(argv=None):

@@ -35,10 +35,16 @@ report(
 )
 calibration = model.interval_calibration_.get(0.9)
 if calibration:
+    margin = (
+        f"{calibration['widening']:+.2f} of its width"
+        if calibration["rule"] == "relative"
+        else f"{calibration['offset']:.2f} one-step spreads"
+    )
     print(
         f"calibration ({calibration['n_values']} values): the network's band covered "
-        f"{calibration['raw_coverage']:.0%}, widened by {calibration['widening']:.2f} of its "
-        f"width to cover {calibration['coverage']:.0%}"
+        f"{calibration['raw_coverage']:.0%}, {margin} on each side made it cover "
+        f"{calibration['coverage']:.0%}; forecast: {model.anchor_weight_:.1f} of the "
+        f"network's departure from the {model.blend_anchor_}"
     )
 try:
     import matplotlib

@@ -38,3 +38,29 @@ def test_forecast_benchmark_scores_one_series(tmp_path):
     assert set(ensemble) == {"mase", "rmse", "coverage", "width", "cpu_s", "wall_s"}
     assert 0 < ensemble["mase"] < 2.49  # seasonal naive's MASE on this split
     assert 0 <= ensemble["coverage"] <= 1 and ensemble["width"] > 0
+
+
+def _scores(mase, coverage=0.9, width=10.0):
+    return {"mase": mase, "coverage": coverage, "width": width}
+
+
+def test_forecast_readme_renders_the_tables_and_where_tsrnn_loses():
+    from benchmarks.forecast_readme import render
+
+    def row(ours, naive):
+        return {
+            "tsrnn_ensemble": _scores(ours, 1.0, 13.0),
+            "tsrnn_single": {"mase": [ours + 0.1, 0.02]},
+            "SeasonalNaive": _scores(naive),
+            "AutoETS": _scores(0.5),
+            "AutoARIMA": _scores(0.9, 0.8, 10.0),
+        }
+
+    text = render({"a": row(0.4, 1.0), "b": row(1.2, 1.1)}, conditions="a test machine")
+    assert "| a | 0.400 | 0.500 ± 0.020 | 1.000 | 0.500 | 0.900 |" in text
+    assert "| **mean (2)** | **0.800** | 0.900 | 1.050 | 0.500 | 0.900 |" in text
+    assert "mean coverage 1.000 (target [0.85, 0.97]), mean width 1.30x" in text
+    assert (
+        "worse than SeasonalNaive on b; AutoETS is better on b; AutoARIMA is better on b" in text
+    )
+    assert text.endswith("Measured on: a test machine.\n")

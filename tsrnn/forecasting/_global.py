@@ -16,8 +16,10 @@ import numpy as np
 
 from tsrnn._threads import single_blas_thread
 from tsrnn.forecasting._covariates import known_windows, with_known
+from tsrnn.forecasting._intervals import step_unit
 from tsrnn.forecasting._panel import PanelError, from_panel, to_panel
 from tsrnn.forecasting._scaling import UncalibratedIntervalWarning, power_of_two
+from tsrnn.forecasting._selection import ANCHORS
 from tsrnn.forecasting._series import future_index, season_length
 from tsrnn.windows import make_panel_windows
 
@@ -97,6 +99,7 @@ class GlobalMixin:
         """
         self.interval_widening_ = {}
         self.interval_calibration_ = {}
+        self.blend_anchor_, self.anchor_weight_ = ANCHORS[0], 1.0
         if self.calibration_fraction == 0:
             self.interval_method_ = "none"
             return
@@ -126,20 +129,23 @@ class GlobalMixin:
         self.interval_method_ = "conformal"
         X_rel, Y_rel = self._panel_windows(heads, steps, head_known if known is not None else None)
         networks = [self._fit_member(X_rel, Y_rel, steps, s, panel=True)[0] for s in seeds]
-        windows, scales, true, covariates = [], [], [], []
+        windows, scales, units, true, covariates = [], [], [], [], []
         for i, values, n_fit in scored:
             origins = np.arange(n_fit, len(values) - steps + 1)
             windows += [values[o - self.window_ : o] for o in origins]
             scales += [self._series_scale(values[:n_fit])] * len(origins)
+            units += [step_unit(values[:n_fit])] * len(origins)
             true += [values[o : o + steps] for o in origins]
             if known is not None:
                 covariates.append(known_windows(known[i], origins, self.window_, steps))
         scale = np.stack(scales)[:, :, None]
         covariates = np.concatenate(covariates) if covariates else None
-        q = self._quantiles_of(np.stack(windows), steps, networks, scale, covariates)
+        windows, true = np.stack(windows), np.stack(true)
+        q = self._quantiles_of(windows, steps, networks, scale, covariates)
+        q = self._select_anchor_weight(q, windows, true)
         # The series were divided by their own powers of two; widths are reported in
         # those units, which keeps series of any magnitude comparable.
-        self._score_bands(q, np.stack(true)[..., None], 1.0)
+        self._score_bands(q, true[..., None], np.stack(units)[:, None, :, None], 1.0)
 
     def _panel_quantiles(self, horizon, y, X, static=None):
         """Forecast the quantiles of every series of a panel.

@@ -32,8 +32,20 @@ median head, and ``predict_interval(coverage)`` returns the heads at
 overconfident (on the airline series the 90% band covered 50-71% of a 24-month
 hold-out), so the band is conformalised (Romano et al., 2019): a first fit on the
 series without its last ``calibration_fraction`` measures how far true values fall
-outside the band there, relative to its width; the final fit on all the data
-widens its band by that calibrated factor.
+outside the band there, and the final fit on all the data widens its band by the
+finite-sample conformal quantile of those misses, in proportion to the band's width
+or by a margin in units of the series' one-step spread, whichever is narrower on the
+calibration values (see :mod:`tsrnn.forecasting._intervals`).
+
+Blend
+-----
+The same held-out forecasts choose how much of the network to trust: the forecast
+keeps a share ``anchor_weight_`` of the network's departure from a simple forecast
+``blend_anchor_`` (the training anchor, the seasonal mean of the window's cycles, or
+the anchor plus the window's drift), the pair with the lowest held-out absolute
+error (see :mod:`tsrnn.forecasting._selection`). On the noisy wineind, woolyrnq and
+ausbeer series this took the ensemble from worse than seasonal naive to better; the
+bands are calibrated on the blended forecasts.
 
 A series too short to spare a calibration stretch (fewer points than the horizon
 after the window) cannot be calibrated. Its bands are then never narrower than a
@@ -70,12 +82,14 @@ from tsrnn.backend import resolve_device
 from tsrnn.forecasting._covariates import known_windows, with_known
 from tsrnn.forecasting._global import GlobalMixin
 from tsrnn.forecasting._known import KnownCovariatesMixin
+from tsrnn.forecasting._intervals import calibrate_band, step_unit
 from tsrnn.forecasting._panel import is_panel
 from tsrnn.forecasting._scaling import (
     TrainingDivergedError,
     UncalibratedIntervalWarning,
     power_of_two,
 )
+from tsrnn.forecasting._selection import ANCHORS, candidate_anchors, select, toward_anchor
 from tsrnn.forecasting._series import future_index, season_length, to_values
 from tsrnn.layers import RNN, Conv1D, Dense
 from tsrnn.losses import Pinball
@@ -178,8 +192,9 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
     scale_target : bool, default=True
         Divide the level-relative windows by the spread of one-step changes.
     calibration_fraction : float in [0, 1), default=0.2
-        Share of the series (its end) used to calibrate the interval width. 0
-        leaves the quantile heads uncalibrated; a series too short to spare it gets
+        Share of the series (its end) used to calibrate the interval width and to
+        choose the blend with a simple forecast. 0 leaves the quantile heads
+        uncalibrated and the network unblended; a series too short to spare it gets
         the random-walk floor described in the module docstring, with a warning.
     future_covariates : bool, default=False
         How ``fit`` reads ``X``. False: past-only exogenous features, read over the
@@ -227,14 +242,25 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
     device_ : str
         Where training ran.
     interval_widening_ : dict
-        Conformal widening of each symmetric band, keyed by quantile index pairs.
+        Conformal widening of each symmetric band, keyed by quantile index pairs: the
+        share of the band's width added on each side (negative: the band narrows).
+    interval_offset_ : dict
+        The additive margin of each band on each side, in units of the spread of the
+        history's one-step changes (0 where the relative widening was kept).
+    blend_anchor_ : str
+        The simple forecast the network is blended with: 'training anchor',
+        'seasonal mean' or 'drift' (see the module docstring).
+    anchor_weight_ : float
+        Share of the network's departure from ``blend_anchor_`` the forecast keeps
+        (1: the network alone; 1 when the intervals are not conformal).
     interval_method_ : {'conformal', 'random-walk floor', 'none'}
         How the intervals were calibrated.
     interval_calibration_ : dict
-        Per nominal coverage (e.g. 0.9): ``raw_coverage`` (share of calibration
-        values inside the network's band before widening), ``coverage`` and
-        ``mean_width`` (after widening, on the calibration stretch), ``widening``
-        and ``n_values`` (calibration values scored). Empty unless conformal.
+        Per nominal coverage (e.g. 0.9): ``rule`` ('relative' or 'additive'),
+        ``raw_coverage`` (share of calibration values inside the network's band
+        before widening), ``coverage`` and ``mean_width`` (after widening, on the
+        calibration stretch), ``widening``, ``offset`` and ``n_values`` (calibration
+        values scored). Empty unless conformal.
     covariate_columns_ : list
         The future covariates read (columns of ``X`` with ``future_covariates=True``).
     calendar_ : list of str
@@ -497,6 +523,7 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         """
         self.interval_widening_ = {}
         self.interval_calibration_ = {}
+        self.blend_anchor_, self.anchor_weight_ = ANCHORS[0], 1.0
         if self.calibration_fraction == 0:
             self.interval_method_ = "none"
             return
@@ -522,30 +549,47 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             self._train(values[:n_fit], fit_exog, steps, seed, fit_known)[0] for seed in seeds
         ]
         origins = np.arange(n_fit, n - steps + 1)
-        q = self._quantiles_at(values, exog, origins, steps, networks, known)
-        true = np.stack([values[o : o + steps] for o in origins])[..., None]
-        self._score_bands(q, true, self.magnitude_)
+        windows = self._windows_at(values, exog, origins)
+        covariates = None if known is None else known_windows(known, origins, self.window_, steps)
+        q = self._quantiles_of(windows, steps, networks, self.scale_, covariates)
+        true = np.stack([values[o : o + steps] for o in origins])
+        q = self._select_anchor_weight(q, windows, true)
+        unit = step_unit(values[:n_fit])[None, None, :, None]
+        self._score_bands(q, true[..., None], unit, self.magnitude_)
 
-    def _score_bands(self, q, true, magnitude):
+    def _select_anchor_weight(self, q, windows, true):
+        """Set ``anchor_weight_`` from held-out forecasts; return them moved by it."""
+        anchors = self._candidate_anchors(windows, q.shape[1])
+        self.blend_anchor_, self.anchor_weight_, q = select(q, anchors, true, self._median_index())
+        return q
+
+    def _candidate_anchors(self, windows, steps):
+        return candidate_anchors(
+            windows, steps, self.season_length_, self.n_targets_, self._anchor(windows, steps)
+        )
+
+    def _score_bands(self, q, true, unit, magnitude):
         """Set the conformal widening of each band from forecasts.
 
         Set each symmetric band's conformal widening from quantile forecasts ``q``
-        of the values ``true``; widths are reported times ``magnitude``.
+        of the values ``true`` (see :mod:`tsrnn.forecasting._intervals`); ``unit``
+        is the additive margin's unit per value, and widths are reported times
+        ``magnitude``.
         """
+        self.interval_offset_ = {}
         for lo, hi in self._bands():
-            lower, upper = q[..., lo : lo + 1], q[..., hi : hi + 1]
-            width = np.maximum(upper - lower, 1e-12)
-            scores = (np.maximum(lower - true, true - upper) / width).ravel()
             nominal = self.quantiles_[hi] - self.quantiles_[lo]
-            level = min(1.0, nominal * (1 + 1 / scores.size))
-            widen = max(float(np.quantile(scores, level)), 0.0)
-            self.interval_widening_[(lo, hi)] = widen
+            report = calibrate_band(q[..., lo : lo + 1], q[..., hi : hi + 1], true, unit, nominal)
+            self.interval_widening_[(lo, hi)] = report["relative"]
+            self.interval_offset_[(lo, hi)] = report["additive"]
             self.interval_calibration_[round(float(nominal), 6)] = {
-                "raw_coverage": float(np.mean(scores <= 0)),
-                "coverage": float(np.mean(scores <= widen)),
-                "mean_width": float(np.mean(width * (1 + 2 * widen)) * magnitude),
-                "widening": widen,
-                "n_values": int(scores.size),
+                "rule": report["rule"],
+                "raw_coverage": report["raw_coverage"],
+                "coverage": report["coverage"],
+                "mean_width": report["mean_width"] * magnitude,
+                "widening": report["relative"],
+                "offset": report["additive"],
+                "n_values": report["n_values"],
             }
 
     def _bands(self):
@@ -654,11 +698,15 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         origin from the ``window_`` values before it (and the known covariates from
         ``window_`` steps before it to ``steps`` after it): the median over ``networks``.
         """
-        inputs = values if exog is None else np.concatenate([values, exog], axis=1)
-        windows = np.stack([inputs[o - self.window_ : o] for o in origins])
+        windows = self._windows_at(values, exog, origins)
         if known is not None:
             known = known_windows(known, origins, self.window_, steps)
         return self._quantiles_of(windows, steps, networks, self.scale_, known)
+
+    def _windows_at(self, values, exog, origins):
+        """The ``window_`` inputs before each origin (n_origins, window, n_features)."""
+        inputs = values if exog is None else np.concatenate([values, exog], axis=1)
+        return np.stack([inputs[o - self.window_ : o] for o in origins])
 
     def _quantiles_of(self, windows, steps, networks, scale, known=None):
         """Quantile forecasts after each window.
@@ -681,7 +729,13 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             # al. (2010), which never increases the pinball loss.
             members.append(np.sort(out, axis=-1))
         q = members[0] if len(members) == 1 else np.median(np.stack(members), axis=0)
-        return q + self._anchor(windows, steps)[..., None]
+        q = q + self._anchor(windows, steps)[..., None]
+        # Model files written before the blend existed keep the network's forecast.
+        weight = getattr(self, "anchor_weight_", 1.0)
+        if weight == 1.0:
+            return q
+        blend = self._candidate_anchors(windows, steps)[self.blend_anchor_]
+        return toward_anchor(q, blend, weight, self._median_index())
 
     # --- forecasting --------------------------------------------------------------------
 
@@ -861,6 +915,10 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         lo, hi = band
         lower, upper = q[:, :, lo], q[:, :, hi]
         widen = self.interval_widening_.get((lo, hi), 0.0) * (upper - lower)
+        # Model files written before the additive margin existed have none.
+        widen = widen + getattr(self, "interval_offset_", {}).get((lo, hi), 0.0) * np.where(
+            sigma > 0, sigma, 1.0
+        )
         lower, upper = lower - widen, upper + widen
         if self.interval_method_ == "random-walk floor":
             median = q[:, :, int(np.argmin(np.abs(self.quantiles_ - 0.5)))]

@@ -1,0 +1,94 @@
+"""The Forecaster's blend with a simple anchor and its conformal interval rules."""
+
+import numpy as np
+import pandas as pd
+
+import tsrnn
+from tsrnn import Forecaster
+from tsrnn.forecasting._intervals import calibrate_band, conformal_quantile
+from tsrnn.forecasting._selection import seasonal_mean, select, toward_anchor, with_drift
+
+
+def test_seasonal_mean_is_the_last_level_plus_the_average_profile():
+    # Two quarterly cycles: levels 10 and 20, profiles (-1, 0, 3, -2) and (-3, 0, 1, 2).
+    window = np.array([9.0, 10, 13, 8, 17, 20, 21, 22])[None, :, None]
+    forecast = seasonal_mean(window, 6, 4, 1)[0, :, 0]
+    np.testing.assert_allclose(forecast, [18, 20, 22, 20, 18, 20])
+
+
+def test_drift_is_added_over_the_gap_to_the_repeated_value():
+    window = np.arange(8.0)[None, :, None]  # drift 1 per step
+    np.testing.assert_allclose(with_drift(window, 5, 4, 1)[0, :, 0], [8, 9, 10, 11, 12])
+    np.testing.assert_allclose(with_drift(window, 3, 1, 1)[0, :, 0], [8, 9, 10])
+    seasonal = (np.arange(8) * 0.5 + np.tile([0.0, 10], 4))[None, :, None]  # drift 0.5
+    np.testing.assert_allclose(with_drift(seasonal, 3, 2, 1)[0, :, 0], [4, 14.5, 5])
+
+
+def test_select_keeps_the_share_of_the_departure_that_forecasts_best():
+    rng = np.random.default_rng(0)
+    anchor = rng.normal(size=(40, 4, 1))
+    signal = rng.normal(size=(40, 4, 1))
+    q = (anchor + signal)[..., None] + np.array([-1.0, 0.0, 1.0])
+    # The held-out values sit halfway between the anchor and the network's median.
+    name, weight, moved = select(q, {"a": anchor}, anchor + 0.5 * signal, median=1)
+    assert (name, weight) == ("a", 0.5)
+    np.testing.assert_allclose(moved[..., 1], anchor + 0.5 * signal)
+    np.testing.assert_allclose(moved[..., 2] - moved[..., 0], 2.0)  # the spread is kept
+    # A network that forecasts the held-out values exactly is kept whole, and the
+    # better of two anchors is chosen.
+    far = anchor + 10.0
+    assert select(q, {"far": far, "a": anchor}, anchor + signal, median=1)[:2] == ("far", 1.0)
+    assert select(q, {"far": far, "a": anchor}, anchor, median=1)[:2] == ("a", 0.0)
+    assert toward_anchor(q, anchor, 1.0, 1) is q
+
+
+def test_conformal_quantile_is_the_finite_sample_rank():
+    scores = np.arange(1.0, 20.0)  # n = 19: rank ceil(20 * 0.9) = 18
+    assert conformal_quantile(scores, 0.9) == 18.0
+    assert conformal_quantile(scores[:5], 0.9) == 5.0  # too few for the rank: the largest
+
+
+def test_calibrate_band_keeps_the_narrower_rule():
+    rng = np.random.default_rng(0)
+    true = rng.normal(size=(50, 10))
+    # Heads whose width varies tenfold for no reason the errors share: additive wins.
+    half = np.tile(np.linspace(0.1, 1.0, 10), (50, 1))
+    report = calibrate_band(-half, half, true, 1.0, 0.9)
+    assert report["rule"] == "additive" and report["relative"] == 0.0
+    assert report["coverage"] >= 0.9 and report["n_values"] == 500
+    # Heads that track the errors' spread: relative wins.
+    spread = np.tile(np.linspace(0.1, 1.0, 10), (50, 1))
+    report = calibrate_band(-spread, spread, true * spread * 2, 1.0, 0.9)
+    assert report["rule"] == "relative" and report["additive"] == 0.0
+    assert report["coverage"] >= 0.9
+
+
+def test_noisy_seasonal_series_is_forecast_closer_to_its_signal_than_seasonal_naive(tmp_path):
+    rng = np.random.default_rng(1)
+    n, h = 132, 12
+    signal = 100 + 10 * np.sin(2 * np.pi * np.arange(n) / 12)
+    y = pd.Series(signal + rng.normal(0, 4, n), index=pd.date_range("2000", periods=n, freq="MS"))
+    model = Forecaster(horizon=h, random_state=0).fit(y[:-h])
+    naive = y.to_numpy()[-2 * h : -h]
+    # Scored against the noise-free signal, which the hold-out's own noise would blur.
+    error = np.mean(np.abs(model.predict().to_numpy() - signal[-h:]))
+    assert model.blend_anchor_ == "seasonal mean" and model.anchor_weight_ <= 0.5
+    assert error < 0.95 * np.mean(np.abs(naive - signal[-h:]))
+    # The blend and the interval rule travel in the model file.
+    model.save(tmp_path / "f.tsrnn")
+    loaded = tsrnn.load(tmp_path / "f.tsrnn")
+    assert (loaded.blend_anchor_, loaded.anchor_weight_) == (
+        model.blend_anchor_,
+        model.anchor_weight_,
+    )
+    pd.testing.assert_series_equal(loaded.predict(), model.predict(), check_exact=True)
+    for a, b in zip(loaded.predict_interval(0.9), model.predict_interval(0.9), strict=True):
+        pd.testing.assert_series_equal(a, b, check_exact=True)
+
+
+def test_without_calibration_the_network_is_kept_whole():
+    y = pd.Series(np.sin(np.arange(80.0)), index=pd.date_range("2000", periods=80, freq="MS"))
+    model = Forecaster(
+        horizon=4, hidden_size=4, max_epochs=2, n_ensemble=1, calibration_fraction=0
+    ).fit(y)
+    assert (model.blend_anchor_, model.anchor_weight_) == ("training anchor", 1.0)
