@@ -81,8 +81,8 @@ from tsrnn._validation import BATCH_SIZE, NON_NEGATIVE_INT, POSITIVE_INT, check_
 from tsrnn.backend import resolve_device
 from tsrnn.forecasting._covariates import known_windows, with_known
 from tsrnn.forecasting._global import GlobalMixin
-from tsrnn.forecasting._known import KnownCovariatesMixin
 from tsrnn.forecasting._intervals import calibrate_band, step_unit
+from tsrnn.forecasting._known import KnownCovariatesMixin
 from tsrnn.forecasting._panel import is_panel
 from tsrnn.forecasting._scaling import (
     TrainingDivergedError,
