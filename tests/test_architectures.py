@@ -130,8 +130,24 @@ def test_a_training_step_does_not_depend_on_how_far_the_batch_is_padded(build):
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=0, atol=1e-13)
 
 
+def test_the_classifier_defaults_to_resnet_with_a_plateau_schedule():
+    # Chosen on the benchmarks.accuracy panel; the regressor keeps the recurrent network.
+    clf, reg = SequenceClassifier().get_params(), SequenceRegressor().get_params()
+    assert (clf["architecture"], clf["lr_schedule"]) == ("resnet", "plateau")
+    assert (reg["architecture"], reg["lr_schedule"]) == ("recurrent", "constant")
+    X, y = _classification()
+    fitted = SequenceClassifier(max_epochs=1, random_state=0).fit(X, y)
+    assert [type(layer).__name__ for layer in fitted.network_.layers][-3:] == [
+        "Activation",
+        "GlobalAveragePooling1D",
+        "Dense",
+    ]
+
+
 def test_the_recurrent_preset_is_the_network_the_knobs_describe():
-    clf = SequenceClassifier(cell="gru", hidden_size=5, conv_filters=3, pool_size=2)
+    clf = SequenceClassifier(
+        architecture="recurrent", cell="gru", hidden_size=5, conv_filters=3, pool_size=2
+    )
     X, y = _classification()
     clf.set_params(max_epochs=1, random_state=0).fit(X, y)
     assert repr(clf.network_) == (
