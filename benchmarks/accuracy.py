@@ -243,9 +243,11 @@ def readme_table(results):
 
     Per dataset: the default's mean ± sd over seeds, each preset (seed 0), 1-NN,
     MiniRocket and their fit times, then the panel means and, in words, every place
-    where the default misses one of the issue's targets.
+    where the default misses one of the issue's targets, has fewer seeds than the
+    others, or was not run (the datasets listed in ``rows_without_default_runs``).
     """
     rows = results["rows"]
+    n_seeds = max(len(row["tsrnn_default"]) for row in rows)
     names = sorted({p for row in rows for p in row.get("presets", {})})
     lines = [
         "| dataset | default (mean ± sd) | "
@@ -278,18 +280,23 @@ def readme_table(results):
             losses.append(f"below 1-NN on {row['dataset']} ({means[-1]:.3f} vs {nn[-1]:.3f})")
         if sds[-1] > 0.02:
             losses.append(f"seed sd {sds[-1]:.3f} on {row['dataset']}")
+        if len(runs) < n_seeds:
+            losses.append(f"{len(runs)} of {n_seeds} seeds on {row['dataset']}")
     preset_means = "".join(
         f"{np.mean([r['presets'][p]['accuracy'] for r in rows if p in r.get('presets', {})]):.3f}"
         " | "
         for p in names
     )
     lines.append(
-        f"| **mean** | **{np.mean(means):.3f}** | {preset_means}{np.mean(nn):.3f} | "
+        f"| **mean ({len(rows)})** | **{np.mean(means):.3f}** | {preset_means}{np.mean(nn):.3f} | "
         f"{np.mean(mr):.3f} | | |"
     )
     gap = np.mean(mr) - np.mean(means)
     if gap > 0.02:
         losses.append(f"panel mean {100 * gap:.1f} points below MiniRocket's (target: 2)")
+    missing = results.get("rows_without_default_runs", [])
+    if missing:
+        losses.append(f"not run: {', '.join(missing)}")
     text = "\n".join(lines) + "\n"
     if losses:
         text += "\nWhere the default misses the targets: " + "; ".join(losses) + ".\n"

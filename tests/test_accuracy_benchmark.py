@@ -35,7 +35,7 @@ def test_readme_table_rows_means_and_misses():
         lines[3]
         == "| B (variable length) | 0.600 ± 0.082 | 0.500 | 0.620 | 0.900 | 10 / 8 | 1.2 |"
     )
-    assert lines[4] == "| **mean** | **0.750** | 0.700 | 0.710 | 0.925 | | |"
+    assert lines[4] == "| **mean (2)** | **0.750** | 0.700 | 0.710 | 0.925 | | |"
     assert lines[-1] == (
         "Where the default misses the targets: below 1-NN on B (0.600 vs 0.620); "
         "seed sd 0.082 on B; panel mean 17.5 points below MiniRocket's (target: 2)."
@@ -58,3 +58,16 @@ def test_accuracy_block_replaces_only_the_marked_block(tmp_path):
     assert "old table" not in text and "\nkept\n" in text and text.endswith("outro\n")
     assert "| A | 0.900 ± 0.000 |" in text
     assert "2 cores, Python 3.11, numba 0.6. A busy machine.\n<!-- accuracy:end -->" in text
+
+
+def test_readme_table_names_missing_seeds_and_datasets():
+    results = _results()
+    results["rows"][0]["tsrnn_default"].pop()
+    results["rows_without_default_runs"] = ["C"]
+    assert (
+        accuracy.readme_table(results)
+        .splitlines()[-1]
+        .endswith(
+            "panel mean 17.5 points below MiniRocket's (target: 2); 2 of 3 seeds on A; not run: C."
+        )
+    )
