@@ -6,6 +6,11 @@ between ``<!-- results:start -->`` and ``<!-- results:end -->`` in README.md wit
 their rows and the machine they ran on, and keeps the raw rows in
 ``benchmarks/results/readme.json``. ``--fast`` only checks that the rows come out;
 it does not touch the README.
+
+``python -m benchmarks.readme_results --accuracy FILE`` runs nothing: it replaces the
+table between ``<!-- accuracy:start -->`` and ``<!-- accuracy:end -->`` with the one
+:func:`benchmarks.accuracy.readme_table` makes from FILE, a results file of
+``python -m benchmarks.accuracy --json FILE``, and names the file and its machine.
 """
 
 import argparse
@@ -19,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+ACCURACY_START, ACCURACY_END = "<!-- accuracy:start -->", "<!-- accuracy:end -->"
 
 
 def run_examples(fast):
@@ -75,10 +81,36 @@ def write_readme(text, readme=ROOT / "README.md", start=START, end=END):
     readme.write_text(f"{head}{start}\n{text}{end}{tail}")
 
 
+def accuracy_block(path):
+    """The README's accuracy block from a ``benchmarks.accuracy`` results file."""
+    from benchmarks.accuracy import readme_table
+
+    results = json.loads(Path(path).read_text())
+    m = results["machine"]
+    source = Path(path).resolve()
+    name = source.relative_to(ROOT) if source.is_relative_to(ROOT) else source
+    note = f" {results['note']}" if "note" in results else ""
+    return (
+        readme_table(results)
+        + f"\nFrom `{name}`: {m['cpus']} cores, Python {m['python']}, numba {m['numba']}."
+        + note
+        + "\n"
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="fast mode; README untouched")
+    parser.add_argument(
+        "--accuracy",
+        metavar="FILE",
+        help="only rewrite the accuracy table from this benchmarks.accuracy results file",
+    )
     args = parser.parse_args(argv)
+    if args.accuracy:
+        write_readme(accuracy_block(args.accuracy), start=ACCURACY_START, end=ACCURACY_END)
+        print("README.md accuracy table updated")
+        return 0
     rows = run_examples(args.fast)
     text = table(rows, machine())
     print(text)

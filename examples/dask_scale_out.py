@@ -36,7 +36,14 @@ def tune_on_a_cluster():
     X_test, y_test = load_gunpoint("test")
     grid = {"cell": ["gru", "lstm"], "hidden_size": [16, 32]}
     search = GridSearchCV(
-        SequenceClassifier(conv_filters=16, pool_size=5, random_state=0, max_epochs=epochs(60)),
+        SequenceClassifier(
+            architecture="recurrent",
+            lr_schedule="constant",
+            conv_filters=16,
+            pool_size=5,
+            random_state=0,
+            max_epochs=epochs(60),
+        ),
         grid,
         cv=3,
     )

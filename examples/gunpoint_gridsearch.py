@@ -26,7 +26,14 @@ X, y = load_gunpoint("train")
 X_test, y_test = load_gunpoint("test")
 pipe = make_pipeline(
     TimeSeriesScaler(),
-    SequenceClassifier(conv_filters=16, pool_size=5, max_epochs=epochs(200), random_state=0),
+    SequenceClassifier(
+        architecture="recurrent",
+        lr_schedule="constant",
+        conv_filters=16,
+        pool_size=5,
+        max_epochs=epochs(200),
+        random_state=0,
+    ),
 )
 grid = {
     "sequenceclassifier__cell": ["lstm", "gru"],

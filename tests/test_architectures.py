@@ -152,8 +152,46 @@ def test_presets_train_on_variable_length_sequences_exactly(architecture):
         np.testing.assert_allclose(clf.predict_proba([ragged[i]]), proba[i : i + 1], rtol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "build", [architectures.fcn, architectures.resnet, architectures.lstm_fcn]
+)
+def test_a_training_step_does_not_depend_on_how_far_the_batch_is_padded(build):
+    # Batch-normalization statistics, global pooling and their gradients read the
+    # real steps only: padding the same batch further (with garbage) changes nothing.
+    rng = np.random.default_rng(0)
+    sequences = [rng.standard_normal((n, 1)) for n in (20, 33, 12, 40)]
+    net = tsrnn.Network(build(3, equal_length=False), dtype="float64")
+    net.build((None, 1), random_state=0)
+    results = []
+    for n_steps in (40, 55):
+        X = np.full((len(sequences), n_steps, 1), 7.0)
+        mask = np.zeros((len(sequences), n_steps), dtype=bool)
+        for i, s in enumerate(sequences):
+            X[i, : len(s)], mask[i, : len(s)] = s, True
+        out, caches = net.forward(X, mask, training=True, rng=np.random.default_rng(1))
+        results.append((out, net.backward(caches, np.ones_like(out)).flat))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=0, atol=1e-13)
+
+
+def test_the_classifier_defaults_to_resnet_with_a_plateau_schedule():
+    # Chosen on the benchmarks.accuracy panel; the regressor keeps the recurrent network.
+    clf, reg = SequenceClassifier().get_params(), SequenceRegressor().get_params()
+    assert (clf["architecture"], clf["lr_schedule"]) == ("resnet", "plateau")
+    assert (reg["architecture"], reg["lr_schedule"]) == ("recurrent", "constant")
+    X, y = _classification()
+    fitted = SequenceClassifier(max_epochs=1, random_state=0).fit(X, y)
+    assert [type(layer).__name__ for layer in fitted.network_.layers][-3:] == [
+        "Activation",
+        "GlobalAveragePooling1D",
+        "Dense",
+    ]
+
+
 def test_the_recurrent_preset_is_the_network_the_knobs_describe():
-    clf = SequenceClassifier(cell="gru", hidden_size=5, conv_filters=3, pool_size=2)
+    clf = SequenceClassifier(
+        architecture="recurrent", cell="gru", hidden_size=5, conv_filters=3, pool_size=2
+    )
     X, y = _classification()
     clf.set_params(max_epochs=1, random_state=0).fit(X, y)
     assert repr(clf.network_) == (

@@ -291,7 +291,7 @@ def test_fuzz_regressor(case, incremental, cell):
 def test_fuzz_classifier(case, incremental):
     RUNS["SequenceClassifier"] += 1
     X, y = case
-    est = SequenceClassifier(cell="rnn", **ESTIMATOR_KW)
+    est = SequenceClassifier(architecture="recurrent", cell="rnn", **ESTIMATOR_KW)
 
     def fit():
         if incremental:
@@ -416,7 +416,9 @@ def crafted_sources(tmp_path_factory):
     y = pd.Series(np.sin(np.arange(30.0)), index=pd.period_range("2000-01", periods=30, freq="M"))
     models = [
         SequenceRegressor(**ESTIMATOR_KW).fit(X, X[:, -1, 0]),
-        SequenceClassifier(cell="gru", conv_filters=2, **ESTIMATOR_KW).fit(X, list("abcabc")),
+        SequenceClassifier(
+            architecture="recurrent", cell="gru", conv_filters=2, **ESTIMATOR_KW
+        ).fit(X, list("abcabc")),
         Forecaster(window=4, horizon=2, hidden_size=2, max_epochs=1, random_state=0).fit(y),
         TimeSeriesScaler().fit(X),
     ]

@@ -23,7 +23,7 @@ LABELS = np.where(Y > 0, "up", "down")
 
 
 def small(cls, **kw):
-    return cls(hidden_size=4, max_epochs=3, random_state=0, **kw)
+    return cls(architecture="recurrent", hidden_size=4, max_epochs=3, random_state=0, **kw)
 
 
 def roundtrip(est, tmp_path):
@@ -95,7 +95,9 @@ def test_transformers_and_unfitted_estimators_round_trip(tmp_path):
     np.testing.assert_array_equal(roundtrip(scaler, tmp_path).transform(X), scaler.transform(X))
     windows = WindowTransformer(window=5, horizon=2).fit(Y)
     np.testing.assert_array_equal(roundtrip(windows, tmp_path).transform(Y), windows.transform(Y))
-    unfitted = SequenceClassifier(hidden_size=7, random_state=np.random.RandomState(3))
+    unfitted = SequenceClassifier(
+        architecture="recurrent", hidden_size=7, random_state=np.random.RandomState(3)
+    )
     loaded = roundtrip(unfitted, tmp_path)
     assert loaded.hidden_size == 7 and not hasattr(loaded, "network_")
     assert loaded.random_state.randint(1000) == np.random.RandomState(3).randint(1000)

@@ -20,7 +20,14 @@ ROOT = Path(__file__).resolve().parents[1]
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(100, 12, 3)).astype(np.float32)
 Y = X[:, -2:, 0].sum(axis=1)
-KW = dict(hidden_size=8, max_epochs=3, batch_size=16, dropout=0.1, random_state=0)
+KW = dict(
+    architecture="recurrent",
+    hidden_size=8,
+    max_epochs=3,
+    batch_size=16,
+    dropout=0.1,
+    random_state=0,
+)
 
 
 def batches_like_numpy(X, y, size=16):

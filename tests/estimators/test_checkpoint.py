@@ -55,7 +55,9 @@ def test_best_checkpoint_holds_the_best_epoch(tmp_path):
     X, y = data()
     labels = np.where(y > 0, "hi", "lo")
     path = tmp_path / "clf.tsrnn"
-    est = SequenceClassifier(max_epochs=6, **PARAMS).fit(X, labels, checkpoint=path)
+    est = SequenceClassifier(architecture="recurrent", max_epochs=6, **PARAMS).fit(
+        X, labels, checkpoint=path
+    )
     best = tsrnn.load(tmp_path / "clf.best.tsrnn")
     # early_stopping restored the best validation epoch: the two files agree with it.
     assert_bit_identical(best, est._history.best_weights)
@@ -76,7 +78,9 @@ def test_resume_refuses_other_parameters_or_data(tmp_path):
     with pytest.raises(ValueError, match="training on other data"):
         SequenceRegressor(max_epochs=3, **PARAMS).fit(X, y + 1, checkpoint=path, resume=True)
     with pytest.raises(ValueError, match="holds a SequenceRegressor, not a SequenceClassifier"):
-        SequenceClassifier(max_epochs=3, **PARAMS).fit(X, y > 0, checkpoint=path, resume=True)
+        SequenceClassifier(architecture="recurrent", max_epochs=3, **PARAMS).fit(
+            X, y > 0, checkpoint=path, resume=True
+        )
     SequenceRegressor(max_epochs=2).fit(X, y).save(tmp_path / "model.tsrnn")
     with pytest.raises(ValueError, match="a saved model, not a training checkpoint"):
         SequenceRegressor(max_epochs=2).fit(X, y, checkpoint=tmp_path / "model.tsrnn", resume=True)

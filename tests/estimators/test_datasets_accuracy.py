@@ -15,7 +15,7 @@ def test_gridsearch_pipeline_on_gunpoint():
     X_test, y_test = load_gunpoint("test")
     pipe = make_pipeline(
         TimeSeriesScaler(),
-        SequenceClassifier(conv_filters=16, pool_size=5, random_state=0),
+        SequenceClassifier(architecture="recurrent", conv_filters=16, pool_size=5, random_state=0),
     )
     grid = {
         "sequenceclassifier__cell": ["lstm", "gru"],
@@ -31,7 +31,10 @@ def test_japanese_vowels_variable_length():
     X, y = load_japanese_vowels("train")  # a list of (n_steps_i, 12) arrays
     X_test, y_test = load_japanese_vowels("test")
     assert isinstance(X, list) and len({len(x) for x in X}) > 10
-    clf = make_pipeline(TimeSeriesScaler(), SequenceClassifier(hidden_size=64, random_state=0))
+    clf = make_pipeline(
+        TimeSeriesScaler(),
+        SequenceClassifier(architecture="recurrent", hidden_size=64, random_state=0),
+    )
     clf.fit(X, y)
     assert clf.score(X_test, y_test) >= 0.95
     # A sequence's prediction does not depend on how long its batch-mates are.

@@ -36,7 +36,7 @@ def _assert_install_error(excinfo):
     "make",
     [
         lambda: tsrnn.SequenceRegressor(device="cuda", **FAST),
-        lambda: tsrnn.SequenceClassifier(device="cuda", **FAST),
+        lambda: tsrnn.SequenceClassifier(architecture="recurrent", device="cuda", **FAST),
     ],
 )
 def test_cuda_without_a_gpu_raises_a_clear_error_before_any_work(no_gpu, make):

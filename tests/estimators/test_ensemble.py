@@ -29,17 +29,23 @@ def binary():
 
 @pytest.fixture(scope="module")
 def ensemble(binary):
-    return SequenceClassifier(n_ensemble=3, n_jobs=1, **FAST).fit(*binary)
+    return SequenceClassifier(architecture="recurrent", n_ensemble=3, n_jobs=1, **FAST).fit(
+        *binary
+    )
 
 
 def test_members_use_seeds_drawn_from_random_state(binary, ensemble):
     seeds = check_random_state(0).randint(np.iinfo(np.int32).max, size=3)
     assert len(ensemble.networks_) == 3 and ensemble.networks_[0] is ensemble.network_
     for seed, net in zip(seeds, ensemble.networks_, strict=True):
-        alone = SequenceClassifier(**{**FAST, "random_state": int(seed)}).fit(*binary)
+        alone = SequenceClassifier(
+            architecture="recurrent", **{**FAST, "random_state": int(seed)}
+        ).fit(*binary)
         assert_bit_identical(net, alone)
     # The first member's training record.
-    first = SequenceClassifier(**{**FAST, "random_state": int(seeds[0])}).fit(*binary)
+    first = SequenceClassifier(
+        architecture="recurrent", **{**FAST, "random_state": int(seeds[0])}
+    ).fit(*binary)
     assert ensemble.loss_curve_ == first.loss_curve_
 
 
@@ -62,7 +68,7 @@ def test_probabilities_are_the_mean_of_the_members(binary, ensemble):
 def test_multiclass_probabilities_are_the_mean_of_the_members():
     X, y = _data()
     labels = np.digitize(y, [-1.0, 1.0])
-    clf = SequenceClassifier(n_ensemble=2, **FAST).fit(X, labels)
+    clf = SequenceClassifier(architecture="recurrent", n_ensemble=2, **FAST).fit(X, labels)
     members = [
         softmax(net.predict(X.astype(np.float32)).astype(np.float64)) for net in clf.networks_
     ]
@@ -72,7 +78,9 @@ def test_multiclass_probabilities_are_the_mean_of_the_members():
 
 @pytest.mark.parametrize("n_jobs", [2, 3, -1])
 def test_threads_do_not_change_the_ensemble(binary, ensemble, n_jobs):
-    threaded = SequenceClassifier(n_ensemble=3, n_jobs=n_jobs, **FAST).fit(*binary)
+    threaded = SequenceClassifier(
+        architecture="recurrent", n_ensemble=3, n_jobs=n_jobs, **FAST
+    ).fit(*binary)
     for a, b in zip(ensemble.networks_, threaded.networks_, strict=True):
         assert_bit_identical(a, b)
     np.testing.assert_array_equal(
@@ -91,13 +99,13 @@ def test_regressor_predicts_the_mean_of_the_members():
 
 
 def test_a_single_network_has_no_extra_members(binary, ensemble):
-    clf = SequenceClassifier(**FAST).fit(*binary)
+    clf = SequenceClassifier(architecture="recurrent", **FAST).fit(*binary)
     assert clf.networks_ == [clf.network_] and "_extra_networks" not in vars(clf)
     # Refitting an ensemble as a single network drops the other members.
     refit = pickle.loads(pickle.dumps(ensemble)).set_params(n_ensemble=1).fit(*binary)
     assert len(refit.networks_) == 1
     with pytest.raises(AttributeError, match="not fitted"):
-        SequenceClassifier().networks_  # noqa: B018
+        SequenceClassifier(architecture="recurrent").networks_  # noqa: B018
 
 
 def test_model_files_and_pickles_hold_the_whole_ensemble(binary, ensemble, tmp_path):
@@ -110,7 +118,9 @@ def test_model_files_and_pickles_hold_the_whole_ensemble(binary, ensemble, tmp_p
 
 def test_a_model_file_with_a_mismatched_member_is_refused(binary, ensemble, tmp_path):
     X, y = binary
-    other = SequenceClassifier(**FAST).fit(X[:, :5], y)  # shorter sequences
+    other = SequenceClassifier(architecture="recurrent", **FAST).fit(
+        X[:, :5], y
+    )  # shorter sequences
     broken = pickle.loads(pickle.dumps(ensemble))
     broken._extra_networks = [broken._extra_networks[0], other.network_]
     save(broken, tmp_path / "broken.tsrnn")
@@ -121,12 +131,16 @@ def test_a_model_file_with_a_mismatched_member_is_refused(binary, ensemble, tmp_
 def test_partial_fit_warm_start_and_checkpoints_are_refused(binary, ensemble, tmp_path):
     X, y = binary
     with pytest.raises(ValueError, match="partial_fit trains a single network"):
-        SequenceClassifier(n_ensemble=2, **FAST).partial_fit(X, y, classes=[0, 1])
+        SequenceClassifier(architecture="recurrent", n_ensemble=2, **FAST).partial_fit(
+            X, y, classes=[0, 1]
+        )
     warm = pickle.loads(pickle.dumps(ensemble)).set_params(warm_start=True)
     with pytest.raises(ValueError, match="warm_start continues a single network"):
         warm.fit(X, y)
     with pytest.raises(ValueError, match="checkpoints hold the training state of a single"):
-        SequenceClassifier(n_ensemble=2, **FAST).fit(X, y, checkpoint=tmp_path / "c.tsrnn")
+        SequenceClassifier(architecture="recurrent", n_ensemble=2, **FAST).fit(
+            X, y, checkpoint=tmp_path / "c.tsrnn"
+        )
     # A fitted ensemble cannot be continued as one network either.
     single = pickle.loads(pickle.dumps(ensemble)).set_params(n_ensemble=1)
     with pytest.raises(ValueError, match="fitted as an ensemble of 3 networks"):
@@ -134,5 +148,5 @@ def test_partial_fit_warm_start_and_checkpoints_are_refused(binary, ensemble, tm
 
 
 def test_an_unfitted_estimator_still_saves_and_loads(tmp_path):
-    save(SequenceClassifier(n_ensemble=2), tmp_path / "unfitted.tsrnn")
+    save(SequenceClassifier(architecture="recurrent", n_ensemble=2), tmp_path / "unfitted.tsrnn")
     assert load(tmp_path / "unfitted.tsrnn").get_params()["n_ensemble"] == 2

@@ -20,6 +20,7 @@ def test_concurrent_fits_equal_sequential_fits():
         (SequenceRegressor(cell="lstm", hidden_size=24, max_epochs=8, random_state=1), y),
         (
             SequenceClassifier(
+                architecture="recurrent",
                 cell="gru",
                 hidden_size=24,
                 conv_filters=4,
