@@ -246,7 +246,9 @@ ESTIMATOR_KW = dict(hidden_size=2, max_epochs=1, batch_size=4, random_state=0)
 def targets(draw, n):
     kind = draw(st.sampled_from(["match", "match2d", "labels", "random"]))
     if kind == "match" and n is not None:
-        return draw(hnp.arrays(draw(DTYPES), (n,), elements=None))
+        # Explicit elements: hypothesis 6.100 cannot infer them for the object dtype.
+        dtype = draw(DTYPES)
+        return draw(hnp.arrays(dtype, (n,), elements=elements(dtype)))
     if kind == "labels" and n is not None:
         pool = draw(st.sampled_from([["a", "b", "c"], [0, 1], [True, False], [2.5, -1.0]]))
         return np.array(draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n)))
