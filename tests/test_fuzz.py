@@ -533,9 +533,11 @@ def crafted_edit(draw, members):
         name = draw(st.sampled_from(["state.json", "state.json", "manifest.json"]))
         try:
             tree = json.loads(members[name])
+            # Inside the try: from Python 3.12 json's C recursion limit is not Python's,
+            # so json loads trees nested deeper than this walk can recurse.
+            nodes = list(_nodes(tree))
         except (KeyError, ValueError, RecursionError):
             return {}  # an earlier edit removed, broke or nested it
-        nodes = list(_nodes(tree))
         path, node = nodes[draw(st.integers(0, len(nodes) - 1))]
         if kind == "json":
             value = draw(JSON_VALUES)
