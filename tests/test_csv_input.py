@@ -24,7 +24,9 @@ def table(header, rows, sep=","):
 def test_integer_years_become_annual_periods_not_nanoseconds(tmp_path):
     path = write(tmp_path, table(["year", "value"], zip(range(1900, 1960), values(), strict=True)))
     series = read_series(path)
-    assert isinstance(series.index, pd.PeriodIndex) and series.index.freqstr == "Y-DEC"
+    # Annual periods ending in December: pandas spells them 'A-DEC' before 2.2, 'Y-DEC' after.
+    assert isinstance(series.index, pd.PeriodIndex)
+    assert series.index.freq == pd.offsets.YearEnd(month=12)
     assert str(series.index[0]) == "1900" and str(series.index[-1]) == "1959"
     assert series.index.name == "year" and series.name == "value"
 
@@ -142,7 +144,9 @@ def test_options_naming_absent_columns_are_refused(tmp_path):
 
 def test_huge_finite_values_are_read_as_they_are(tmp_path):
     path = write(tmp_path, "t,x\n1,1e302\n2,1.5e302\n3,-1e302\n")
-    assert list(read_series(path)) == [1e302, 1.5e302, -1e302]
+    # Finite, not refused as infinite; equal to the text up to pandas' parser, which
+    # before pandas 3 may miss the nearest double by one unit in the last place.
+    np.testing.assert_allclose(read_series(path), [1e302, 1.5e302, -1e302], rtol=4e-16)
 
 
 def test_yyyymmdd_numbers_are_dates(tmp_path):

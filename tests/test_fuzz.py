@@ -246,7 +246,9 @@ ESTIMATOR_KW = dict(hidden_size=2, max_epochs=1, batch_size=4, random_state=0)
 def targets(draw, n):
     kind = draw(st.sampled_from(["match", "match2d", "labels", "random"]))
     if kind == "match" and n is not None:
-        return draw(hnp.arrays(draw(DTYPES), (n,), elements=None))
+        # Explicit elements: hypothesis 6.100 cannot infer them for the object dtype.
+        dtype = draw(DTYPES)
+        return draw(hnp.arrays(dtype, (n,), elements=elements(dtype)))
     if kind == "labels" and n is not None:
         pool = draw(st.sampled_from([["a", "b", "c"], [0, 1], [True, False], [2.5, -1.0]]))
         return np.array(draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n)))
@@ -533,9 +535,11 @@ def crafted_edit(draw, members):
         name = draw(st.sampled_from(["state.json", "state.json", "manifest.json"]))
         try:
             tree = json.loads(members[name])
+            # Inside the try: from Python 3.12 json's C recursion limit is not Python's,
+            # so json loads trees nested deeper than this walk can recurse.
+            nodes = list(_nodes(tree))
         except (KeyError, ValueError, RecursionError):
             return {}  # an earlier edit removed, broke or nested it
-        nodes = list(_nodes(tree))
         path, node = nodes[draw(st.integers(0, len(nodes) - 1))]
         if kind == "json":
             value = draw(JSON_VALUES)

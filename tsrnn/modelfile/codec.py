@@ -420,9 +420,11 @@ class Decoder:
             ordinals = self.array(data[tag], dtype_kinds="i")
             if ordinals.ndim != 1 or not isinstance(data["freq"], str):
                 _fail("malformed period index in the model state")
-            return pd.PeriodIndex.from_ordinals(
-                ordinals, freq=data["freq"], name=self(data["name"])
+            # PeriodArray from ordinals: PeriodIndex.from_ordinals needs pandas >= 2.2.
+            periods = pd.arrays.PeriodArray(
+                ordinals.astype(np.int64), dtype=pd.PeriodDtype(data["freq"])
             )
+            return pd.PeriodIndex(periods, name=self(data["name"]))
         if tag == "__multi_index__":
             _keys(data, (tag, "codes", "names"), what="multi-index")
             levels, codes = data[tag], data["codes"]
