@@ -52,7 +52,7 @@ def test_accuracy_block_replaces_only_the_marked_block(tmp_path):
     )
     block = readme_results.accuracy_block(results)
     readme_results.write_readme(
-        block, readme_results.ACCURACY_START, readme_results.ACCURACY_END, readme=readme
+        block, readme, start=readme_results.ACCURACY_START, end=readme_results.ACCURACY_END
     )
     text = readme.read_text()
     assert "old table" not in text and "\nkept\n" in text and text.endswith("outro\n")
