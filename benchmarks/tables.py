@@ -15,11 +15,18 @@ from benchmarks.readme_results import table as readme_table
 RESULTS = Path(__file__).resolve().parent / "results"
 
 # The latest run of each benchmark.
-SPEED = "all-2core-s5.json"
+SPEED = "all-2core-s6.json"
+ACCURACY = "accuracy-s6.json"
+# Session 5, before the classifier's default became resnet with a plateau schedule.
 ACCURACY_BASELINE = "accuracy-baseline-s5.json"
 ACCURACY_PRESETS = "accuracy-presets-s5.json"
 FORECAST = "forecast-2core.json"
 README = "readme.json"
+# The training-epoch cases of ``python -m benchmarks --only layers``.
+LAYER_CASES = {
+    "conv_batch_norm": "Conv1D-BatchNorm-ReLU stack",
+    "lstm_fcn": "LSTM-FCN (LSTM(8) beside an FCN of width 64)",
+}
 PRESETS = ["recurrent", "fcn", "resnet", "lstm-fcn"]
 FORECAST_BASELINES = ["SeasonalNaive", "AutoETS", "AutoARIMA"]
 
@@ -82,6 +89,17 @@ def speed(name=SPEED):
         for c in data["cases"]
         if c["case"] == "cnn"
     ]
+    rows += [
+        [
+            LAYER_CASES[c["case"]],
+            f"{c['batch']}x{c['n_steps']}x1",
+            f"{c['tsrnn_per_s']:,.0f}",
+            f"{c['torch_per_s']:,.0f}",
+            f"{c['ratio']:.2f}",
+        ]
+        for c in data.get("layers", [])
+        if c["case"] in LAYER_CASES
+    ]
     header = [
         "network",
         "batch x steps x features x hidden",
@@ -97,6 +115,14 @@ def _mean_sd(values):
     # np.std, as benchmarks.accuracy prints it.
     sd = statistics.pstdev(values)
     return f"{statistics.mean(values):.3f} ± {sd:.3f}"
+
+
+def accuracy(name=ACCURACY):
+    """Test accuracy of the default classifier and the presets against the baselines."""
+    from benchmarks.accuracy import readme_table as accuracy_table
+
+    data = load(name)
+    return accuracy_table(data) + _source(name, data)
 
 
 def accuracy_baseline(name=ACCURACY_BASELINE):
@@ -170,8 +196,9 @@ def markdown():
     """Every table, under its heading, as one Markdown document."""
     sections = [
         ("Training speed against PyTorch CPU", speed),
-        ("Classification accuracy: the default against the baselines", accuracy_baseline),
-        ("Classification accuracy: the architecture presets", accuracy_presets),
+        ("Classification accuracy: the default and the presets against the baselines", accuracy),
+        ("Session 5, the earlier recurrent default against the baselines", accuracy_baseline),
+        ("Session 5, the architecture presets at seed 0", accuracy_presets),
         ("Forecasting against statsforecast (MASE, lower is better)", forecast),
         ("The examples' headline results", readme),
     ]

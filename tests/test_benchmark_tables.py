@@ -36,4 +36,4 @@ def test_readme_table_is_the_one_written_into_the_readme():
 
 def test_markdown_has_every_section():
     text = tables.markdown()
-    assert text.count("\n## ") + text.startswith("## ") == 5
+    assert text.count("\n## ") + text.startswith("## ") == 6
