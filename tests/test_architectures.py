@@ -1,5 +1,6 @@
 """The architecture presets and the estimators' ``architecture`` parameter."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -318,3 +319,19 @@ def test_sklearn_checks_pass_with_a_convolutional_preset(estimator, check):
 )
 def test_sklearn_checks_pass_with_inception_time(estimator, check):
     check(estimator)
+
+
+def test_recurrent_settings_given_to_a_convolutional_preset_are_named_in_a_warning():
+    X, y = _classification()
+    with pytest.warns(UserWarning, match=r"architecture='resnet' does not read cell, hidden_size"):
+        SequenceClassifier(cell="gru", hidden_size=8, max_epochs=1, random_state=0).fit(X, y)
+    with pytest.warns(UserWarning, match=r"architecture='lstm-fcn' does not read num_layers;"):
+        SequenceClassifier(
+            architecture="lstm-fcn", cell="gru", num_layers=2, max_epochs=1, random_state=0
+        ).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the settings each preset reads warn of nothing
+        SequenceClassifier(conv_filters=4, max_epochs=1, random_state=0).fit(X, y)
+        SequenceClassifier(
+            architecture="recurrent", cell="gru", num_layers=2, max_epochs=1, random_state=0
+        ).fit(X, y)

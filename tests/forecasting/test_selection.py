@@ -92,3 +92,18 @@ def test_without_calibration_the_network_is_kept_whole():
         horizon=4, hidden_size=4, max_epochs=2, n_ensemble=1, calibration_fraction=0
     ).fit(y)
     assert (model.blend_anchor_, model.anchor_weight_) == ("training anchor", 1.0)
+
+
+def test_a_refit_without_calibration_drops_the_earlier_fits_interval_offset():
+    y = pd.Series(
+        10 + np.sin(np.arange(96.0)) + np.random.default_rng(0).normal(0, 0.3, 96),
+        index=pd.date_range("2000", periods=96, freq="MS"),
+    )
+    model = Forecaster(horizon=4, hidden_size=4, max_epochs=3, n_ensemble=1, random_state=0)
+    model.fit(y)
+    model.interval_offset_ = {(0, 2): 4.0}  # an offset the first fit may leave
+    model.set_params(calibration_fraction=0).fit(y)
+    fresh = Forecaster(**model.get_params()).fit(y)
+    assert model.interval_offset_ == {}
+    for ours, theirs in zip(model.predict_interval(), fresh.predict_interval(), strict=True):
+        pd.testing.assert_series_equal(ours, theirs)

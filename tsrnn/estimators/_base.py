@@ -7,6 +7,7 @@ scikit-learn's own constraint machinery; the network lives in ``network_``.
 
 import contextlib
 import copy
+import inspect
 import itertools
 import math
 import numbers
@@ -70,6 +71,15 @@ class TrainingInterruptedWarning(UserWarning):
 #: partial_fit cannot change them. The recurrent preset's knobs include those of
 #: every other preset.
 ARCHITECTURE_PARAMS = ("architecture", *architectures.RECURRENT_KNOBS, "dtype", "optimizer")
+
+
+#: The recurrent-network settings each other preset reads (see ``_build_layers``).
+_PRESET_KNOBS = {
+    "fcn": {"conv_filters"},
+    "resnet": {"conv_filters"},
+    "inceptiontime": {"conv_filters"},
+    "lstm-fcn": {"cell", "hidden_size", "activation", "conv_filters"},
+}
 
 
 @estimator_params
@@ -255,6 +265,7 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     # --- network ------------------------------------------------------------------------
 
     def _build_layers(self, n_outputs, equal_length):
+        self._warn_unread_knobs()
         if self.architecture == "recurrent":
             names = architectures.RECURRENT_KNOBS
             return architectures.recurrent(
@@ -275,6 +286,30 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             "inceptiontime": architectures.inception_time,
         }[self.architecture]
         return build(n_outputs, equal_length, width=self.conv_filters or None)
+
+    def _warn_unread_knobs(self):
+        """Warn when recurrent-network settings are given to a preset that ignores them.
+
+        The classifier's default is a ResNet, so ``SequenceClassifier(cell='gru')``
+        would otherwise train a ResNet without a word.
+        """
+        read = _PRESET_KNOBS.get(self.architecture)
+        if read is None:
+            return
+        defaults = inspect.signature(type(self)).parameters
+        unread = [
+            name
+            for name in architectures.RECURRENT_KNOBS
+            if name not in read and getattr(self, name) != defaults[name].default
+        ]
+        if unread:
+            warnings.warn(
+                f"architecture={self.architecture!r} does not read {', '.join(unread)}; "
+                "those settings shape the 'recurrent' network (pass architecture='recurrent' "
+                "to train one)",
+                UserWarning,
+                stacklevel=_FIT_STACKLEVEL + 2,
+            )
 
     def _check_device(self):
         """Check the architecture and resolve ``device``.

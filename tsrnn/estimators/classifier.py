@@ -23,7 +23,7 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
 
     Parameters
     ----------
-    architecture : {'recurrent', 'fcn', 'resnet', 'lstm-fcn'}, default='resnet'
+    architecture : {'recurrent', 'fcn', 'resnet', 'lstm-fcn', 'inceptiontime'}, default='resnet'
         The network, as for :class:`SequenceRegressor`. The default is the preset
         with the best accuracy over the panel of ``python -m benchmarks.accuracy``
         (UCR/UEA datasets, 3 seeds; the results and where it loses are in

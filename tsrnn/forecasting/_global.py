@@ -98,6 +98,7 @@ class GlobalMixin:
         enough to spare it, scored on those ends; else the random-walk floor.
         """
         self.interval_widening_ = {}
+        self.interval_offset_ = {}
         self.interval_calibration_ = {}
         self.blend_anchor_, self.anchor_weight_ = ANCHORS[0], 1.0
         if self.calibration_fraction == 0:

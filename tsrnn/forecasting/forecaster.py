@@ -522,6 +522,7 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         the last ``calibration_fraction`` of the series, or fall back to the floor.
         """
         self.interval_widening_ = {}
+        self.interval_offset_ = {}
         self.interval_calibration_ = {}
         self.blend_anchor_, self.anchor_weight_ = ANCHORS[0], 1.0
         if self.calibration_fraction == 0:
