@@ -19,7 +19,6 @@ from tsrnn.forecasting._covariates import known_windows, with_known
 from tsrnn.forecasting._intervals import step_unit
 from tsrnn.forecasting._panel import PanelError, from_panel, to_panel
 from tsrnn.forecasting._scaling import UncalibratedIntervalWarning, power_of_two
-from tsrnn.forecasting._selection import ANCHORS
 from tsrnn.forecasting._series import future_index, season_length
 from tsrnn.windows import make_panel_windows
 
@@ -97,12 +96,7 @@ class GlobalMixin:
         Conformal widening from members fitted without the end of every series long
         enough to spare it, scored on those ends; else the random-walk floor.
         """
-        self.interval_widening_ = {}
-        self.interval_offset_ = {}
-        self.interval_calibration_ = {}
-        self.blend_anchor_, self.anchor_weight_ = ANCHORS[0], 1.0
-        if self.calibration_fraction == 0:
-            self.interval_method_ = "none"
+        if not self._start_calibration():
             return
         heads, head_known, scored = [], [], []
         for i, values in enumerate(series):

@@ -521,12 +521,7 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         Set the conformal widening of each symmetric band from members fitted without
         the last ``calibration_fraction`` of the series, or fall back to the floor.
         """
-        self.interval_widening_ = {}
-        self.interval_offset_ = {}
-        self.interval_calibration_ = {}
-        self.blend_anchor_, self.anchor_weight_ = ANCHORS[0], 1.0
-        if self.calibration_fraction == 0:
-            self.interval_method_ = "none"
+        if not self._start_calibration():
             return
         n = values.shape[0]
         n_cal = int(round(self.calibration_fraction * n))
@@ -557,6 +552,17 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         q = self._select_anchor_weight(q, windows, true)
         unit = step_unit(values[:n_fit])[None, None, :, None]
         self._score_bands(q, true[..., None], unit, self.magnitude_)
+
+    def _start_calibration(self):
+        """Reset what an earlier fit calibrated; False when there is nothing to calibrate."""
+        self.interval_widening_ = {}
+        self.interval_offset_ = {}
+        self.interval_calibration_ = {}
+        self.blend_anchor_, self.anchor_weight_ = ANCHORS[0], 1.0
+        if self.calibration_fraction == 0:
+            self.interval_method_ = "none"
+            return False
+        return True
 
     def _select_anchor_weight(self, q, windows, true):
         """Set ``anchor_weight_`` from held-out forecasts; return them moved by it."""
