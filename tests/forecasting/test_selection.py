@@ -5,8 +5,16 @@ import pandas as pd
 
 import tsrnn
 from tsrnn import Forecaster
+from tsrnn.forecasting import _selection
 from tsrnn.forecasting._intervals import calibrate_band, conformal_quantile
-from tsrnn.forecasting._selection import seasonal_mean, select, toward_anchor, with_drift
+from tsrnn.forecasting._selection import (
+    cross_fit,
+    seasonal_mean,
+    second_fold,
+    select,
+    toward_anchor,
+    with_drift,
+)
 
 
 def test_seasonal_mean_is_the_last_level_plus_the_average_profile():
@@ -40,6 +48,54 @@ def test_select_keeps_the_share_of_the_departure_that_forecasts_best():
     assert select(q, {"far": far, "a": anchor}, anchor + signal, median=1)[:2] == ("far", 1.0)
     assert select(q, {"far": far, "a": anchor}, anchor, median=1)[:2] == ("a", 0.0)
     assert toward_anchor(q, anchor, 1.0, 1) is q
+
+
+def test_second_fold_is_the_later_half_of_each_series_and_alternate_single_windows():
+    owner = np.array([0, 0, 0, 1, 2, 3, 3])
+    np.testing.assert_array_equal(second_fold(owner), [0, 0, 1, 0, 1, 0, 1])
+
+
+def test_cross_fit_scores_each_fold_with_the_blend_chosen_on_the_other():
+    rng = np.random.default_rng(0)
+    anchor = rng.normal(size=(10, 3, 1))
+    signal = rng.normal(size=(10, 3, 1))
+    q = (anchor + signal)[..., None] + np.array([-1.0, 0.0, 1.0])
+    # The first fold's values are the anchor (weight 0 fits them), the second's the
+    # network's median (weight 1 fits them).
+    true = np.concatenate([anchor[:5], (anchor + signal)[5:]])
+    second = np.arange(10) >= 5
+    name, weight, scored = cross_fit(q, {"a": anchor}, true, 1, second)
+    assert (name, weight) == select(q, {"a": anchor}, true, 1)[:2]
+    # Each fold is moved by the other's choice: the worst blend for its own values.
+    np.testing.assert_allclose(scored[:5], q[:5])
+    np.testing.assert_allclose(scored[5:, :, :, 1], anchor[5:])
+    np.testing.assert_allclose(scored[..., 2] - scored[..., 0], 2.0)
+    # A fold left empty leaves no blend to choose apart from the scored windows.
+    assert cross_fit(q, {"a": anchor}, true, 1, np.zeros(10, bool))[:2] == ("training anchor", 1.0)
+
+
+def test_calibration_windows_are_not_scored_under_the_blend_they_chose(monkeypatch):
+    chosen_on = []
+    real_select = _selection.select
+
+    def spy(q, anchors, true, median):
+        chosen_on.append({tuple(row) for row in true.reshape(len(true), -1)})
+        return real_select(q, anchors, true, median)
+
+    monkeypatch.setattr(_selection, "select", spy)
+    y = pd.Series(
+        10 + np.sin(np.arange(96.0)) + np.random.default_rng(0).normal(0, 0.3, 96),
+        index=pd.date_range("2000", periods=96, freq="MS"),
+    )
+    model = Forecaster(horizon=4, hidden_size=4, max_epochs=3, n_ensemble=1, random_state=0)
+    model.fit(y)
+    n_windows = model.interval_calibration_[0.9]["n_values"] // 4
+    assert n_windows == 16
+    # Two folds, disjoint, that together make up the held-out windows; then all of
+    # them for the blend the forecasts keep.
+    assert [len(windows) for windows in chosen_on] == [8, 8, 16]
+    assert not chosen_on[0] & chosen_on[1]
+    assert chosen_on[0] | chosen_on[1] == chosen_on[2]
 
 
 def test_conformal_quantile_is_the_finite_sample_rank():

@@ -124,9 +124,10 @@ class GlobalMixin:
         self.interval_method_ = "conformal"
         X_rel, Y_rel = self._panel_windows(heads, steps, head_known if known is not None else None)
         networks = [self._fit_member(X_rel, Y_rel, steps, s, panel=True)[0] for s in seeds]
-        windows, scales, units, true, covariates = [], [], [], [], []
+        windows, scales, units, true, covariates, owner = [], [], [], [], [], []
         for i, values, n_fit in scored:
             origins = np.arange(n_fit, len(values) - steps + 1)
+            owner += [i] * len(origins)
             windows += [values[o - self.window_ : o] for o in origins]
             scales += [self._series_scale(values[:n_fit])] * len(origins)
             units += [step_unit(values[:n_fit])] * len(origins)
@@ -137,7 +138,7 @@ class GlobalMixin:
         covariates = np.concatenate(covariates) if covariates else None
         windows, true = np.stack(windows), np.stack(true)
         q = self._quantiles_of(windows, steps, networks, scale, covariates)
-        q = self._select_anchor_weight(q, windows, true)
+        q = self._select_anchor_weight(q, windows, true, np.array(owner))
         # The series were divided by their own powers of two; widths are reported in
         # those units, which keeps series of any magnitude comparable.
         self._score_bands(q, true[..., None], np.stack(units)[:, None, :, None], 1.0)

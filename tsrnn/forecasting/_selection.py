@@ -14,6 +14,16 @@ the held-out end of the series; :func:`select` picks there a simple anchor (see
 :func:`candidate_anchors`) and the share ``w`` of the network's departure from it to
 keep (``w = 1`` the network, ``w = 0`` the simple forecast, in between a convex blend
 of the two), and :func:`toward_anchor` applies the choice to every quantile forecast.
+
+The same held-out forecasts then calibrate the intervals, and a residual that helped
+choose the blend is smaller than a new one: scored on the windows it was chosen on,
+the band's coverage is optimistic. :func:`cross_fit` therefore splits the windows in
+two folds (see :func:`second_fold`) and scores each with the blend chosen on the
+other. No residual is scored under a blend it helped choose (windows of the two folds
+that overlap in time forecast some of the same values, from different origins). The
+forecasts keep the blend chosen on all windows. With a single window (or a panel
+whose windows cannot be split) no blend can be chosen apart from the windows it is
+scored on, and the network is kept alone.
 """
 
 import numpy as np
@@ -61,12 +71,29 @@ def candidate_anchors(windows, steps, season, n_targets, training_anchor):
     :func:`seasonal_mean`); and seasonal naive plus drift (see :func:`with_drift`).
     The last two need two whole cycles in the window (two steps without a season).
     """
-    anchors = {ANCHORS[0]: training_anchor}
+    names = [ANCHORS[0]]
     if season > 1 and windows.shape[1] >= 2 * season:
-        anchors[ANCHORS[1]] = seasonal_mean(windows, steps, season, n_targets)
+        names.append(ANCHORS[1])
     if windows.shape[1] >= 2 * season:
-        anchors[ANCHORS[2]] = with_drift(windows, steps, season, n_targets)
-    return anchors
+        names.append(ANCHORS[2])
+    return {
+        name: blend_anchor(name, windows, steps, season, n_targets, training_anchor)
+        for name in names
+    }
+
+
+def blend_anchor(name, windows, steps, season, n_targets, training_anchor):
+    """The simple forecast ``name`` (one of :data:`ANCHORS`) after each window.
+
+    ``training_anchor`` is returned for the first of :data:`ANCHORS`; only the named
+    forecast is computed, which spares a recursive forecast the other candidates at
+    every step.
+    """
+    if name == ANCHORS[1]:
+        return seasonal_mean(windows, steps, season, n_targets)
+    if name == ANCHORS[2]:
+        return with_drift(windows, steps, season, n_targets)
+    return training_anchor
 
 
 def with_drift(windows, steps, season, n_targets):
@@ -141,3 +168,64 @@ def select(q, anchors, true, median):
                 best = (loss, name, float(weight))
     _, name, weight = best
     return name, weight, toward_anchor(q, anchors[name], weight, median)
+
+
+def second_fold(owner):
+    """Which held-out windows form the second fold of :func:`cross_fit`.
+
+    Parameters
+    ----------
+    owner : ndarray of shape (n_windows,)
+        The series of each window, the windows of a series in time order.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_windows,)
+        True for the later half of each series' windows (the larger half is the
+        first). A series with a single window puts it in the first fold and the
+        next such series in the second, alternately, so that a panel of short
+        series is split by series.
+    """
+    owner = np.asarray(owner)
+    second = np.zeros(len(owner), dtype=bool)
+    singles = 0
+    for key in dict.fromkeys(owner.tolist()):
+        at = np.flatnonzero(owner == key)
+        if len(at) > 1:
+            second[at[(len(at) + 1) // 2 :]] = True
+        else:
+            second[at] = singles % 2 == 1
+            singles += 1
+    return second
+
+
+def cross_fit(q, anchors, true, median, second):
+    """Choose the blend on all held-out windows, and cross-fit the forecasts to score.
+
+    Parameters
+    ----------
+    q, anchors, true, median
+        As :func:`select`.
+    second : ndarray of bool, shape (n_windows,)
+        The windows of the second fold (see :func:`second_fold`).
+
+    Returns
+    -------
+    (str, float, ndarray)
+        The anchor and weight :func:`select` chooses on all windows (the blend the
+        forecasts use), and ``q`` with each fold's windows moved by the blend
+        chosen on the other fold: forecasts to calibrate the intervals on, none of
+        them moved by a blend its own residuals chose. When a fold is empty, the
+        training anchor with weight 1 (the network alone) and ``q`` unchanged.
+    """
+    first = ~second
+    if not first.any() or not second.any():
+        return ANCHORS[0], 1.0, q
+    scored = np.empty_like(q)
+    for chosen_on, moved in ((first, second), (second, first)):
+        name, weight, _ = select(
+            q[chosen_on], {k: a[chosen_on] for k, a in anchors.items()}, true[chosen_on], median
+        )
+        scored[moved] = toward_anchor(q[moved], anchors[name][moved], weight, median)
+    name, weight, _ = select(q, anchors, true, median)
+    return name, weight, scored

@@ -44,8 +44,11 @@ keeps a share ``anchor_weight_`` of the network's departure from a simple foreca
 ``blend_anchor_`` (the training anchor, the seasonal mean of the window's cycles, or
 the anchor plus the window's drift), the pair with the lowest held-out absolute
 error (see :mod:`tsrnn.forecasting._selection`). On the noisy wineind, woolyrnq and
-ausbeer series this took the ensemble from worse than seasonal naive to better; the
-bands are calibrated on the blended forecasts.
+ausbeer series this took the ensemble from worse than seasonal naive to better. The
+bands are calibrated on blended forecasts too, but cross-fitted: the held-out windows
+are split in two folds in time, and each fold is scored with the blend chosen on the
+other, so that no residual is scored under a blend it helped choose (with a single
+held-out window the network is kept unblended).
 
 A series too short to spare a calibration stretch (fewer points than the horizon
 after the window) cannot be calibrated. Its bands are then never narrower than a
@@ -89,7 +92,14 @@ from tsrnn.forecasting._scaling import (
     UncalibratedIntervalWarning,
     power_of_two,
 )
-from tsrnn.forecasting._selection import ANCHORS, candidate_anchors, select, toward_anchor
+from tsrnn.forecasting._selection import (
+    ANCHORS,
+    blend_anchor,
+    candidate_anchors,
+    cross_fit,
+    second_fold,
+    toward_anchor,
+)
 from tsrnn.forecasting._series import future_index, season_length, to_values
 from tsrnn.layers import RNN, Conv1D, Dense
 from tsrnn.losses import Pinball
@@ -549,7 +559,7 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         covariates = None if known is None else known_windows(known, origins, self.window_, steps)
         q = self._quantiles_of(windows, steps, networks, self.scale_, covariates)
         true = np.stack([values[o : o + steps] for o in origins])
-        q = self._select_anchor_weight(q, windows, true)
+        q = self._select_anchor_weight(q, windows, true, np.zeros(len(origins)))
         unit = step_unit(values[:n_fit])[None, None, :, None]
         self._score_bands(q, true[..., None], unit, self.magnitude_)
 
@@ -564,10 +574,17 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             return False
         return True
 
-    def _select_anchor_weight(self, q, windows, true):
-        """Set ``anchor_weight_`` from held-out forecasts; return them moved by it."""
+    def _select_anchor_weight(self, q, windows, true, owner):
+        """Choose the blend on held-out forecasts; return the forecasts to score.
+
+        Set ``blend_anchor_`` and ``anchor_weight_`` from the held-out windows (the
+        series of each in ``owner``), and return their forecasts cross-fitted: each
+        moved by the blend chosen on the other fold (see
+        :func:`~tsrnn.forecasting._selection.cross_fit`).
+        """
         anchors = self._candidate_anchors(windows, q.shape[1])
-        self.blend_anchor_, self.anchor_weight_, q = select(q, anchors, true, self._median_index())
+        median, second = self._median_index(), second_fold(owner)
+        self.blend_anchor_, self.anchor_weight_, q = cross_fit(q, anchors, true, median, second)
         return q
 
     def _candidate_anchors(self, windows, steps):
@@ -741,7 +758,14 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         weight = getattr(self, "anchor_weight_", 1.0)
         if weight == 1.0:
             return q
-        blend = self._candidate_anchors(windows, steps)[self.blend_anchor_]
+        blend = blend_anchor(
+            self.blend_anchor_,
+            windows,
+            steps,
+            self.season_length_,
+            self.n_targets_,
+            self._anchor(windows, steps),
+        )
         return toward_anchor(q, blend, weight, self._median_index())
 
     # --- forecasting --------------------------------------------------------------------
@@ -830,7 +854,7 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             raise ValueError(
                 "strategy='recursive' cannot forecast exogenous features; use strategy='direct'"
             )
-        median = int(np.argmin(np.abs(self.quantiles_ - 0.5)))
+        median = self._median_index()
         path = []
         for _ in range(horizon):
             q = self._quantiles_at(values, None, np.array([len(values)]), 1, self.networks_)
@@ -878,8 +902,7 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             return self._predict_panel(horizon, y, X, static)
         self._no_static(static)
         q, meta = self._quantile_path(horizon, y, X)
-        median = int(np.argmin(np.abs(self.quantiles_ - 0.5)))
-        return self._wrap(q[:, :, median], meta)
+        return self._wrap(q[:, :, self._median_index()], meta)
 
     def predict_interval(self, coverage=0.9, horizon=None, y=None, X=None, static=None):
         """Lower and upper bounds with the given nominal coverage.
@@ -928,7 +951,7 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         )
         lower, upper = lower - widen, upper + widen
         if self.interval_method_ == "random-walk floor":
-            median = q[:, :, int(np.argmin(np.abs(self.quantiles_ - 0.5)))]
+            median = q[:, :, self._median_index()]
             step = np.arange(1, len(q) + 1)[:, None]
             half = norm.ppf((1 + coverage) / 2) * sigma[None, :] * np.sqrt(step)
             lower, upper = np.minimum(lower, median - half), np.maximum(upper, median + half)
