@@ -293,6 +293,28 @@ def test_panel_with_future_and_static_covariates():
     np.testing.assert_array_equal(same["y"], forecast["y"])
 
 
+def test_static_given_to_predict_the_training_panel_is_used():
+    history, future, static = _panel()
+    model = Forecaster(future_covariates=True, **FAST)
+    model.fit(history.drop(columns="promo"), X=history, static=static)
+    X = future.drop(columns="y")
+    forecast = model.predict(X=X)
+    # Without y, the training panel is forecast from the static values given now,
+    # exactly as the same values given with that panel as y.
+    other = model.predict(X=X, static=static * 10)
+    assert not np.allclose(other["y"], forecast["y"])
+    explicit = model.predict(y=history, X=pd.concat([history, future]), static=static * 10)
+    np.testing.assert_array_equal(other["y"], explicit["y"])
+    np.testing.assert_array_equal(model.predict(X=X, static=static)["y"], forecast["y"])
+    lower, _ = model.predict_interval(X=X, static=static * 10)
+    assert not np.allclose(lower["y"], model.predict_interval(X=X)[0]["y"])
+    with pytest.raises(ValueError, match=r"static has columns \['area'\]"):
+        model.predict(X=X, static=static.rename(columns={"size": "area"}))
+    plain = Forecaster(calendar="auto", **FAST).fit(history.drop(columns="promo"))
+    with pytest.raises(ValueError, match="fitted without static covariates"):
+        plain.predict(static=static)
+
+
 def test_panel_covariate_errors_name_the_problem():
     history, future, static = _panel()
     model = Forecaster(future_covariates=True, **FAST)

@@ -215,7 +215,8 @@ class KnownCovariatesMixin:
             table, columns = covariate_table(X, *self._columns(panel["options"], panel["meta"]))
         elif X is not None:
             raise CovariateError("this Forecaster was fitted without future covariates; drop X")
-        statics = self._static_of(ids, static if stored is None else None)
+        statics = self._static_of(ids, static)
+        n_static = len(cov.get("static_columns", []))
         out = []
         for i, (key, index, future) in enumerate(zip(ids, indexes, futures, strict=True)):
             span = future if stored is not None else index[-w:].append(future)
@@ -226,5 +227,10 @@ class KnownCovariatesMixin:
                     what = "X (the covariates of each series' last window and forecast steps)"
                 x = series_rows(table, columns, key, span, what)
             part = self._assemble(x, span, statics[i])
-            out.append(part if stored is None else np.concatenate([stored[i][-w:], part]))
+            if stored is not None:
+                history = stored[i][-w:].copy()
+                if n_static:  # the static covariates given now, over the window too
+                    history[:, -n_static:] = statics[i]
+                part = np.concatenate([history, part])
+            out.append(part)
         return np.stack(out)
