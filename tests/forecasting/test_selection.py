@@ -7,6 +7,7 @@ import tsrnn
 from tsrnn import Forecaster
 from tsrnn.forecasting import _selection
 from tsrnn.forecasting._intervals import calibrate_band, conformal_quantile
+from tsrnn.forecasting._scaling import power_of_two
 from tsrnn.forecasting._selection import (
     cross_fit,
     seasonal_mean,
@@ -163,3 +164,32 @@ def test_a_refit_without_calibration_drops_the_earlier_fits_interval_offset():
     assert model.interval_offset_ == {}
     for ours, theirs in zip(model.predict_interval(), fresh.predict_interval(), strict=True):
         pd.testing.assert_series_equal(ours, theirs)
+
+
+def test_the_additive_margin_has_the_calibration_unit_at_prediction():
+    # Calibration scores misses on each series divided by its power of two, in units
+    # of its one-step spread, or of 1 where the changes have no spread (a straight
+    # line). In the series' own units that 1 is the power of two.
+    index = pd.date_range("2000", periods=80, freq="MS")
+    noise = np.random.default_rng(0).normal(0, 300, 80)
+    line = pd.Series(3e6 + 1000 * np.arange(80.0), index=index)
+    noisy = pd.Series(2e4 + noise, index=index)
+    unit = {"line": power_of_two(line.to_numpy()), "noisy": np.diff(noisy.to_numpy()).std()}
+    fast = dict(horizon=4, hidden_size=4, max_epochs=2, n_ensemble=1, calibration_fraction=0)
+
+    def margins(model):
+        model.interval_widening_ = {(0, 2): 0.0}
+        bands = []
+        for offset in (0.0, 0.5):
+            model.interval_offset_ = {(0, 2): offset}
+            # A panel's bands come as a dict of Series, one per series.
+            bands.append([pd.DataFrame(b) for b in model.predict_interval(0.9)])
+        return bands[0][0] - bands[1][0], bands[1][1] - bands[0][1]
+
+    for name, series in (("line", line), ("noisy", noisy)):
+        for margin in margins(Forecaster(**fast).fit(series)):
+            np.testing.assert_allclose(margin.iloc[:, 0], 0.5 * unit[name], rtol=1e-9)
+    panel = Forecaster(**fast).fit({"line": line, "noisy": noisy})
+    for margin in margins(panel):
+        for name in ("line", "noisy"):
+            np.testing.assert_allclose(margin[name], 0.5 * unit[name], rtol=1e-9)

@@ -147,7 +147,8 @@ class GlobalMixin:
         """Forecast the quantiles of every series of a panel.
 
         Per-series quantile forecasts (n_series, horizon, 1, n_quantiles) in each
-        series' units, the one-step spreads, and the (ids, future indexes, meta).
+        series' units, the one-step spreads and powers of two, and the (ids, future
+        indexes, meta).
         """
         if X is not None and not self._uses_known():
             raise ValueError("exogenous features X are not supported with a panel")
@@ -189,7 +190,7 @@ class GlobalMixin:
             [np.diff(v).std() if len(v) > 2 else 0.0 for v in values], dtype=np.float64
         )
         future = [future_index(index, horizon) for index in indexes]
-        return q * magnitudes[:, None, None, None], sigma, (ids, future, meta)
+        return q * magnitudes[:, None, None, None], (sigma, magnitudes), (ids, future, meta)
 
     def _predict_panel(self, horizon, y, X, static=None):
         q, _, (ids, future, meta) = self._panel_quantiles(horizon, y, X, static)
@@ -197,10 +198,10 @@ class GlobalMixin:
         return from_panel(ids, list(q[:, :, 0, median]), future, meta)
 
     def _predict_interval_panel(self, bands, coverage, horizon, y, X, static=None):
-        q, sigma, (ids, future, meta) = self._panel_quantiles(horizon, y, X, static)
+        q, (sigma, magnitudes), (ids, future, meta) = self._panel_quantiles(horizon, y, X, static)
         lower, upper = [], []
-        for q_series, s in zip(q, sigma, strict=True):
-            lo, hi = self._band(q_series, bands, coverage, np.array([s]))
+        for q_series, s, m in zip(q, sigma, magnitudes, strict=True):
+            lo, hi = self._band(q_series, bands, coverage, np.array([s]), m)
             lower.append(lo[:, 0])
             upper.append(hi[:, 0])
         return from_panel(ids, lower, future, meta), from_panel(ids, upper, future, meta)

@@ -96,7 +96,30 @@ def calibrate_band(lower, upper, true, unit, coverage):
 
 
 def step_unit(values):
-    """The additive margin's unit: the spread of one-step changes (1 where none)."""
+    """The additive margin's unit: the spread of one-step changes (1 where none).
+
+    Calibration reads it on a series divided by its power of two; :func:`margin_unit`
+    is the same unit in the series' own units.
+    """
     diffs = np.diff(values, axis=0)
     sigma = diffs.std(axis=0) if len(diffs) > 1 else np.zeros(values.shape[1:])
     return np.where(sigma > 0, sigma, 1.0)
+
+
+def margin_unit(sigma, magnitude):
+    """:func:`step_unit` in a series' own units.
+
+    Parameters
+    ----------
+    sigma : ndarray
+        Spread of the series' one-step changes, in its own units (0 where none).
+    magnitude : float or ndarray
+        The power of two the series was divided by when calibrated.
+
+    Returns
+    -------
+    ndarray
+        ``sigma``, or ``magnitude`` where ``sigma`` is 0 (the unit 1 of the scaled
+        series), so that a margin means the same at calibration and prediction.
+    """
+    return np.where(sigma > 0, sigma, magnitude)

@@ -84,7 +84,7 @@ from tsrnn._validation import BATCH_SIZE, NON_NEGATIVE_INT, POSITIVE_INT, check_
 from tsrnn.backend import resolve_device
 from tsrnn.forecasting._covariates import known_windows, with_known
 from tsrnn.forecasting._global import GlobalMixin
-from tsrnn.forecasting._intervals import calibrate_band, step_unit
+from tsrnn.forecasting._intervals import calibrate_band, margin_unit, step_unit
 from tsrnn.forecasting._known import KnownCovariatesMixin
 from tsrnn.forecasting._panel import is_panel
 from tsrnn.forecasting._scaling import (
@@ -256,7 +256,8 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         share of the band's width added on each side (negative: the band narrows).
     interval_offset_ : dict
         The additive margin of each band on each side, in units of the spread of the
-        history's one-step changes (0 where the relative widening was kept).
+        history's one-step changes, or of its power of two (``magnitude_``) where the
+        changes have no spread (0 where the relative widening was kept).
     blend_anchor_ : str
         The simple forecast the network is blended with: 'training anchor',
         'seasonal mean' or 'drift' (see the module docstring).
@@ -932,23 +933,25 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             return self._predict_interval_panel((lo[0], hi[0]), coverage, horizon, y, X, static)
         self._no_static(static)
         q, meta = self._quantile_path(horizon, y, X)
-        lower, upper = self._band(q, (lo[0], hi[0]), coverage, self._step_sigma)
+        lower, upper = self._band(q, (lo[0], hi[0]), coverage, self._step_sigma, self.magnitude_)
         return self._wrap(lower, meta), self._wrap(upper, meta)
 
-    def _band(self, q, band, coverage, sigma):
+    def _band(self, q, band, coverage, sigma, magnitude):
         """Interval bounds from quantile forecasts.
 
         Lower and upper bounds (horizon, n_targets) of quantile forecasts ``q``
         (horizon, n_targets, n_quantiles): the band's heads, conformally widened, or
-        floored by a random walk of one-step spread ``sigma`` (n_targets,).
+        floored by a random walk of one-step spread ``sigma`` (n_targets,); the
+        additive margin's unit is ``sigma``, or the series' power of two
+        ``magnitude`` where ``sigma`` is 0 (see
+        :func:`~tsrnn.forecasting._intervals.margin_unit`).
         """
         lo, hi = band
         lower, upper = q[:, :, lo], q[:, :, hi]
         widen = self.interval_widening_.get((lo, hi), 0.0) * (upper - lower)
         # Model files written before the additive margin existed have none.
-        widen = widen + getattr(self, "interval_offset_", {}).get((lo, hi), 0.0) * np.where(
-            sigma > 0, sigma, 1.0
-        )
+        offset = getattr(self, "interval_offset_", {}).get((lo, hi), 0.0)
+        widen = widen + offset * margin_unit(sigma, magnitude)
         lower, upper = lower - widen, upper + widen
         if self.interval_method_ == "random-walk floor":
             median = q[:, :, self._median_index()]
