@@ -97,3 +97,47 @@ def test_files_written_before_the_split_still_load():
     expected = np.load(data / "format1-classifier-proba.npy")
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
     assert list(loaded.classes_) == ["a", "b", "c"]
+
+
+class _Arrays:
+    """An archive of the arrays an Encoder collected."""
+
+    def __init__(self, arrays):
+        self.arrays = arrays
+
+    def array(self, name, **expect):
+        return self.arrays[name]
+
+
+# Frequencies as pandas spelt them before 2.2, and from 2.2 on (pandas 3 reads only
+# the second, pandas 2.0 only the first), with the index of each built without either.
+SPELLINGS = {
+    "annual": ("A-DEC", "YE-DEC", pd.date_range("2000", periods=3, freq=pd.offsets.YearEnd())),
+    "monthly": ("M", "ME", pd.date_range("2000", periods=3, freq=pd.offsets.MonthEnd())),
+    "quarterly": (
+        "Q-DEC",
+        "QE-DEC",
+        pd.date_range("2000", periods=3, freq=pd.offsets.QuarterEnd(startingMonth=12)),
+    ),
+    "two-monthly": ("2M", "2ME", pd.date_range("2000", periods=3, freq=pd.offsets.MonthEnd(2))),
+    "hourly": ("H", "h", pd.date_range("2000", periods=3, freq=pd.offsets.Hour())),
+    "annual-periods": ("A-DEC", "Y-DEC", pd.period_range("2000", periods=3, freq="Y")),
+    "annual-period": ("A-DEC", "Y-DEC", pd.Period("2000", freq="Y")),
+}
+
+
+@pytest.mark.parametrize("name", SPELLINGS)
+def test_a_frequency_spelt_by_another_pandas_loads(name):
+    from tsrnn.modelfile.codec import Decoder, Encoder
+
+    old, new, value = SPELLINGS[name]
+    encoder = Encoder()
+    data = encoder(value)
+    assert data["freq"] in (old, new)
+    data["freq"] = old if data["freq"] == new else new  # as the other pandas saved it
+    loaded = Decoder(_Arrays(encoder.arrays))(data)
+    if isinstance(value, pd.Period):
+        assert loaded == value and loaded.freq == value.freq
+    else:
+        pd.testing.assert_index_equal(loaded, value, exact=True)
+        assert loaded.freq == value.freq

@@ -22,6 +22,7 @@ import pandas as pd
 
 from tsrnn.modelfile import registry
 from tsrnn.modelfile.errors import ModelFileError
+from tsrnn.modelfile.frequency import readable
 
 #: Upper bounds of the integer settings of a saved layer: generous for real models,
 #: small enough that computing a layout from them is instant.
@@ -369,7 +370,7 @@ class Decoder:
             _keys(data, (tag, "freq"), what="period")
             if not _is_int(data[tag]) or not isinstance(data["freq"], str):
                 _fail(f"malformed period in the model state: {data!r:.80}")
-            return pd.Period(ordinal=data[tag], freq=data["freq"])
+            return pd.Period(ordinal=data[tag], freq=readable(data["freq"], period=True))
         if tag == "__timestamp__":
             _keys(data, (tag, "tz"), what="timestamp")
             if not _is_int(data[tag]) or not isinstance(data["tz"], (str, type(None))):
@@ -422,7 +423,8 @@ class Decoder:
                 _fail("malformed period index in the model state")
             # PeriodArray from ordinals: PeriodIndex.from_ordinals needs pandas >= 2.2.
             periods = pd.arrays.PeriodArray(
-                ordinals.astype(np.int64), dtype=pd.PeriodDtype(data["freq"])
+                ordinals.astype(np.int64),
+                dtype=pd.PeriodDtype(readable(data["freq"], period=True)),
             )
             return pd.PeriodIndex(periods, name=self(data["name"]))
         if tag == "__multi_index__":
@@ -444,6 +446,7 @@ class Decoder:
             or not isinstance(tz, (str, type(None)))
         ):
             _fail("malformed index in the model state")
+        freq = readable(freq)
         if tz is not None:
             index = pd.DatetimeIndex(values, name=name).tz_localize("UTC").tz_convert(tz)
             return pd.DatetimeIndex(index, freq=freq) if freq else index
