@@ -185,11 +185,14 @@ def _as_time_index(column, name):
     return pd.DatetimeIndex(dates, name=name)
 
 
-def _find_time_column(frame, path, column):
-    """(name, index) of the time column, or (None, None) for a one-column file."""
-    if frame.shape[1] == 1:
+def _find_time_column(frame, path, column, exclude=()):
+    """(name, index) of the time column, or (None, None) for a one-column file.
+
+    Columns in ``exclude`` (covariates) are never taken for time.
+    """
+    if frame.shape[1] - len(exclude) == 1:
         return None, None
-    candidates = [c for c in frame.columns if c != column]
+    candidates = [c for c in frame.columns if c != column and c not in exclude]
     named = [c for c in candidates if c.lower() in _TIME_NAMES or "date" in c.lower()]
     # Unnamed columns of dates are likelier time than increasing integers (counts).
     others = [c for c in candidates if c not in named]
@@ -208,8 +211,8 @@ def _find_time_column(frame, path, column):
     )
 
 
-def _value_column(frame, path, date_column):
-    others = [c for c in frame.columns if c != date_column]
+def _value_column(frame, path, date_column, exclude=()):
+    others = [c for c in frame.columns if c != date_column and c not in exclude]
     if len(others) == 1:
         return others[0]
     numeric = [c for c in others if pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.5]
@@ -236,14 +239,18 @@ def _numeric(values, sep):
     return numbers.astype(float)
 
 
+def time_label(label):
+    """A time as a user wrote it: a date without midnight's time of day."""
+    if isinstance(label, pd.Timestamp):
+        return label.strftime("%Y-%m-%d") if label == label.normalize() else str(label)
+    return str(label)
+
+
 def _where(position, index):
     """'row 5 (date 1953-05-01)': a data row (1 = first after the header) and its time."""
-    label = index[position]
-    if isinstance(label, pd.Timestamp):
-        label = label.strftime("%Y-%m-%d") if label == label.normalize() else str(label)
     if index.name in (None, "row"):
         return f"row {position + 1}"
-    return f"row {position + 1} ({index.name} {label})"
+    return f"row {position + 1} ({index.name} {time_label(index[position])})"
 
 
 def _fill(values, index, column, fill):
@@ -364,13 +371,44 @@ def read_panel(path, id_column, column=None, date_column=None, sep=None, fill=No
     if fill is not None and fill not in FILL_METHODS:
         raise ValueError(f"fill must be one of {FILL_METHODS} or None, got {fill!r}")
     frame, sep = read_frame(path, sep)
+
+    def read(rows):
+        return _series_from_frame(rows, path, column, date_column, sep, fill)
+
+    return read_groups(frame, path, id_column, read, column=column, date_column=date_column)
+
+
+def read_groups(frame, path, id_column, read, **options):
+    """``read`` applied to the rows of each series of a long-format frame.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per series and time.
+    path : str or path-like
+        The file, for messages.
+    id_column : str
+        The column naming the series of each row.
+    read : callable
+        Called with each series' rows (without the id column, indexed from 0).
+    **options
+        Other options' columns (``column``, ``date_column``), refused if they name
+        the id column.
+
+    Returns
+    -------
+    dict
+        ``read``'s result per series id, in the order the ids first appear; a
+        :class:`CSVInputError` it raises is prefixed with the series.
+    """
     if id_column not in frame.columns:
         raise CSVInputError(
             f"no column {id_column!r} in {path} for --id-column; columns: {_columns(frame)}"
         )
-    for name, option in ((column, "--column"), (date_column, "--date-column")):
+    for option, name in options.items():
         if name == id_column:
-            raise CSVInputError(f"{option} and --id-column are both {name!r}")
+            flag = "--" + option.replace("_", "-")
+            raise CSVInputError(f"{flag} and --id-column are both {name!r}")
     ids = frame[id_column]
     if ids.isna().any():
         raise CSVInputError(
@@ -380,15 +418,14 @@ def read_panel(path, id_column, column=None, date_column=None, sep=None, fill=No
     panel = {}
     for key, rows in rest.groupby(ids.astype(str), sort=False):
         try:
-            panel[key] = _series_from_frame(
-                rows.reset_index(drop=True), path, column, date_column, sep, fill
-            )
+            panel[key] = read(rows.reset_index(drop=True))
         except CSVInputError as exc:
             raise CSVInputError(f"series {key!r}: {exc}") from None
     return panel
 
 
-def _series_from_frame(frame, path, column, date_column, sep, fill):
+def _layout(frame, path, column, date_column, exclude=()):
+    """The time column's name (None for row numbers), the time index and the value column."""
     for name, option in ((column, "--column"), (date_column, "--date-column")):
         if name is not None and name not in frame.columns:
             raise CSVInputError(
@@ -401,16 +438,21 @@ def _series_from_frame(frame, path, column, date_column, sep, fill):
                 f"column {date_column!r} does not hold dates or evenly increasing integers"
             )
     else:
-        date_column, index = _find_time_column(frame, path, column)
+        date_column, index = _find_time_column(frame, path, column, exclude)
         if index is None:
             index = pd.RangeIndex(1, len(frame) + 1, name="row")
     if date_column is not None and index.isna().any():
         at = int(np.argmax(index.isna()))
         raise CSVInputError(f"the time in {date_column!r} is missing in row {at + 1}")
     if column is None:
-        column = _value_column(frame, path, date_column)
+        column = _value_column(frame, path, date_column, exclude)
     if column == date_column:
         raise CSVInputError(f"--column and the date column are both {column!r}")
+    return date_column, index, column
+
+
+def _column_values(frame, column, index, sep, fill):
+    """The numeric values of ``column`` over ``index``, gaps filled as ``fill`` says."""
     raw = frame[column]
     values = _numeric(raw, sep)
     bad = np.flatnonzero((values.isna() & raw.notna()).to_numpy())
@@ -423,6 +465,12 @@ def _series_from_frame(frame, path, column, date_column, sep, fill):
     if not np.isfinite(values.to_numpy()).all():
         at = int(np.argmin(np.isfinite(values.to_numpy())))
         raise CSVInputError(f"column {column!r} has an infinite value in {_where(at, index)}")
-    _check_spacing(index, date_column)
     values.name = str(column)
+    return values
+
+
+def _series_from_frame(frame, path, column, date_column, sep, fill):
+    date_column, index, column = _layout(frame, path, column, date_column)
+    values = _column_values(frame, column, index, sep, fill)
+    _check_spacing(index, date_column)
     return values

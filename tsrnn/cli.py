@@ -113,12 +113,75 @@ def _read_series(args):
     return read_series(args.file, args.column, args.date_column, args.sep, args.fill)
 
 
-def _timed_fit(args, make, series, what):
+def _covariate_names(args):
+    """The ``--covariates`` columns as a list (empty without the option)."""
+    if args.covariates is None:
+        if args.future is not None:
+            raise CLIError(
+                "--future gives the future values of covariates: name their columns "
+                "with --covariates"
+            )
+        return []
+    names = [c.strip() for c in args.covariates.split(",")]
+    if not all(names):
+        raise CLIError(
+            f"--covariates must name columns separated by commas, got {args.covariates!r}"
+        )
+    return names
+
+
+def _read_with_covariates(args, names):
+    """``{series id: (series, history covariates, future covariates)}`` of the CSV.
+
+    The future covariates cover the horizon's time stamps, from the rows after each
+    series' end or from the ``--future`` file.
+    """
+    from tsrnn._csv_covariates import read_future, read_with_covariates
+    from tsrnn._csv_input import time_label
+    from tsrnn.forecasting._series import future_index
+
+    if args.file is None:
+        raise CLIError("--covariates needs a CSV file holding the covariate columns")
+    read = read_with_covariates(
+        args.file, names, args.column, args.date_column, args.sep, args.fill, args.id_column
+    )
+    given = None
+    if args.future is not None:
+        index = next(iter(read.values()))[0].index
+        given = read_future(args.future, names, index, args.id_column)
+    out = {}
+    for key, (series, X) in read.items():
+        where = "" if key is None else f"series {key!r}: "
+        n, stamps = len(series), future_index(series.index, args.horizon)
+        after = X.iloc[n:]
+        if given is not None:
+            if len(after):
+                raise CLIError(
+                    f"{where}the future covariates are given twice, as rows after the end "
+                    f"of the series in {args.file} and in --future {args.future}; keep one"
+                )
+            if key not in given:
+                raise CLIError(f"{where}the --future file {args.future} has no rows for it")
+            after = given[key]
+        missing = stamps[~stamps.isin(after.index)]
+        if len(missing):
+            source = f"--future {args.future}" if given is not None else args.file
+            raise CLIError(
+                f"{where}the covariates {', '.join(names)} need values on the "
+                f"{args.horizon} forecast time stamps; {source} lacks {len(missing)} of "
+                f"them (first {time_label(missing[0])}): add rows after the end of the "
+                "series (the target empty) or give a --future file"
+            )
+        out[key] = (series, X.iloc[:n].set_axis(series.index), after.loc[stamps].set_axis(stamps))
+    return out
+
+
+def _timed_fit(args, make, series, what, X=None):
     size = f"{len(series)} series" if isinstance(series, dict) else f"{len(series)} values"
     _say(args, f"fitting the {what} model on {size}...", end="")
     start = time.perf_counter()
     try:
-        model = make().fit(series)
+        model = make().fit(series, X=X)
     except BaseException:
         _say(args, " failed")  # ends the line, so that the error gets its own
         raise
@@ -126,16 +189,17 @@ def _timed_fit(args, make, series, what):
     return model
 
 
-def _fit_both(args, make, scaled, horizon, exponent):
+def _fit_both(args, make, scaled, horizon, exponent, X=None):
     """The backtest model's forecast of the held-out end, and the final model."""
     from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 
     held_out = scaled.iloc[-horizon:]
-    test_pred = _timed_fit(args, make, scaled.iloc[:-horizon], "backtest").predict()
+    head, tail = (None, None) if X is None else (X.iloc[:-horizon], X.iloc[-horizon:])
+    test_pred = _timed_fit(args, make, scaled.iloc[:-horizon], "backtest", head).predict(X=tail)
     rmse = np.ldexp(root_mean_squared_error(held_out, test_pred), exponent)
     mae = np.ldexp(mean_absolute_error(held_out, test_pred), exponent)
     _say(args, f"backtest on the last {horizon} values: RMSE {rmse:.4g}, MAE {mae:.4g}")
-    return test_pred, _timed_fit(args, make, scaled, "final")
+    return test_pred, _timed_fit(args, make, scaled, "final", X)
 
 
 def _forecast(args):
@@ -151,9 +215,14 @@ def _forecast(args):
             import matplotlib  # noqa: F401
         except ImportError:
             raise CLIError("--plot needs matplotlib: pip install matplotlib") from None
+    names = _covariate_names(args)
     if args.id_column is not None:
-        return _forecast_panel(args)
-    series = _read_series(args)
+        return _forecast_panel(args, names)
+    X = X_future = None
+    if names:
+        series, X, X_future = _read_with_covariates(args, names)[None]
+    else:
+        series = _read_series(args)
     n, horizon = len(series), args.horizon
     longest = _longest_horizon(n, args.window)
     if longest < 1:
@@ -180,16 +249,16 @@ def _forecast(args):
         # Shown after the table as one line each (a traceback-style warning would
         # bury the forecast).
         warnings.simplefilter("always")
-        test_pred, model = _fit_both(args, make, scaled, horizon, exponent)
+        test_pred, model = _fit_both(args, make, scaled, horizon, exponent, X)
     rmse = np.ldexp(root_mean_squared_error(held_out, test_pred), exponent)
     mae = np.ldexp(mean_absolute_error(held_out, test_pred), exponent)
 
     print(
         f"model: window={model.window_}, {model.n_ensemble}-member ensemble, "
-        f"intervals: {model.interval_method_}"
+        f"intervals: {model.interval_method_}{_covariates_said(names)}"
     )
-    lower, upper = model.predict_interval(args.coverage)
-    table = _table(args, model.predict(), lower, upper, exponent, series.index.name)
+    lower, upper = model.predict_interval(args.coverage, X=X_future)
+    table = _table(args, model.predict(X=X_future), lower, upper, exponent, series.index.name)
     print(table.to_string(float_format=lambda v: f"{v:.6g}"))
     print(f"backtest (last {horizon} values held out): RMSE {rmse:.6g}, MAE {mae:.6g}")
     _warn(caught)
@@ -201,6 +270,10 @@ def _forecast(args):
         _plot(args, series, table, backtest, {"RMSE": rmse, "MAE": mae})
         print(f"wrote {args.plot}")
     return _finite(table)
+
+
+def _covariates_said(names):
+    return f", covariates: {', '.join(names)}" if names else ""
 
 
 def _maker(args):
@@ -216,6 +289,7 @@ def _maker(args):
         quantiles=(lo, 0.5, round(1 - lo, 10)),
         random_state=args.seed,
         calendar="auto" if getattr(args, "calendar", False) else None,
+        future_covariates=bool(getattr(args, "covariates", None)),
     )
     if "verbose" in Forecaster().get_params():
         options["verbose"] = int(args.progress)
@@ -272,7 +346,24 @@ def _check_panel_horizon(args, panel):
         )
 
 
-def _forecast_panel(args):
+def _stacked(frames, args, horizon=None):
+    """Per-series covariate frames as one (series, time) frame; ``horizon`` splits them.
+
+    ``horizon`` > 0 keeps each series' rows before its last ``horizon``, < 0 its last
+    ``-horizon`` rows.
+    """
+    import pandas as pd
+
+    if frames is None:
+        return None
+    if horizon is not None:
+        frames = {
+            k: f.iloc[:-horizon] if horizon > 0 else f.iloc[horizon:] for k, f in frames.items()
+        }
+    return pd.concat(frames, names=[args.id_column, "time"])
+
+
+def _forecast_panel(args, names):
     """Forecast every series of a long-format CSV with one global Forecaster.
 
     Prints a forecast table and a backtest per series, and the backtest over all.
@@ -284,9 +375,16 @@ def _forecast_panel(args):
 
     if args.file is None:
         raise CLIError("--id-column needs a CSV file with one row per series and time")
-    panel = read_panel(
-        args.file, args.id_column, args.column, args.date_column, args.sep, args.fill
-    )
+    X = X_future = None
+    if names:
+        read = _read_with_covariates(args, names)
+        panel = {k: series for k, (series, _, _) in read.items()}
+        X = {k: history for k, (_, history, _) in read.items()}
+        X_future = _stacked({k: future for k, (_, _, future) in read.items()}, args)
+    else:
+        panel = read_panel(
+            args.file, args.id_column, args.column, args.date_column, args.sep, args.fill
+        )
     _check_panel_horizon(args, panel)
     horizon = args.horizon
     exponents = {k: _magnitude_exponent(s.to_numpy()) for k, s in panel.items()}
@@ -303,14 +401,15 @@ def _forecast_panel(args):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         heads = {k: s.iloc[:-horizon] for k, s in scaled.items()}
-        test_pred = _timed_fit(args, make, heads, "backtest").predict()
-        model = _timed_fit(args, make, scaled, "final")
+        head = _timed_fit(args, make, heads, "backtest", _stacked(X, args, horizon))
+        test_pred = head.predict(X=_stacked(X, args, -horizon))
+        model = _timed_fit(args, make, scaled, "final", _stacked(X, args))
     print(
         f"model: one global model, window={model.window_}, {model.n_ensemble}-member "
-        f"ensemble, intervals: {model.interval_method_}"
+        f"ensemble, intervals: {model.interval_method_}{_covariates_said(names)}"
     )
-    forecast = model.predict()
-    lower, upper = model.predict_interval(args.coverage)
+    forecast = model.predict(X=X_future)
+    lower, upper = model.predict_interval(args.coverage, X=X_future)
     tables, all_true, all_pred = {}, [], []
     for key, series in panel.items():
         e = exponents[key]
@@ -466,6 +565,20 @@ def build_parser():
         action="store_true",
         help="read calendar features of the dates (month of year, day of week, hour of "
         "day, as the frequency allows) as covariates known over the horizon",
+    )
+    fc.add_argument(
+        "--covariates",
+        metavar="COLUMNS",
+        help="comma-separated columns of the file known in advance (promotions, "
+        "prices, holidays), read over the window and the forecast horizon; their "
+        "values on the forecast dates come from rows after the end of the series (the "
+        "forecast column left empty) or from --future",
+    )
+    fc.add_argument(
+        "--future",
+        metavar="FILE",
+        help="CSV file with the covariates' values on the forecast dates: the time "
+        "column, the --covariates columns and, with --id-column, the id column",
     )
     fc.add_argument("--seed", type=int, default=0, help="random seed")
     fc.add_argument("--plot", help="write a PNG plot of history, forecast and interval")
