@@ -259,7 +259,7 @@ def test_forecast_errors_are_one_clear_line(tmp_path, capsys, content, args, mes
 
 
 def test_a_failed_fit_ends_the_progress_line(tmp_path, capsys, monkeypatch):
-    def fail(self, y):
+    def fail(self, y, X=None):
         raise ValueError("the series is odd")
 
     monkeypatch.setattr(Forecaster, "fit", fail)
