@@ -82,6 +82,7 @@ from tsrnn._random import draw_seeds
 from tsrnn._threads import single_blas_thread
 from tsrnn._validation import BATCH_SIZE, NON_NEGATIVE_INT, POSITIVE_INT, check_positive_int
 from tsrnn.backend import resolve_device
+from tsrnn.estimators._params import estimator_params
 from tsrnn.forecasting._covariates import known_windows, with_known
 from tsrnn.forecasting._global import GlobalMixin
 from tsrnn.forecasting._intervals import calibrate_band, margin_unit, step_unit
@@ -154,6 +155,7 @@ def _validate_quantiles(quantiles):
     return np.sort(q)
 
 
+@estimator_params
 class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
     """Multi-step forecasting of one or several series with recurrent networks.
 
@@ -312,7 +314,7 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
     #: (see :mod:`tsrnn.modelfile.schema`).
     _params_added_later = {"future_covariates": False, "calendar": None}
 
-    _parameter_constraints: dict = {
+    _parameter_constraints = {
         "window": [POSITIVE_INT, StrOptions({"auto"})],
         "horizon": [POSITIVE_INT],
         "strategy": [StrOptions({"direct", "recursive"})],
@@ -340,53 +342,29 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         "calendar": [None, StrOptions({"auto"}), list, tuple],
     }
 
-    def __init__(
-        self,
-        window="auto",
-        horizon=12,
-        strategy="direct",
-        quantiles=(0.05, 0.5, 0.95),
-        n_ensemble=3,
-        season_length="auto",
-        cell="lstm",
-        hidden_size=16,
-        num_layers=1,
-        conv_filters=0,
-        dropout=0.0,
-        learning_rate=1e-2,
-        max_epochs="auto",
-        patience=20,
-        batch_size="auto",
-        dtype="float32",
-        device="cpu",
-        scale_target=True,
-        calibration_fraction=0.2,
-        random_state=None,
-        future_covariates=False,
-        calendar=None,
-    ):
-        self.window = window
-        self.horizon = horizon
-        self.strategy = strategy
-        self.quantiles = quantiles
-        self.n_ensemble = n_ensemble
-        self.season_length = season_length
-        self.cell = cell
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.conv_filters = conv_filters
-        self.dropout = dropout
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.batch_size = batch_size
-        self.dtype = dtype
-        self.device = device
-        self.scale_target = scale_target
-        self.calibration_fraction = calibration_fraction
-        self.random_state = random_state
-        self.future_covariates = future_covariates
-        self.calendar = calendar
+    # The parameters and their defaults, in the order the generated __init__ takes them.
+    window: int | str = "auto"
+    horizon: int = 12
+    strategy: str = "direct"
+    quantiles: tuple = (0.05, 0.5, 0.95)
+    n_ensemble: int = 3
+    season_length: int | str = "auto"
+    cell: str = "lstm"
+    hidden_size: int = 16
+    num_layers: int = 1
+    conv_filters: int = 0
+    dropout: float = 0.0
+    learning_rate: float = 1e-2
+    max_epochs: int | str = "auto"
+    patience: int | None = 20
+    batch_size: int | str = "auto"
+    dtype: str = "float32"
+    device: str = "cpu"
+    scale_target: bool = True
+    calibration_fraction: float = 0.2
+    random_state: int | np.random.RandomState | None = None
+    future_covariates: bool = False
+    calendar: str | list | None = None
 
     @property
     def network_(self):
