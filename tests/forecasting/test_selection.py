@@ -193,3 +193,16 @@ def test_the_additive_margin_has_the_calibration_unit_at_prediction():
     for margin in margins(panel):
         for name in ("line", "noisy"):
             np.testing.assert_allclose(margin[name], 0.5 * unit[name], rtol=1e-9)
+
+
+def test_a_single_calibration_window_leaves_the_network_unblended():
+    # The last 4 values repeat the value before them: on its one calibration window
+    # the last-value anchor is exact, and choosing the blend there (weight 0) would
+    # be scored on the very residuals that chose it.
+    walk = np.cumsum(np.random.default_rng(0).normal(size=16))
+    y = np.concatenate([walk, np.full(4, walk[-1])])
+    model = Forecaster(horizon=4, hidden_size=4, max_epochs=2, n_ensemble=1, random_state=0)
+    model.fit(y)
+    assert model.interval_method_ == "conformal"
+    assert model.interval_calibration_[0.9]["n_values"] == 4
+    assert (model.blend_anchor_, model.anchor_weight_) == ("training anchor", 1.0)

@@ -265,15 +265,17 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         'seasonal mean' or 'drift' (see the module docstring).
     anchor_weight_ : float
         Share of the network's departure from ``blend_anchor_`` the forecast keeps
-        (1: the network alone; 1 when the intervals are not conformal).
+        (1: the network alone; 1 when the intervals are not conformal, or when the
+        calibration stretch holds a single window).
     interval_method_ : {'conformal', 'random-walk floor', 'none'}
         How the intervals were calibrated.
     interval_calibration_ : dict
         Per nominal coverage (e.g. 0.9): ``rule`` ('relative' or 'additive'),
-        ``raw_coverage`` (share of calibration values inside the network's band
+        ``raw_coverage`` (share of calibration values inside the blended band
         before widening), ``coverage`` and ``mean_width`` (after widening, on the
         calibration stretch), ``widening``, ``offset`` and ``n_values`` (calibration
-        values scored). Empty unless conformal.
+        values scored). The scored forecasts are cross-fitted: each calibration
+        window is blended as the other fold chose. Empty unless conformal.
     covariate_columns_ : list
         The future covariates read (columns of ``X`` with ``future_covariates=True``).
     calendar_ : list of str
@@ -732,19 +734,14 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             # al. (2010), which never increases the pinball loss.
             members.append(np.sort(out, axis=-1))
         q = members[0] if len(members) == 1 else np.median(np.stack(members), axis=0)
-        q = q + self._anchor(windows, steps)[..., None]
+        anchor = self._anchor(windows, steps)
+        q = q + anchor[..., None]
         # Model files written before the blend existed keep the network's forecast.
         weight = getattr(self, "anchor_weight_", 1.0)
         if weight == 1.0:
             return q
-        blend = blend_anchor(
-            self.blend_anchor_,
-            windows,
-            steps,
-            self.season_length_,
-            self.n_targets_,
-            self._anchor(windows, steps),
-        )
+        m, k = self.season_length_, self.n_targets_
+        blend = blend_anchor(self.blend_anchor_, windows, steps, m, k, anchor)
         return toward_anchor(q, blend, weight, self._median_index())
 
     # --- forecasting --------------------------------------------------------------------
