@@ -222,3 +222,37 @@ def test_the_command_reads_covariates_as_a_user_runs_it(tmp_path):
         "tsrnn: error: no column 'discount' in shop.csv for --covariates; "
         "columns: date, sales, promo, price"
     )
+
+
+@pytest.mark.parametrize(
+    ("time", "first"),
+    [("year", "2015"), ("t", "61"), (None, "61")],
+    ids=["years", "integer-steps", "row-numbers"],
+)
+def test_rows_after_the_end_continue_any_time_column(tmp_path, capsys, time, first):
+    frame = shop().drop(columns=["date", "price"])
+    if time is not None:
+        start = 1955 if time == "year" else 1
+        frame.insert(0, time, range(start, start + len(frame)))
+    frame.to_csv(tmp_path / "shop.csv", index=False)
+    output = tmp_path / "out.csv"
+    code, _, err = run(
+        capsys,
+        "forecast",
+        tmp_path / "shop.csv",
+        "--covariates",
+        "promo",
+        *FAST,
+        "--output",
+        output,
+    )
+    assert code == 0, err
+    assert str(pd.read_csv(output).iloc[0, 0]) == first
+
+
+def test_help_names_the_covariate_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["forecast", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--covariates COLUMNS comma-separated columns of the file known in advance" in out
+    assert "--future FILE CSV file with the covariates' values on the forecast dates" in out
