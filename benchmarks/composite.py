@@ -14,7 +14,10 @@ for an even kernel), ``BatchNorm1d`` and ``LSTM``.
 The row also gives the floor set by the matrix products: the time of the three
 convolutions' products of one training batch alone (the kernels' im2col shapes and
 BLAS calls: forward, weight gradient and, but for the first, input gradient),
-their share of the step, and the ratio to PyTorch if nothing else cost anything.
+their share of the step, and the ratio to PyTorch if nothing else cost anything;
+and the BLAS kernels' core type (``blas_core``): OpenBLAS' AVX2 'Haswell' kernels
+multiply float32 matrices at about half the rate of the AVX-512 'SkylakeX' ones on an
+AVX-512 processor, and ``OPENBLAS_CORETYPE`` can pin either.
 """
 
 import numpy as np
@@ -87,6 +90,16 @@ def _gemm_floor(layers, n_steps, min_seconds):
     return _best_time(products, min_seconds=min_seconds)
 
 
+def _blas_core():
+    """The core types of the loaded OpenBLAS libraries (numpy's, and SciPy's for Numba)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    cores = {i.get("architecture") for i in threadpool_info() if i["internal_api"] == "openblas"}
+    return ",".join(sorted(c for c in cores if c)) or None
+
+
 def bench_lstm_fcn(n_samples, n_steps, width, min_seconds):
     """One LSTM-FCN training epoch in each library; the row of samples per second."""
     from tsrnn.architectures import lstm_fcn
@@ -111,7 +124,10 @@ def bench_lstm_fcn(n_samples, n_steps, width, min_seconds):
     )
     gemm_s, step_s = _gemm_floor(layers, n_steps, min_seconds), BATCH / row["tsrnn_per_s"]
     row.update(
-        gemm_ms_per_batch=gemm_s * 1e3, step_ms_per_batch=step_s * 1e3, gemm_share=gemm_s / step_s
+        gemm_ms_per_batch=gemm_s * 1e3,
+        step_ms_per_batch=step_s * 1e3,
+        gemm_share=gemm_s / step_s,
+        blas_core=_blas_core(),
     )
     if "torch_per_s" in row:
         row["ratio_if_only_gemms"] = BATCH / gemm_s / row["torch_per_s"]
