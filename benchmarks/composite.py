@@ -10,8 +10,20 @@ goes through dropout 0.8, concatenated, Dense(1) (Karim et al. 2018). One epoch 
 epoch; samples per second, and their ratio (> 1: tsrnn faster). PyTorch runs the
 same network with ``Conv1d`` (padded as tsrnn's 'same': one step more on the right
 for an even kernel), ``BatchNorm1d`` and ``LSTM``.
+
+The row also gives the floor set by the matrix products: the time of the three
+convolutions' products of one training batch alone (the kernels' im2col shapes and
+BLAS calls: forward, weight gradient and, but for the first, input gradient),
+their share of the step, and the ratio to PyTorch if nothing else cost anything;
+and the BLAS kernels' core type (``blas_core``): OpenBLAS' AVX2 'Haswell' kernels
+multiply float32 matrices at about half the rate of the AVX-512 'SkylakeX' ones on an
+AVX-512 processor, and ``OPENBLAS_CORETYPE`` can pin either.
 """
 
+import numpy as np
+from numba import njit
+
+from benchmarks.recurrent import _best_time
 from benchmarks.training import _compare, _data, _print, _torch, _torch_epoch, _tsrnn_epoch
 
 N_SAMPLES, N_STEPS, WIDTH, HIDDEN, BATCH = 256, 250, 64, 8, 32
@@ -49,6 +61,45 @@ def _torch_model(n_steps, width, hidden, bn):
     return Model()
 
 
+@njit
+def _conv_gemms(cols, W2, y2, dW2, dcols, need_dx):
+    """The matrix products of one Conv1D training step (see the conv kernels)."""
+    np.dot(cols, W2, y2)
+    np.dot(cols.T, y2, dW2)
+    if need_dx:
+        np.dot(y2, W2.T, dcols)
+
+
+def _gemm_floor(layers, n_steps, min_seconds):
+    """Seconds per batch of the FCN branch's matrix products alone."""
+    from tsrnn import Conv1D
+
+    rows = BATCH * n_steps  # 'same' padding, stride 1: one output row per input step
+    z = lambda *shape: np.zeros(shape, np.float32)  # noqa: E731
+    calls, channels = [], 1
+    for layer in layers[0].branches[0]:
+        if isinstance(layer, Conv1D):
+            kc, f = layer.kernel_size * channels, layer.filters
+            calls.append((z(rows, kc), z(kc, f), z(rows, f), z(kc, f), z(rows, kc), channels > 1))
+            channels = f
+
+    def products():
+        for args in calls:
+            _conv_gemms(*args)
+
+    return _best_time(products, min_seconds=min_seconds)
+
+
+def _blas_core():
+    """The core types of the loaded OpenBLAS libraries (numpy's, and SciPy's for Numba)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    cores = {i.get("architecture") for i in threadpool_info() if i["internal_api"] == "openblas"}
+    return ",".join(sorted(c for c in cores if c)) or None
+
+
 def bench_lstm_fcn(n_samples, n_steps, width, min_seconds):
     """One LSTM-FCN training epoch in each library; the row of samples per second."""
     from tsrnn.architectures import lstm_fcn
@@ -71,6 +122,15 @@ def bench_lstm_fcn(n_samples, n_steps, width, min_seconds):
         width=width,
         hidden=HIDDEN,
     )
+    gemm_s, step_s = _gemm_floor(layers, n_steps, min_seconds), BATCH / row["tsrnn_per_s"]
+    row.update(
+        gemm_ms_per_batch=gemm_s * 1e3,
+        step_ms_per_batch=step_s * 1e3,
+        gemm_share=gemm_s / step_s,
+        blas_core=_blas_core(),
+    )
+    if "torch_per_s" in row:
+        row["ratio_if_only_gemms"] = BATCH / gemm_s / row["torch_per_s"]
     _print(row)
     return row
 

@@ -54,5 +54,9 @@ def test_benchmark_layers_part_compares_both_networks_with_torch(tmp_path):
     rows = json.loads(out_file.read_text())["layers"]
     assert [row["case"] for row in rows] == ["conv_batch_norm", "lstm_fcn"]
     assert all(row["tsrnn_per_s"] > 0 for row in rows)
+    # The LSTM-FCN row says how much of a step the convolutions' matrix products take.
+    fcn = rows[1]
+    assert fcn["gemm_share"] == fcn["gemm_ms_per_batch"] / fcn["step_ms_per_batch"] > 0
+    assert "blas_core" in fcn
     if "torch_per_s" in rows[0]:
         assert all(row["ratio"] == row["tsrnn_per_s"] / row["torch_per_s"] for row in rows)

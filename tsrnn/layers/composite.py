@@ -59,14 +59,34 @@ class _Container(Layer):
             for name in layer.non_trainable_params
         )
 
+    def build(self, input_shape, dtype):
+        """Build the children; see :meth:`tsrnn.layers.base.Layer.build`."""
+        self._child_param_names = None  # the children's shapes, hence names, may change
+        return super().build(input_shape, dtype)
+
+    def _child_names(self):
+        """Per-sequence lists of ``(prefix, names)``: each child's parameter names.
+
+        Kept from one call to the next: the views are made at every forward and
+        backward pass, and matching every name against every prefix each time cost
+        more than a small layer's kernels.
+        """
+        names = getattr(self, "_child_param_names", None)
+        if names is None:
+            names = self._child_param_names = [
+                [
+                    (prefix, tuple(name for name, _ in layer.param_specs()))
+                    for layer, prefix in zip(seq, prefixes, strict=True)
+                ]
+                for seq, prefixes in zip(self._sequences(), self._prefixes(), strict=True)
+            ]
+        return names
+
     def _child_views(self, params):
         """Per-sequence lists of per-child dicts of views (names without the prefix)."""
         return [
-            [
-                {name[len(prefix) :]: params[name] for name in params if name.startswith(prefix)}
-                for prefix in prefixes
-            ]
-            for prefixes in self._prefixes()
+            [{name: params[prefix + name] for name in names} for prefix, names in seq]
+            for seq in self._child_names()
         ]
 
     def init_params(self, params, rng):

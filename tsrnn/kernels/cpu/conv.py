@@ -9,8 +9,8 @@ import numpy as np
 from numba import njit
 
 from tsrnn._config import JIT_OPTIONS
-from tsrnn.kernels.cpu._scalar import activate
-from tsrnn.kernels.cpu.dense import activation_backward
+from tsrnn.kernels.cpu._scalar import activate, activation_slope
+from tsrnn.kernels.scalar import LINEAR
 
 
 @njit(**JIT_OPTIONS)
@@ -41,6 +41,61 @@ def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
 
 
 @njit(**JIT_OPTIONS)
+def _bias_gradient(y, dy, activation, da, db):
+    """``db`` = column sums of the pre-activation gradient, which is returned.
+
+    For a linear activation that gradient is ``dy`` itself (act' = 1), so no pass
+    writes ``da``; otherwise ``da = dy * act'`` and its sums are taken in one pass.
+    """
+    filters = db.shape[0]
+    dy2 = dy.reshape(-1, filters)
+    db[:] = 0
+    if activation == LINEAR:
+        da2 = dy2
+        for r in range(dy2.shape[0]):
+            for f in range(filters):
+                db[f] += dy2[r, f]
+        return da2
+    da2 = da.reshape(-1, filters)
+    y2 = y.reshape(-1, filters)
+    for r in range(dy2.shape[0]):
+        for f in range(filters):
+            # Summed after the store: the sum then adds the rounded gradient, as a
+            # separate pass over da would (activation_slope may be float64).
+            da2[r, f] = dy2[r, f] * activation_slope(y2[r, f], activation)
+            db[f] += da2[r, f]
+    return da2
+
+
+@njit(**JIT_OPTIONS)
+def _col2im(dcols, stride, dilation, pad_left, n_out, dx):
+    """``dx`` = the sum of the ``dcols`` entries that each input step was copied to.
+
+    A gather (each step of dx written once, no zeroing pass) that adds the rows in
+    increasing output step, the order of the im2col scatter, so the sums are the same.
+    """
+    batch, n_steps, channels = dx.shape
+    kernel_size = dcols.shape[1] // channels
+    for bi in range(batch):
+        for s in range(n_steps):
+            out = dx[bi, s]
+            for c in range(channels):
+                out[c] = 0
+            # Output step t reads s through tap k when t * stride = s + pad_left - k * dilation;
+            # t grows as k falls.
+            for k in range(kernel_size - 1, -1, -1):
+                offset = s + pad_left - k * dilation
+                if offset < 0 or offset % stride != 0:
+                    continue
+                t = offset // stride
+                if t >= n_out:
+                    continue
+                src = dcols[bi * n_out + t, k * channels : (k + 1) * channels]
+                for c in range(channels):
+                    out[c] += src[c]
+
+
+@njit(**JIT_OPTIONS)
 def conv1d_backward(
     x, W, stride, dilation, pad_left, activation, cols, y, dy, dx, dW, db, da, dcols, need_dx
 ):
@@ -49,28 +104,14 @@ def conv1d_backward(
     ``da`` (like y) and ``dcols`` (like cols) are workspaces. With ``need_dx`` False
     (a network's first layer) ``dx`` is left untouched.
     """
-    batch, n_steps, channels = x.shape
-    kernel_size, _, filters = W.shape
+    kernel_size, channels, filters = W.shape
     n_out = y.shape[1]
-    activation_backward(y, dy, activation, da)
-    da2 = da.reshape(batch * n_out, filters)
+    da2 = _bias_gradient(y, dy, activation, da, db)
     np.dot(cols.T, da2, dW.reshape(kernel_size * channels, filters))
-    db[:] = 0
-    for r in range(batch * n_out):
-        for f in range(filters):
-            db[f] += da2[r, f]
     if not need_dx:
         return
     np.dot(da2, W.reshape(kernel_size * channels, filters).T, dcols)
-    dx[:] = 0
-    for bi in range(batch):
-        for t in range(n_out):
-            row = bi * n_out + t
-            for k in range(kernel_size):
-                s = t * stride + k * dilation - pad_left
-                if 0 <= s < n_steps:
-                    for c in range(channels):
-                        dx[bi, s, c] += dcols[row, k * channels + c]
+    _col2im(dcols, stride, dilation, pad_left, n_out, dx)
 
 
 @njit(**JIT_OPTIONS)
