@@ -23,7 +23,7 @@ AVX-512 processor, and ``OPENBLAS_CORETYPE`` can pin either.
 import numpy as np
 from numba import njit
 
-from benchmarks.recurrent import _best_time
+from benchmarks.recurrent import _best_time, blas_core
 from benchmarks.training import _compare, _data, _print, _torch, _torch_epoch, _tsrnn_epoch
 
 N_SAMPLES, N_STEPS, WIDTH, HIDDEN, BATCH = 256, 250, 64, 8, 32
@@ -90,16 +90,6 @@ def _gemm_floor(layers, n_steps, min_seconds):
     return _best_time(products, min_seconds=min_seconds)
 
 
-def _blas_core():
-    """The core types of the loaded OpenBLAS libraries (numpy's, and SciPy's for Numba)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None
-    cores = {i.get("architecture") for i in threadpool_info() if i["internal_api"] == "openblas"}
-    return ",".join(sorted(c for c in cores if c)) or None
-
-
 def bench_lstm_fcn(n_samples, n_steps, width, min_seconds):
     """One LSTM-FCN training epoch in each library; the row of samples per second."""
     from tsrnn.architectures import lstm_fcn
@@ -127,7 +117,7 @@ def bench_lstm_fcn(n_samples, n_steps, width, min_seconds):
         gemm_ms_per_batch=gemm_s * 1e3,
         step_ms_per_batch=step_s * 1e3,
         gemm_share=gemm_s / step_s,
-        blas_core=_blas_core(),
+        blas_core=blas_core(),
     )
     if "torch_per_s" in row:
         row["ratio_if_only_gemms"] = BATCH / gemm_s / row["torch_per_s"]

@@ -117,7 +117,25 @@ def _machine():
         numpy=np.__version__,
         numba=numba.__version__,
         numba_threads=numba.get_num_threads(),
+        blas_core=blas_core(),
+        openblas_env={k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")},
     )
+
+
+def blas_core():
+    """The core types of the loaded OpenBLAS libraries (numpy's, and SciPy's for Numba).
+
+    ``OPENBLAS_CORETYPE`` can pin them below what the processor offers (e.g. AVX2
+    'Haswell' kernels on an AVX-512 machine), which changes every matrix product's speed.
+    """
+    import scipy.linalg.cython_blas  # noqa: F401 - loads the BLAS that Numba calls
+
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    cores = {i.get("architecture") for i in threadpool_info() if i["internal_api"] == "openblas"}
+    return ",".join(sorted(c for c in cores if c)) or None
 
 
 HEADER = (
