@@ -12,7 +12,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from tests.helpers import weights_digest
-from tsrnn import SequenceClassifier, SequenceRegressor
+from tsrnn import Forecaster, SequenceClassifier, SequenceRegressor
 
 
 def _data(n=40, n_steps=24, n_features=1, seed=0):
@@ -60,6 +60,29 @@ def test_one_and_two_blas_threads_give_the_same_weights(make, dtype):
     assert _digest(make, dtype, 1) == _digest(make, dtype, 2)
 
 
+@pytest.mark.parametrize("architecture", ["recurrent", "fcn", "inceptiontime"])
+def test_every_preset_fits_the_same_on_one_and_two_blas_threads(architecture):
+    def make(dtype):
+        X, y = _data()
+        clf = SequenceClassifier(
+            architecture=architecture, max_epochs=2, random_state=0, dtype=dtype
+        )
+        return clf, X, y > 0
+
+    assert _digest(make, "float32", 1) == _digest(make, "float32", 2)
+
+
+def test_forecaster_fits_the_same_on_one_and_two_blas_threads():
+    series = np.sin(np.arange(120.0) / 5) + np.random.default_rng(0).normal(0, 0.1, 120)
+
+    def fit(threads):
+        model = Forecaster(window=12, horizon=3, hidden_size=32, max_epochs=3, random_state=0)
+        with threadpool_limits(limits=threads):
+            return weights_digest(model.fit(series).networks_[0])
+
+    assert fit(1) == fit(2)
+
+
 def test_threaded_ensemble_equals_a_sequential_one_on_any_blas_thread_count():
     X, y = _data()
 
@@ -79,7 +102,11 @@ def test_a_fit_in_another_thread_gets_one_blas_thread_too():
     try:
         digests = []
         estimator, X, y = _default_classifier("float32")
-        worker = threading.Thread(target=lambda: digests.append(weights_digest(estimator.fit(X, y))))
+
+        def fit():
+            digests.append(weights_digest(estimator.fit(X, y)))
+
+        worker = threading.Thread(target=fit)
         worker.start()
         worker.join()
     finally:
