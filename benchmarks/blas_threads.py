@@ -86,7 +86,28 @@ def main(argv=None):
     args = parser.parse_args(argv)
     shapes = list(KERNEL_SHAPES)
     if args.grid:
-        sizes = [1, 2, 3, 5, 8, 16, 24, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1536, 3072]
+        sizes = [
+            1,
+            2,
+            3,
+            5,
+            8,
+            16,
+            24,
+            31,
+            32,
+            33,
+            64,
+            96,
+            128,
+            192,
+            256,
+            384,
+            512,
+            768,
+            1536,
+            3072,
+        ]
         shapes += [
             (M, K, N, "NN") for M, K, N in itertools.product(sizes, repeat=3) if M * K * N <= 3e7
         ]
