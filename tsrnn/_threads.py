@@ -3,12 +3,12 @@
 OpenBLAS runs a matrix product above about 2.6e5 multiply-adds on several threads,
 and then tiles the output differently: each thread's share, and halves of it, reach
 the micro-kernel in other widths than with one thread, and a micro-kernel may sum
-an edge tile in another order than a full one (on this project's machines most
-float32 and some float64 shapes). A product's last bits then depend on the thread
-count, and after a few epochs the fit does. Training therefore runs with BLAS limited
-to one thread. It is no slower: the kernels' products are small, and OpenBLAS'
-threads spin between them against the other threads and processes sharing the cores
-(``benchmarks/README.md``).
+an edge tile in another order than a full one (many float32 shapes, a few float64
+ones: ``python -m benchmarks.blas_threads``). A product's last bits then depend on
+the thread count, and after a few epochs the fit does. Training therefore runs with
+BLAS limited to one thread. The kernels' products are small, and on a shared
+machine OpenBLAS' threads spin between them against the other threads and
+processes, so one thread was also the faster (``benchmarks/README.md``).
 
 The limit is process-wide (it is BLAS' own setting), so fits running in several
 threads at once share one limit: the first to enter sets it, the last to leave
