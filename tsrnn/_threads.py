@@ -1,27 +1,37 @@
-"""One BLAS thread while training small networks.
+"""One BLAS thread while training, so that seeded fits do not depend on the thread count.
 
-The recurrent kernels call BLAS for matrix products of a few thousand elements at
-every time step. OpenBLAS then wakes its worker threads for each product and lets
-them spin between products; on a 2-core machine that other processes share, the
-workers fight those processes (and each other) for the cores, and a fit takes
-many times the CPU time of a single-threaded one. Products that small gain nothing
-from threads, so training runs with BLAS limited to one thread, which also makes
-results independent of the thread count.
+OpenBLAS runs a matrix product above about 2.6e5 multiply-adds on several threads,
+and then tiles the output differently: each thread's share, and halves of it, reach
+the micro-kernel in other widths than with one thread, and a micro-kernel may sum
+an edge tile in another order than a full one (many float32 shapes, a few float64
+ones: ``python -m benchmarks.blas_threads``). A product's last bits then depend on
+the thread count, and after a few epochs the fit does. Training therefore runs with
+BLAS limited to one thread. The kernels' products are small, and on a shared
+machine OpenBLAS' threads spin between them against the other threads and
+processes, so one thread was also the faster (``benchmarks/README.md``).
 
 The limit is process-wide (it is BLAS' own setting), so fits running in several
 threads at once share one limit: the first to enter sets it, the last to leave
-restores the original. Without that count, one thread's exit restored the limit
-while another was still training.
+restores the original. threadpoolctl (3.8 and later) lets only one thread set
+OpenBLAS' limit and silently ignores the others; the count makes this module the
+only setter while it holds the limit, so it takes that role before each change.
 """
 
 import contextlib
 import threading
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import OpenBLASController, ThreadpoolController
 
 _lock = threading.Lock()
 _users = 0
 _limiter = None
+
+
+def _take_control():
+    """Let this thread set OpenBLAS' limit (threadpoolctl 3.8+ allows one thread)."""
+    clear = getattr(OpenBLASController, "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
 
 
 @contextlib.contextmanager
@@ -41,7 +51,9 @@ def single_blas_thread():
 
     with _lock:
         if _users == 0:
-            _limiter = threadpool_limits(limits=1, user_api="blas")
+            _take_control()
+            _limiter = ThreadpoolController().select(user_api="blas").limit(limits=1)
+            _take_control()
         _users += 1
     try:
         yield
@@ -49,5 +61,7 @@ def single_blas_thread():
         with _lock:
             _users -= 1
             if _users == 0:
+                _take_control()
                 _limiter.restore_original_limits()
+                _take_control()
                 _limiter = None

@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from tsrnn import _formats, architectures, streaming
 from tsrnn._random import draw_seeds
+from tsrnn._threads import single_blas_thread
 from tsrnn._validation import BATCH_SIZE, NON_NEGATIVE_INT, POSITIVE_INT
 from tsrnn.backend import resolve_device
 from tsrnn.estimators._params import estimator_params
@@ -193,7 +194,8 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         # With a fixed random_state the fitted weights are bit-identical, run after run,
-        # on one BLAS thread or several (tests/estimators/test_reproducibility.py).
+        # whatever the BLAS thread count, and in threads at once as one after the other
+        # (tests/estimators/test_thread_reproducibility.py).
         tags.non_deterministic = False
         return tags
 
@@ -478,10 +480,10 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         checkpointing = None
         if ckpt is not None:
             checkpointing = (ckpt, {"seed": root, "fingerprint": fingerprint, "rng": rng})
-        # No BLAS thread limit here (unlike the Forecaster): with OpenBLAS limited at
-        # run time, fits running in threads at once ended 1e-6 away from the same fits
-        # run one after the other, and concurrent fits must equal sequential ones.
-        self._train(epoch_batches, validation, rng, epochs, incremental, checkpointing)
+        # One BLAS thread: OpenBLAS' threaded products round differently, so the thread
+        # count would change a seeded fit (tsrnn/_threads.py).
+        with single_blas_thread():
+            self._train(epoch_batches, validation, rng, epochs, incremental, checkpointing)
         return self
 
     def _lr_scheduler(self):
@@ -537,12 +539,15 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
             return member._fit(X, y, sample_weight, incremental=False)
 
         n_threads = min(effective_n_jobs(self.n_jobs), self.n_ensemble)
-        if n_threads == 1:
-            for member in members:
-                fit_member(member)
-        else:
-            with ThreadPoolExecutor(n_threads) as pool:
-                list(pool.map(fit_member, members))
+        # The members' BLAS limit is set here, before their threads start: it is
+        # process-wide, and they then only share it.
+        with single_blas_thread():
+            if n_threads == 1:
+                for member in members:
+                    fit_member(member)
+            else:
+                with ThreadPoolExecutor(n_threads) as pool:
+                    list(pool.map(fit_member, members))
         params = self.get_params(deep=False)
         fitted = {k: v for k, v in vars(members[0]).items() if k not in params}
         # Fitted attributes of an earlier fit go (e.g. feature_names_in_); private ones
