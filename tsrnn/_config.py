@@ -9,7 +9,8 @@ Parallelism: the recurrent kernels alternate a BLAS matrix product and a gate lo
 at every time step. With ``parallel=True`` the gate loops ran on Numba's OpenMP
 threads, which spin-wait after each region and starved OpenBLAS' threads, making
 an LSTM step many times slower. So the gate loops are compiled serially (``prange`` acts as
-``range``) and the matrix products keep BLAS' threads. ``PARALLEL_JIT_OPTIONS`` is
+``range``) and the matrix products keep BLAS' threads (which the estimators limit to
+one while training, :mod:`tsrnn._threads`). ``PARALLEL_JIT_OPTIONS`` is
 the single switch for kernels written with ``prange``.
 """
 

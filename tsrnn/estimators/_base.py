@@ -462,10 +462,13 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         if first:
             self.__dict__.pop("_extra_networks", None)  # a single network now
             self.n_channels_ = input_shape[1]
-            self.network_ = Network(
-                self._build_layers(self._n_network_outputs(), input_shape[0] is not None),
-                dtype=self.dtype,
-            ).build(input_shape, init_seed)
+            # The orthogonal initialisation's QR runs on NumPy's BLAS, whose threads
+            # change its last bits on some OpenBLAS versions (0.3.21): one thread here too.
+            with single_blas_thread():
+                self.network_ = Network(
+                    self._build_layers(self._n_network_outputs(), input_shape[0] is not None),
+                    dtype=self.dtype,
+                ).build(input_shape, init_seed)
             self._optimizer = get_optimizer(
                 self.optimizer, self.learning_rate, weight_decay=self.weight_decay
             )

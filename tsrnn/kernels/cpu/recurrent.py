@@ -15,7 +15,9 @@ Structure of every kernel:
    reset-before GRU, whose candidate needs ``r * h`` first);
 3. gate nonlinearities and the state update are fused in one loop over the batch,
    written with ``prange`` but compiled serially (``PARALLEL_JIT_OPTIONS`` in
-   :mod:`tsrnn._config` explains why), so the matrix products keep BLAS' threads;
+   :mod:`tsrnn._config` explains why), so the matrix products keep BLAS' threads
+   (the estimators train with one BLAS thread, :mod:`tsrnn._threads`, and predict
+   with BLAS' own);
 4. backward accumulates the per-step pre-activation gradients ``da`` and forms
    the weight gradients after the time loop as three large GEMMs.
 
