@@ -80,12 +80,13 @@ def test_forecasts_are_dated_from_each_series_own_end(panel, fitted):
 
 
 def test_series_of_different_lengths_all_give_windows(panel, fitted):
-    # The automatic window halves what the shortest series (50) leaves after the horizon.
-    assert fitted.window_ == (50 - 4) // 2 == 23
+    # The automatic window of a panel wants four cycles (48 months); the shortest
+    # series (50) keeps its calibration stretch (10) and one window before it.
+    assert fitted.window_ == 50 - 10 - 4 - 1 == 35
     assert fitted.series_ids_ == ["a", "b", "c"] and fitted.n_series_ == 3
-    X, _, owner, _ = make_panel_windows([s.to_numpy() for s in panel.values()], 23, 4)
-    assert np.bincount(owner).tolist() == [60 - 26, 80 - 26, 50 - 26]
-    assert len(X) == 34 + 54 + 24
+    X, _, owner, _ = make_panel_windows([s.to_numpy() for s in panel.values()], 35, 4)
+    assert np.bincount(owner).tolist() == [60 - 38, 80 - 38, 50 - 38]
+    assert len(X) == 22 + 42 + 12
 
 
 def test_custom_column_names_come_back_in_the_output(panel):

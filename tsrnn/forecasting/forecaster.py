@@ -508,10 +508,11 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             wanted = max((_PANEL_CYCLES if panel else _AUTO_CYCLES) * m, _AUTO_WINDOW_MIN)
             # One series must give its own training windows: the window takes at most
             # half of what the horizon leaves. A panel's windows come from every
-            # series, so its shortest need only give a horizon's worth of them.
+            # series, so its shortest need only keep a calibration stretch and one
+            # window before it.
             room = (n - steps) // 2
             if panel:
-                room = max(room, n - 2 * steps)
+                room = max(room, n - round(self.calibration_fraction * n) - steps - 1)
             window = max(1, min(wanted, room))
         if n < window + steps + 1:
             raise ValueError(
