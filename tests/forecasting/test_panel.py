@@ -212,7 +212,29 @@ def test_a_panel_batch_grows_with_its_windows():
     assert model._batch(51_200, panel=True) == 512
     assert model._batch(10**6, panel=True) == 1024
     assert model._epochs(10**6, 1024, panel=True) == 3  # 977 steps an epoch
-    assert model._epochs(500, 32, panel=True) == 25  # 400 steps, as for one series
+    assert model._epochs(51_200, 512, panel=True) == 8  # 800 steps for a global model
+    assert model._epochs(500, 32, panel=True) == 50 and model._epochs(500, 32) == 30
+
+
+def test_a_global_model_anneals_its_learning_rate_over_the_epochs(panel, monkeypatch):
+    from tsrnn.forecasting import forecaster
+
+    schedules = []
+    original = forecaster.fit_network
+
+    def spy(*args, **kwargs):
+        schedules.append(kwargs["schedule"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(forecaster, "fit_network", spy)
+    options = {**FAST, "calibration_fraction": 0, "n_ensemble": 1}
+    Forecaster(**options).fit(panel)
+    Forecaster(**options).fit(panel["a"])
+    panel_schedule, series_schedule = schedules
+    # A cosine over the 2 epochs: the second runs at half the base rate, the end at 0.
+    assert panel_schedule(0, 0.01, 0.01) == pytest.approx(0.005)
+    assert panel_schedule(1, 0.01, 0.005) == pytest.approx(0.0)
+    assert series_schedule is None  # one series keeps a constant rate
 
 
 def test_date_strings_in_a_long_frame_are_read_as_dates(panel, fitted):
@@ -223,3 +245,29 @@ def test_date_strings_in_a_long_frame_are_read_as_dates(panel, fitted):
     frame["ds"] = "soon"
     with pytest.raises(PanelError, match="the time column 'ds' holds neither dates nor numbers"):
         Forecaster(**FAST).fit(frame)
+
+
+def test_a_linear_path_needs_ten_windows_per_weight():
+    from tsrnn.forecasting._global import linear_path
+
+    # window 24 and 12 steps of 3 quantiles: 24 * 36 = 864 weights.
+    assert linear_path(8640, 24, 36) and not linear_path(8639, 24, 36)
+
+
+def test_a_panel_with_enough_windows_gets_the_linear_path(panel, tmp_path):
+    from tsrnn.layers import Parallel
+
+    # Window 4, one step of 3 quantiles: 12 weights, fewer than the panel's 178 / 10.
+    model = Forecaster(horizon=1, window=4, max_epochs=2, n_ensemble=1, random_state=0)
+    model.fit(panel)
+    assert model.linear_path_
+    assert [type(layer) for layer in model.network_.layers][0] is Parallel
+    path = tmp_path / "linear.tsrnn"
+    model.save(path)
+    pd.testing.assert_series_equal(tsrnn.load(path).predict()["a"], model.predict()["a"])
+
+
+def test_a_panel_with_few_windows_per_weight_reads_the_window_through_the_lstm(fitted):
+    # Window 35 and 4 steps of 3 quantiles: 420 weights, against 76 windows.
+    assert not fitted.linear_path_
+    assert not any(type(layer).__name__ == "Parallel" for layer in fitted.network_.layers)
