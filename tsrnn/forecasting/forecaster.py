@@ -118,9 +118,9 @@ _AUTO_WINDOW_MIN = 16
 # 1/100 of them (32 to 1024 windows), so an epoch is about 100 gradient steps. A
 # global model takes 800 steps (at least 3 epochs), its learning rate annealed to 0
 # by a cosine over the epochs: on the 200 monthly series of ``benchmarks.forecast
-# --panel`` (window 57) the mean MASE was 0.5233 with 400 steps at a constant rate,
-# 0.5200 with 800, 0.5163 with 800 annealed and 0.5148 with 1200 annealed, at 12,
-# 24, 24 and 40 CPU s.
+# --panel`` the mean MASE at window 57 was 0.5200 with 800 steps at a constant rate,
+# 0.5163 with 800 annealed and 0.5148 with 1200 annealed (24, 24 and 40 CPU s; 0.523
+# with 400 steps at window 60, 12 CPU s).
 _PANEL_BATCHES = 100
 _PANEL_BATCH_MAX = 1024
 _PANEL_STEPS = 800
