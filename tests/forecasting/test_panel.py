@@ -80,13 +80,14 @@ def test_forecasts_are_dated_from_each_series_own_end(panel, fitted):
 
 
 def test_series_of_different_lengths_all_give_windows(panel, fitted):
-    # The automatic window of a panel wants four cycles (48 months); the shortest
-    # series (50) keeps its calibration stretch (10) and one window before it.
-    assert fitted.window_ == 50 - 10 - 4 - 1 == 35
+    # The automatic window of a panel wants six cycles (72 months); the shortest
+    # series (50) gives a horizon's worth of windows, and the median one (60) keeps
+    # its calibration stretch (12) and a window: min(50 - 2 * 4, 60 - 12 - 4 - 1).
+    assert fitted.window_ == 42
     assert fitted.series_ids_ == ["a", "b", "c"] and fitted.n_series_ == 3
-    X, _, owner, _ = make_panel_windows([s.to_numpy() for s in panel.values()], 35, 4)
-    assert np.bincount(owner).tolist() == [60 - 38, 80 - 38, 50 - 38]
-    assert len(X) == 22 + 42 + 12
+    X, _, owner, _ = make_panel_windows([s.to_numpy() for s in panel.values()], 42, 4)
+    assert np.bincount(owner).tolist() == [60 - 45, 80 - 45, 50 - 45]
+    assert len(X) == 15 + 35 + 5
 
 
 def test_custom_column_names_come_back_in_the_output(panel):
@@ -110,9 +111,9 @@ def test_a_wide_frame_is_a_panel_only_when_asked():
 
 
 def test_series_the_model_never_saw_are_forecast(panel, fitted):
-    new = {"z": _series(40, "2010-01-01", 7), "a": panel["a"]}
+    new = {"z": _series(48, "2010-01-01", 7), "a": panel["a"]}
     forecast = fitted.predict(y=new)
-    assert forecast["z"].index[0] == pd.Timestamp("2013-05-01")
+    assert forecast["z"].index[0] == pd.Timestamp("2014-01-01")
     # A series' forecast depends only on its own history, wherever it comes in.
     seen = fitted.predict()
     np.testing.assert_allclose(forecast["a"].to_numpy(), seen["y"][:4].to_numpy(), rtol=1e-6)
@@ -135,7 +136,7 @@ def test_model_files_hold_global_models(tmp_path, fitted, panel):
     lo, hi = loaded.predict_interval()
     pd.testing.assert_frame_equal(hi, fitted.predict_interval()[1], check_exact=True)
     assert loaded.series_ids_ == ["a", "b", "c"]
-    new = {"z": _series(40, "2010-01-01", 7)}
+    new = {"z": _series(48, "2010-01-01", 7)}
     pd.testing.assert_series_equal(loaded.predict(y=new)["z"], fitted.predict(y=new)["z"])
 
 
@@ -206,6 +207,15 @@ def test_only_series_long_enough_score_the_calibration(panel):
     assert model.interval_calibration_[0.9]["n_values"] == 4 * (9 + 13 + 7 + 3)
 
 
+def test_a_panel_of_equal_short_series_keeps_its_calibration():
+    index = pd.date_range("2000-01-01", periods=60, freq="MS")
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame(rng.normal(size=(60, 3)).cumsum(axis=0), index=index)
+    model = Forecaster(**FAST).fit(wide, wide=True)
+    # 60 - 12 (calibration) - 4 - 1 = 43 steps, not the 52 the shortest could give.
+    assert model.window_ == 43 and model.interval_method_ == "conformal"
+
+
 def test_a_panel_batch_grows_with_its_windows():
     model = Forecaster()
     assert model._batch(500, panel=True) == 32 and model._batch(500) == 32
@@ -268,6 +278,6 @@ def test_a_panel_with_enough_windows_gets_the_linear_path(panel, tmp_path):
 
 
 def test_a_panel_with_few_windows_per_weight_reads_the_window_through_the_lstm(fitted):
-    # Window 35 and 4 steps of 3 quantiles: 420 weights, against 76 windows.
+    # Window 42 and 4 steps of 3 quantiles: 504 weights, against 55 windows.
     assert not fitted.linear_path_
     assert not any(type(layer).__name__ == "Parallel" for layer in fitted.network_.layers)

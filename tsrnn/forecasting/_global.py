@@ -66,7 +66,7 @@ class GlobalMixin:
         lengths = [len(v) for v in values]
         shortest = int(np.argmin(lengths))
         try:
-            self.window_ = self._resolve_window(lengths[shortest], steps, panel=True)
+            self.window_ = self._resolve_window(lengths[shortest], steps, int(np.median(lengths)))
         except ValueError as exc:
             raise PanelError(
                 f"series {ids[shortest]!r}: {exc}; drop it or pass a smaller window"
