@@ -253,6 +253,10 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         A panel's series keys, in their order (only after a fit on a panel).
     n_series_ : int
         Number of series in the panel (only after a fit on a panel).
+    linear_path_ : bool
+        Whether the output layer also reads the flattened window, a linear
+        autoregression beside the recurrent layer (only after a fit on a panel: one
+        with ten windows per weight of that path).
     scale_ : ndarray of shape (n_targets,) or (n_series,)
         Spread of one-step changes the windows were divided by (in units of
         ``magnitude_``; for a panel one per series, in units of its own power of two).
