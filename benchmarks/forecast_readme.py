@@ -90,7 +90,7 @@ def _interval_means(series):
 
 
 def _losses(series, panel):
-    """Sentences naming where tsrnn's ensemble still loses."""
+    """Sentences naming where tsrnn's ensemble still loses, and the panel's scores."""
     mase = {name: row["tsrnn_ensemble"]["mase"] for name, row in series.items()}
     naive = [n for n, m in mase.items() if m >= series[n]["SeasonalNaive"]["mase"]]
     if _seeds(series):
@@ -107,17 +107,18 @@ def _losses(series, panel):
         + (", ".join(naive) if naive else "no series"),
         *(f"{b} is better on {', '.join(names) or 'no series'}" for b, names in better.items()),
     ]
+    text = "Where tsrnn still loses: " + "; ".join(out) + "."
     if panel:
         ets = panel.get("AutoETS", {})
-        out.append(
-            f"on the synthetic panel of {panel['n_series']} series the global model's MASE "
+        text += (
+            f" On the synthetic panel of {panel['n_series']} series the global model's MASE "
             f"is {panel['mase']:.3f} against AutoETS's {ets.get('mase', float('nan')):.3f} "
             f"(SeasonalNaive {panel['naive_mase']:.3f}), its 90% band covers "
             f"{panel['coverage']:.3f} at a mean width of {panel['relative_width']:.3f} of the "
             f"series' level (AutoETS: {ets.get('coverage', float('nan')):.3f} at "
-            f"{ets.get('relative_width', float('nan')):.3f})"
+            f"{ets.get('relative_width', float('nan')):.3f})."
         )
-    return "Where tsrnn still loses: " + "; ".join(out) + "."
+    return text
 
 
 def render(series, panel=None, conditions=""):
