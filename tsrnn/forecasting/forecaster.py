@@ -63,8 +63,9 @@ The automatic window is longer than one series' (up to six cycles, as the shorte
 series allow), an automatic batch grows with the number of windows, a panel with
 ten windows per weight also feeds the flattened window to the output layer (a linear
 autoregression beside the LSTM), and only the series long enough to spare a
-calibration stretch score the conformal widening. ``predict`` forecasts every series, dated from
-its own end, in the form the panel came in, and forecasts new series the same way.
+calibration stretch score the conformal widening. ``predict`` forecasts every
+series, dated from its own end, in the form the panel came in, and forecasts new
+series the same way.
 """
 
 import math
