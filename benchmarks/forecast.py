@@ -21,7 +21,7 @@ CPU time is reported next to wall time: on a shared machine wall time measures t
 neighbours as much as tsrnn.
 
 ``--panel N`` fits instead one global default Forecaster on a synthetic panel of
-``N`` monthly series of 100 to 300 points (each with its own level, trend, yearly
+``N`` monthly series (``--panel-seed`` draws another panel) of 100 to 300 points (each with its own level, trend, yearly
 season, noise and start date), holds out the last 12 points of each, and reports the
 fit's CPU and wall time, the mean MASE of the global model and of the seasonal naive
 forecast, and the 90% interval's coverage and mean width (relative to each series'
@@ -245,6 +245,7 @@ def panel_benchmark(n_series, horizon=12, seed=0):
     baselines = _panel_baselines(train, panel, horizon)
     out = {
         "n_series": n_series,
+        "seed": seed,
         "n_points": int(sum(len(s) for s in train.values())),
         "window": model.window_,
         "fit_cpu_s": cpu,
@@ -371,6 +372,7 @@ def main(argv=None):
     parser.add_argument("--series", nargs="*", help="run only these series")
     parser.add_argument("--timing", action="store_true", help="measure the speed targets")
     parser.add_argument("--panel", type=int, help="fit one model on this many synthetic series")
+    parser.add_argument("--panel-seed", type=int, default=0, help="draw of the synthetic panel")
     parser.add_argument("--json", help="write the results to this JSON file")
     parser.add_argument("--conditions", help="how the machine was loaded, for the results file")
     args = parser.parse_args(argv)
@@ -380,7 +382,7 @@ def main(argv=None):
     if args.timing:
         results["timing"] = timing()
     elif args.panel:
-        results["panel"] = panel_benchmark(args.panel)
+        results["panel"] = panel_benchmark(args.panel, seed=args.panel_seed)
     else:
         results["series"] = run(args.seeds, args.series)
     if args.json:

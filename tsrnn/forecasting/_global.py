@@ -22,9 +22,13 @@ from tsrnn.forecasting._scaling import UncalibratedIntervalWarning, power_of_two
 from tsrnn.forecasting._series import future_index, season_length
 from tsrnn.windows import make_panel_windows
 
-# Windows per weight a linear path from the window to the forecasts needs (a rule of
-# thumb against fitting noise; see :func:`linear_path`).
-_WINDOWS_PER_LINEAR_WEIGHT = 10
+# Windows per weight a linear path from the window to the forecasts needs: a least
+# squares fit needs more windows than weights, and two per weight leave it a margin.
+# Ten per weight denied the path to a second draw of the 200-series synthetic panel
+# (its window of 69 steps has 2,484 weights, against 22,000 windows): the global
+# model's MASE was 0.636 there, against 0.465 for a least-squares fit of the same
+# windows and for AutoETS.
+_WINDOWS_PER_LINEAR_WEIGHT = 2
 
 
 def linear_path(n_windows, window, n_out):

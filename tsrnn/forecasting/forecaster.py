@@ -61,7 +61,7 @@ dimension, or a dict or list of Series) trains one global ensemble on the window
 every series, each series scaled by itself (see :mod:`tsrnn.forecasting._global`).
 The automatic window is longer than one series' (up to six cycles, as the shorter
 series allow), an automatic batch grows with the number of windows, a panel with
-ten windows per weight also feeds the flattened window to the output layer (a linear
+two windows per weight also feeds the flattened window to the output layer (a linear
 autoregression beside the LSTM), and only the series long enough to spare a
 calibration stretch score the conformal widening. ``predict`` forecasts every
 series, dated from its own end, in the form the panel came in, and forecasts new
@@ -257,7 +257,7 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
     linear_path_ : bool
         Whether the output layer also reads the flattened window, a linear
         autoregression beside the recurrent layer (only after a fit on a panel: one
-        with ten windows per weight of that path).
+        with two windows per weight of that path).
     scale_ : ndarray of shape (n_targets,) or (n_series,)
         Spread of one-step changes the windows were divided by (in units of
         ``magnitude_``; for a panel one per series, in units of its own power of two).
