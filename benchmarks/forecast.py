@@ -21,8 +21,9 @@ CPU time is reported next to wall time: on a shared machine wall time measures t
 neighbours as much as tsrnn.
 
 ``--panel N`` fits instead one global default Forecaster on a synthetic panel of
-``N`` monthly series (``--panel-seed`` draws another panel) of 100 to 300 points (each with its own level, trend, yearly
-season, noise and start date), holds out the last 12 points of each, and reports the
+``N`` monthly series of 100 to 300 points (each with its own level, trend, yearly
+season, noise and start date; ``--panel-seed`` draws another panel), holds out the
+last 12 points of each, and reports the
 fit's CPU and wall time, the mean MASE of the global model and of the seasonal naive
 forecast, and the 90% interval's coverage and mean width (relative to each series'
 level).
