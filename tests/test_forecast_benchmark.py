@@ -64,3 +64,23 @@ def test_forecast_readme_renders_the_tables_and_where_tsrnn_loses():
         "worse than SeasonalNaive on b; AutoETS is better on b; AutoARIMA is better on b" in text
     )
     assert text.endswith("Measured on: a test machine.\n")
+
+
+def test_forecast_readme_shows_the_ensemble_at_every_seed_and_its_worst():
+    from benchmarks.forecast_readme import render
+
+    def row(seeds, naive):
+        return {
+            "tsrnn_ensemble": _scores(seeds[0]),
+            "tsrnn_ensemble_seeds": {"mase": seeds},
+            "tsrnn_single": {"mase": [1.0, 0.1]},
+            "SeasonalNaive": _scores(naive),
+            "AutoETS": _scores(0.5),
+            "AutoARIMA": _scores(0.9),
+        }
+
+    # b beats seasonal naive at seed 0 but not at seed 2.
+    text = render({"a": row([0.4, 0.6, 0.5], 1.0), "b": row([1.0, 1.05, 1.2], 1.1)})
+    assert "| a | 0.400 | 0.500, 0.600 | 1.000 ± 0.100 | 1.000 | 0.500 | 0.900 |" in text
+    assert "| **mean (2)** | **0.700** | 0.792, 0.900 | 1.000 |" in text
+    assert "worse than SeasonalNaive at one of 3 seeds or more on b;" in text

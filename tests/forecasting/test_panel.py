@@ -80,12 +80,14 @@ def test_forecasts_are_dated_from_each_series_own_end(panel, fitted):
 
 
 def test_series_of_different_lengths_all_give_windows(panel, fitted):
-    # The automatic window halves what the shortest series (50) leaves after the horizon.
-    assert fitted.window_ == (50 - 4) // 2 == 23
+    # The automatic window of a panel wants six cycles (72 months); the shortest
+    # series (50) gives a horizon's worth of windows, and the median one (60) keeps
+    # its calibration stretch (12) and a window: min(50 - 2 * 4, 60 - 12 - 4 - 1).
+    assert fitted.window_ == 42
     assert fitted.series_ids_ == ["a", "b", "c"] and fitted.n_series_ == 3
-    X, _, owner, _ = make_panel_windows([s.to_numpy() for s in panel.values()], 23, 4)
-    assert np.bincount(owner).tolist() == [60 - 26, 80 - 26, 50 - 26]
-    assert len(X) == 34 + 54 + 24
+    X, _, owner, _ = make_panel_windows([s.to_numpy() for s in panel.values()], 42, 4)
+    assert np.bincount(owner).tolist() == [60 - 45, 80 - 45, 50 - 45]
+    assert len(X) == 15 + 35 + 5
 
 
 def test_custom_column_names_come_back_in_the_output(panel):
@@ -109,9 +111,9 @@ def test_a_wide_frame_is_a_panel_only_when_asked():
 
 
 def test_series_the_model_never_saw_are_forecast(panel, fitted):
-    new = {"z": _series(40, "2010-01-01", 7), "a": panel["a"]}
+    new = {"z": _series(48, "2010-01-01", 7), "a": panel["a"]}
     forecast = fitted.predict(y=new)
-    assert forecast["z"].index[0] == pd.Timestamp("2013-05-01")
+    assert forecast["z"].index[0] == pd.Timestamp("2014-01-01")
     # A series' forecast depends only on its own history, wherever it comes in.
     seen = fitted.predict()
     np.testing.assert_allclose(forecast["a"].to_numpy(), seen["y"][:4].to_numpy(), rtol=1e-6)
@@ -134,7 +136,7 @@ def test_model_files_hold_global_models(tmp_path, fitted, panel):
     lo, hi = loaded.predict_interval()
     pd.testing.assert_frame_equal(hi, fitted.predict_interval()[1], check_exact=True)
     assert loaded.series_ids_ == ["a", "b", "c"]
-    new = {"z": _series(40, "2010-01-01", 7)}
+    new = {"z": _series(48, "2010-01-01", 7)}
     pd.testing.assert_series_equal(loaded.predict(y=new)["z"], fitted.predict(y=new)["z"])
 
 
@@ -205,13 +207,44 @@ def test_only_series_long_enough_score_the_calibration(panel):
     assert model.interval_calibration_[0.9]["n_values"] == 4 * (9 + 13 + 7 + 3)
 
 
+def test_a_panel_of_equal_short_series_keeps_its_calibration():
+    index = pd.date_range("2000-01-01", periods=60, freq="MS")
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame(rng.normal(size=(60, 3)).cumsum(axis=0), index=index)
+    model = Forecaster(**FAST).fit(wide, wide=True)
+    # 60 - 12 (calibration) - 4 - 1 = 43 steps, not the 52 the shortest could give.
+    assert model.window_ == 43 and model.interval_method_ == "conformal"
+
+
 def test_a_panel_batch_grows_with_its_windows():
     model = Forecaster()
     assert model._batch(500, panel=True) == 32 and model._batch(500) == 32
     assert model._batch(51_200, panel=True) == 512
     assert model._batch(10**6, panel=True) == 1024
     assert model._epochs(10**6, 1024, panel=True) == 3  # 977 steps an epoch
-    assert model._epochs(500, 32, panel=True) == 25  # 400 steps, as for one series
+    assert model._epochs(51_200, 512, panel=True) == 8  # 800 steps for a global model
+    assert model._epochs(500, 32, panel=True) == 50 and model._epochs(500, 32) == 30
+
+
+def test_a_global_model_anneals_its_learning_rate_over_the_epochs(panel, monkeypatch):
+    from tsrnn.forecasting import forecaster
+
+    schedules = []
+    original = forecaster.fit_network
+
+    def spy(*args, **kwargs):
+        schedules.append(kwargs["schedule"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(forecaster, "fit_network", spy)
+    options = {**FAST, "calibration_fraction": 0, "n_ensemble": 1}
+    Forecaster(**options).fit(panel)
+    Forecaster(**options).fit(panel["a"])
+    panel_schedule, series_schedule = schedules
+    # A cosine over the 2 epochs: the second runs at half the base rate, the end at 0.
+    assert panel_schedule(0, 0.01, 0.01) == pytest.approx(0.005)
+    assert panel_schedule(1, 0.01, 0.005) == pytest.approx(0.0)
+    assert series_schedule is None  # one series keeps a constant rate
 
 
 def test_date_strings_in_a_long_frame_are_read_as_dates(panel, fitted):
@@ -222,3 +255,29 @@ def test_date_strings_in_a_long_frame_are_read_as_dates(panel, fitted):
     frame["ds"] = "soon"
     with pytest.raises(PanelError, match="the time column 'ds' holds neither dates nor numbers"):
         Forecaster(**FAST).fit(frame)
+
+
+def test_a_linear_path_needs_two_windows_per_weight():
+    from tsrnn.forecasting._global import linear_path
+
+    # window 24 and 12 steps of 3 quantiles: 24 * 36 = 864 weights.
+    assert linear_path(1728, 24, 36) and not linear_path(1727, 24, 36)
+
+
+def test_a_panel_with_enough_windows_gets_the_linear_path(panel, tmp_path):
+    from tsrnn.layers import Parallel
+
+    # Window 4, one step of 3 quantiles: 12 weights, against the panel's 178 windows.
+    model = Forecaster(horizon=1, window=4, max_epochs=2, n_ensemble=1, random_state=0)
+    model.fit(panel)
+    assert model.linear_path_
+    assert [type(layer) for layer in model.network_.layers][0] is Parallel
+    path = tmp_path / "linear.tsrnn"
+    model.save(path)
+    pd.testing.assert_series_equal(tsrnn.load(path).predict()["a"], model.predict()["a"])
+
+
+def test_a_panel_with_few_windows_per_weight_reads_the_window_through_the_lstm(fitted):
+    # Window 42 and 4 steps of 3 quantiles: 504 weights, against 55 windows.
+    assert not fitted.linear_path_
+    assert not any(type(layer).__name__ == "Parallel" for layer in fitted.network_.layers)
