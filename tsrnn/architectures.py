@@ -43,10 +43,10 @@ RECURRENT_KNOBS = (
 #: FCN's filters per conv block are (w, 2w, w). Wang et al. use w = 128; half of it
 #: keeps a 200-epoch fit on 100 sequences of 250 steps near 30 s on two cores.
 FCN_WIDTH = 64
-#: ResNet's filters per residual block are (w, 2w, 2w). Wang et al. use w = 64; a
-#: quarter of it costs about a sixth per network, so that the classifier's default
-#: ensemble of five such networks fits in about twice the time of one at w = 32, and
-#: its average varies less with the seed than one wider network does.
+#: ResNet's filters per residual block are (w, 2w, 2w). Wang et al. use w = 64; at a
+#: quarter of it a network trains in about 0.4 of the time of one at w = 32, so the
+#: classifier's default ensemble of five takes about twice as long as one network at
+#: w = 32, and its average varies less with the seed (benchmarks/README.md).
 RESNET_WIDTH = 16
 #: InceptionTime's filters per convolution (each module outputs 4w channels); the
 #: paper's w = 32.
