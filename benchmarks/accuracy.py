@@ -2,8 +2,9 @@
 users compare with: ``python -m benchmarks.accuracy [--datasets A,B] [--seeds 3]``.
 
 For each dataset of the panel it reports tsrnn's ``SequenceClassifier()`` with its
-defaults (mean and standard deviation over seeds), each ``architecture`` preset the
-estimator offers (seed 0), 1-nearest-neighbour with Euclidean distance
+defaults (mean and standard deviation over seeds; ``--params`` replaces some of them,
+to screen a candidate default), each ``architecture`` preset the estimator offers
+(one network, seed 0), 1-nearest-neighbour with Euclidean distance
 (scikit-learn) and MiniRocket (aeon), each with its fit time. The datasets come
 from aeon's package (nothing is downloaded at run time), so aeon is an optional
 benchmark dependency: ``pip install aeon``.
@@ -124,11 +125,12 @@ def presets():
     return []
 
 
-def run(names, n_seeds, quick=False, checkpoint=None):
+def run(names, n_seeds, quick=False, checkpoint=None, params=None, with_presets=True):
     """Evaluate every model on every dataset; print and return the rows.
 
-    ``checkpoint(rows)``, if given, is called after each dataset, so that a long run
-    that is interrupted keeps the datasets it finished.
+    ``params`` are SequenceClassifier parameters that replace defaults in the
+    default's runs. ``checkpoint(rows)``, if given, is called after each dataset, so
+    that a long run that is interrupted keeps the datasets it finished.
     """
     seeds = list(range(n_seeds))
     quick_params = {"max_epochs": 3} if quick else {}
@@ -149,7 +151,9 @@ def run(names, n_seeds, quick=False, checkpoint=None):
             "length": length,
             "equal_length": equal,
         }
-        row["tsrnn_default"] = evaluate_tsrnn(data, seeds, **quick_params)
+        if params:
+            row["params"] = params
+        row["tsrnn_default"] = evaluate_tsrnn(data, seeds, **{**(params or {}), **quick_params})
         accs = [r["accuracy"] for r in row["tsrnn_default"]]
         print(
             f"  tsrnn default      {np.mean(accs):.3f} +- {np.std(accs):.3f} "
@@ -158,8 +162,8 @@ def run(names, n_seeds, quick=False, checkpoint=None):
             flush=True,
         )
         row["presets"] = {}
-        for preset in presets():
-            run_ = evaluate_tsrnn(data, [0], architecture=preset, **quick_params)[0]
+        for preset in presets() if with_presets else ():
+            run_ = evaluate_tsrnn(data, [0], architecture=preset, n_ensemble=1, **quick_params)[0]
             row["presets"][preset] = run_
             print(f"  tsrnn {preset:<12} {run_['accuracy']:.3f}; fit {run_['fit_s']:.1f} s")
         for key, evaluate in (
@@ -324,6 +328,13 @@ def main(argv=None):
     parser.add_argument("--datasets", default=",".join(PANEL), help="comma-separated names")
     parser.add_argument("--seeds", type=int, default=3, help="seeds for tsrnn's default")
     parser.add_argument("--quick", action="store_true", help="3 epochs: checks that it runs")
+    parser.add_argument(
+        "--params",
+        type=json.loads,
+        help="JSON object of SequenceClassifier parameters replacing defaults in the "
+        "default's runs, to screen a candidate default (e.g. '{\"n_ensemble\": 3}')",
+    )
+    parser.add_argument("--no-presets", action="store_true", help="skip the presets' seed-0 runs")
     parser.add_argument("--json", help="write the results (with the machine) to this file")
     parser.add_argument(
         "--budget",
@@ -332,7 +343,7 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     if args.budget:
-        print(json.dumps(fit_budget(), indent=1))
+        print(json.dumps(fit_budget(**(args.params or {})), indent=1))
         return 0
     try:
         import aeon  # noqa: F401
@@ -351,7 +362,14 @@ def main(argv=None):
             with open(args.json, "w") as fh:
                 json.dump(results, fh, indent=1)
 
-    rows = run(args.datasets.split(","), args.seeds, quick=args.quick, checkpoint=save)
+    rows = run(
+        args.datasets.split(","),
+        args.seeds,
+        quick=args.quick,
+        checkpoint=save,
+        params=args.params,
+        with_presets=not args.no_presets,
+    )
     table, verdicts = summary(rows)
     print()
     print(table)

@@ -69,3 +69,24 @@ def test_readme_table_names_missing_seeds_and_datasets():
         "0.620); seed sd 0.082 on B; panel mean 17.5 points below MiniRocket's (target: 2); "
         "not run: C."
     )
+
+
+def test_run_screens_params_and_runs_the_presets_as_single_networks(monkeypatch):
+    calls = []
+
+    def evaluate_tsrnn(data, seeds, **params):
+        calls.append((tuple(seeds), params))
+        return [{"seed": s, "accuracy": 0.5, "fit_s": 1.0, "epochs": 1} for s in seeds]
+
+    train = ([], __import__("numpy").zeros((4, 1, 7)), ["a", "b", "a", "b"])
+    monkeypatch.setattr(accuracy, "load", lambda name: ({"train": train, "test": train}, True))
+    monkeypatch.setattr(accuracy, "evaluate_tsrnn", evaluate_tsrnn)
+    monkeypatch.setattr(accuracy, "presets", lambda: ["fcn"])
+    for baseline in ("evaluate_1nn", "evaluate_minirocket"):
+        monkeypatch.setattr(accuracy, baseline, lambda data: {"accuracy": 0.5, "fit_s": 0.0})
+    (row,) = accuracy.run(["A"], 2, params={"n_ensemble": 3})
+    assert calls == [((0, 1), {"n_ensemble": 3}), ((0,), {"architecture": "fcn", "n_ensemble": 1})]
+    assert row["params"] == {"n_ensemble": 3}
+    calls.clear()
+    accuracy.run(["A"], 1, with_presets=False)
+    assert calls == [((0,), {})]
