@@ -38,7 +38,6 @@ def tune_on_a_cluster():
     search = GridSearchCV(
         SequenceClassifier(
             architecture="recurrent",
-            n_ensemble=1,
             lr_schedule="constant",
             conv_filters=16,
             pool_size=5,

@@ -28,7 +28,6 @@ pipe = make_pipeline(
     TimeSeriesScaler(),
     SequenceClassifier(
         architecture="recurrent",
-        n_ensemble=1,
         lr_schedule="constant",
         conv_filters=16,
         pool_size=5,

@@ -23,7 +23,7 @@ from tsrnn import (
     architectures,
 )
 
-SMALL = dict(n_ensemble=1, conv_filters=4, hidden_size=3, max_epochs=2, random_state=0)
+SMALL = dict(conv_filters=4, hidden_size=3, max_epochs=2, random_state=0)
 
 
 def _classification(n=24, n_steps=16, seed=0):
@@ -175,40 +175,23 @@ def test_a_training_step_does_not_depend_on_how_far_the_batch_is_padded(build):
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=0, atol=1e-13)
 
 
-def test_the_classifier_defaults_to_five_narrow_resnets_with_a_plateau_schedule():
+def test_the_classifier_defaults_to_resnet_with_a_plateau_schedule():
     # Chosen on the benchmarks.accuracy panel; the regressor keeps the recurrent network.
     clf, reg = SequenceClassifier().get_params(), SequenceRegressor().get_params()
-    assert (clf["architecture"], clf["lr_schedule"], clf["n_ensemble"]) == (
-        "resnet",
-        "plateau",
-        5,
-    )
-    assert (reg["architecture"], reg["lr_schedule"], reg["n_ensemble"]) == (
-        "recurrent",
-        "constant",
-        1,
-    )
+    assert (clf["architecture"], clf["lr_schedule"]) == ("resnet", "plateau")
+    assert (reg["architecture"], reg["lr_schedule"]) == ("recurrent", "constant")
     X, y = _classification()
     fitted = SequenceClassifier(max_epochs=1, random_state=0).fit(X, y)
-    assert len(fitted.networks_) == 5
-    layers = fitted.network_.layers
-    assert [type(layer).__name__ for layer in layers][-3:] == [
+    assert [type(layer).__name__ for layer in fitted.network_.layers][-3:] == [
         "Activation",
         "GlobalAveragePooling1D",
         "Dense",
     ]
-    # The residual blocks have 16, 32, 32 filters (their 1x1 shortcuts say so).
-    assert [layer.shortcut[0].filters for layer in layers[:-2:2]] == [16, 32, 32]
 
 
 def test_the_recurrent_preset_is_the_network_the_knobs_describe():
     clf = SequenceClassifier(
-        architecture="recurrent",
-        n_ensemble=1,
-        cell="gru",
-        hidden_size=5,
-        conv_filters=3,
-        pool_size=2,
+        architecture="recurrent", cell="gru", hidden_size=5, conv_filters=3, pool_size=2
     )
     X, y = _classification()
     clf.set_params(max_epochs=1, random_state=0).fit(X, y)
@@ -306,12 +289,7 @@ def test_warm_start_refuses_a_changed_architecture():
 
 
 FAST_CONV = dict(
-    architecture="fcn",
-    n_ensemble=1,
-    conv_filters=4,
-    max_epochs=30,
-    learning_rate=1e-2,
-    dtype="float64",
+    architecture="fcn", conv_filters=4, max_epochs=30, learning_rate=1e-2, dtype="float64"
 )
 
 
@@ -355,10 +333,5 @@ def test_recurrent_settings_given_to_a_convolutional_preset_are_named_in_a_warni
         warnings.simplefilter("error")  # the settings each preset reads warn of nothing
         SequenceClassifier(conv_filters=4, max_epochs=1, random_state=0).fit(X, y)
         SequenceClassifier(
-            architecture="recurrent",
-            n_ensemble=1,
-            cell="gru",
-            num_layers=2,
-            max_epochs=1,
-            random_state=0,
+            architecture="recurrent", cell="gru", num_layers=2, max_epochs=1, random_state=0
         ).fit(X, y)

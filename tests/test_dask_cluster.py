@@ -16,7 +16,7 @@ def search():
     X = rng.normal(size=(60, 12, 2))
     y = np.where(X[:, -3:, 0].sum(axis=1) > 0, "up", "down")
     grid = {"hidden_size": [4, 8], "learning_rate": [3e-3, 3e-2], "cell": ["gru", "lstm"]}
-    base = SequenceClassifier(architecture="recurrent", n_ensemble=1, max_epochs=8, random_state=0)
+    base = SequenceClassifier(architecture="recurrent", max_epochs=8, random_state=0)
     return GridSearchCV(base, grid, cv=3), X, y
 
 
@@ -55,12 +55,7 @@ def _fit_small_gru(seed):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(32, 6, 2))
     est = SequenceClassifier(
-        architecture="recurrent",
-        n_ensemble=1,
-        cell="gru",
-        hidden_size=4,
-        max_epochs=2,
-        random_state=0,
+        architecture="recurrent", cell="gru", hidden_size=4, max_epochs=2, random_state=0
     )
     return est.fit(X, X[:, -1, 0] > 0).network_.get_weights()
 

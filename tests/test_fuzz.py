@@ -293,7 +293,7 @@ def test_fuzz_regressor(case, incremental, cell):
 def test_fuzz_classifier(case, incremental):
     RUNS["SequenceClassifier"] += 1
     X, y = case
-    est = SequenceClassifier(architecture="recurrent", n_ensemble=1, cell="rnn", **ESTIMATOR_KW)
+    est = SequenceClassifier(architecture="recurrent", cell="rnn", **ESTIMATOR_KW)
 
     def fit():
         if incremental:
@@ -419,7 +419,7 @@ def crafted_sources(tmp_path_factory):
     models = [
         SequenceRegressor(**ESTIMATOR_KW).fit(X, X[:, -1, 0]),
         SequenceClassifier(
-            architecture="recurrent", n_ensemble=1, cell="gru", conv_filters=2, **ESTIMATOR_KW
+            architecture="recurrent", cell="gru", conv_filters=2, **ESTIMATOR_KW
         ).fit(X, list("abcabc")),
         Forecaster(window=4, horizon=2, hidden_size=2, max_epochs=1, random_state=0).fit(y),
         TimeSeriesScaler().fit(X),

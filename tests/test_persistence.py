@@ -23,9 +23,7 @@ LABELS = np.where(Y > 0, "up", "down")
 
 
 def small(cls, **kw):
-    return cls(
-        architecture="recurrent", n_ensemble=1, hidden_size=4, max_epochs=3, random_state=0, **kw
-    )
+    return cls(architecture="recurrent", hidden_size=4, max_epochs=3, random_state=0, **kw)
 
 
 def roundtrip(est, tmp_path):

@@ -22,7 +22,6 @@ X = RNG.normal(size=(100, 12, 3)).astype(np.float32)
 Y = X[:, -2:, 0].sum(axis=1)
 KW = dict(
     architecture="recurrent",
-    n_ensemble=1,
     hidden_size=8,
     max_epochs=3,
     batch_size=16,

@@ -43,11 +43,9 @@ RECURRENT_KNOBS = (
 #: FCN's filters per conv block are (w, 2w, w). Wang et al. use w = 128; half of it
 #: keeps a 200-epoch fit on 100 sequences of 250 steps near 30 s on two cores.
 FCN_WIDTH = 64
-#: ResNet's filters per residual block are (w, 2w, 2w). Wang et al. use w = 64; at a
-#: quarter of it a network trains in about 0.4 of the time of one at w = 32, so the
-#: classifier's default ensemble of five takes about twice as long as one network at
-#: w = 32, and its average varies less with the seed (benchmarks/README.md).
-RESNET_WIDTH = 16
+#: ResNet's filters per residual block are (w, 2w, 2w). Wang et al. use w = 64; half
+#: of it for the same reason.
+RESNET_WIDTH = 32
 #: InceptionTime's filters per convolution (each module outputs 4w channels); the
 #: paper's w = 32.
 INCEPTION_WIDTH = 32
@@ -154,8 +152,7 @@ def resnet(n_outputs, equal_length, width=None):
     Three residual blocks of three conv blocks (kernels 8, 5, 3; the last without
     its ReLU), a 1x1 Conv1D + BatchNormalization shortcut, ReLU after the addition;
     global average pooling, Dense (Wang et al., 2017). The blocks have
-    ``(width, 2 * width, 2 * width)`` filters (64, 128, 128 in the paper; 16, 32,
-    32 by default: :data:`RESNET_WIDTH`).
+    ``(width, 2 * width, 2 * width)`` filters (64, 128, 128 in the paper).
     """
     w = RESNET_WIDTH if width is None else width
     padding = _padding(equal_length)

@@ -265,7 +265,7 @@ def test_regressor_fit_and_predict_on_the_device_match_the_cpu(dtype):
 def test_models_move_between_devices_through_pickle_and_model_files(tmp_path):
     X, y = _regression_data()
     gpu = tsrnn.SequenceClassifier(
-        architecture="recurrent", n_ensemble=1, cell="lstm", device="cuda", dropout=0.2, **FAST
+        architecture="recurrent", cell="lstm", device="cuda", dropout=0.2, **FAST
     )
     gpu.fit(X, y > 0)
     on_gpu = gpu.predict_proba(X)

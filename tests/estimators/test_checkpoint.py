@@ -55,7 +55,7 @@ def test_best_checkpoint_holds_the_best_epoch(tmp_path):
     X, y = data()
     labels = np.where(y > 0, "hi", "lo")
     path = tmp_path / "clf.tsrnn"
-    est = SequenceClassifier(architecture="recurrent", n_ensemble=1, max_epochs=6, **PARAMS).fit(
+    est = SequenceClassifier(architecture="recurrent", max_epochs=6, **PARAMS).fit(
         X, labels, checkpoint=path
     )
     best = tsrnn.load(tmp_path / "clf.best.tsrnn")
@@ -78,7 +78,7 @@ def test_resume_refuses_other_parameters_or_data(tmp_path):
     with pytest.raises(ValueError, match="training on other data"):
         SequenceRegressor(max_epochs=3, **PARAMS).fit(X, y + 1, checkpoint=path, resume=True)
     with pytest.raises(ValueError, match="holds a SequenceRegressor, not a SequenceClassifier"):
-        SequenceClassifier(architecture="recurrent", n_ensemble=1, max_epochs=3, **PARAMS).fit(
+        SequenceClassifier(architecture="recurrent", max_epochs=3, **PARAMS).fit(
             X, y > 0, checkpoint=path, resume=True
         )
     SequenceRegressor(max_epochs=2).fit(X, y).save(tmp_path / "model.tsrnn")

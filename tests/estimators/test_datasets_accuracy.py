@@ -15,9 +15,7 @@ def test_gridsearch_pipeline_on_gunpoint():
     X_test, y_test = load_gunpoint("test")
     pipe = make_pipeline(
         TimeSeriesScaler(),
-        SequenceClassifier(
-            architecture="recurrent", n_ensemble=1, conv_filters=16, pool_size=5, random_state=0
-        ),
+        SequenceClassifier(architecture="recurrent", conv_filters=16, pool_size=5, random_state=0),
     )
     grid = {
         "sequenceclassifier__cell": ["lstm", "gru"],
@@ -35,7 +33,7 @@ def test_japanese_vowels_variable_length():
     assert isinstance(X, list) and len({len(x) for x in X}) > 10
     clf = make_pipeline(
         TimeSeriesScaler(),
-        SequenceClassifier(architecture="recurrent", n_ensemble=1, hidden_size=64, random_state=0),
+        SequenceClassifier(architecture="recurrent", hidden_size=64, random_state=0),
     )
     clf.fit(X, y)
     assert clf.score(X_test, y_test) >= 0.95

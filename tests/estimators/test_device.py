@@ -36,9 +36,7 @@ def _assert_install_error(excinfo):
     "make",
     [
         lambda: tsrnn.SequenceRegressor(device="cuda", **FAST),
-        lambda: tsrnn.SequenceClassifier(
-            architecture="recurrent", n_ensemble=1, device="cuda", **FAST
-        ),
+        lambda: tsrnn.SequenceClassifier(architecture="recurrent", device="cuda", **FAST),
     ],
 )
 def test_cuda_without_a_gpu_raises_a_clear_error_before_any_work(no_gpu, make):

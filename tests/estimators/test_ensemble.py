@@ -39,12 +39,12 @@ def test_members_use_seeds_drawn_from_random_state(binary, ensemble):
     assert len(ensemble.networks_) == 3 and ensemble.networks_[0] is ensemble.network_
     for seed, net in zip(seeds, ensemble.networks_, strict=True):
         alone = SequenceClassifier(
-            architecture="recurrent", n_ensemble=1, **{**FAST, "random_state": int(seed)}
+            architecture="recurrent", **{**FAST, "random_state": int(seed)}
         ).fit(*binary)
         assert_bit_identical(net, alone)
     # The first member's training record.
     first = SequenceClassifier(
-        architecture="recurrent", n_ensemble=1, **{**FAST, "random_state": int(seeds[0])}
+        architecture="recurrent", **{**FAST, "random_state": int(seeds[0])}
     ).fit(*binary)
     assert ensemble.loss_curve_ == first.loss_curve_
 
@@ -99,7 +99,7 @@ def test_regressor_predicts_the_mean_of_the_members():
 
 
 def test_a_single_network_has_no_extra_members(binary, ensemble):
-    clf = SequenceClassifier(architecture="recurrent", n_ensemble=1, **FAST).fit(*binary)
+    clf = SequenceClassifier(architecture="recurrent", **FAST).fit(*binary)
     assert clf.networks_ == [clf.network_] and "_extra_networks" not in vars(clf)
     # Refitting an ensemble as a single network drops the other members.
     refit = pickle.loads(pickle.dumps(ensemble)).set_params(n_ensemble=1).fit(*binary)
@@ -118,7 +118,7 @@ def test_model_files_and_pickles_hold_the_whole_ensemble(binary, ensemble, tmp_p
 
 def test_a_model_file_with_a_mismatched_member_is_refused(binary, ensemble, tmp_path):
     X, y = binary
-    other = SequenceClassifier(architecture="recurrent", n_ensemble=1, **FAST).fit(
+    other = SequenceClassifier(architecture="recurrent", **FAST).fit(
         X[:, :5], y
     )  # shorter sequences
     broken = pickle.loads(pickle.dumps(ensemble))

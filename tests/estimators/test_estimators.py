@@ -93,7 +93,7 @@ def test_classifier_label_types(labels):
     codes = np.digitize(y, np.quantile(y, np.linspace(0, 1, len(labels) + 1)[1:-1]))
     target = labels[codes]
     clf = SequenceClassifier(
-        architecture="recurrent", n_ensemble=1, hidden_size=16, max_epochs=60, random_state=0
+        architecture="recurrent", hidden_size=16, max_epochs=60, random_state=0
     ).fit(X, target)
     np.testing.assert_array_equal(clf.classes_, np.sort(labels))
     assert clf.predict(X).dtype == target.dtype
@@ -109,14 +109,12 @@ def test_class_weight_equals_the_matching_sample_weights():
     X, y = _data(n=80)
     labels = np.where(y > np.quantile(y, 0.8), "rare", "common")
     a = SequenceClassifier(
-        architecture="recurrent", n_ensemble=1, **FAST, class_weight={"rare": 4.0, "common": 1.0}
+        architecture="recurrent", **FAST, class_weight={"rare": 4.0, "common": 1.0}
     ).fit(X, labels)
     w = np.where(labels == "rare", 4.0, 1.0)
-    b = SequenceClassifier(architecture="recurrent", n_ensemble=1, **FAST).fit(
-        X, labels, sample_weight=w
-    )
+    b = SequenceClassifier(architecture="recurrent", **FAST).fit(X, labels, sample_weight=w)
     np.testing.assert_array_equal(a.network_.get_weights(), b.network_.get_weights())
-    c = SequenceClassifier(architecture="recurrent", n_ensemble=1, **FAST).fit(X, labels)
+    c = SequenceClassifier(architecture="recurrent", **FAST).fit(X, labels)
     assert not np.array_equal(a.network_.get_weights(), c.network_.get_weights())
 
 
@@ -221,13 +219,11 @@ def test_bad_input_errors():
     with pytest.raises(ValueError, match="X has 60 samples but y has 59"):
         SequenceRegressor(**FAST).fit(X, y[:-1])
     with pytest.raises(ValueError, match="y contains only one class: 'a'"):
-        SequenceClassifier(architecture="recurrent", n_ensemble=1, **FAST).fit(X, np.full(60, "a"))
+        SequenceClassifier(architecture="recurrent", **FAST).fit(X, np.full(60, "a"))
     with pytest.raises(ValueError, match="The 'cell' parameter of SequenceRegressor must be"):
         SequenceRegressor(cell="transformer").fit(X, y)
     with pytest.raises(ValueError, match="The 'optimizer' parameter of SequenceClassifier"):
-        SequenceClassifier(architecture="recurrent", n_ensemble=1, optimizer="rmsprop").fit(
-            X, y > 0
-        )
+        SequenceClassifier(architecture="recurrent", optimizer="rmsprop").fit(X, y > 0)
     with pytest.raises(ValueError, match="The 'hidden_size' parameter of SequenceRegressor"):
         SequenceRegressor(hidden_size=-4).fit(X, y)
     with pytest.raises(ValueError, match="cell=None needs a convolutional front end"):
@@ -237,12 +233,12 @@ def test_bad_input_errors():
             _to_multiindex(X, names=("x", "b", "c"))
         )
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
-        SequenceClassifier(architecture="recurrent", n_ensemble=1, **FAST).partial_fit(X, y > 0)
+        SequenceClassifier(architecture="recurrent", **FAST).partial_fit(X, y > 0)
 
 
 def test_pickle_joblib_and_clone_round_trips():
     X, y = _data()
-    clf = SequenceClassifier(architecture="recurrent", n_ensemble=1, **FAST).fit(X, y > 0)
+    clf = SequenceClassifier(architecture="recurrent", **FAST).fit(X, y > 0)
     expected = clf.predict_proba(X)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), expected)
     buffer = io.BytesIO()
@@ -275,7 +271,7 @@ def test_partial_fit_and_warm_start_continue_training():
     reg = SequenceRegressor(**FAST)
     losses = [reg.partial_fit(X, y).loss_curve_[-1] for _ in range(6)]
     assert reg.n_epochs_ == 6 and losses[-1] < losses[0]
-    clf = SequenceClassifier(architecture="recurrent", n_ensemble=1, **FAST).partial_fit(
+    clf = SequenceClassifier(architecture="recurrent", **FAST).partial_fit(
         X[:30], y[:30] > 0, classes=[False, True]
     )
     clf.partial_fit(X[30:], y[30:] > 0)

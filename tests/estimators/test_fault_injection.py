@@ -47,7 +47,6 @@ def test_exploding_learning_rate_keeps_the_last_good_weights(
     # does the first update overflow float32.)
     est = cls(
         architecture="recurrent",
-        n_ensemble=1,
         hidden_size=8,
         max_epochs=40,
         optimizer=optimizer,
@@ -112,9 +111,7 @@ def test_constant_inputs_and_constant_targets():
     assert not fit_quietly(est, X, np.full(len(X), 7.5))
     assert est.y_scale_[0] == 1.0  # zero variance: no division by zero
     np.testing.assert_allclose(est.predict(X), 7.5, atol=0.05)
-    clf = SequenceClassifier(
-        architecture="recurrent", n_ensemble=1, hidden_size=8, max_epochs=5, random_state=0
-    )
+    clf = SequenceClassifier(architecture="recurrent", hidden_size=8, max_epochs=5, random_state=0)
     assert not fit_quietly(clf, const_X, Y > 0)
     assert np.ptp(clf.predict_proba(const_X), axis=0).max() < 1e-6
 

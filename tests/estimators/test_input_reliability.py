@@ -112,12 +112,10 @@ def test_class_weight_naming_a_label_not_in_the_data():
         match=r"class_weight names labels that are not classes: "
         r"\[5\]; the classes are \[False, True\]",
     ):
-        SequenceClassifier(
-            architecture="recurrent", n_ensemble=1, **FAST, class_weight={5: 3.0}
-        ).fit(X, y > 0)
-    weighted = SequenceClassifier(
-        architecture="recurrent", n_ensemble=1, **FAST, class_weight={True: 3.0}
-    ).fit(X, y > 0)
+        SequenceClassifier(architecture="recurrent", **FAST, class_weight={5: 3.0}).fit(X, y > 0)
+    weighted = SequenceClassifier(architecture="recurrent", **FAST, class_weight={True: 3.0}).fit(
+        X, y > 0
+    )
     assert weighted.predict(X).shape == (40,)
 
 
@@ -165,9 +163,7 @@ def test_targets_indexed_by_instance_are_aligned_by_label():
         df, pd.Series([100.0, -100.0])
     )
     np.testing.assert_array_equal(default.predict(df), positional.predict(df))
-    clf = SequenceClassifier(
-        architecture="recurrent", n_ensemble=1, hidden_size=4, max_epochs=1, random_state=0
-    )
+    clf = SequenceClassifier(architecture="recurrent", hidden_size=4, max_epochs=1, random_state=0)
     clf.fit(
         df,
         pd.Series(["down", "up"], index=["b", "a"]),

@@ -39,9 +39,7 @@ def test_early_stopping_runs_are_unchanged():
     X, y = _data()
     common = dict(hidden_size=8, max_epochs=40, early_stopping=True, patience=5, random_state=0)
     reg = SequenceRegressor(**common).fit(X, y)
-    clf = SequenceClassifier(architecture="recurrent", n_ensemble=1, **common).fit(
-        X, (y > 0).astype(int)
-    )
+    clf = SequenceClassifier(architecture="recurrent", **common).fit(X, (y > 0).astype(int))
     assert (reg.n_epochs_, reg._history.best_epoch, _sha(reg)) == (29, 23, "0605ba379a6dbc43")
     assert (clf.n_epochs_, clf._history.best_epoch, _sha(clf)) == (40, 39, "74ad382f94329ec5")
 
@@ -130,9 +128,7 @@ def test_bad_recipe_parameters_are_refused_by_name(param, value):
 def test_grid_search_over_the_recipe_parameters():
     X, y = _data(n=40)
     grid = GridSearchCV(
-        SequenceClassifier(
-            architecture="recurrent", n_ensemble=1, hidden_size=4, max_epochs=3, random_state=0
-        ),
+        SequenceClassifier(architecture="recurrent", hidden_size=4, max_epochs=3, random_state=0),
         {"lr_schedule": ["constant", "plateau"], "n_ensemble": [1, 2]},
         cv=2,
         error_score="raise",

@@ -14,10 +14,7 @@ FAST = dict(hidden_size=16, max_epochs=60, learning_rate=1e-2, dtype="float64", 
 
 
 @parametrize_with_checks(
-    [
-        SequenceRegressor(**FAST),
-        SequenceClassifier(architecture="recurrent", n_ensemble=1, **FAST),
-    ],
+    [SequenceRegressor(**FAST), SequenceClassifier(architecture="recurrent", **FAST)],
     expected_failed_checks=lambda est: est._expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -21,7 +21,6 @@ def test_concurrent_fits_equal_sequential_fits():
         (
             SequenceClassifier(
                 architecture="recurrent",
-                n_ensemble=1,
                 cell="gru",
                 hidden_size=24,
                 conv_filters=4,

@@ -32,12 +32,6 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         As for :class:`SequenceRegressor`. 'plateau' (halve the rate when the
         training loss stalls) is the recipe the ResNet and FCN papers train with
         (Keras' ``ReduceLROnPlateau``), its patience scaled to 200 epochs.
-    n_ensemble : int, default=5
-        As for :class:`SequenceRegressor`: the default averages the probabilities of
-        five ResNets of 16, 32, 32 filters per block (InceptionTime ensembles five
-        networks too), whose accuracy varies less with ``random_state`` than one
-        network's, at about twice the training time of one ResNet twice as wide.
-        ``partial_fit``, ``warm_start`` and checkpoints need ``n_ensemble=1``.
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss ('balanced': inversely proportional to
         their frequencies), combined with ``sample_weight``.
@@ -69,11 +63,9 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
     }
 
     # The classifier's own defaults (issue 15's accuracy panel: resnet with a plateau
-    # schedule was at or above 1-NN on every dataset, and an ensemble of five narrow
-    # ones varies less with the seed than one wider one); the regressor keeps the base's.
+    # schedule was at or above 1-NN on every dataset); the regressor keeps the base's.
     architecture: str = "resnet"
     lr_schedule: str = "plateau"
-    n_ensemble: int = 5
     class_weight: dict | str | None = None
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -38,9 +38,7 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         - 'resnet': Wang et al.'s ResNet: three residual blocks of three conv
           blocks (kernels 8, 5, 3) with a 1x1 Conv1D-BatchNormalization shortcut
           and ReLU after the addition, ``(w, 2w, 2w)`` filters (``conv_filters``,
-          or 16 when it is 0, a quarter of the paper's 64, for
-          :class:`SequenceClassifier`'s default ensemble of five), global average
-          pooling, Dense.
+          or 32 when it is 0; the paper's is 64), global average pooling, Dense.
         - 'lstm-fcn': the FCN branch (its ``w`` as for 'fcn') in parallel with a
           recurrent branch (``cell``: 'lstm' is LSTM-FCN, 'gru' GRU-FCN;
           ``hidden_size``, ``activation``) whose last hidden state goes through
