@@ -505,8 +505,8 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         """Fit the members of an ensemble.
 
         Fit ``n_ensemble`` networks from seeds drawn from ``random_state``, in up to
-        ``n_jobs`` threads; the members never share state, so the thread count does
-        not change the result.
+        ``n_jobs`` threads (None: up to the number of processors); the members never
+        share state, so the thread count does not change the result.
         """
         name = type(self).__name__
         if incremental:
@@ -541,7 +541,10 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         def fit_member(member):
             return member._fit(X, y, sample_weight, incremental=False)
 
-        n_threads = min(effective_n_jobs(self.n_jobs), self.n_ensemble)
+        # None: a thread per member up to the processors, as HistGradientBoosting and
+        # LightGBM use the cores by default (each member trains on one BLAS thread).
+        n_jobs = -1 if self.n_jobs is None else self.n_jobs
+        n_threads = min(effective_n_jobs(n_jobs), self.n_ensemble)
         # The members' BLAS limit is set here, before their threads start: it is
         # process-wide, and they then only share it.
         with single_blas_thread():

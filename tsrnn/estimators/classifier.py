@@ -36,7 +36,8 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         As for :class:`SequenceRegressor`: the default averages the probabilities of
         five ResNets of 16, 32, 32 filters per block (InceptionTime ensembles five
         networks too), whose accuracy varies less with ``random_state`` than one
-        network's, at about twice the training time of one ResNet twice as wide.
+        network's, at about twice the training time of one ResNet twice as wide;
+        they train in parallel threads (``n_jobs``).
         ``partial_fit``, ``warm_start`` and checkpoints need ``n_ensemble=1``.
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss ('balanced': inversely proportional to

@@ -152,7 +152,9 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         raise ValueError with ``n_ensemble > 1``.
     n_jobs : int or None, default=None
         Threads training the ensemble's networks in parallel (the kernels release
-        the GIL); None means 1 and -1 all processors, as in joblib.
+        the GIL; each network trains on one BLAS thread). None: one thread per
+        network, up to the number of processors (as HistGradientBoosting uses every
+        core by default); 1 trains them one after the other; -1 all processors.
     loss : {'mse', 'mae', 'huber'}, default='mse'
         The training loss.
 
