@@ -15,10 +15,13 @@ threads at once share one limit: the first to enter sets it, the last to leave
 restores the original. threadpoolctl (3.8 and later) lets only one thread set
 OpenBLAS' limit and silently ignores the others; the count makes this module the
 only setter while it holds the limit, so it takes that role before each change.
+Another library that limits BLAS from another thread at the same time (scikit-learn's
+KMeans does, through threadpoolctl) can still undo the limit while a fit runs.
 """
 
 import contextlib
 import threading
+import warnings
 
 from threadpoolctl import OpenBLASController, ThreadpoolController
 
@@ -32,6 +35,18 @@ def _take_control():
     clear = getattr(OpenBLASController, "clear_controlling_thread", None)
     if clear is not None:
         clear(force=True)
+
+
+def _warn_no_blas():
+    # threadpoolctl before 3.5 does not know the 'libscipy_openblas' name of current
+    # NumPy and SciPy wheels: the limit would then silently do nothing.
+    warnings.warn(
+        "tsrnn found no BLAS library to limit to one thread while training (is "
+        "threadpoolctl older than 3.5?): seeded fits may then depend on the number of "
+        "BLAS threads",
+        RuntimeWarning,
+        stacklevel=4,
+    )
 
 
 @contextlib.contextmanager
@@ -52,7 +67,10 @@ def single_blas_thread():
     with _lock:
         if _users == 0:
             _take_control()
-            _limiter = ThreadpoolController().select(user_api="blas").limit(limits=1)
+            blas = ThreadpoolController().select(user_api="blas")
+            if not blas.lib_controllers:
+                _warn_no_blas()
+            _limiter = blas.limit(limits=1)
             _take_control()
         _users += 1
     try:

@@ -112,3 +112,27 @@ def test_a_fit_in_another_thread_gets_one_blas_thread_too():
     finally:
         limiter.restore_original_limits()
     assert digests == [expected]
+
+
+def test_a_blas_library_threadpoolctl_cannot_see_is_warned(monkeypatch):
+    # threadpoolctl before 3.5 does not see current wheels' 'libscipy_openblas': the
+    # limit would do nothing, so the user is told instead of silently losing it.
+    import tsrnn._threads as threads
+
+    class NoBlas:
+        lib_controllers = []
+
+        def limit(self, limits):
+            return self
+
+        def restore_original_limits(self):
+            pass
+
+    class Controller:
+        def select(self, user_api):
+            return NoBlas()
+
+    monkeypatch.setattr(threads, "ThreadpoolController", Controller)
+    with pytest.warns(RuntimeWarning, match="no BLAS library to limit"):
+        with threads.single_blas_thread():
+            pass

@@ -281,3 +281,13 @@ def test_a_panel_with_few_windows_per_weight_reads_the_window_through_the_lstm(f
     # Window 42 and 4 steps of 3 quantiles: 504 weights, against 55 windows.
     assert not fitted.linear_path_
     assert not any(type(layer).__name__ == "Parallel" for layer in fitted.network_.layers)
+
+
+def test_known_covariates_report_the_flattened_path_the_head_reads(panel):
+    # Calendar features are known covariates: the head reads the window flattened
+    # beside the LSTM whatever the number of windows, and linear_path_ says so.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = Forecaster(calendar="auto", strategy="direct", **FAST).fit(_long(panel))
+    assert type(model.network_.layers[0]).__name__ == "Parallel"
+    assert model.linear_path_

@@ -78,7 +78,10 @@ class GlobalMixin:
         known = self._fit_known_panel(y, X, static, ids, indexes, options, meta)
         series = [v[:, None] / power_of_two(v) for v in values]
         n_windows = sum(max(n - self.window_ - steps + 1, 0) for n in lengths)
-        self.linear_path_ = linear_path(n_windows, self.window_, steps * len(self.quantiles_))
+        # Known covariates already give the head the flattened window (_with_skip).
+        self.linear_path_ = self._uses_known() or linear_path(
+            n_windows, self.window_, steps * len(self.quantiles_)
+        )
         with single_blas_thread():
             self._calibrate_panel(series, steps, seeds, known)
             X_rel, Y_rel = self._panel_windows(series, steps, known)

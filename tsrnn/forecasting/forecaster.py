@@ -212,8 +212,8 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
     max_epochs : int or 'auto', default='auto'
         Passes over the windows; 'auto' gives about 400 gradient steps (between 30
         and 200 epochs), so a long series costs about what a short one does. On a
-        panel 'auto' gives about 800 steps (at least 3 epochs), with the learning
-        rate annealed to 0 by a cosine over the epochs.
+        panel 'auto' gives about 800 steps (at least 3 epochs); a panel's learning
+        rate is annealed to 0 by a cosine over the epochs, 'auto' or not.
     patience : int or None, default=20
         Stop after this many epochs without a training-loss improvement of 1e-4.
     batch_size : int or 'auto', default='auto'
@@ -245,7 +245,8 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         dates). They are known in advance, so ``predict`` needs no ``X`` for them.
         Needs ``strategy='direct'``.
     random_state : int, RandomState instance or None, default=None
-        Seeds every member; the same seed gives bit-identical forecasts.
+        Seeds every member; the same seed gives bit-identical fitted networks (and
+        forecasts, on the same number of BLAS threads).
 
     Attributes
     ----------
@@ -269,7 +270,8 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
     linear_path_ : bool
         Whether the output layer also reads the flattened window, a linear
         autoregression beside the recurrent layer (only after a fit on a panel: one
-        with two windows per weight of that path).
+        with two windows per weight of that path, or with known covariates, which
+        the head always reads flattened).
     scale_ : ndarray of shape (n_targets,) or (n_series,)
         Spread of one-step changes the windows were divided by (in units of
         ``magnitude_``; for a panel one per series, in units of its own power of two).
