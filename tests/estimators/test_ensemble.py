@@ -130,10 +130,15 @@ def test_a_model_file_with_a_mismatched_member_is_refused(binary, ensemble, tmp_
 
 def test_partial_fit_warm_start_and_checkpoints_are_refused(binary, ensemble, tmp_path):
     X, y = binary
-    with pytest.raises(ValueError, match="partial_fit trains a single network"):
-        SequenceClassifier(architecture="recurrent", n_ensemble=2, **FAST).partial_fit(
-            X, y, classes=[0, 1]
-        )
+    # An ensemble has no partial_fit (scikit-learn's available_if); the reason is the
+    # AttributeError's cause.
+    two = SequenceClassifier(architecture="recurrent", n_ensemble=2, **FAST)
+    assert not hasattr(two, "partial_fit")
+    with pytest.raises(AttributeError) as error:
+        two.partial_fit(X, y, classes=[0, 1])
+    assert "partial_fit trains a single network" in str(error.value.__cause__)
+    assert "pass n_ensemble=1" in str(error.value.__cause__)
+    assert hasattr(SequenceClassifier(n_ensemble=1), "partial_fit")
     warm = pickle.loads(pickle.dumps(ensemble)).set_params(warm_start=True)
     with pytest.raises(ValueError, match="warm_start continues a single network"):
         warm.fit(X, y)

@@ -17,6 +17,15 @@ FAST = dict(hidden_size=16, max_epochs=60, learning_rate=1e-2, dtype="float64", 
     [
         SequenceRegressor(**FAST),
         SequenceClassifier(architecture="recurrent", n_ensemble=1, **FAST),
+        # The classifier's default shape: a ResNet ensemble (narrower, for speed).
+        SequenceClassifier(
+            n_ensemble=2,
+            conv_filters=4,
+            max_epochs=30,
+            learning_rate=1e-2,
+            dtype="float64",
+            random_state=0,
+        ),
     ],
     expected_failed_checks=lambda est: est._expected_failed_checks,
 )

@@ -83,6 +83,21 @@ _PRESET_KNOBS = {
 }
 
 
+def single_network(estimator):
+    """Whether ``partial_fit`` is available: it trains one network (``n_ensemble=1``).
+
+    Used with scikit-learn's ``available_if``, so that an ensemble has no
+    ``partial_fit`` (as scikit-learn's checks and meta-estimators expect) and the
+    error says why.
+    """
+    if estimator.n_ensemble != 1:
+        raise AttributeError(
+            f"{type(estimator).__name__}: partial_fit trains a single network; it is not "
+            f"available with n_ensemble={estimator.n_ensemble} (pass n_ensemble=1)"
+        )
+    return True
+
+
 @estimator_params
 class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared parameters and fit machinery; see SequenceRegressor for the docs.
@@ -509,11 +524,6 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         share state, so the thread count does not change the result.
         """
         name = type(self).__name__
-        if incremental:
-            raise ValueError(
-                f"{name}: partial_fit trains a single network; it is not available with "
-                f"n_ensemble={self.n_ensemble}"
-            )
         if self.warm_start and hasattr(self, "network_"):
             raise ValueError(
                 f"{name}: warm_start continues a single network; it is not available with "

@@ -7,9 +7,10 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_array, column_or_1d
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 
-from tsrnn.estimators._base import BaseSequenceEstimator
+from tsrnn.estimators._base import BaseSequenceEstimator, single_network
 from tsrnn.estimators._params import estimator_params
 from tsrnn.losses import BinaryCrossEntropy, SoftmaxCrossEntropy, sigmoid, softmax
 
@@ -77,6 +78,7 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
     n_ensemble: int = 5
     class_weight: dict | str | None = None
 
+    @available_if(single_network)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y); ``classes`` (all labels) is required on the first call."""

@@ -5,8 +5,9 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
 
-from tsrnn.estimators._base import BaseSequenceEstimator
+from tsrnn.estimators._base import BaseSequenceEstimator, single_network
 from tsrnn.estimators._params import estimator_params
 from tsrnn.losses import get_loss
 
@@ -205,6 +206,7 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         tags.target_tags.multi_output = True  # y may be (n_samples, n_outputs)
         return tags
 
+    @available_if(single_network)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), starting from the current weights if fitted."""
