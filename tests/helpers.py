@@ -239,3 +239,19 @@ def assert_bit_identical(first, *others):
         actual = fitted_weights(other)
         np.testing.assert_array_equal(actual, expected, strict=True)
         assert actual.tobytes() == expected.tobytes(), "same values, different bits"
+
+
+def run_cli(capsys, *argv):
+    """Run the command line in process: its exit code, standard output and error."""
+    from tsrnn.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(err):
+    """The message of a one-line 'tsrnn: error: ...' report."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tsrnn: error: "), err
+    return lines[0][len("tsrnn: error: ") :]

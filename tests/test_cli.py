@@ -11,23 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers import one_line_error
+from tests.helpers import run_cli as run
 from tsrnn import Forecaster, cli
 from tsrnn.cli import main
 
 FAST = ["--max-epochs", "2", "--horizon", "3"]
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(err):
-    """The message of a one-line 'tsrnn: error: ...' report."""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tsrnn: error: "), err
-    return lines[0][len("tsrnn: error: ") :]
 
 
 def seasonal(n=60):

@@ -7,23 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers import one_line_error
+from tests.helpers import run_cli as run
 from tsrnn import Forecaster
 from tsrnn.cli import main
 
 H = 3
 FAST = ["--max-epochs", "2", "--horizon", str(H), "--column", "sales", "-q"]
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(err):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tsrnn: error: "), err
-    return lines[0][len("tsrnn: error: ") :]
 
 
 def shop(n=60, shift=0.0):
