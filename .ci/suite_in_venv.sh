@@ -36,6 +36,8 @@ find_python() {
 python="$(find_python)"
 echo "=== install on $python ($(date -u +%H:%M:%S))"
 mkdir -p "$work"
+# Disk: CI machines have run out of it, so the venv and caches go when the job ends.
+trap 'rm -rf "$work/venv" "$work/numba-cache" "$work/pytest"' EXIT
 "$python" -m venv "$work/venv"
 py="$work/venv/bin/python"
 "$py" -m pip install -q --upgrade pip
