@@ -20,9 +20,11 @@ KMeans does, through threadpoolctl) can still undo the limit while a fit runs.
 """
 
 import contextlib
+import os
 import threading
 import warnings
 
+from joblib import cpu_count
 from threadpoolctl import OpenBLASController, ThreadpoolController
 
 _lock = threading.Lock()
@@ -83,3 +85,25 @@ def single_blas_thread():
                 _limiter.restore_original_limits()
                 _take_control()
                 _limiter = None
+
+
+def default_thread_count():
+    """The threads a fit may use by default: the cores, capped by ``OMP_NUM_THREADS``.
+
+    joblib's process workers (``GridSearchCV(n_jobs=...)``, ``cross_val_score``), dask's
+    workers and batch schedulers set ``OMP_NUM_THREADS`` to each worker's share of the
+    cores; scikit-learn's OpenMP estimators (HistGradientBoosting) follow it, and so do
+    an ensemble's members, so that workers do not together start more threads than
+    there are cores.
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    cores = cpu_count()
+    # OpenMP allows a comma-separated list, one count per nesting level.
+    setting = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if setting.isdigit() and int(setting) > 0:
+        cores = min(cores, int(setting))
+    return max(cores, 1)

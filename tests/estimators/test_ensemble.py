@@ -155,3 +155,41 @@ def test_partial_fit_warm_start_and_checkpoints_are_refused(binary, ensemble, tm
 def test_an_unfitted_estimator_still_saves_and_loads(tmp_path):
     save(SequenceClassifier(architecture="recurrent", n_ensemble=2), tmp_path / "unfitted.tsrnn")
     assert load(tmp_path / "unfitted.tsrnn").get_params()["n_ensemble"] == 2
+
+
+def _threads_used(monkeypatch, binary, **params):
+    """The thread count the ensemble's fit starts its members in (1: no pool)."""
+    import tsrnn.estimators._base as base
+
+    used = [1]
+    real = base.ThreadPoolExecutor
+
+    def recording(max_workers):
+        used[0] = max_workers
+        return real(max_workers)
+
+    monkeypatch.setattr(base, "ThreadPoolExecutor", recording)
+    SequenceClassifier(architecture="recurrent", n_ensemble=3, **FAST, **params).fit(*binary)
+    return used[0]
+
+
+@pytest.mark.parametrize(
+    ("omp", "n_jobs", "expected"),
+    [("1", None, 1), ("2", None, 2), ("1,1", None, 1), ("", None, 4), ("1", 2, 2)],
+)
+def test_default_threads_follow_omp_num_threads(monkeypatch, binary, omp, n_jobs, expected):
+    # joblib's process workers (GridSearchCV(n_jobs=2) on 2 cores) and dask's set
+    # OMP_NUM_THREADS=1: an ensemble inside them must not start a thread per core.
+    monkeypatch.setattr("tsrnn._threads.cpu_count", lambda: 4)
+    monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    assert _threads_used(monkeypatch, binary, n_jobs=n_jobs) == min(expected, 3)
+
+
+def test_joblib_process_workers_get_one_thread_each():
+    from joblib import Parallel, cpu_count, delayed
+
+    from tsrnn._threads import default_thread_count
+
+    # loky gives each of its n_jobs workers cpu_count() // n_jobs threads.
+    counts = Parallel(n_jobs=2)(delayed(default_thread_count)() for _ in range(2))
+    assert counts == [max(cpu_count() // 2, 1)] * 2

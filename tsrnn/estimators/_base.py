@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from tsrnn import _formats, architectures, streaming
 from tsrnn._random import draw_seeds
-from tsrnn._threads import single_blas_thread
+from tsrnn._threads import default_thread_count, single_blas_thread
 from tsrnn._validation import BATCH_SIZE, NON_NEGATIVE_INT, POSITIVE_INT
 from tsrnn.backend import resolve_device
 from tsrnn.estimators._params import estimator_params
@@ -520,8 +520,8 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         """Fit the members of an ensemble.
 
         Fit ``n_ensemble`` networks from seeds drawn from ``random_state``, in up to
-        ``n_jobs`` threads (None: up to the number of processors); the members never
-        share state, so the thread count does not change the result.
+        ``n_jobs`` threads (None: up to the cores, capped by ``OMP_NUM_THREADS``); the
+        members never share state, so the thread count does not change the result.
         """
         name = type(self).__name__
         if self.warm_start and hasattr(self, "network_"):
@@ -551,10 +551,11 @@ class BaseSequenceEstimator(SaveMixin, BaseEstimator, metaclass=ABCMeta):
         def fit_member(member):
             return member._fit(X, y, sample_weight, incremental=False)
 
-        # None: a thread per member up to the processors, as HistGradientBoosting and
-        # LightGBM use the cores by default (each member trains on one BLAS thread).
-        n_jobs = -1 if self.n_jobs is None else self.n_jobs
-        n_threads = min(effective_n_jobs(n_jobs), self.n_ensemble)
+        # None: a thread per member up to the cores this process may use, as
+        # HistGradientBoosting uses them by default (each member trains on one BLAS
+        # thread); OMP_NUM_THREADS, which joblib's and dask's workers set, caps it.
+        n_cores = default_thread_count() if self.n_jobs is None else effective_n_jobs(self.n_jobs)
+        n_threads = min(n_cores, self.n_ensemble)
         # The members' BLAS limit is set here, before their threads start: it is
         # process-wide, and they then only share it.
         with single_blas_thread():

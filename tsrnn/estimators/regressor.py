@@ -155,7 +155,10 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         Threads training the ensemble's networks in parallel (the kernels release
         the GIL; each network trains on one BLAS thread). None: one thread per
         network, up to the number of processors (as HistGradientBoosting uses every
-        core by default); 1 trains them one after the other; -1 all processors.
+        core by default), and no more than ``OMP_NUM_THREADS`` where it is set (as
+        joblib's workers in ``GridSearchCV(n_jobs=...)`` and dask's workers set it,
+        so that parallel fits do not oversubscribe the cores); 1 trains them one
+        after the other; -1 all processors.
     loss : {'mse', 'mae', 'huber'}, default='mse'
         The training loss.
 
