@@ -9,6 +9,9 @@ Bit identity holds within one build of the numerical libraries only: NumPy's LAP
 draws the orthogonal initialisations and SciPy's BLAS serves the Numba kernels, and
 another release of either rounds differently in the last place. The file therefore
 records the versions it was made with, and the test asks for identical bits only there.
+The same build picks its BLAS kernels for the processor (OpenBLAS' core type: Haswell's
+AVX2 kernels, SkylakeX's AVX-512 ones, or those that ``OPENBLAS_CORETYPE`` names), and
+another core type tiles a product differently, so the file records that too.
 """
 
 import pathlib
@@ -130,9 +133,27 @@ def all_runs():
     return out
 
 
+def blas_kernels():
+    """The BLAS libraries loaded, each with the kernels it picked (e.g. ``openblas:Haswell``)."""
+    import scipy.linalg.cython_blas  # noqa: F401 - the BLAS that the Numba kernels call
+    from threadpoolctl import threadpool_info
+
+    return ",".join(
+        sorted(
+            {
+                f"{info['internal_api']}:{info.get('architecture')}"
+                for info in threadpool_info()
+                if info["user_api"] == "blas"
+            }
+        )
+    )
+
+
 def environment():
-    """``{"environment/<library>": version}`` for the :data:`NUMERICAL_LIBRARIES`."""
-    return {f"environment/{name}": metadata.version(name) for name in NUMERICAL_LIBRARIES}
+    """``{"environment/<library>": version}`` for the :data:`NUMERICAL_LIBRARIES`, and the
+    BLAS kernels as ``environment/blas_kernels``."""
+    versions = {f"environment/{name}": metadata.version(name) for name in NUMERICAL_LIBRARIES}
+    return {**versions, "environment/blas_kernels": blas_kernels()}
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def recorded():
 
 @pytest.fixture(scope="module")
 def recorded_here(recorded):
-    """Whether this environment has the library versions the fits were recorded with."""
+    """Whether this environment has the library versions and BLAS kernels of the record."""
     versions = environment()
     missing = [key for key in versions if key not in recorded]
     if missing:
