@@ -168,7 +168,9 @@ def test_conv_batch_norm_training_trajectory_matches_torch(dtype):
         )
         loss.backward()
         theirs.step()
-    tol = 1e-5 if dtype == "float32" else 1e-9
+    # float64: 20 Adam steps grow rounding to about 1e-9 (1.0e-9 on OpenBLAS' SkylakeX
+    # kernels, less on Haswell's), still six orders below a wrong gradient's error.
+    tol = 1e-5 if dtype == "float32" else 3e-9
     moved = np.abs(net.params.flat - conv_bn_network(dtype).params.flat).max()
     assert moved > 1e-2  # the weights really changed
     theirs_now = twin.as_tsrnn()
