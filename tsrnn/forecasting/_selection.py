@@ -18,11 +18,15 @@ of the two), and :func:`toward_anchor` applies the choice to every quantile fore
 The same held-out forecasts then calibrate the intervals, and a residual that helped
 choose the blend is smaller than a new one: scored on the windows it was chosen on,
 the band's coverage is optimistic. :func:`cross_fit` therefore splits the windows in
-two folds (see :func:`second_fold`) and scores each with the blend chosen on the
-other. No residual is scored under a blend it helped choose (windows of the two folds
-that overlap in time forecast some of the same values, from different origins). The
-forecasts keep the blend chosen on all windows. With a single window (or a panel
-whose windows cannot be split) no blend can be chosen apart from the windows it is
+two folds in time (see :func:`purged_folds`) and scores each value with the blend
+chosen on the other fold. Consecutive windows forecast overlapping stretches, so a
+window next to the other fold forecasts some of that fold's values: the windows
+between the folds whose targets would reach into the other fold's are purged (they
+choose neither blend), and each of their values is scored with the blend chosen on
+the fold whose targets do not include it. No value is scored under a blend chosen on
+a window that forecast it. The forecasts keep the blend chosen on all windows. When
+the windows cannot make two such folds (a series with at most ``steps`` windows, or
+a panel of one such series) no blend can be chosen apart from the values it is
 scored on, and the network is kept alone.
 """
 
@@ -170,62 +174,86 @@ def select(q, anchors, true, median):
     return name, weight, toward_anchor(q, anchors[name], weight, median)
 
 
-def second_fold(owner):
-    """Which held-out windows form the second fold of :func:`cross_fit`.
+def purged_folds(owner, steps):
+    """The two folds of :func:`cross_fit`, purged of the windows between them.
 
     Parameters
     ----------
     owner : ndarray of shape (n_windows,)
-        The series of each window, the windows of a series in time order.
+        The series of each window, the windows of a series in time order, one step
+        apart (consecutive forecast origins).
+    steps : int
+        Steps each window forecasts.
 
     Returns
     -------
-    ndarray of bool, shape (n_windows,)
-        True for the later half of each series' windows (the larger half is the
-        first). A series with a single window puts it in the first fold and the
-        next such series in the second, alternately, so that a panel of short
-        series is split by series.
+    fold : ndarray of int, shape (n_windows,)
+        0 for the first fold, 1 for the second, -1 for a purged window, which
+        chooses neither fold's blend.
+    boundary : ndarray of int, shape (n_windows,)
+        How many of each window's leading target steps lie in the first fold's
+        targets (``steps`` in the first fold, 0 in the second).
+
+    Notes
+    -----
+    A series' windows after the first ``a`` overlap their targets until ``steps - 1``
+    windows have passed: those are purged, and the later half of what remains is the
+    second fold, whose targets begin where the first fold's end. Every target value
+    thus lies in the span of one fold's targets only. A series with too few windows
+    for two folds and the purge between them goes whole to one fold, alternately the
+    first and the second, so that a panel of short series is split by series.
     """
     owner = np.asarray(owner)
-    second = np.zeros(len(owner), dtype=bool)
-    singles = 0
+    fold = np.zeros(len(owner), dtype=int)
+    boundary = np.full(len(owner), steps)
+    gap, whole = steps - 1, 0
     for key in dict.fromkeys(owner.tolist()):
         at = np.flatnonzero(owner == key)
-        if len(at) > 1:
-            second[at[(len(at) + 1) // 2 :]] = True
-        else:
-            second[at] = singles % 2 == 1
-            singles += 1
-    return second
+        if len(at) - gap < 2:
+            fold[at] = whole % 2
+            boundary[at] = steps if whole % 2 == 0 else 0
+            whole += 1
+            continue
+        first = (len(at) - gap + 1) // 2
+        fold[at[first : first + gap]] = -1
+        fold[at[first + gap :]] = 1
+        # The first fold's targets end ``steps - 1`` after its last origin.
+        boundary[at] = np.clip(first - 1 + steps - np.arange(len(at)), 0, steps)
+    return fold, boundary
 
 
-def cross_fit(q, anchors, true, median, second):
+def cross_fit(q, anchors, true, median, fold, boundary):
     """Choose the blend on all held-out windows, and cross-fit the forecasts to score.
 
     Parameters
     ----------
     q, anchors, true, median
         As :func:`select`.
-    second : ndarray of bool, shape (n_windows,)
-        The windows of the second fold (see :func:`second_fold`).
+    fold, boundary : ndarray of shape (n_windows,)
+        The fold of each window and how many of its leading steps lie in the first
+        fold's targets (see :func:`purged_folds`).
 
     Returns
     -------
     (str, float, ndarray)
         The anchor and weight :func:`select` chooses on all windows (the blend the
-        forecasts use), and ``q`` with each fold's windows moved by the blend
-        chosen on the other fold: forecasts to calibrate the intervals on, none of
-        them moved by a blend its own residuals chose. When a fold is empty, the
-        training anchor with weight 1 (the network alone) and ``q`` unchanged.
+        forecasts use), and ``q`` with the values in the first fold's targets moved
+        by the blend chosen on the second fold, and the others by the blend chosen
+        on the first: forecasts to calibrate the intervals on, none of them moved by
+        a blend chosen on windows with its value among their targets. When a fold is
+        empty, the training anchor with weight 1 (the network alone) and ``q``
+        unchanged.
     """
-    first = ~second
+    first, second = fold == 0, fold == 1
     if not first.any() or not second.any():
         return ANCHORS[0], 1.0, q
-    scored = np.empty_like(q)
-    for chosen_on, moved in ((first, second), (second, first)):
+    moved = []
+    for chosen_on in (second, first):
         name, weight, _ = select(
             q[chosen_on], {k: a[chosen_on] for k, a in anchors.items()}, true[chosen_on], median
         )
-        scored[moved] = toward_anchor(q[moved], anchors[name][moved], weight, median)
+        moved.append(toward_anchor(q, anchors[name], weight, median))
+    early = np.arange(q.shape[1])[None, :] < np.asarray(boundary)[:, None]
+    scored = np.where(early[:, :, None, None], moved[0], moved[1])
     name, weight, _ = select(q, anchors, true, median)
     return name, weight, scored

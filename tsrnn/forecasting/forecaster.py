@@ -41,14 +41,16 @@ Blend
 -----
 The same held-out forecasts choose how much of the network to trust: the forecast
 keeps a share ``anchor_weight_`` of the network's departure from a simple forecast
-``blend_anchor_`` (the training anchor, the seasonal mean of the window's cycles, or
-the anchor plus the window's drift), the pair with the lowest held-out absolute
-error (see :mod:`tsrnn.forecasting._selection`). On the noisy wineind, woolyrnq and
-ausbeer series this took the ensemble from worse than seasonal naive to better. The
-bands are calibrated on blended forecasts too, but cross-fitted: the held-out windows
-are split in two folds in time, and each fold is scored with the blend chosen on the
-other, so that no residual is scored under a blend it helped choose (with a single
-held-out window the network is kept unblended).
+``blend_anchor_`` (the training anchor, the seasonal mean of up to six cycles, or
+seasonal naive plus their drift; see ``anchor_window_``), the pair with the lowest
+held-out absolute error (see :mod:`tsrnn.forecasting._selection`). On the noisy
+wineind, woolyrnq and ausbeer series this took the ensemble from worse than seasonal
+naive to better. The bands are calibrated on blended forecasts too, but cross-fitted:
+the held-out windows are split in two folds in time, purged of the windows between
+them whose targets reach into the other fold's, and each value is scored with the
+blend chosen on the fold that did not forecast it, so that no residual is scored
+under a blend it helped choose (with at most ``horizon`` held-out windows the network
+is kept unblended).
 
 A series too short to spare a calibration stretch (fewer points than the horizon
 after the window) cannot be calibrated. Its bands are then never narrower than a
@@ -101,7 +103,7 @@ from tsrnn.forecasting._selection import (
     blend_anchor,
     candidate_anchors,
     cross_fit,
-    second_fold,
+    purged_folds,
     toward_anchor,
 )
 from tsrnn.forecasting._series import future_index, season_length, to_values
@@ -303,7 +305,7 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
     anchor_weight_ : float
         Share of the network's departure from ``blend_anchor_`` the forecast keeps
         (1: the network alone; 1 when the intervals are not conformal, or when the
-        calibration stretch holds a single window).
+        calibration stretch holds no more windows than the horizon has steps).
     interval_method_ : {'conformal', 'random-walk floor', 'none'}
         How the intervals were calibrated.
     interval_calibration_ : dict
@@ -312,7 +314,8 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         before widening), ``coverage`` and ``mean_width`` (after widening, on the
         calibration stretch), ``widening``, ``offset`` and ``n_values`` (calibration
         values scored). The scored forecasts are cross-fitted: each calibration
-        window is blended as the other fold chose. Empty unless conformal.
+        value is blended as the fold of windows that did not forecast it chose.
+        Empty unless conformal.
     covariate_columns_ : list
         The future covariates read (columns of ``X`` with ``future_covariates=True``).
     calendar_ : list of str
@@ -623,13 +626,15 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
 
         Set ``blend_anchor_`` and ``anchor_weight_`` from the held-out windows (the
         values before each origin that the simple forecasts read; the series of each
-        in ``owner``), and return their forecasts cross-fitted: each
-        moved by the blend chosen on the other fold (see
+        in ``owner``), and return their forecasts cross-fitted: each value moved by
+        the blend chosen on the fold of windows that did not forecast it (see
         :func:`~tsrnn.forecasting._selection.cross_fit`).
         """
         anchors = self._candidate_anchors(windows, q.shape[1])
-        median, second = self._median_index(), second_fold(owner)
-        self.blend_anchor_, self.anchor_weight_, q = cross_fit(q, anchors, true, median, second)
+        fold, boundary = purged_folds(owner, q.shape[1])
+        self.blend_anchor_, self.anchor_weight_, q = cross_fit(
+            q, anchors, true, self._median_index(), fold, boundary
+        )
         return q
 
     def _candidate_anchors(self, windows, steps):
