@@ -251,3 +251,22 @@ def test_a_single_calibration_window_leaves_the_network_unblended():
     assert model.interval_method_ == "conformal"
     assert model.interval_calibration_[0.9]["n_values"] == 4
     assert (model.blend_anchor_, model.anchor_weight_) == ("training anchor", 1.0)
+
+
+def test_select_leaves_a_win_within_its_standard_error_to_the_simpler_blend():
+    rng = np.random.default_rng(0)
+    anchor = np.zeros((20, 4, 1))
+    departure = rng.normal(size=(20, 4, 1))
+    q = departure[..., None] + np.array([-1.0, 0.0, 1.0])
+    # The network forecasts a third of what departs from the anchor, under noise
+    # three times larger: on 20 windows its best share wins by less than the
+    # spread of the windows' errors allows to tell from luck.
+    true = departure / 3 + rng.normal(0, 3, size=anchor.shape)
+    errors = {w: np.abs(true - w * departure).mean(axis=(1, 2)) for w in _selection.WEIGHTS}
+    lowest = min(errors, key=lambda w: errors[w].mean())
+    excess = errors[0.0] - errors[lowest]
+    assert lowest > 0 and 0 < excess.mean() <= excess.std(ddof=1) / np.sqrt(20)
+    assert select(q, {"a": anchor}, true, median=1)[:2] == ("a", 0.0)
+    # The same share with a tenth of the noise is kept.
+    true = departure / 3 + rng.normal(0, 0.1, size=anchor.shape)
+    assert select(q, {"a": anchor}, true, median=1)[:2] == ("a", _selection.WEIGHTS[3])
