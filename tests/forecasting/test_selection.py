@@ -270,3 +270,24 @@ def test_select_leaves_a_win_within_its_standard_error_to_the_simpler_blend():
     # The same share with a tenth of the noise is kept.
     true = departure / 3 + rng.normal(0, 0.1, size=anchor.shape)
     assert select(q, {"a": anchor}, true, median=1)[:2] == ("a", _selection.WEIGHTS[3])
+
+
+def test_the_blend_reads_up_to_six_cycles_before_the_origin(tmp_path):
+    rng = np.random.default_rng(2)
+    n = 132
+    values = 50 + 5 * np.sin(2 * np.pi * np.arange(n) / 12) + rng.normal(0, 1, n)
+    y = pd.Series(values, index=pd.date_range("2000", periods=n, freq="MS"))
+    fast = dict(horizon=6, hidden_size=4, max_epochs=2, n_ensemble=1, random_state=0)
+    model = Forecaster(**fast).fit(y)
+    assert (model.window_, model.anchor_window_) == (24, 72)
+    model.blend_anchor_, model.anchor_weight_ = "seasonal mean", 0.0
+    six_cycles = seasonal_mean(values[None, -72:, None], 6, 12, 1)[0, :, 0]
+    np.testing.assert_allclose(model.predict().to_numpy(), six_cycles)
+    # A shorter history is read whole (its two whole cycles), and the model file
+    # keeps the span.
+    two_cycles = seasonal_mean(values[None, -24:, None], 6, 12, 1)[0, :, 0]
+    np.testing.assert_allclose(model.predict(y=y.iloc[-30:]).to_numpy(), two_cycles)
+    model.save(tmp_path / "f.tsrnn")
+    assert tsrnn.load(tmp_path / "f.tsrnn").anchor_window_ == 72
+    # At most the steps before the calibration stretch: 80 - 16 of 80.
+    assert Forecaster(**fast).fit(y.iloc[:80]).anchor_window_ == 64
