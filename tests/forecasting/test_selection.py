@@ -95,9 +95,9 @@ def test_calibration_windows_are_not_scored_under_the_blend_they_chose(monkeypat
     chosen_on = []
     real_select = _selection.select
 
-    def spy(q, anchors, true, median):
+    def spy(q, anchors, true, median, **options):
         chosen_on.append({tuple(row) for row in true.reshape(len(true), -1)})
-        return real_select(q, anchors, true, median)
+        return real_select(q, anchors, true, median, **options)
 
     monkeypatch.setattr(_selection, "select", spy)
     y = pd.Series(
@@ -130,7 +130,7 @@ def test_no_held_out_value_is_scored_under_a_blend_chosen_on_windows_that_foreca
     q = np.array([-1.0, 1.0, 3.0]) + np.zeros((n_windows, steps, 1, 3))
     chosen_on = {}
 
-    def spy(q, anchors, true, median):
+    def spy(q, anchors, true, median, **options):
         weight = 0.125 * (len(chosen_on) + 1)
         chosen_on[weight] = set(true.ravel().tolist())
         return "training anchor", weight, toward_anchor(q, anchors["training anchor"], weight, 1)
@@ -267,6 +267,9 @@ def test_select_leaves_a_win_within_its_standard_error_to_the_simpler_blend():
     excess = errors[0.0] - errors[lowest]
     assert lowest > 0 and 0 < excess.mean() <= excess.std(ddof=1) / np.sqrt(20)
     assert select(q, {"a": anchor}, true, median=1)[:2] == ("a", 0.0)
+    # Held to the standard error of many more windows (as a fold is held to that of
+    # all of them), the same win is kept.
+    assert select(q, {"a": anchor}, true, median=1, n_windows=20_000)[:2] == ("a", lowest)
     # The same share with a tenth of the noise is kept.
     true = departure / 3 + rng.normal(0, 0.1, size=anchor.shape)
     assert select(q, {"a": anchor}, true, median=1)[:2] == ("a", _selection.WEIGHTS[3])

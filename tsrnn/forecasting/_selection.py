@@ -142,7 +142,7 @@ def toward_anchor(q, anchor, weight, median):
     return q - shift[..., None]
 
 
-def select(q, anchors, true, median):
+def select(q, anchors, true, median, n_windows=None):
     """Choose the anchor and weight on held-out forecasts.
 
     Parameters
@@ -156,6 +156,10 @@ def select(q, anchors, true, median):
         The held-out values.
     median : int
         Index of the median quantile.
+    n_windows : int, optional
+        The windows whose count sets the standard error (default: those given).
+        :func:`cross_fit` passes all of the held-out windows when it chooses on one
+        fold, so that a fold's choice is as tolerant as the choice on all of them.
 
     Returns
     -------
@@ -185,12 +189,12 @@ def select(q, anchors, true, median):
     for key, error in errors.items():  # the larger weight, and earlier anchor, on a tie
         if best is None or error.mean() < errors[best].mean() * (1 - 1e-12):
             best = key
-    order = list(anchors)
+    order, n = list(anchors), len(q) if n_windows is None else n_windows
     kept = []
     for (name, weight), error in errors.items():
         excess = error - errors[best]
         # One window gives no spread to measure: the lowest error is kept.
-        se = excess.std(ddof=1) / np.sqrt(len(excess)) if len(excess) > 1 else 0.0
+        se = excess.std(ddof=1) / np.sqrt(n) if len(excess) > 1 else 0.0
         if excess.mean() <= se:
             kept.append((weight, order.index(name), name))
     weight, _, name = min(kept)
@@ -263,9 +267,11 @@ def cross_fit(q, anchors, true, median, fold, boundary):
         forecasts use), and ``q`` with the values in the first fold's targets moved
         by the blend chosen on the second fold, and the others by the blend chosen
         on the first: forecasts to calibrate the intervals on, none of them moved by
-        a blend chosen on windows with its value among their targets. When a fold is
-        empty, the training anchor with weight 1 (the network alone) and ``q``
-        unchanged.
+        a blend chosen on windows with its value among their targets. Each fold's
+        choice is held to the standard error of all the windows, as the forecasts'
+        is (a fold's own, larger, would lean to the simple forecast more than the
+        forecasts do, and widen the bands). When a fold is empty, the training
+        anchor with weight 1 (the network alone) and ``q`` unchanged.
     """
     first, second = fold == 0, fold == 1
     if not first.any() or not second.any():
@@ -273,7 +279,11 @@ def cross_fit(q, anchors, true, median, fold, boundary):
     moved = []
     for chosen_on in (second, first):
         name, weight, _ = select(
-            q[chosen_on], {k: a[chosen_on] for k, a in anchors.items()}, true[chosen_on], median
+            q[chosen_on],
+            {k: a[chosen_on] for k, a in anchors.items()},
+            true[chosen_on],
+            median,
+            n_windows=len(q),
         )
         moved.append(toward_anchor(q, anchors[name], weight, median))
     early = np.arange(q.shape[1])[None, :] < np.asarray(boundary)[:, None]
