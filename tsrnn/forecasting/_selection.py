@@ -9,9 +9,9 @@ the seasonal profile averaged over up to six cycles, which averages the noise of
 single cycles away) beat it on all three (1.10, 1.35 and 0.43). On trending series
 seasonal naive plus the window's drift is the candidate that helps. Which to
 trust is a model-selection question, answered the way AutoETS answers it: by the
-error on data the candidates did not train on (with the one-standard-error rule
-toward the simpler blend, see :func:`select`). The calibration fit already forecasts
-the held-out end of the series; :func:`select` picks there a simple anchor (see
+error on data the candidates did not train on (keeping the simpler blend unless the
+other wins by two standard errors, see :func:`select`). The calibration fit already
+forecasts the held-out end of the series; :func:`select` picks there a simple anchor (see
 :func:`candidate_anchors`) and the share ``w`` of the network's departure from it to
 keep (``w = 1`` the network, ``w = 0`` the simple forecast, in between a convex blend
 of the two), and :func:`toward_anchor` applies the choice to every quantile forecast.
@@ -38,6 +38,12 @@ import numpy as np
 WEIGHTS = np.linspace(0.0, 1.0, 11)
 # The simple forecasts the network is blended with, in order of preference on a tie.
 ANCHORS = ("training anchor", "seasonal mean", "drift")
+# How many standard errors of held-out gain a blend keeping more of the network must
+# show (see :func:`select`). Over the 8 series of ``benchmarks.forecast`` and seeds
+# 0-7, the default ensemble's mean MASE was 0.710 choosing the lowest error, 0.688
+# with one standard error and 0.673 with two; woolyrnq lost to seasonal naive at 2,
+# 1 and 0 of the 8 seeds, and sunspots' mean rose from 0.655 to 0.701.
+STANDARD_ERRORS = 2.0
 
 
 def seasonal_mean(windows, steps, season, n_targets):
@@ -168,16 +174,19 @@ def select(q, anchors, true, median, n_windows=None):
 
     Notes
     -----
-    The one-standard-error rule (Breiman et al., 1984; Hastie et al., *The Elements
-    of Statistical Learning*, 7.10): of the blends whose mean absolute error of the
-    median forecast is within one standard error of the lowest, the one that keeps
+    A significance rule in the spirit of the one-standard-error rule (Breiman et al.,
+    1984; Hastie et al., *The Elements of Statistical Learning*, 7.10): of the blends
+    whose mean absolute error of the median forecast is within
+    :data:`STANDARD_ERRORS` (two) standard errors of the lowest, the one that keeps
     the least of the network (the smallest weight, then the earlier anchor). The
-    standard error is that of the mean over the windows of each window's error
-    minus the best blend's. The network's departure varies with the seed far more
-    than the simple forecasts do, so a blend that wins by less than the noise of a
-    few held-out windows is left for the simpler one (on woolyrnq the three seeds'
-    MASE went from 1.26-1.33 to 1.25-1.28 and on lynx from 0.52-1.23 to
-    0.49-1.04; see :data:`WEIGHTS`).
+    standard error is that of the mean over the windows of each window's error minus
+    the best blend's, so the network's share must win by about a 5% significance
+    level (less strict than it reads: overlapping windows share targets, and the
+    standard error treats them as independent). The network's departure varies with
+    the seed far more than the simple forecasts do, so a blend that wins by less
+    than the noise of a few held-out windows is left for the simpler one (over seeds
+    0-7, woolyrnq's MASE went from 1.26-1.40 to 1.25-1.31 and lynx's from 0.40-1.23
+    to 0.36-0.90; see :data:`WEIGHTS`).
     """
     errors = {}
     for name, anchor in anchors.items():
@@ -195,7 +204,7 @@ def select(q, anchors, true, median, n_windows=None):
         excess = error - errors[best]
         # One window gives no spread to measure: the lowest error is kept.
         se = excess.std(ddof=1) / np.sqrt(n) if len(excess) > 1 else 0.0
-        if excess.mean() <= se:
+        if excess.mean() <= STANDARD_ERRORS * se:
             kept.append((weight, order.index(name), name))
     weight, _, name = min(kept)
     return name, weight, toward_anchor(q, anchors[name], weight, median)

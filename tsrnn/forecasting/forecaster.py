@@ -43,8 +43,8 @@ The same held-out forecasts choose how much of the network to trust: the forecas
 keeps a share ``anchor_weight_`` of the network's departure from a simple forecast
 ``blend_anchor_`` (the training anchor, the seasonal mean of up to six cycles, or
 seasonal naive plus their drift; see ``anchor_window_``), the pair with the lowest
-held-out absolute error, or the one keeping the least of the network within one
-standard error of it (see :mod:`tsrnn.forecasting._selection`). On the noisy
+held-out absolute error, or the one keeping the least of the network within two
+standard errors of it (see :mod:`tsrnn.forecasting._selection`). On the noisy
 wineind, woolyrnq and ausbeer series this took the ensemble from worse than seasonal
 naive to better. The bands are calibrated on blended forecasts too, but cross-fitted:
 the held-out windows are split in two folds in time, purged of the windows between
