@@ -232,9 +232,10 @@ def purged_folds(owner, steps):
 
     Notes
     -----
-    A series' windows after the first ``a`` overlap their targets until ``steps - 1``
-    windows have passed: those are purged, and the later half of what remains is the
-    second fold, whose targets begin where the first fold's end. Every target value
+    The first fold is the earlier half of a series' windows once ``steps - 1`` are
+    set aside; those next ``steps - 1`` windows still forecast some of the first
+    fold's targets and are purged, and the rest is the second fold, whose targets
+    begin where the first fold's end. Every target value
     thus lies in the span of one fold's targets only. A series with too few windows
     for two folds and the purge between them goes whole to one fold, alternately the
     first and the second, so that a panel of short series is split by series.
