@@ -2,8 +2,8 @@
 
 ``python -m benchmarks.forecast_readme [--series FILE] [--panel FILE] [--check]``
 reads the results of ``python -m benchmarks.forecast --json FILE`` (default
-``results/forecast-2core-s7.json``) and of ``python -m benchmarks.forecast --panel 200
---json FILE`` (default ``results/forecast-panel200-2core-s7.json``), renders the MASE
+``results/forecast-2core-s8.json``) and of ``python -m benchmarks.forecast --panel 200
+--json FILE`` (default ``results/forecast-panel200-2core-s8.json``), renders the MASE
 table, the interval table and the list of where tsrnn still loses, and replaces the
 text between ``<!-- forecast:start -->`` and ``<!-- forecast:end -->`` in
 benchmarks/README.md. ``--check`` exits 1 when the README differs from the results.
@@ -139,8 +139,8 @@ def render(series, panel=None, conditions=""):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--series", default=RESULTS / "forecast-2core-s7.json")
-    parser.add_argument("--panel", default=RESULTS / "forecast-panel200-2core-s7.json")
+    parser.add_argument("--series", default=RESULTS / "forecast-2core-s8.json")
+    parser.add_argument("--panel", default=RESULTS / "forecast-panel200-2core-s8.json")
     parser.add_argument("--check", action="store_true", help="exit 1 if the README is stale")
     args = parser.parse_args(argv)
     results = json.loads(open(args.series).read())

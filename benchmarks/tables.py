@@ -20,7 +20,7 @@ ACCURACY = "accuracy-s7.json"
 # Session 5, before the classifier's default became resnet with a plateau schedule.
 ACCURACY_BASELINE = "accuracy-baseline-s5.json"
 ACCURACY_PRESETS = "accuracy-presets-s5.json"
-FORECAST = "forecast-2core-s7.json"
+FORECAST = "forecast-2core-s8.json"
 README = "readme.json"
 # The training-epoch cases of ``python -m benchmarks --only layers``.
 LAYER_CASES = {

@@ -108,8 +108,11 @@ def test_calendar_reads_the_dates_as_the_forecasters_calendar_features(tmp_path,
     assert expected.calendar_ == ["dayofweek", "month"]
     got = pd.read_csv(out_csv)
     np.testing.assert_allclose(got["forecast"], expected.predict(), rtol=1e-5)
-    plain = Forecaster(horizon=3, max_epochs=2, random_state=0).fit(series).predict()
-    assert not np.allclose(got["forecast"], plain, rtol=1e-3)
+    np.testing.assert_allclose(got["lower_90"], expected.predict_interval(0.9)[0], rtol=1e-5)
+    # Two epochs leave networks the blend may drop from the median forecast, but
+    # their quantile heads, which read the calendar, still set the band.
+    plain = Forecaster(horizon=3, max_epochs=2, random_state=0).fit(series)
+    assert not np.allclose(got["lower_90"], plain.predict_interval(0.9)[0], rtol=1e-3)
 
 
 def test_huge_finite_values_are_forecast(tmp_path, capsys):

@@ -125,7 +125,10 @@ def test_the_same_seed_gives_bit_identical_panel_forecasts(panel, fitted):
     again = Forecaster(**FAST).fit(_long(panel))
     pd.testing.assert_frame_equal(again.predict(), fitted.predict(), check_exact=True)
     other = Forecaster(**{**FAST, "random_state": 1}).fit(_long(panel))
-    assert not np.array_equal(other.predict()["y"], fitted.predict()["y"])
+    # Two epochs leave a network the blend may drop from the median forecast (weight
+    # 0), but its quantile heads still set the band around it.
+    assert not np.array_equal(other.networks_[0].params.flat, fitted.networks_[0].params.flat)
+    assert not np.array_equal(other.predict_interval()[1]["y"], fitted.predict_interval()[1]["y"])
 
 
 def test_model_files_hold_global_models(tmp_path, fitted, panel):

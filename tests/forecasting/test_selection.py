@@ -10,8 +10,8 @@ from tsrnn.forecasting._intervals import calibrate_band, conformal_quantile
 from tsrnn.forecasting._scaling import power_of_two
 from tsrnn.forecasting._selection import (
     cross_fit,
+    purged_folds,
     seasonal_mean,
-    second_fold,
     select,
     toward_anchor,
     with_drift,
@@ -51,9 +51,17 @@ def test_select_keeps_the_share_of_the_departure_that_forecasts_best():
     assert toward_anchor(q, anchor, 1.0, 1) is q
 
 
-def test_second_fold_is_the_later_half_of_each_series_and_alternate_single_windows():
-    owner = np.array([0, 0, 0, 1, 2, 3, 3])
-    np.testing.assert_array_equal(second_fold(owner), [0, 0, 1, 0, 1, 0, 1])
+def test_purged_folds_drop_the_windows_whose_targets_reach_the_other_fold():
+    # Series 0: 8 windows of 3 steps; the first fold is windows 0-2, whose targets end
+    # at step 4, windows 3-4 are purged, and 5-7 (targets from step 5) are the second.
+    # Series 1 and 2 have too few windows for two folds and a purge: each goes whole
+    # to one fold, alternately.
+    owner = np.array([0] * 8 + [1] * 3 + [2] * 2)
+    fold, boundary = purged_folds(owner, 3)
+    np.testing.assert_array_equal(fold, [0, 0, 0, -1, -1, 1, 1, 1, 0, 0, 0, 1, 1])
+    np.testing.assert_array_equal(boundary, [3, 3, 3, 2, 1, 0, 0, 0, 3, 3, 3, 0, 0])
+    # One step ahead nothing overlaps: the later half is the second fold.
+    np.testing.assert_array_equal(purged_folds(np.zeros(5), 1)[0], [0, 0, 0, 1, 1])
 
 
 def test_cross_fit_scores_each_fold_with_the_blend_chosen_on_the_other():
@@ -64,24 +72,32 @@ def test_cross_fit_scores_each_fold_with_the_blend_chosen_on_the_other():
     # The first fold's values are the anchor (weight 0 fits them), the second's the
     # network's median (weight 1 fits them).
     true = np.concatenate([anchor[:5], (anchor + signal)[5:]])
-    second = np.arange(10) >= 5
-    name, weight, scored = cross_fit(q, {"a": anchor}, true, 1, second)
+    fold, boundary = purged_folds(np.zeros(10), 3)
+    assert fold.tolist() == [0] * 4 + [-1] * 2 + [1] * 4
+    name, weight, scored = cross_fit(q, {"a": anchor}, true, 1, fold, boundary)
     assert (name, weight) == select(q, {"a": anchor}, true, 1)[:2]
-    # Each fold is moved by the other's choice: the worst blend for its own values.
-    np.testing.assert_allclose(scored[:5], q[:5])
-    np.testing.assert_allclose(scored[5:, :, :, 1], anchor[5:])
+    # Each fold is moved by the other's choice: the worst blend for its own values;
+    # a purged window's values by the choice of the fold they do not belong to.
+    np.testing.assert_allclose(scored[:4], q[:4])
+    np.testing.assert_allclose(scored[6:, :, :, 1], anchor[6:])
+    np.testing.assert_allclose(scored[4, :2], q[4, :2])
+    np.testing.assert_allclose(scored[4, 2:, :, 1], anchor[4, 2:])
     np.testing.assert_allclose(scored[..., 2] - scored[..., 0], 2.0)
-    # A fold left empty leaves no blend to choose apart from the scored windows.
-    assert cross_fit(q, {"a": anchor}, true, 1, np.zeros(10, bool))[:2] == ("training anchor", 1.0)
+    # Without room for two folds no blend can be chosen apart from the scored windows.
+    fold, boundary = purged_folds(np.zeros(3), 3)
+    assert cross_fit(q[:3], {"a": anchor[:3]}, true[:3], 1, fold, boundary)[:2] == (
+        "training anchor",
+        1.0,
+    )
 
 
 def test_calibration_windows_are_not_scored_under_the_blend_they_chose(monkeypatch):
     chosen_on = []
     real_select = _selection.select
 
-    def spy(q, anchors, true, median):
+    def spy(q, anchors, true, median, **options):
         chosen_on.append({tuple(row) for row in true.reshape(len(true), -1)})
-        return real_select(q, anchors, true, median)
+        return real_select(q, anchors, true, median, **options)
 
     monkeypatch.setattr(_selection, "select", spy)
     y = pd.Series(
@@ -92,11 +108,40 @@ def test_calibration_windows_are_not_scored_under_the_blend_they_chose(monkeypat
     model.fit(y)
     n_windows = model.interval_calibration_[0.9]["n_values"] // 4
     assert n_windows == 16
-    # Two folds, disjoint, that together make up the held-out windows; then all of
-    # them for the blend the forecasts keep.
-    assert [len(windows) for windows in chosen_on] == [8, 8, 16]
+    # Two folds in time, purged of the 3 windows between them (a window's 4 steps
+    # reach 3 windows on); then all of them for the blend the forecasts keep.
+    assert [len(windows) for windows in chosen_on] == [6, 7, 16]
     assert not chosen_on[0] & chosen_on[1]
-    assert chosen_on[0] | chosen_on[1] == chosen_on[2]
+    assert chosen_on[0] | chosen_on[1] < chosen_on[2]
+
+
+def test_no_held_out_value_is_scored_under_a_blend_chosen_on_windows_that_forecast_it(
+    monkeypatch,
+):
+    # 12 held-out windows of 4 steps, one step apart: the value at time t is t. Each
+    # blend chosen is told apart by its weight, which the scored median (the anchor
+    # plus the weight times a departure of 1) shows.
+    n_windows, steps = 12, 4
+    model = Forecaster(horizon=steps)
+    model.quantiles_ = np.array([0.05, 0.5, 0.95])
+    model.season_length_, model.n_targets_, model.window_ = 1, 1, 4
+    true = (np.arange(n_windows)[:, None] + np.arange(steps))[..., None].astype(float)
+    windows = np.zeros((n_windows, 4, 1))
+    q = np.array([-1.0, 1.0, 3.0]) + np.zeros((n_windows, steps, 1, 3))
+    chosen_on = {}
+
+    def spy(q, anchors, true, median, **options):
+        weight = 0.125 * (len(chosen_on) + 1)
+        chosen_on[weight] = set(true.ravel().tolist())
+        return "training anchor", weight, toward_anchor(q, anchors["training anchor"], weight, 1)
+
+    monkeypatch.setattr(_selection, "select", spy)
+    weights = model._select_anchor_weight(q, windows, true, np.zeros(n_windows))[..., 0, 1]
+    assert len(chosen_on) == 3 and set(np.unique(weights)) < set(chosen_on)
+    # The blend the forecasts keep, chosen on every window, scores none of them.
+    assert model.anchor_weight_ not in np.unique(weights)
+    for (window, step), weight in np.ndenumerate(weights):
+        assert true[window, step, 0] not in chosen_on[weight], (window, step, weight)
 
 
 def test_conformal_quantile_is_the_finite_sample_rank():
@@ -206,3 +251,46 @@ def test_a_single_calibration_window_leaves_the_network_unblended():
     assert model.interval_method_ == "conformal"
     assert model.interval_calibration_[0.9]["n_values"] == 4
     assert (model.blend_anchor_, model.anchor_weight_) == ("training anchor", 1.0)
+
+
+def test_select_leaves_a_win_within_its_standard_error_to_the_simpler_blend():
+    rng = np.random.default_rng(0)
+    anchor = np.zeros((20, 4, 1))
+    departure = rng.normal(size=(20, 4, 1))
+    q = departure[..., None] + np.array([-1.0, 0.0, 1.0])
+    # The network forecasts a third of what departs from the anchor, under noise
+    # three times larger: on 20 windows its best share wins by less than the
+    # spread of the windows' errors allows to tell from luck.
+    true = departure / 3 + rng.normal(0, 3, size=anchor.shape)
+    errors = {w: np.abs(true - w * departure).mean(axis=(1, 2)) for w in _selection.WEIGHTS}
+    lowest = min(errors, key=lambda w: errors[w].mean())
+    excess = errors[0.0] - errors[lowest]
+    assert lowest > 0 and 0 < excess.mean() <= excess.std(ddof=1) / np.sqrt(20)
+    assert select(q, {"a": anchor}, true, median=1)[:2] == ("a", 0.0)
+    # Held to the standard error of many more windows (as a fold is held to that of
+    # all of them), the same win is kept.
+    assert select(q, {"a": anchor}, true, median=1, n_windows=20_000)[:2] == ("a", lowest)
+    # The same share with a tenth of the noise is kept.
+    true = departure / 3 + rng.normal(0, 0.1, size=anchor.shape)
+    assert select(q, {"a": anchor}, true, median=1)[:2] == ("a", _selection.WEIGHTS[3])
+
+
+def test_the_blend_reads_up_to_six_cycles_before_the_origin(tmp_path):
+    rng = np.random.default_rng(2)
+    n = 132
+    values = 50 + 5 * np.sin(2 * np.pi * np.arange(n) / 12) + rng.normal(0, 1, n)
+    y = pd.Series(values, index=pd.date_range("2000", periods=n, freq="MS"))
+    fast = dict(horizon=6, hidden_size=4, max_epochs=2, n_ensemble=1, random_state=0)
+    model = Forecaster(**fast).fit(y)
+    assert (model.window_, model.anchor_window_) == (24, 72)
+    model.blend_anchor_, model.anchor_weight_ = "seasonal mean", 0.0
+    six_cycles = seasonal_mean(values[None, -72:, None], 6, 12, 1)[0, :, 0]
+    np.testing.assert_allclose(model.predict().to_numpy(), six_cycles)
+    # A shorter history is read whole (its two whole cycles), and the model file
+    # keeps the span.
+    two_cycles = seasonal_mean(values[None, -24:, None], 6, 12, 1)[0, :, 0]
+    np.testing.assert_allclose(model.predict(y=y.iloc[-30:]).to_numpy(), two_cycles)
+    model.save(tmp_path / "f.tsrnn")
+    assert tsrnn.load(tmp_path / "f.tsrnn").anchor_window_ == 72
+    # At most the steps before the calibration stretch: 80 - 16 of 80.
+    assert Forecaster(**fast).fit(y.iloc[:80]).anchor_window_ == 64

@@ -71,6 +71,7 @@ class GlobalMixin:
         shortest = int(np.argmin(lengths))
         try:
             self.window_ = self._resolve_window(lengths[shortest], steps, int(np.median(lengths)))
+            self.anchor_window_ = self.window_
         except ValueError as exc:
             raise PanelError(
                 f"series {ids[shortest]!r}: {exc}; drop it or pass a smaller window"
