@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import tsrnn
 from tsrnn import Forecaster
@@ -294,3 +295,69 @@ def test_the_blend_reads_up_to_six_cycles_before_the_origin(tmp_path):
     assert tsrnn.load(tmp_path / "f.tsrnn").anchor_window_ == 72
     # At most the steps before the calibration stretch: 80 - 16 of 80.
     assert Forecaster(**fast).fit(y.iloc[:80]).anchor_window_ == 64
+
+
+def _seasonal_series(n=132, seed=2):
+    rng = np.random.default_rng(seed)
+    values = 50 + 5 * np.sin(2 * np.pi * np.arange(n) / 12) + rng.normal(0, 1, n)
+    return pd.Series(values, index=pd.date_range("2000", periods=n, freq="MS"))
+
+
+@pytest.mark.parametrize("strategy", ["direct", "recursive"])
+@pytest.mark.parametrize("window", [8, 12])
+def test_a_history_shorter_than_two_cycles_is_blended_with_the_training_anchor(window, strategy):
+    # predict(y=...) needs only window_ steps, but the seasonal mean and the drift
+    # read two cycles (24 steps): with fewer the drift divided by zero steps (NaN) or
+    # indexed before the history (IndexError). They fall back to the training anchor:
+    # seasonal naive with a 12-step window, the last value with an 8-step one.
+    y = _seasonal_series()
+    fast = dict(hidden_size=4, max_epochs=2, n_ensemble=1, random_state=0)
+    model = Forecaster(horizon=6, window=window, strategy=strategy, **fast).fit(y)
+    assert model.anchor_window_ == 72
+    last = y.to_numpy()[-window:]
+    naive = last[:6] if window == 12 else np.full(6, last[-1])
+    for name in ("seasonal mean", "drift"):
+        model.blend_anchor_, model.anchor_weight_ = name, 0.0
+        for steps in (window, 23):
+            forecast = model.predict(y=y.iloc[-steps:]).to_numpy()
+            if steps == window:
+                np.testing.assert_allclose(forecast, naive)
+            assert np.isfinite(forecast).all()
+        # Two cycles are enough: the look-back's own forecast.
+        expected = _selection.blend_anchor(name, y.to_numpy()[None, -24:, None], 6, 12, 1, None)
+        if strategy == "direct":
+            np.testing.assert_allclose(model.predict(y=y.iloc[-24:]).to_numpy(), expected[0, :, 0])
+    # A partial weight keeps its share of the network's departure from the fallback.
+    model.anchor_weight_ = 1.0
+    network = model.predict(y=y.iloc[-window:]).to_numpy()
+    model.anchor_weight_ = 0.5
+    blended = model.predict(y=y.iloc[-window:]).to_numpy()
+    if strategy == "direct":  # a recursive path feeds each blended step back
+        np.testing.assert_allclose(blended, 0.5 * network + 0.5 * naive)
+    else:
+        np.testing.assert_allclose(blended[0], 0.5 * network[0] + 0.5 * naive[0])
+
+
+def test_a_model_without_an_anchor_window_blends_on_its_window(tmp_path):
+    # Model files written before anchor_window_ existed chose the blend on the window's
+    # values, and still forecast from them.
+    y = _seasonal_series()
+    fast = dict(horizon=6, hidden_size=4, max_epochs=2, n_ensemble=1, random_state=0)
+    model = Forecaster(**fast).fit(y)
+    assert (model.window_, model.anchor_window_) == (24, 72)
+    del model.anchor_window_
+    model.save(tmp_path / "old.tsrnn")
+    old = tsrnn.load(tmp_path / "old.tsrnn")
+    assert not hasattr(old, "anchor_window_")
+    old.anchor_weight_ = 1.0
+    network = old.predict().to_numpy()
+    window = y.to_numpy()[None, -24:, None]
+    for name in ("seasonal mean", "drift"):
+        expected = _selection.blend_anchor(name, window, 6, 12, 1, None)[0, :, 0]
+        for weight in (0.0, 0.3):
+            old.blend_anchor_, old.anchor_weight_ = name, weight
+            np.testing.assert_allclose(
+                old.predict().to_numpy(), weight * network + (1 - weight) * expected
+            )
+            # A longer history gives the same forecast: only the window is read.
+            np.testing.assert_allclose(old.predict(y=y.iloc[-60:]).to_numpy(), old.predict())

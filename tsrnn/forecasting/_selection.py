@@ -7,7 +7,7 @@ wineind, woolyrnq and ausbeer the network lost to seasonal naive (MASE 1.26, 1.4
 0.84 against 1.21, 1.36 and 0.55), and the seasonal mean (the last cycle's level plus
 the seasonal profile averaged over up to six cycles, which averages the noise of
 single cycles away) beat it on all three (1.10, 1.35 and 0.43). On trending series
-seasonal naive plus the window's drift is the candidate that helps. Which to
+seasonal naive plus the look-back's drift is the candidate that helps. Which to
 trust is a model-selection question, answered the way AutoETS answers it: by the
 error on data the candidates did not train on (keeping the simpler blend unless the
 other wins by two standard errors, see :func:`select`). The calibration fit already
@@ -51,8 +51,9 @@ def seasonal_mean(windows, steps, season, n_targets):
 
     Parameters
     ----------
-    windows : ndarray of shape (n_windows, window, n_features)
-        Inputs, targets first.
+    windows : ndarray of shape (n_windows, span, n_features)
+        The look-back before each origin (the model's ``anchor_window_`` steps),
+        targets first.
     steps : int
         Steps to forecast.
     season : int
@@ -64,7 +65,7 @@ def seasonal_mean(windows, steps, season, n_targets):
     -------
     ndarray of shape (n_windows, steps, n_targets)
         The mean of the last cycle plus, at each step, the average over the
-        window's whole cycles of that season's departure from its cycle's mean.
+        look-back's whole cycles of that season's departure from its cycle's mean.
     """
     cycles = windows.shape[1] // season
     y = windows[:, windows.shape[1] - cycles * season :, :n_targets]
@@ -80,12 +81,14 @@ def candidate_anchors(windows, steps, season, n_targets, training_anchor):
 
     The anchor the network was trained on; the seasonal mean (see
     :func:`seasonal_mean`); and seasonal naive plus drift (see :func:`with_drift`).
-    The last two need two whole cycles in the window (two steps without a season).
+    The last two read ``windows``, the look-back before each origin (the model's
+    ``anchor_window_`` steps), and need two whole cycles of it (two steps without a
+    season; see :func:`reads_enough`).
     """
     names = [ANCHORS[0]]
-    if season > 1 and windows.shape[1] >= 2 * season:
+    if season > 1 and reads_enough(ANCHORS[1], windows.shape[1], season):
         names.append(ANCHORS[1])
-    if windows.shape[1] >= 2 * season:
+    if reads_enough(ANCHORS[2], windows.shape[1], season):
         names.append(ANCHORS[2])
     return {
         name: blend_anchor(name, windows, steps, season, n_targets, training_anchor)
@@ -96,10 +99,15 @@ def candidate_anchors(windows, steps, season, n_targets, training_anchor):
 def blend_anchor(name, windows, steps, season, n_targets, training_anchor):
     """The simple forecast ``name`` (one of :data:`ANCHORS`) after each window.
 
-    ``training_anchor`` is returned for the first of :data:`ANCHORS`; only the named
-    forecast is computed, which spares a recursive forecast the other candidates at
-    every step.
+    ``training_anchor`` is returned for the first of :data:`ANCHORS`, and for the
+    others when ``windows`` is too short a look-back for them (see
+    :func:`reads_enough`: a forecast from fewer past steps than the model's
+    ``anchor_window_`` falls back to the rule the network was trained on, which
+    reads one cycle at most). Only the named forecast is computed, which spares a
+    recursive forecast the other candidates at every step.
     """
+    if not reads_enough(name, windows.shape[1], season):
+        return training_anchor
     if name == ANCHORS[1]:
         return seasonal_mean(windows, steps, season, n_targets)
     if name == ANCHORS[2]:
@@ -107,12 +115,25 @@ def blend_anchor(name, windows, steps, season, n_targets, training_anchor):
     return training_anchor
 
 
+def reads_enough(name, span, season):
+    """Whether a look-back of ``span`` steps gives the simple forecast ``name``.
+
+    The seasonal mean and the drift need two whole cycles (two steps without a
+    season): with one, the drift divides by zero steps, and with less neither has a
+    cycle to repeat. The training anchor reads one cycle at most, which the window
+    holds.
+    """
+    return name == ANCHORS[0] or span >= 2 * season
+
+
 def with_drift(windows, steps, season, n_targets):
     """Seasonal naive plus drift after each window.
 
     The value one cycle before each step (the last value without a season) plus the
-    window's drift per step (the change between the means of its first and last
-    cycles, over the steps between them) times the steps since that value.
+    look-back's drift per step (the change between the means of its first and last
+    cycles, over the steps between them) times the steps since that value;
+    ``windows`` is the look-back before each origin (the model's ``anchor_window_``
+    steps).
     """
     y = windows[:, :, :n_targets]
     first, last = y[:, :season].mean(axis=1), y[:, -season:].mean(axis=1)

@@ -50,8 +50,9 @@ naive to better. The bands are calibrated on blended forecasts too, but cross-fi
 the held-out windows are split in two folds in time, purged of the windows between
 them whose targets reach into the other fold's, and each value is scored with the
 blend chosen on the fold that did not forecast it, so that no residual is scored
-under a blend it helped choose (with at most ``horizon`` held-out windows the network
-is kept unblended).
+under a blend it helped choose (with at most as many held-out windows as each
+forecasts steps, ``horizon`` with ``strategy='direct'`` and one with ``'recursive'``,
+no two folds can be made and the network is kept unblended).
 
 A series too short to spare a calibration stretch (fewer points than the horizon
 after the window) cannot be calibrated. Its bands are then never narrower than a
@@ -302,11 +303,15 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         'seasonal mean' or 'drift' (see the module docstring).
     anchor_window_ : int
         Past steps the simple forecasts of the blend read: up to six seasonal cycles
-        and at least ``window_`` (``window_`` for a panel).
+        and at least ``window_`` (``window_`` for a panel). A history given to
+        ``predict`` with fewer steps reads what it has; one shorter than the two
+        seasonal cycles the seasonal mean and the drift need (two steps without a
+        season) is blended with the training anchor instead, with the same weight.
     anchor_weight_ : float
         Share of the network's departure from ``blend_anchor_`` the forecast keeps
         (1: the network alone; 1 when the intervals are not conformal, or when the
-        calibration stretch holds no more windows than the horizon has steps).
+        calibration stretch holds no more windows than each forecasts steps: the
+        horizon with ``strategy='direct'``, one with ``'recursive'``).
     interval_method_ : {'conformal', 'random-walk floor', 'none'}
         How the intervals were calibrated.
     interval_calibration_ : dict
@@ -936,8 +941,9 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             Steps to forecast (default: the fitted ``horizon``).
         y : array-like, Series, DataFrame or DataArray, optional
             Forecast from the end of this history instead of the training series
-            (the fitted networks are reused; nothing is refitted). A model fitted on
-            a panel takes a panel in any of the forms :meth:`fit` reads (with the
+            (the fitted networks are reused; nothing is refitted): at least
+            ``window_`` steps, of which the blend's simple forecast reads up to
+            ``anchor_window_`` (see there). A model fitted on a panel takes a panel in any of the forms :meth:`fit` reads (with the
             fit's column names), or a single Series, and forecasts every series in
             it, including series it never saw.
         X : array-like or DataFrame, optional
