@@ -943,9 +943,10 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             Forecast from the end of this history instead of the training series
             (the fitted networks are reused; nothing is refitted): at least
             ``window_`` steps, of which the blend's simple forecast reads up to
-            ``anchor_window_`` (see there). A model fitted on a panel takes a panel in any of the forms :meth:`fit` reads (with the
-            fit's column names), or a single Series, and forecasts every series in
-            it, including series it never saw.
+            ``anchor_window_`` (see there). A model fitted on a panel takes a panel
+            in any of the forms :meth:`fit` reads (with the fit's column names), or a
+            single Series, and forecasts every series in it, including series it
+            never saw.
         X : array-like or DataFrame, optional
             For a model fitted with past-only features: their values aligned with
             ``y``. For a model fitted with ``future_covariates=True``: their values on
