@@ -241,6 +241,21 @@ def assert_bit_identical(first, *others):
         assert actual.tobytes() == expected.tobytes(), "same values, different bits"
 
 
+def network_forecast(model, **kwargs):
+    """A fitted Forecaster's ``predict(**kwargs)`` from its networks alone.
+
+    The forecast with ``anchor_weight_`` 1, restored afterwards. A quick test fit's
+    blend often keeps none of its networks (weight 0), and its ``predict`` is then the
+    simple forecast whatever the networks are: comparing this one compares them.
+    """
+    weight = model.anchor_weight_
+    model.anchor_weight_ = 1.0
+    try:
+        return model.predict(**kwargs)
+    finally:
+        model.anchor_weight_ = weight
+
+
 def run_cli(capsys, *argv):
     """Run the command line in process: its exit code, standard output and error."""
     from tsrnn.cli import main

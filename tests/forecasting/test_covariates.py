@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 import tsrnn
+from tests.helpers import network_forecast
 from tsrnn import Forecaster, backtest
 from tsrnn.forecasting._covariates import calendar_features, known_windows, resolve_calendar
 
@@ -388,9 +389,15 @@ def test_panel_multiindex_covariates_match_the_long_frame(tmp_path):
     long = model.predict(X=future)
     multi = model.predict(X=future.set_index(["unique_id", "ds"])[["promo"]])
     pd.testing.assert_frame_equal(long, multi)
+    # The blend may keep none of a 3-epoch network (weight 0), whose forecast then
+    # reads no covariate: the network's own forecasts are compared too.
+    networks = network_forecast(model, X=future)
+    multi = network_forecast(model, X=future.set_index(["unique_id", "ds"])[["promo"]])
+    pd.testing.assert_frame_equal(networks, multi)
     model.save(tmp_path / "panel.tsrnn")
     loaded = tsrnn.load(tmp_path / "panel.tsrnn")
     pd.testing.assert_frame_equal(loaded.predict(X=future), long)
+    pd.testing.assert_frame_equal(network_forecast(loaded, X=future), networks)
     y_multi = history.set_index(["unique_id", "ds"])[["y"]]
     other = Forecaster(
         future_covariates=True, calendar="auto", **dict(FAST, calibration_fraction=0.3)
@@ -398,6 +405,10 @@ def test_panel_multiindex_covariates_match_the_long_frame(tmp_path):
     other.fit(y_multi, X=history.set_index(["unique_id", "ds"])[["promo"]], static=static)
     np.testing.assert_array_equal(
         other.predict(X=future.set_index(["unique_id", "ds"])[["promo"]])["y"], long["y"]
+    )
+    np.testing.assert_array_equal(
+        network_forecast(other, X=future.set_index(["unique_id", "ds"])[["promo"]])["y"],
+        networks["y"],
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error")

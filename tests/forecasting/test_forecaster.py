@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 import tsrnn
+from tests.helpers import network_forecast
 from tsrnn import Forecaster
 from tsrnn.datasets import load_airline, load_sunspots
 from tsrnn.forecasting import TrainingDivergedError, UncalibratedIntervalWarning
@@ -25,6 +26,7 @@ def test_scaling_is_fitted_on_training_data_only():
     b = Forecaster(horizon=6, max_epochs=3, random_state=0).fit(changed[:100])
     np.testing.assert_array_equal(a.scale_, b.scale_)
     pd.testing.assert_series_equal(a.predict(), b.predict())
+    pd.testing.assert_series_equal(network_forecast(a), network_forecast(b))
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -251,4 +253,8 @@ def test_ensemble_round_trips_through_a_model_file(tmp_path):
     loaded = tsrnn.load(model.save(tmp_path / "f.tsrnn") and tmp_path / "f.tsrnn")
     assert len(loaded.networks_) == 2
     pd.testing.assert_series_equal(loaded.predict(), model.predict(), check_exact=True)
+    # The blend may keep none of two 3-epoch networks: their own forecasts too.
+    pd.testing.assert_series_equal(
+        network_forecast(loaded), network_forecast(model), check_exact=True
+    )
     assert loaded.interval_calibration_ == model.interval_calibration_

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import tsrnn
+from tests.helpers import network_forecast
 from tsrnn import Forecaster
 from tsrnn.forecasting import UncalibratedIntervalWarning
 from tsrnn.forecasting._panel import PanelError
@@ -50,21 +51,28 @@ def fitted(panel):
 
 
 def test_long_multiindex_xarray_and_dict_give_identical_forecasts(panel, fitted):
-    expected = fitted.predict()["y"].to_numpy()
+    # The blend may keep none of the 2-epoch networks (weight 0): each form's
+    # networks' own forecasts are compared too.
+    expected = [fitted.predict()["y"].to_numpy(), network_forecast(fitted)["y"].to_numpy()]
     frame = _long(panel).set_index(["unique_id", "ds"])
-    by_index = Forecaster(**FAST).fit(frame).predict()
-    assert list(by_index.index.names) == ["unique_id", "ds"]
-    np.testing.assert_array_equal(by_index["y"].to_numpy(), expected)
+    model = Forecaster(**FAST).fit(frame)
+    by_index = [model.predict(), network_forecast(model)]
+    assert list(by_index[0].index.names) == ["unique_id", "ds"]
+    np.testing.assert_array_equal([f["y"].to_numpy() for f in by_index], expected)
     # The DataArray pads the shorter series with NaN; they are trimmed on the way in.
     array = frame["y"].to_xarray().rename({"unique_id": "series"})
-    by_array = Forecaster(**FAST).fit(array).predict()
-    assert by_array.dims == ("series", "ds")
-    from_array = [by_array.sel(series=k).dropna("ds").values for k in panel]
-    np.testing.assert_array_equal(np.concatenate(from_array), expected)
-    by_dict = Forecaster(**FAST).fit(panel).predict()
-    np.testing.assert_array_equal(np.concatenate([by_dict[k] for k in panel]), expected)
-    by_list = Forecaster(**FAST).fit(list(panel.values())).predict()
-    np.testing.assert_array_equal(np.concatenate(by_list), expected)
+    model = Forecaster(**FAST).fit(array)
+    by_array = [model.predict(), network_forecast(model)]
+    assert by_array[0].dims == ("series", "ds")
+    from_array = [[f.sel(series=k).dropna("ds").values for k in panel] for f in by_array]
+    np.testing.assert_array_equal([np.concatenate(f) for f in from_array], expected)
+    model = Forecaster(**FAST).fit(panel)
+    by_dict = [model.predict(), network_forecast(model)]
+    from_dict = [np.concatenate([f[k] for k in panel]) for f in by_dict]
+    np.testing.assert_array_equal(from_dict, expected)
+    model = Forecaster(**FAST).fit(list(panel.values()))
+    by_list = [model.predict(), network_forecast(model)]
+    np.testing.assert_array_equal([np.concatenate(f) for f in by_list], expected)
 
 
 def test_forecasts_are_dated_from_each_series_own_end(panel, fitted):
@@ -124,6 +132,10 @@ def test_series_the_model_never_saw_are_forecast(panel, fitted):
 def test_the_same_seed_gives_bit_identical_panel_forecasts(panel, fitted):
     again = Forecaster(**FAST).fit(_long(panel))
     pd.testing.assert_frame_equal(again.predict(), fitted.predict(), check_exact=True)
+    # The blend may keep none of the 2-epoch networks: their own forecasts too.
+    pd.testing.assert_frame_equal(
+        network_forecast(again), network_forecast(fitted), check_exact=True
+    )
     other = Forecaster(**{**FAST, "random_state": 1}).fit(_long(panel))
     # Two epochs leave a network the blend may drop from the median forecast (weight
     # 0), but its quantile heads still set the band around it.
@@ -144,10 +156,20 @@ def test_model_files_hold_global_models(tmp_path, fitted, panel):
 
 
 def test_recursive_strategy_on_a_panel(panel):
-    model = Forecaster(**{**FAST, "strategy": "recursive"}).fit(panel)
+    # Uncalibrated, the forecast is the networks' alone (a calibrated 2-epoch fit's
+    # blend may keep none of them), so each step feeds their median back as input.
+    options = {"strategy": "recursive", "calibration_fraction": 0, "scale_target": False}
+    model = Forecaster(**FAST | options).fit(panel)
+    assert model.anchor_weight_ == 1.0
     forecast = model.predict(horizon=6)
     assert {k: len(v) for k, v in forecast.items()} == {"a": 6, "b": 6, "c": 6}
     assert forecast["c"].index[0] == pd.Timestamp("2007-05-01")
+    # Unscaled, a series' forecast does not depend on its spread: the second step is
+    # the one-step forecast from the history the first step extends.
+    extended = pd.concat([panel["c"], forecast["c"].iloc[:1]])
+    step = model.predict(horizon=1, y={"c": extended})["c"]
+    np.testing.assert_allclose(step.to_numpy(), forecast["c"].iloc[1:2], rtol=1e-12)
+    assert step.index[0] == forecast["c"].index[1]
 
 
 def test_panel_windows_never_leak_future_targets_into_earlier_inputs():
