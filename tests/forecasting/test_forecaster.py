@@ -220,14 +220,26 @@ def test_ensemble_is_the_median_of_its_members_and_bit_identical_per_seed():
     )
 
 
-def test_calibration_is_reported():
+@pytest.mark.parametrize("fraction, n_cal", [(0.2, 19), (0.115, 11)])
+def test_calibration_is_reported(fraction, n_cal):
     y = load_airline()[:96]
     model = Forecaster(
-        window=12, horizon=6, hidden_size=4, max_epochs=5, n_ensemble=2, random_state=0
+        window=12,
+        horizon=6,
+        hidden_size=4,
+        max_epochs=5,
+        n_ensemble=2,
+        random_state=0,
+        calibration_fraction=fraction,
     ).fit(y)
     assert model.interval_method_ == "conformal"
+    if n_cal - 6 + 1 <= 6:
+        # No more windows than the horizon's steps make no two folds: the report
+        # scores the networks' own bands (14 windows choose a blend, which may keep
+        # none of five-epoch networks).
+        assert (model.blend_anchor_, model.anchor_weight_) == ("training anchor", 1.0)
     report = model.interval_calibration_[0.9]
-    assert report["n_values"] == (19 - 6 + 1) * 6  # origins in the last 19 steps x horizon
+    assert report["n_values"] == (n_cal - 6 + 1) * 6  # origins in the last n_cal steps x horizon
     assert report["coverage"] >= 0.9 >= 0
     assert 0 <= report["raw_coverage"] <= report["coverage"]
     assert report["widening"] == model.interval_widening_[(0, 2)]
