@@ -145,12 +145,15 @@ def test_series_near_the_float_limit_forecast_finite_values():
     lower, upper = model.predict_interval(0.9)
     assert np.isfinite(forecast).all() and np.isfinite(lower).all() and np.isfinite(upper).all()
     assert (forecast > 3e301).all()
+    # The blend may keep none of a two-epoch network: its own forecast is finite too.
+    assert np.isfinite(network_forecast(model)).all()
     # Scaling by a power of two is exact: a series 2**990 times larger gets the same
     # forecast, 2**990 times larger.
     noisy = np.arange(40) + np.random.default_rng(0).normal(0, 1, 40)
     small = Forecaster(dtype="float64", window=8, horizon=3, **TINY).fit(noisy)
     large = Forecaster(dtype="float64", window=8, horizon=3, **TINY).fit(noisy * 2.0**990)
     np.testing.assert_array_equal(large.predict() / 2.0**990, small.predict())
+    np.testing.assert_array_equal(network_forecast(large) / 2.0**990, network_forecast(small))
     np.testing.assert_array_equal(
         large.predict_interval(0.9)[1] / 2.0**990, small.predict_interval(0.9)[1]
     )

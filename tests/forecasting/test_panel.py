@@ -275,8 +275,9 @@ def test_a_global_model_anneals_its_learning_rate_over_the_epochs(panel, monkeyp
 def test_date_strings_in_a_long_frame_are_read_as_dates(panel, fitted):
     frame = _long(panel)
     frame["ds"] = frame["ds"].dt.strftime("%Y-%m-%d")
-    forecast = Forecaster(**FAST).fit(frame).predict()
-    pd.testing.assert_frame_equal(forecast, fitted.predict())
+    model = Forecaster(**FAST).fit(frame)
+    pd.testing.assert_frame_equal(model.predict(), fitted.predict())
+    pd.testing.assert_frame_equal(network_forecast(model), network_forecast(fitted))
     frame["ds"] = "soon"
     with pytest.raises(PanelError, match="the time column 'ds' holds neither dates nor numbers"):
         Forecaster(**FAST).fit(frame)
