@@ -226,15 +226,8 @@ def test_ensemble_is_the_median_of_its_members_and_bit_identical_per_seed():
 @pytest.mark.parametrize("fraction, n_cal", [(0.2, 19), (0.115, 11)])
 def test_calibration_is_reported(fraction, n_cal):
     y = load_airline()[:96]
-    model = Forecaster(
-        window=12,
-        horizon=6,
-        hidden_size=4,
-        max_epochs=5,
-        n_ensemble=2,
-        random_state=0,
-        calibration_fraction=fraction,
-    ).fit(y)
+    options = dict(window=12, horizon=6, hidden_size=4, max_epochs=5, n_ensemble=2)
+    model = Forecaster(**options, random_state=0, calibration_fraction=fraction).fit(y)
     assert model.interval_method_ == "conformal"
     if n_cal - 6 + 1 <= 6:
         # No more windows than the horizon's steps make no two folds: the report
