@@ -622,26 +622,27 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             return False
         return True
 
-    def _select_anchor_weight(self, q, windows, true, owner):
+    def _select_anchor_weight(self, q, windows, true, owner, history=None):
         """Choose the blend on held-out forecasts; return the forecasts to score.
 
         Set ``blend_anchor_`` and ``anchor_weight_`` from the held-out windows (the
         values before each origin that the simple forecasts read; the series of each
         in ``owner``), and return their forecasts cross-fitted: each value moved by
         the blend chosen on the fold of windows that did not forecast it (see
-        :func:`~tsrnn.forecasting._selection.cross_fit`).
+        :func:`~tsrnn.forecasting._selection.cross_fit`). ``history``, the whole
+        history before each origin (a panel's), adds the seasonal trend's candidate.
         """
-        anchors = self._candidate_anchors(windows, q.shape[1])
+        anchors = self._candidate_anchors(windows, q.shape[1], history)
         fold, boundary = purged_folds(owner, q.shape[1])
         self.blend_anchor_, self.anchor_weight_, q = cross_fit(
             q, anchors, true, self._median_index(), fold, boundary
         )
         return q
 
-    def _candidate_anchors(self, windows, steps):
-        return candidate_anchors(
-            windows, steps, self.season_length_, self.n_targets_, self._anchor(windows, steps)
-        )
+    def _candidate_anchors(self, windows, steps, history=None):
+        anchor = self._anchor(windows, steps)
+        m, k = self.season_length_, self.n_targets_
+        return candidate_anchors(windows, steps, m, k, anchor, history)
 
     def _score_bands(self, q, true, unit, magnitude):
         """Set the conformal widening of each band from forecasts.
