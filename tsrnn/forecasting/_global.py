@@ -209,7 +209,9 @@ class GlobalMixin:
         elif static is not None:
             raise ValueError("this Forecaster was fitted without static covariates")
         if self.strategy == "direct":
-            history = padded(series) if getattr(self, "blend_anchor_", None) == ANCHORS[3] else None
+            # Model files written before the blend existed have no blend_anchor_.
+            trend = getattr(self, "blend_anchor_", None) == ANCHORS[3]
+            history = padded(series) if trend else None
             q = self._quantiles_of(windows, self.horizon, self.networks_, scale, known, history)
             q = q[:, :horizon]
         else:
