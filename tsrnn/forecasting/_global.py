@@ -8,6 +8,13 @@ changes (the scaling of one series, applied to each), cut into windows, and the
 windows of all series train each ensemble member. Forecasts read each series' last
 window, scaled by that series alone, so a series the model never saw is forecast the
 same way as one it did.
+
+The held-out ends of the series also choose the blend of the network with a simple
+forecast (see :mod:`tsrnn.forecasting._selection`). Beside the candidates read from
+the window, a panel offers the least-squares seasonal trend of each series' whole
+history (:func:`~tsrnn.forecasting._selection.seasonal_trend`): the window is capped
+by the shortest series, and a long series' trend and seasonal profile are read more
+steadily from all of it.
 """
 
 import warnings
