@@ -58,14 +58,14 @@ def test_seasonal_trend_averages_the_noise_of_the_whole_history():
     assert np.abs(long - signal[228:]).mean() < 0.5 * np.abs(short - signal[228:]).mean()
 
 
-def test_the_seasonal_trend_is_a_candidate_only_with_two_cycles_of_history():
-    window = np.arange(24.0)[None, :, None]
+def test_the_seasonal_trend_is_a_candidate_only_with_a_history_and_two_cycles_of_window():
+    history = padded([np.arange(30.0)[:, None]])
     anchor = np.zeros((1, 3, 1))
-    assert ANCHORS[3] not in candidate_anchors(window, 3, 4, 1, anchor)
-    enough = padded([np.arange(8.0)[:, None]])
-    assert ANCHORS[3] in candidate_anchors(window, 3, 4, 1, anchor, enough)
-    short = padded([np.arange(8.0)[:, None], np.arange(7.0)[:, None]])
-    assert ANCHORS[3] not in candidate_anchors(window[[0, 0]], 3, 4, 1, anchor, short)
+    assert ANCHORS[3] not in candidate_anchors(history[:, -8:], 3, 4, 1, anchor)
+    offered = candidate_anchors(history[:, -8:], 3, 4, 1, anchor, history)
+    np.testing.assert_allclose(offered[ANCHORS[3]][0, :, 0], [30, 31, 32])
+    # A window of 7 could forecast a series of 7 steps, too short to fit a season of 4.
+    assert ANCHORS[3] not in candidate_anchors(history[:, -7:], 3, 4, 1, anchor, history)
 
 
 def test_select_keeps_the_share_of_the_departure_that_forecasts_best():

@@ -84,8 +84,9 @@ def candidate_anchors(windows, steps, season, n_targets, training_anchor, histor
     :func:`seasonal_mean`); and seasonal naive plus drift (see :func:`with_drift`).
     The last two need two whole cycles in the window (two steps without a season).
     With ``history`` (the whole history before each window's end, as
-    :func:`seasonal_trend` reads it), also the seasonal trend, when every history
-    has two whole cycles.
+    :func:`seasonal_trend` reads it), also the seasonal trend, when the window has
+    two whole cycles: every series a model forecasts has a window, so every history
+    it will read then has the two cycles the fit needs.
     """
     names = [ANCHORS[0]]
     if season > 1 and windows.shape[1] >= 2 * season:
@@ -96,10 +97,8 @@ def candidate_anchors(windows, steps, season, n_targets, training_anchor, histor
         name: blend_anchor(name, windows, steps, season, n_targets, training_anchor)
         for name in names
     }
-    if history is not None and season > 1:
-        seen = ~np.isnan(history[:, :, 0])
-        if seen.sum(axis=1).min() >= 2 * season:
-            anchors[ANCHORS[3]] = seasonal_trend(history, steps, season, n_targets)
+    if history is not None and season > 1 and windows.shape[1] >= 2 * season:
+        anchors[ANCHORS[3]] = seasonal_trend(history, steps, season, n_targets)
     return anchors
 
 
