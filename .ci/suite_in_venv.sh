@@ -11,7 +11,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 version="$1"
-work="$2"
+mkdir -p "$2"
+work="$(cd "$2" && pwd)"  # absolute: the job later runs from the checkout's root
 shift 2
 
 find_python() {
@@ -37,7 +38,7 @@ python="$(find_python)"
 echo "=== install on $python ($(date -u +%H:%M:%S))"
 mkdir -p "$work"
 # Disk: CI machines have run out of it, so the venv and caches go when the job ends.
-trap 'rm -rf "$work/venv" "$work/numba-cache" "$work/pytest"' EXIT
+trap 'rm -rf "$work/venv" "$work/numba-cache" "$work/pytest" || true' EXIT
 "$python" -m venv "$work/venv"
 py="$work/venv/bin/python"
 "$py" -m pip install -q --upgrade pip

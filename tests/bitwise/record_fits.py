@@ -134,19 +134,27 @@ def all_runs():
 
 
 def blas_kernels():
-    """The BLAS libraries loaded, each with the kernels it picked (e.g. ``openblas:Haswell``)."""
-    import scipy.linalg.cython_blas  # noqa: F401 - the BLAS that the Numba kernels call
+    """The kernels of the BLAS that the Numba kernels call (SciPy's), e.g. ``openblas:Haswell``.
+
+    SciPy's wheels keep their OpenBLAS in ``scipy.libs`` (or inside the package); another
+    BLAS that some import loaded (NumPy's, PyTorch's) does not take part in the fits. Where
+    none is found there (a system SciPy), every loaded BLAS counts.
+    """
+    from pathlib import Path
+
+    import scipy
+    import scipy.linalg.cython_blas  # noqa: F401 - loads it
     from threadpoolctl import threadpool_info
 
-    return ",".join(
-        sorted(
-            {
-                f"{info['internal_api']}:{info.get('architecture')}"
-                for info in threadpool_info()
-                if info["user_api"] == "blas"
-            }
-        )
-    )
+    package = Path(scipy.__file__).resolve().parent
+    blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
+
+    def is_scipys(info):
+        path = Path(info["filepath"]).resolve()
+        return path.parent.name == "scipy.libs" or path.is_relative_to(package)
+
+    chosen = [info for info in blas if is_scipys(info)] or blas
+    return ",".join(sorted({f"{i['internal_api']}:{i.get('architecture')}" for i in chosen}))
 
 
 def environment():

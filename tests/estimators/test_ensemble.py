@@ -185,11 +185,13 @@ def test_default_threads_follow_omp_num_threads(monkeypatch, binary, omp, n_jobs
     assert _threads_used(monkeypatch, binary, n_jobs=n_jobs) == min(expected, 3)
 
 
-def test_joblib_process_workers_get_one_thread_each():
+def test_joblib_process_workers_get_their_share_of_the_cores(monkeypatch):
     from joblib import Parallel, cpu_count, delayed
 
     from tsrnn._threads import default_thread_count
 
-    # loky gives each of its n_jobs workers cpu_count() // n_jobs threads.
+    # Without a setting of its own, loky gives each of its n_jobs workers
+    # cpu_count() // n_jobs threads (it passes on a parent's OMP_NUM_THREADS instead).
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     counts = Parallel(n_jobs=2)(delayed(default_thread_count)() for _ in range(2))
     assert counts == [max(cpu_count() // 2, 1)] * 2

@@ -1,5 +1,6 @@
 """Many series, one model: the Forecaster on panels in every form it reads."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -317,3 +318,39 @@ def test_known_covariates_report_the_flattened_path_the_head_reads(panel):
         model = Forecaster(calendar="auto", strategy="direct", **FAST).fit(_long(panel))
     assert type(model.network_.layers[0]).__name__ == "Parallel"
     assert model.linear_path_
+
+
+def test_the_seasonal_trend_blend_reads_each_series_whole_history(panel, fitted):
+    model = copy.deepcopy(fitted)
+    model.blend_anchor_, model.anchor_weight_ = "seasonal trend", 0.0
+    forecast = model.predict()
+    new = {"z": _series(90, "2010-01-01", 7)}  # a series the model never saw
+    for key, series in [*panel.items(), ("z", new["z"])]:
+        y = series.to_numpy()
+        t = np.arange(len(y) + 4)
+        design = np.column_stack([t, np.eye(12)[t % 12]])
+        coef = np.linalg.lstsq(design[: len(y)], y, rcond=None)[0]
+        expected = design[len(y) :] @ coef
+        got = model.predict(y=new)["z"] if key == "z" else forecast[forecast.unique_id == key].y
+        np.testing.assert_allclose(got, expected, rtol=1e-9)
+
+
+def test_a_panel_whose_held_out_windows_favour_the_seasonal_trend_blends_it(tmp_path):
+    # Long, noisy trending series: the whole history reads trend and season better
+    # than a window of a few cycles, and the held-out windows show it.
+    rng = np.random.default_rng(0)
+    t = np.arange(240)
+    panel = {
+        f"s{i}": pd.Series(
+            50 + 0.2 * t + 5 * np.sin(2 * np.pi * t / 12 + i) + rng.normal(0, 2, 240),
+            index=pd.date_range("2000-01-01", periods=240, freq="MS"),
+        )
+        for i in range(6)
+    }
+    model = Forecaster(**{**FAST, "window": 24}).fit(panel)
+    assert model.blend_anchor_ == "seasonal trend"
+    assert model.anchor_weight_ < 1.0
+    model.save(tmp_path / "trend.tsrnn")
+    loaded = tsrnn.load(tmp_path / "trend.tsrnn")
+    for key, forecast in model.predict().items():
+        pd.testing.assert_series_equal(loaded.predict()[key], forecast, check_exact=True)

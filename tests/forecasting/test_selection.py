@@ -10,9 +10,13 @@ from tsrnn.forecasting import _selection
 from tsrnn.forecasting._intervals import calibrate_band, conformal_quantile
 from tsrnn.forecasting._scaling import power_of_two
 from tsrnn.forecasting._selection import (
+    ANCHORS,
+    candidate_anchors,
     cross_fit,
+    padded,
     purged_folds,
     seasonal_mean,
+    seasonal_trend,
     select,
     toward_anchor,
     with_drift,
@@ -32,6 +36,37 @@ def test_drift_is_added_over_the_gap_to_the_repeated_value():
     np.testing.assert_allclose(with_drift(window, 3, 1, 1)[0, :, 0], [8, 9, 10])
     seasonal = (np.arange(8) * 0.5 + np.tile([0.0, 10], 4))[None, :, None]  # drift 0.5
     np.testing.assert_allclose(with_drift(seasonal, 3, 2, 1)[0, :, 0], [4, 14.5, 5])
+
+
+def test_seasonal_trend_extends_the_line_and_profile_of_each_padded_history():
+    t = np.arange(40.0)
+    y = 5 + 0.25 * t + np.tile([1.0, -2.0, 3.0, -2.0], 10)
+    history = padded([y[:30, None], y[:21, None]])  # the second padded with 9 NaN
+    assert np.isnan(history[1, :9]).all()
+    forecast = seasonal_trend(history, 6, 4, 1)[..., 0]
+    np.testing.assert_allclose(forecast[0], y[30:36], atol=1e-9)
+    np.testing.assert_allclose(forecast[1], y[21:27], atol=1e-9)
+
+
+def test_seasonal_trend_averages_the_noise_of_the_whole_history():
+    rng = np.random.default_rng(0)
+    t = np.arange(240.0)
+    signal = 0.1 * t + 4 * np.sin(2 * np.pi * t / 12)
+    y = signal + rng.normal(0, 1, 240)
+    long = seasonal_trend(y[None, :228, None], 12, 12, 1)[0, :, 0]
+    short = seasonal_trend(y[None, 192:228, None], 12, 12, 1)[0, :, 0]
+    # Thirty-six steps leave the trend and the profile noisier than 228 do.
+    assert np.abs(long - signal[228:]).mean() < 0.5 * np.abs(short - signal[228:]).mean()
+
+
+def test_the_seasonal_trend_is_a_candidate_only_with_a_history_and_two_cycles_of_window():
+    history = padded([np.arange(30.0)[:, None]])
+    anchor = np.zeros((1, 3, 1))
+    assert ANCHORS[3] not in candidate_anchors(history[:, -8:], 3, 4, 1, anchor)
+    offered = candidate_anchors(history[:, -8:], 3, 4, 1, anchor, history)
+    np.testing.assert_allclose(offered[ANCHORS[3]][0, :, 0], [30, 31, 32])
+    # A window of 7 could forecast a series of 7 steps, too short to fit a season of 4.
+    assert ANCHORS[3] not in candidate_anchors(history[:, -7:], 3, 4, 1, anchor, history)
 
 
 def test_select_keeps_the_share_of_the_departure_that_forecasts_best():

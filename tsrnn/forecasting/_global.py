@@ -8,6 +8,13 @@ changes (the scaling of one series, applied to each), cut into windows, and the
 windows of all series train each ensemble member. Forecasts read each series' last
 window, scaled by that series alone, so a series the model never saw is forecast the
 same way as one it did.
+
+The held-out ends of the series also choose the blend of the network with a simple
+forecast (see :mod:`tsrnn.forecasting._selection`). Beside the candidates read from
+the window, a panel offers the least-squares seasonal trend of each series' whole
+history (:func:`~tsrnn.forecasting._selection.seasonal_trend`): the window is capped
+by the shortest series, and a long series' trend and seasonal profile are read more
+steadily from all of it.
 """
 
 import warnings
@@ -19,6 +26,7 @@ from tsrnn.forecasting._covariates import known_windows, with_known
 from tsrnn.forecasting._intervals import step_unit
 from tsrnn.forecasting._panel import PanelError, from_panel, to_panel
 from tsrnn.forecasting._scaling import UncalibratedIntervalWarning, power_of_two
+from tsrnn.forecasting._selection import ANCHORS, padded
 from tsrnn.forecasting._series import future_index, season_length
 from tsrnn.windows import make_panel_windows
 
@@ -153,10 +161,12 @@ class GlobalMixin:
         X_rel, Y_rel = self._panel_windows(heads, steps, head_known if known is not None else None)
         networks = [self._fit_member(X_rel, Y_rel, steps, s, panel=True)[0] for s in seeds]
         windows, scales, units, true, covariates, owner = [], [], [], [], [], []
+        history = []
         for i, values, n_fit in scored:
             origins = np.arange(n_fit, len(values) - steps + 1)
             owner += [i] * len(origins)
             windows += [values[o - self.window_ : o] for o in origins]
+            history += [values[:o] for o in origins]
             scales += [self._series_scale(values[:n_fit])] * len(origins)
             units += [step_unit(values[:n_fit])] * len(origins)
             true += [values[o : o + steps] for o in origins]
@@ -166,7 +176,9 @@ class GlobalMixin:
         covariates = np.concatenate(covariates) if covariates else None
         windows, true = np.stack(windows), np.stack(true)
         q = self._quantiles_of(windows, steps, networks, scale, covariates)
-        q = self._select_anchor_weight(q, windows, true, np.array(owner))
+        # A recursive forecast moves its window each step; the history does not.
+        history = padded(history) if self.strategy == "direct" else None
+        q = self._select_anchor_weight(q, windows, true, np.array(owner), history)
         # The series were divided by their own powers of two; widths are reported in
         # those units, which keeps series of any magnitude comparable.
         self._score_bands(q, true[..., None], np.stack(units)[:, None, :, None], 1.0)
@@ -204,7 +216,10 @@ class GlobalMixin:
         elif static is not None:
             raise ValueError("this Forecaster was fitted without static covariates")
         if self.strategy == "direct":
-            q = self._quantiles_of(windows, self.horizon, self.networks_, scale, known)
+            # Model files written before the blend existed have no blend_anchor_.
+            trend = getattr(self, "blend_anchor_", None) == ANCHORS[3]
+            history = padded(series) if trend else None
+            q = self._quantiles_of(windows, self.horizon, self.networks_, scale, known, history)
             q = q[:, :horizon]
         else:
             median = self._median_index()

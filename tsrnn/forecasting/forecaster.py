@@ -42,7 +42,8 @@ Blend
 The same held-out forecasts choose how much of the network to trust: the forecast
 keeps a share ``anchor_weight_`` of the network's departure from a simple forecast
 ``blend_anchor_`` (the training anchor, the seasonal mean of up to six cycles, or
-seasonal naive plus their drift; see ``anchor_window_``), the pair with the lowest
+seasonal naive plus their drift; see ``anchor_window_``; on a panel also the
+least-squares seasonal trend of each series' whole history), the pair with the lowest
 held-out absolute error, or the one keeping the least of the network within two
 standard errors of it (see :mod:`tsrnn.forecasting._selection`). On the noisy
 wineind, woolyrnq and ausbeer series this took the ensemble from worse than seasonal
@@ -70,7 +71,10 @@ The automatic window is longer than one series' (up to six cycles, as the shorte
 series allow), an automatic batch grows with the number of windows, a panel with
 two windows per weight also feeds the flattened window to the output layer (a linear
 autoregression beside the LSTM), and only the series long enough to spare a
-calibration stretch score the conformal widening. ``predict`` forecasts every
+calibration stretch score the conformal widening. The window is capped by the
+shortest series, so a panel's blend may also take a line and seasonal profile
+fitted to each series' whole history (see
+:func:`~tsrnn.forecasting._selection.seasonal_trend`). ``predict`` forecasts every
 series, dated from its own end, in the form the panel came in, and forecasts new
 series the same way.
 """
@@ -300,13 +304,16 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
         changes have no spread (0 where the relative widening was kept).
     blend_anchor_ : str
         The simple forecast the network is blended with: 'training anchor',
-        'seasonal mean' or 'drift' (see the module docstring).
+        'seasonal mean', 'drift' or, on a panel with the direct strategy,
+        'seasonal trend' (read from each series' whole history; see the module
+        docstring).
     anchor_window_ : int
         Past steps the simple forecasts of the blend read: up to six seasonal cycles
-        and at least ``window_`` (``window_`` for a panel). A history given to
-        ``predict`` with fewer steps reads what it has; one shorter than the two
-        seasonal cycles the seasonal mean and the drift need (two steps without a
-        season) is blended with the training anchor instead, with the same weight.
+        and at least ``window_`` (``window_`` for a panel, whose seasonal trend
+        reads each series' whole history). A history given to ``predict`` with
+        fewer steps reads what it has; one shorter than the two seasonal cycles the
+        seasonal mean and the drift need (two steps without a season) is blended
+        with the training anchor instead, with the same weight.
     anchor_weight_ : float
         Share of the network's departure from ``blend_anchor_`` the forecast keeps
         (1: the network alone; 1 when the intervals are not conformal, or when the
@@ -627,26 +634,27 @@ class Forecaster(GlobalMixin, KnownCovariatesMixin, SaveMixin, BaseEstimator):
             return False
         return True
 
-    def _select_anchor_weight(self, q, windows, true, owner):
+    def _select_anchor_weight(self, q, windows, true, owner, history=None):
         """Choose the blend on held-out forecasts; return the forecasts to score.
 
         Set ``blend_anchor_`` and ``anchor_weight_`` from the held-out windows (the
         values before each origin that the simple forecasts read; the series of each
         in ``owner``), and return their forecasts cross-fitted: each value moved by
         the blend chosen on the fold of windows that did not forecast it (see
-        :func:`~tsrnn.forecasting._selection.cross_fit`).
+        :func:`~tsrnn.forecasting._selection.cross_fit`). ``history``, the whole
+        history before each origin (a panel's), adds the seasonal trend's candidate.
         """
-        anchors = self._candidate_anchors(windows, q.shape[1])
+        anchors = self._candidate_anchors(windows, q.shape[1], history)
         fold, boundary = purged_folds(owner, q.shape[1])
         self.blend_anchor_, self.anchor_weight_, q = cross_fit(
             q, anchors, true, self._median_index(), fold, boundary
         )
         return q
 
-    def _candidate_anchors(self, windows, steps):
-        return candidate_anchors(
-            windows, steps, self.season_length_, self.n_targets_, self._anchor(windows, steps)
-        )
+    def _candidate_anchors(self, windows, steps, history=None):
+        anchor = self._anchor(windows, steps)
+        m, k = self.season_length_, self.n_targets_
+        return candidate_anchors(windows, steps, m, k, anchor, history)
 
     def _score_bands(self, q, true, unit, magnitude):
         """Set the conformal widening of each band from forecasts.
