@@ -38,7 +38,7 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         seven ResNets of 16, 32, 32 filters per block (InceptionTime ensembles five
         networks), whose accuracy varies less with ``random_state`` than one
         network's or five's (on the benchmark panel, at most 2 points of standard
-        deviation over seeds), at about 2.8 times the training time of one ResNet
+        deviation over seeds), at about 2.6 times the training time of one ResNet
         twice as wide; they train in parallel threads (``n_jobs``).
         ``partial_fit``, ``warm_start`` and checkpoints need ``n_ensemble=1``.
     class_weight : dict, 'balanced' or None, default=None
