@@ -45,8 +45,8 @@ RECURRENT_KNOBS = (
 FCN_WIDTH = 64
 #: ResNet's filters per residual block are (w, 2w, 2w). Wang et al. use w = 64; at a
 #: quarter of it a network trains in about 0.4 of the time of one at w = 32, so the
-#: classifier's default ensemble of seven takes under three times as long as one
-#: network at w = 32, and its average varies less with the seed (benchmarks/README.md).
+#: classifier's default ensemble of six takes about 2.4 times as long as one network
+#: at w = 32, and its average varies less with the seed (benchmarks/README.md).
 RESNET_WIDTH = 16
 #: InceptionTime's filters per convolution (each module outputs 4w channels); the
 #: paper's w = 32.

@@ -33,13 +33,13 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
         As for :class:`SequenceRegressor`. 'plateau' (halve the rate when the
         training loss stalls) is the recipe the ResNet and FCN papers train with
         (Keras' ``ReduceLROnPlateau``), its patience scaled to 200 epochs.
-    n_ensemble : int, default=7
+    n_ensemble : int, default=6
         As for :class:`SequenceRegressor`: the default averages the probabilities of
-        seven ResNets of 16, 32, 32 filters per block (InceptionTime ensembles five
+        six ResNets of 16, 32, 32 filters per block (InceptionTime ensembles five
         networks), whose accuracy varies less with ``random_state`` than one
-        network's or five's (on the benchmark panel, at most 2 points of standard
-        deviation over seeds), at about 2.6 times the training time of one ResNet
-        twice as wide; they train in parallel threads (``n_jobs``).
+        network's or five's (on the benchmark panel, at most 1.6 points of standard
+        deviation over seeds); they train in parallel threads (``n_jobs``), so on two
+        or three cores six take the wall time of five.
         ``partial_fit``, ``warm_start`` and checkpoints need ``n_ensemble=1``.
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss ('balanced': inversely proportional to
@@ -72,12 +72,12 @@ class SequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
     }
 
     # The classifier's own defaults (issue 15's accuracy panel: resnet with a plateau
-    # schedule was at or above 1-NN on every dataset, and an ensemble of seven narrow
+    # schedule was at or above 1-NN on every dataset, and an ensemble of six narrow
     # ones varies less with the seed than one wider one or five narrow ones); the
     # regressor keeps the base's.
     architecture: str = "resnet"
     lr_schedule: str = "plateau"
-    n_ensemble: int = 7
+    n_ensemble: int = 6
     class_weight: dict | str | None = None
 
     @available_if(single_network)

@@ -40,7 +40,7 @@ class SequenceRegressor(RegressorMixin, BaseSequenceEstimator):
           blocks (kernels 8, 5, 3) with a 1x1 Conv1D-BatchNormalization shortcut
           and ReLU after the addition, ``(w, 2w, 2w)`` filters (``conv_filters``,
           or 16 when it is 0, a quarter of the paper's 64, for
-          :class:`SequenceClassifier`'s default ensemble of seven), global average
+          :class:`SequenceClassifier`'s default ensemble of six), global average
           pooling, Dense.
         - 'lstm-fcn': the FCN branch (its ``w`` as for 'fcn') in parallel with a
           recurrent branch (``cell``: 'lstm' is LSTM-FCN, 'gru' GRU-FCN;
