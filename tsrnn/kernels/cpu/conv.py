@@ -207,10 +207,16 @@ def global_average_pool_backward(dy, mask, count, dx):
     ``dy / count`` on the real steps, 0 on padding.
     """
     batch, n_steps, channels = dx.shape
+    share = np.empty(channels, dx.dtype)
     for bi in range(batch):
+        # Each sample's share, divided once (not once per step): the same values.
+        for c in range(channels):
+            share[c] = dy[bi, c] / count[bi]
         for t in range(n_steps):
-            for c in range(channels):
-                dx[bi, t, c] = dy[bi, c] / count[bi] if mask[bi, t] else 0
+            if mask[bi, t]:
+                dx[bi, t, :] = share
+            else:
+                dx[bi, t, :] = 0
 
 
 @njit(**JIT_OPTIONS)
