@@ -53,11 +53,14 @@ def test_fcn_is_wang_et_al_with_the_configured_width():
         (2 * w, 5, "same"),
         (w, 3, "same"),
     ]
-    assert _layer_names(layers) == ["Conv1D", "BatchNormalization", "Activation"] * 3 + [
+    assert _layer_names(layers) == ["Conv1D", "BatchNormalization"] * 3 + [
         "GlobalAveragePooling1D",
         "Dense",
     ]
     assert layers[-1].units == 3 and all(c.activation == "linear" for c in convs)
+    # Each block's ReLU is its batch normalization's (one pass less than an Activation).
+    norms = [la for la in layers if isinstance(la, BatchNormalization)]
+    assert [n.activation for n in norms] == ["relu"] * 3
     # Moving statistics that keep up with a few updates per epoch (see conv_block).
     assert {la.momentum for la in layers if isinstance(la, BatchNormalization)} == {0.9}
     assert [c.filters for c in architectures.fcn(1, True, width=128) if isinstance(c, Conv1D)] == [
@@ -75,8 +78,11 @@ def test_resnet_blocks_have_three_convs_and_a_projection_shortcut():
         convs = [la for la in block.layers if isinstance(la, Conv1D)]
         assert [(c.filters, c.kernel_size) for c in convs] == [(filters, k) for k in (8, 5, 3)]
         assert _layer_names(block.shortcut) == ["Conv1D", "BatchNormalization"]
-        assert block.shortcut[0].kernel_size == 1
-        assert isinstance(block.layers[-1], BatchNormalization)  # ReLU after the addition
+        assert block.shortcut[0].kernel_size == 1 and block.shortcut[1].activation == "linear"
+        norms = [la for la in block.layers if isinstance(la, BatchNormalization)]
+        assert _layer_names(block.layers) == ["Conv1D", "BatchNormalization"] * 3
+        # The block's last ReLU comes after the addition.
+        assert [n.activation for n in norms] == ["relu", "relu", "linear"]
     assert [type(la) for la in layers[-2:]] == [GlobalAveragePooling1D, Dense]
     assert all(
         isinstance(layers[i + 1], Activation) for i, la in enumerate(layers) if la in blocks
@@ -85,12 +91,12 @@ def test_resnet_blocks_have_three_convs_and_a_projection_shortcut():
 
 def _inception_module_shape(module):
     """(bottleneck filters or None, [(filters, kernel)] of the three, pooled branch)."""
-    parallel, norm, relu = module
+    parallel, norm = module
     main, pooled = parallel.branches
     bottleneck = main[0].filters if len(main) == 2 else None
     convs = [(b[0].filters, b[0].kernel_size, b[0].padding) for b in main[-1].branches]
     pool, conv = pooled
-    assert (type(norm), relu.activation) == (BatchNormalization, "relu")
+    assert (type(norm), norm.activation) == (BatchNormalization, "relu")
     return bottleneck, convs, (pool.pool_size, pool.strides, pool.padding, conv.kernel_size)
 
 
@@ -98,7 +104,7 @@ def test_inception_time_is_ismail_fawaz_et_al_with_odd_kernels():
     layers = architectures.inception_time(5, equal_length=True)
     blocks = [la for la in layers if isinstance(la, Residual)]
     assert len(blocks) == 2 and len(layers) == 6  # (Residual, ReLU) x 2, GAP, Dense
-    modules = [block.layers[i : i + 3] for block in blocks for i in (0, 3, 6)]
+    modules = [block.layers[i : i + 2] for block in blocks for i in (0, 2, 4)]
     shapes = [_inception_module_shape(m) for m in modules]
     convs = [(32, k, "same") for k in (39, 19, 9)]
     assert shapes[0] == (None, convs, (3, 1, "same", 1))  # the input is convolved directly
@@ -115,7 +121,7 @@ def test_inception_time_is_ismail_fawaz_et_al_with_odd_kernels():
 def test_inception_time_width_and_depth():
     layers = architectures.inception_time(2, True, width=8, depth=4)
     assert isinstance(layers[0], Residual) and layers[0].shortcut[0].filters == 32
-    assert len(layers) == 2 + 3 + 2  # one residual block, one module left over, head
+    assert len(layers) == 2 + 2 + 2  # one residual block, one module left over, head
     net = tsrnn.Network(layers).build((20, 3), 0)
     assert net.output_shape == (2,)
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,3 +61,30 @@ def test_benchmark_layers_part_compares_both_networks_with_torch(tmp_path):
     assert "blas_core" in fcn
     if "torch_per_s" in rows[0]:
         assert all(row["ratio"] == row["tsrnn_per_s"] / row["torch_per_s"] for row in rows)
+        assert all(len(row["ratio_rounds"]) >= 2 for row in rows)
+
+
+def test_compare_times_the_libraries_alternately_and_reports_each_round(monkeypatch):
+    import benchmarks.training as training
+
+    clock, calls = [0.0], []
+
+    class FakeTime:  # each call "takes" a set time; pauses take none
+        perf_counter = staticmethod(lambda: clock[0])
+        sleep = staticmethod(lambda seconds: None)
+
+    def timed(name, seconds):
+        def fn():
+            clock[0] += seconds[calls.count(name) % len(seconds)]
+            calls.append(name)
+
+        return fn
+
+    monkeypatch.setattr(training, "time", FakeTime)
+    row = training._compare("case", timed("ours", [1.0]), timed("theirs", [3.0, 2.0]), 10, 1.0)
+    # A warm-up pair, then alternating rounds: both libraries see the same drift.
+    assert calls == ["ours", "theirs"] * (training.ROUNDS + 1)
+    assert row["ratio"] == 2.0  # best against best: 10/1 against 10/2 per second
+    assert len(row["ratio_rounds"]) == training.ROUNDS
+    assert set(row["ratio_rounds"]) <= {2.0, 3.0}
+    assert row["ratio_median"] == np.median(row["ratio_rounds"])

@@ -65,6 +65,10 @@ def _padding(equal_length):
 def conv_block(filters, kernel_size, padding, activation="relu"):
     """``Conv1D - BatchNormalization - Activation``: the unit of FCN and ResNet.
 
+    The activation is the batch normalization's own (``BatchNormalization(
+    activation=...)``, the same values as a separate :class:`~tsrnn.Activation`
+    layer in one pass less over the data); 'linear' leaves it out.
+
     The batch normalization's moving statistics use momentum 0.9 (PyTorch's
     default), not Keras' 0.99: small datasets give a few updates per epoch, and
     with 0.99 the moving statistics lag the batch statistics so far behind that
@@ -73,8 +77,7 @@ def conv_block(filters, kernel_size, padding, activation="relu"):
     """
     return [
         Conv1D(filters, kernel_size, padding=padding, activation="linear"),
-        BatchNormalization(momentum=0.9),
-        Activation(activation),
+        BatchNormalization(momentum=0.9, activation=activation),
     ]
 
 
@@ -162,10 +165,9 @@ def resnet(n_outputs, equal_length, width=None):
     layers = []
     for f in (w, 2 * w, 2 * w):
         main = []
-        for k in (8, 5, 3):
-            main += conv_block(f, k, padding)
-        main.pop()  # the block's last ReLU comes after the addition
-        shortcut = conv_block(f, 1, padding)[:2]
+        for k, activation in zip((8, 5, 3), ("relu", "relu", "linear"), strict=True):
+            main += conv_block(f, k, padding, activation)  # the last ReLU: after the addition
+        shortcut = conv_block(f, 1, padding, "linear")
         layers += [Residual(main, shortcut=shortcut), Activation("relu")]
     return layers + [GlobalAveragePooling1D(), Dense(n_outputs)]
 
@@ -215,7 +217,7 @@ def inception_module(width, padding, bottleneck=True):
         MaxPooling1D(3, 1, padding=padding),
         Conv1D(width, 1, padding=padding, activation="linear"),
     ]
-    return [Parallel([main, pooled]), BatchNormalization(momentum=0.9), Activation("relu")]
+    return [Parallel([main, pooled]), BatchNormalization(momentum=0.9, activation="relu")]
 
 
 def inception_time(n_outputs, equal_length, width=None, depth=6):
@@ -233,7 +235,7 @@ def inception_time(n_outputs, equal_length, width=None, depth=6):
     for i in range(depth):
         block += inception_module(w, padding, bottleneck=i > 0)
         if (i + 1) % INCEPTION_BLOCK == 0:
-            shortcut = conv_block(4 * w, 1, padding)[:2]
+            shortcut = conv_block(4 * w, 1, padding, "linear")
             layers += [Residual(block, shortcut=shortcut), Activation("relu")]
             block = []
     return layers + block + [GlobalAveragePooling1D(), Dense(n_outputs)]

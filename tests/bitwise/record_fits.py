@@ -22,15 +22,20 @@ import numpy as np
 from tsrnn import (
     GRU,
     LSTM,
+    Activation,
     AveragePooling1D,
+    BatchNormalization,
     Conv1D,
     Dense,
     Dropout,
     Flatten,
     GlobalAveragePooling1D,
     GlobalMaxPooling1D,
+    LayerNormalization,
     MaxPooling1D,
     Network,
+    Parallel,
+    Residual,
     SimpleRNN,
 )
 from tsrnn.losses import get_loss
@@ -84,6 +89,23 @@ NETWORKS = {
             GRU(4, return_sequences=True),
             GlobalMaxPooling1D(),
             Dense(2, activation="sigmoid"),
+            Dense(1),
+        ],
+        "mse",
+        1,
+    ),
+    "conv-bn-branches": (
+        lambda: [
+            Parallel(
+                [
+                    [Conv1D(4, 3, padding="causal"), BatchNormalization(0.9, activation="relu")],
+                    [LSTM(3, return_sequences=True)],
+                ]
+            ),
+            Residual([Conv1D(7, 2, padding="causal"), BatchNormalization(0.8)]),
+            Activation("tanh"),
+            LayerNormalization(),
+            GlobalAveragePooling1D(),
             Dense(1),
         ],
         "mse",

@@ -77,7 +77,9 @@ def _host(d):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("training", [True, False])
-def test_batch_norm_matches_the_cpu_kernels(dtype, masked, training):
+@pytest.mark.parametrize("activation", ["linear", "relu", "tanh"])
+def test_batch_norm_matches_the_cpu_kernels(dtype, masked, training, activation):
+    code = ACTIVATION_CODES[activation]
     rng = np.random.default_rng(0)
     R, C = 21, 5
     x = (rng.standard_normal((R, C)) * 2 + 1).astype(dtype)
@@ -118,6 +120,7 @@ def test_batch_norm_matches_the_cpu_kernels(dtype, masked, training):
                 o["y"],
                 o["mean"],
                 o["inv_std"],
+                code,
             )
         else:
             module.batch_norm_inference_forward(
@@ -130,6 +133,7 @@ def test_batch_norm_matches_the_cpu_kernels(dtype, masked, training):
                 o["y"],
                 o["mean"],
                 o["inv_std"],
+                code,
             )
         module.batch_norm_backward(
             i["x"],
@@ -143,6 +147,8 @@ def test_batch_norm_matches_the_cpu_kernels(dtype, masked, training):
             o["dgamma"],
             o["dbeta"],
             o["sums"],
+            o["y"],
+            code,
         )
     got = _host(dev)
     for key in ("y", "mean", "inv_std", "dx", "dgamma", "dbeta", "mm", "mv"):

@@ -42,6 +42,7 @@ def _ref_bn(layer, params, x, mask, training):
         momentum=layer.momentum,
         epsilon=layer.epsilon,
         mask=mask,
+        activation=layer.activation,
     )
 
 
@@ -60,14 +61,20 @@ def _mask(kind, batch, n_steps, rng):
     return mask
 
 
+ACTIVATIONS = ["linear", "relu", "tanh", "sigmoid"]
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("mask_kind", MASKS)
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize(("center", "scale"), [(True, True), (False, True), (True, False)])
-def test_batch_norm_matches_the_reference(mask_kind, training, center, scale):
+def test_batch_norm_matches_the_reference(mask_kind, training, center, scale, activation):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((4, 6, 3)) * 3 + 1
     mask = _mask(mask_kind, 4, 6, rng)
-    layer = BatchNormalization(momentum=0.8, epsilon=1e-2, center=center, scale=scale)
+    layer = BatchNormalization(
+        momentum=0.8, epsilon=1e-2, center=center, scale=scale, activation=activation
+    )
     layer.build(x.shape[1:], np.float64)
     params = _params(layer)
     y, dy, dx, grads, after = _run(layer, x, params, mask, training)
@@ -136,13 +143,14 @@ def test_non_finite_batch_statistics_leave_the_moving_statistics_alone():
     np.testing.assert_array_equal(after["moving_variance"], params["moving_variance"])
 
 
+@pytest.mark.parametrize("activation", ["linear", "relu", "tanh"])
 @pytest.mark.parametrize("mask_kind", ["none", "holes"])
 @pytest.mark.parametrize("training", [True, False])
-def test_batch_norm_gradients_match_finite_differences(mask_kind, training):
+def test_batch_norm_gradients_match_finite_differences(mask_kind, training, activation):
     rng = np.random.default_rng(6)
     x = rng.standard_normal((3, 4, 2))
     mask = _mask(mask_kind, 3, 4, rng)
-    layer = BatchNormalization(epsilon=1e-2)
+    layer = BatchNormalization(epsilon=1e-2, activation=activation)
     layer.build(x.shape[1:], np.float64)
     params = _params(layer)
     y, dy, dx, grads, _ = _run(layer, x, params, mask, training)
@@ -159,6 +167,48 @@ def test_batch_norm_gradients_match_finite_differences(mask_kind, training):
         for name, array in (("x", x), ("gamma", params["gamma"]), ("beta", params["beta"])):
             err = rel_err(analytic[name], numeric_gradient(loss, array))
             assert err <= 1e-6, f"d{name}: relative error {err:.2e}"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ACTIVATIONS[1:])
+@pytest.mark.parametrize("training", [True, False])
+def test_a_fused_activation_gives_the_bits_of_an_activation_layer(dtype, activation, training):
+    """BatchNormalization(activation=a) == BatchNormalization() then Activation(a), exactly."""
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal((5, 40, 7)) * 2 + 0.5).astype(dtype)
+    mask = _mask("holes", 5, 40, rng)
+    fused = BatchNormalization(momentum=0.9, activation=activation)
+    plain, act = BatchNormalization(momentum=0.9), Activation(activation)
+    for layer in (fused, plain, act):
+        layer.build(x.shape[1:], dtype)
+    params = {k: v.astype(dtype) for k, v in _params(fused).items()}
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    ctx = Context(training=training, mask=mask)
+
+    def grads_of(layer):
+        return {name: np.full(shape, np.nan, dtype) for name, shape in layer.param_specs()}
+
+    after, grads = {k: v.copy() for k, v in params.items()}, grads_of(fused)
+    y, cache = fused.forward(after, x, ctx)
+    dx = fused.backward(after, cache, dy, grads)
+    p, g = {k: v.copy() for k, v in params.items()}, grads_of(plain)
+    z, z_cache = plain.forward(p, x, ctx)
+    y_plain, a_cache = act.forward({}, z, ctx)
+    dx_plain = plain.backward(p, z_cache, act.backward({}, a_cache, dy, {}), g)
+    assert y.dtype == dx.dtype == dtype
+    np.testing.assert_array_equal(y, y_plain)
+    np.testing.assert_array_equal(dx, dx_plain)
+    for name in g:
+        np.testing.assert_array_equal(grads[name], g[name], err_msg=name)
+    for name in ("moving_mean", "moving_variance"):
+        np.testing.assert_array_equal(after[name], p[name], err_msg=name)
+    assert fused.get_config()["activation"] == activation
+    assert "activation" not in plain.get_config()  # files of linear layers as before
+
+
+def test_batch_norm_rejects_an_unknown_activation():
+    with pytest.raises(ValueError, match="activation must be one of"):
+        BatchNormalization(activation="gelu")
 
 
 @pytest.mark.parametrize("shape", [(4, 6, 5), (7, 3)])

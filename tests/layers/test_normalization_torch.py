@@ -31,20 +31,24 @@ def _channels_first(a):
     return a if a.ndim == 2 else a.transpose(1, 2)
 
 
+@pytest.mark.parametrize("activation", ["linear", "relu"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("shape", [(6, 9, 4), (10, 4)])
-def test_batch_norm_matches_torch_in_training_and_inference(dtype, shape):
+def test_batch_norm_matches_torch_in_training_and_inference(dtype, shape, activation):
     rng = np.random.default_rng(0)
-    layer = BatchNormalization(momentum=0.9, epsilon=1e-4)
+    layer = BatchNormalization(momentum=0.9, epsilon=1e-4, activation=activation)
     layer.build(shape[1:], dtype)
     params = {name: np.zeros(s, dtype) for name, s in layer.param_specs()}
     layer.init_params(params, None)
     params["gamma"][...] = rng.standard_normal(4)
     params["beta"][...] = rng.standard_normal(4)
-    theirs = torch.nn.BatchNorm1d(4, eps=1e-4, momentum=1 - 0.9).to(TORCH_DTYPE[dtype])
+    norm = torch.nn.BatchNorm1d(4, eps=1e-4, momentum=1 - 0.9).to(TORCH_DTYPE[dtype])
     with torch.no_grad():
-        theirs.weight.copy_(torch.from_numpy(params["gamma"]))
-        theirs.bias.copy_(torch.from_numpy(params["beta"]))
+        norm.weight.copy_(torch.from_numpy(params["gamma"]))
+        norm.bias.copy_(torch.from_numpy(params["beta"]))
+    theirs = torch.nn.Sequential(
+        norm, torch.nn.ReLU() if activation == "relu" else torch.nn.Identity()
+    )
     tol = TOLERANCE[dtype]
     for step in range(4):
         x = (rng.standard_normal(shape) * (step + 1) + step).astype(dtype)
@@ -58,11 +62,13 @@ def test_batch_norm_matches_torch_in_training_and_inference(dtype, shape):
         (ty * torch.from_numpy(dy)).sum().backward()
         assert rel_err(y, ty.detach().numpy()) <= tol
         assert rel_err(dx, tx.grad.numpy()) <= tol
-        assert rel_err(grads["gamma"], theirs.weight.grad.numpy()) <= tol
-        assert rel_err(grads["beta"], theirs.bias.grad.numpy()) <= tol
-        assert rel_err(params["moving_mean"], theirs.running_mean.numpy()) <= tol
-        assert rel_err(params["moving_variance"], theirs.running_var.numpy()) <= tol
+        assert rel_err(grads["gamma"], norm.weight.grad.numpy()) <= tol
+        assert rel_err(grads["beta"], norm.bias.grad.numpy()) <= tol
+        assert rel_err(params["moving_mean"], norm.running_mean.numpy()) <= tol
+        assert rel_err(params["moving_variance"], norm.running_var.numpy()) <= tol
     assert np.abs(params["moving_mean"]).max() > 0.5  # the statistics really moved
+    if activation == "relu":
+        assert (y == 0).any() and (y > 0).any()  # the ReLU really cut
     theirs.eval()
     x = rng.standard_normal(shape).astype(dtype)
     y, _ = layer.forward(params, x, Context(training=False))

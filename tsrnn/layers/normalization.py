@@ -94,6 +94,11 @@ class BatchNormalization(_Normalization):
         Learn the shift ``beta``; without it ``beta = 0``.
     scale : bool, default=True
         Learn the scale ``gamma``; without it ``gamma = 1``.
+    activation : {'linear', 'relu', 'tanh', 'sigmoid'} or None, default='linear'
+        Applied to the normalised output, in the same pass: ``BatchNormalization(
+        activation='relu')`` computes exactly what ``BatchNormalization()`` followed
+        by ``Activation('relu')`` does, with one pass less over the data each way
+        (the conv presets of :mod:`tsrnn.architectures` use it).
 
     Notes
     -----
@@ -124,13 +129,17 @@ class BatchNormalization(_Normalization):
         "momentum": [Interval(Real, 0, 1, closed="both")],
     }
 
-    def __init__(self, momentum=0.99, epsilon=1e-3, center=True, scale=True):
+    def __init__(self, momentum=0.99, epsilon=1e-3, center=True, scale=True, activation="linear"):
         super().__init__(epsilon, center, scale, momentum=momentum)
         self.momentum = float(momentum)
+        self.activation, self._code = check_activation(activation)
 
     def get_config(self):
         """Constructor arguments (used by repr and by persistence)."""
-        return {"momentum": self.momentum, **super().get_config()}
+        config = {"momentum": self.momentum, **super().get_config()}
+        if self.activation != "linear":  # files of linear layers stay as before
+            config["activation"] = self.activation
+        return config
 
     def param_specs(self):
         """Affine parameters (when learned), then the moving statistics."""
@@ -155,21 +164,32 @@ class BatchNormalization(_Normalization):
             else:  # no padding, or vectors whose sequence (and mask) ended upstream
                 mask = arrays.ones_mask((x2.shape[0],))
             kernels.batch_norm_train_forward(
-                x2, mask, gamma, beta, self.epsilon, self.momentum, mm, mv, y, mean, inv_std
+                x2,
+                mask,
+                gamma,
+                beta,
+                self.epsilon,
+                self.momentum,
+                mm,
+                mv,
+                y,
+                mean,
+                inv_std,
+                self._code,
             )
         else:
             mask = None
             kernels.batch_norm_inference_forward(
-                x2, gamma, beta, self.epsilon, mm, mv, y, mean, inv_std
+                x2, gamma, beta, self.epsilon, mm, mv, y, mean, inv_std, self._code
             )
-        return y.reshape(x.shape), (x2, mask, gamma, mean, inv_std)
+        return y.reshape(x.shape), (x2, mask, gamma, mean, inv_std, y)
 
     def backward(self, params, cache, dy, grads):
         """Gradients of the affine parameters and the input.
 
         See :meth:`tsrnn.layers.base.Layer.backward`.
         """
-        x2, mask, gamma, mean, inv_std = cache
+        x2, mask, gamma, mean, inv_std, y = cache
         arrays = self.backend.arrays
         training = mask is not None
         if not training:
@@ -189,6 +209,8 @@ class BatchNormalization(_Normalization):
             dgamma,
             dbeta,
             sums,
+            y,
+            self._code,
         )
         for name in self.non_trainable_params:
             arrays.copy_into(0.0, grads[name])  # the gradient buffer is reused between steps

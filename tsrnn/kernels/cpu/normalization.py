@@ -15,25 +15,46 @@ import math
 from numba import njit
 
 from tsrnn._config import JIT_OPTIONS
-from tsrnn.kernels.cpu._scalar import activate
+from tsrnn.kernels.cpu._scalar import activate, activation_slope
+from tsrnn.kernels.scalar import LINEAR
 
 
 @njit(**JIT_OPTIONS)
-def _normalize_columns(x, mean, inv_std, gamma, beta, y):
+def _normalize_columns(x, mean, inv_std, gamma, beta, activation, y):
+    if activation == LINEAR:
+        for r in range(x.shape[0]):
+            for c in range(x.shape[1]):
+                y[r, c] = gamma[c] * ((x[r, c] - mean[c]) * inv_std[c]) + beta[c]
+        return
+    # The activation reads the stored (rounded) value, as a separate Activation layer
+    # would: the fused pass gives the same bits without a second pass over y.
     for r in range(x.shape[0]):
         for c in range(x.shape[1]):
             y[r, c] = gamma[c] * ((x[r, c] - mean[c]) * inv_std[c]) + beta[c]
+            y[r, c] = activate(y[r, c], activation)
 
 
 @njit(**JIT_OPTIONS)
 def batch_norm_train_forward(
-    x, mask, gamma, beta, epsilon, momentum, moving_mean, moving_variance, y, mean, inv_std
+    x,
+    mask,
+    gamma,
+    beta,
+    epsilon,
+    momentum,
+    moving_mean,
+    moving_variance,
+    y,
+    mean,
+    inv_std,
+    activation,
 ):
     """Normalise with the statistics of the real rows and update the moving ones.
 
     ``mean`` and ``inv_std`` (float64, ``(features,)``) receive the batch mean and
     ``1 / sqrt(var + epsilon)``. A batch whose statistics are not all finite leaves
     the moving statistics unchanged (the training loop then rejects the step).
+    ``activation`` (a code of :mod:`tsrnn.kernels.scalar`) is applied to ``y``.
     """
     n_rows, n_features = x.shape
     n = 0
@@ -63,28 +84,23 @@ def batch_norm_train_forward(
             moving_mean[c] = momentum * moving_mean[c] + (1.0 - momentum) * mean[c]
             moving_variance[c] = momentum * moving_variance[c] + (1.0 - momentum) * (var * bessel)
         inv_std[c] = 1.0 / math.sqrt(var + epsilon)
-    _normalize_columns(x, mean, inv_std, gamma, beta, y)
+    _normalize_columns(x, mean, inv_std, gamma, beta, activation, y)
 
 
 @njit(**JIT_OPTIONS)
 def batch_norm_inference_forward(
-    x, gamma, beta, epsilon, moving_mean, moving_variance, y, mean, inv_std
+    x, gamma, beta, epsilon, moving_mean, moving_variance, y, mean, inv_std, activation
 ):
     """Normalise with the moving statistics (copied into ``mean`` and ``inv_std``)."""
     for c in range(x.shape[1]):
         mean[c] = moving_mean[c]
         inv_std[c] = 1.0 / math.sqrt(moving_variance[c] + epsilon)
-    _normalize_columns(x, mean, inv_std, gamma, beta, y)
+    _normalize_columns(x, mean, inv_std, gamma, beta, activation, y)
 
 
 @njit(**JIT_OPTIONS)
-def batch_norm_backward(x, mask, dy, gamma, mean, inv_std, training, dx, dgamma, dbeta, sums):
-    """Gradients of the forward pass that produced ``mean`` and ``inv_std``.
-
-    ``training`` says whether those were batch statistics (which depend on the real
-    rows of x) or the moving ones (constants). ``sums`` is a float64 ``(3,
-    features)`` workspace.
-    """
+def _column_sums(x, mask, dy, mean, inv_std, sums):
+    """``sums[0]`` = column sums of dy, ``sums[1]`` of dy * xhat; returns the real rows."""
     n_rows, n_features = x.shape
     n = 0
     for c in range(n_features):
@@ -96,6 +112,54 @@ def batch_norm_backward(x, mask, dy, gamma, mean, inv_std, training, dx, dgamma,
         for c in range(n_features):
             sums[0, c] += dy[r, c]
             sums[1, c] += dy[r, c] * ((x[r, c] - mean[c]) * inv_std[c])
+    return n
+
+
+@njit(**JIT_OPTIONS)
+def _column_sums_through(x, mask, dy, y, activation, mean, inv_std, sums, da):
+    """:func:`_column_sums` of ``da = dy * act'(y)``, which is stored (rounded) in ``da``."""
+    n_rows, n_features = x.shape
+    n = 0
+    for c in range(n_features):
+        sums[0, c] = 0.0
+        sums[1, c] = 0.0
+    for r in range(n_rows):
+        if mask[r]:
+            n += 1
+        for c in range(n_features):
+            da[r, c] = dy[r, c] * activation_slope(y[r, c], activation)
+            sums[0, c] += da[r, c]
+            sums[1, c] += da[r, c] * ((x[r, c] - mean[c]) * inv_std[c])
+    return n
+
+
+@njit(**JIT_OPTIONS)
+def batch_norm_backward(
+    x, mask, dy, gamma, mean, inv_std, training, dx, dgamma, dbeta, sums, y, activation
+):
+    """Gradients of the forward pass that produced ``mean``, ``inv_std`` and ``y``.
+
+    ``training`` says whether those were batch statistics (which depend on the real
+    rows of x) or the moving ones (constants). ``sums`` is a float64 ``(3,
+    features)`` workspace. With an ``activation``, ``dy`` is the gradient of its
+    output ``y``: the gradient before it is formed in ``dx`` on the first pass (the
+    values an Activation layer's backward would give) and read from there.
+    """
+    if activation == LINEAR:
+        n = _column_sums(x, mask, dy, mean, inv_std, sums)
+        _input_gradient(x, mask, dy, gamma, mean, inv_std, training, n, sums, dgamma, dbeta, dx)
+    else:
+        n = _column_sums_through(x, mask, dy, y, activation, mean, inv_std, sums, dx)
+        _input_gradient(x, mask, dx, gamma, mean, inv_std, training, n, sums, dgamma, dbeta, dx)
+
+
+@njit(**JIT_OPTIONS)
+def _input_gradient(x, mask, da, gamma, mean, inv_std, training, n, sums, dgamma, dbeta, dx):
+    """``dx`` from ``da``, the gradient of the normalised output, and the column sums.
+
+    ``da`` may be ``dx`` itself: each element is read before it is overwritten.
+    """
+    n_rows, n_features = x.shape
     for c in range(n_features):
         dbeta[c] = sums[0, c]
         dgamma[c] = sums[1, c]
@@ -103,7 +167,7 @@ def batch_norm_backward(x, mask, dy, gamma, mean, inv_std, training, dx, dgamma,
     for r in range(n_rows):
         through_stats = training and mask[r]
         for c in range(n_features):
-            g = dy[r, c] * gamma[c]
+            g = da[r, c] * gamma[c]
             if through_stats:
                 xhat = (x[r, c] - mean[c]) * inv_std[c]
                 g -= gamma[c] * (sums[0, c] + xhat * sums[1, c]) / n

@@ -13,6 +13,8 @@ from numba import cuda
 
 from tsrnn.kernels.cuda import _launch
 from tsrnn.kernels.cuda._scalar import activate
+from tsrnn.kernels.cuda.dense import activation_backward
+from tsrnn.kernels.scalar import LINEAR
 
 
 @cuda.jit
@@ -66,30 +68,43 @@ def _moving_statistics(moving_mean, moving_variance, epsilon, mean, inv_std):
 
 
 @cuda.jit
-def _normalize_columns(x, mean, inv_std, gamma, beta, y):
+def _normalize_columns(x, mean, inv_std, gamma, beta, activation, y):
     i = cuda.grid(1)
     if i < x.size:
         r, c = i // x.shape[1], i % x.shape[1]
         y[r, c] = gamma[c] * ((x[r, c] - mean[c]) * inv_std[c]) + beta[c]
+        # From the stored (rounded) value, as a separate Activation layer would.
+        y[r, c] = activate(y[r, c], activation)
 
 
 def batch_norm_train_forward(
-    x, mask, gamma, beta, epsilon, momentum, moving_mean, moving_variance, y, mean, inv_std
+    x,
+    mask,
+    gamma,
+    beta,
+    epsilon,
+    momentum,
+    moving_mean,
+    moving_variance,
+    y,
+    mean,
+    inv_std,
+    activation,
 ):
     """Normalise with the statistics of the real rows and update the moving ones."""
     _batch_statistics[_launch.blocks(x.shape[1])](x, mask, mean, inv_std)
     _update_moving[1, 1](mask, epsilon, momentum, moving_mean, moving_variance, mean, inv_std)
-    _normalize_columns[_launch.blocks(x.size)](x, mean, inv_std, gamma, beta, y)
+    _normalize_columns[_launch.blocks(x.size)](x, mean, inv_std, gamma, beta, activation, y)
 
 
 def batch_norm_inference_forward(
-    x, gamma, beta, epsilon, moving_mean, moving_variance, y, mean, inv_std
+    x, gamma, beta, epsilon, moving_mean, moving_variance, y, mean, inv_std, activation
 ):
     """Normalise with the moving statistics (copied into ``mean`` and ``inv_std``)."""
     _moving_statistics[_launch.blocks(x.shape[1])](
         moving_mean, moving_variance, epsilon, mean, inv_std
     )
-    _normalize_columns[_launch.blocks(x.size)](x, mean, inv_std, gamma, beta, y)
+    _normalize_columns[_launch.blocks(x.size)](x, mean, inv_std, gamma, beta, activation, y)
 
 
 @cuda.jit
@@ -123,8 +138,18 @@ def _batch_norm_dx(x, mask, dy, gamma, mean, inv_std, training, sums, dx):
         dx[r, c] = g * inv_std[c]
 
 
-def batch_norm_backward(x, mask, dy, gamma, mean, inv_std, training, dx, dgamma, dbeta, sums):
-    """Gradients of the forward pass that produced ``mean`` and ``inv_std``."""
+def batch_norm_backward(
+    x, mask, dy, gamma, mean, inv_std, training, dx, dgamma, dbeta, sums, y, activation
+):
+    """Gradients of the forward pass that produced ``mean``, ``inv_std`` and ``y``.
+
+    With an ``activation``, the gradient before it is formed in ``dx`` first, and
+    the two kernels below read it from there (each thread of the second reads the
+    element it then overwrites).
+    """
+    if activation != LINEAR:
+        activation_backward(y, dy, activation, dx)
+        dy = dx
     _batch_norm_column_sums[_launch.blocks(x.shape[1])](
         x, mask, dy, mean, inv_std, dgamma, dbeta, sums
     )

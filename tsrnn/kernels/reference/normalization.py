@@ -14,6 +14,9 @@ Batch normalisation, training mode (statistics over the real rows)::
     moving_mean     <- momentum moving_mean + (1 - momentum) mean
     moving_variance <- momentum moving_variance + (1 - momentum) var n / (n - 1)
 
+An optional activation follows (``z_rc = act(y_rc)``, the layer's output); backward
+then starts from ``dy_rc = dz_rc act'(z_rc)``.
+
 The moving variance takes the unbiased batch variance (Bessel's correction, as
 PyTorch's BatchNorm1d and TensorFlow's fused kernel do); with n = 1 the factor
 is 1. Inference mode uses ``mean = moving_mean`` and ``var = moving_variance``,
@@ -36,6 +39,8 @@ Layer normalisation, per row over its features (the same in training and inferen
 
 import numpy as np
 
+from tsrnn.kernels.reference.dense import activation_backward, activation_forward
+
 
 def _rows(x, mask):
     x2 = x.reshape(-1, x.shape[-1])
@@ -54,8 +59,9 @@ def batch_norm_forward(
     momentum=0.99,
     epsilon=1e-3,
     mask=None,
+    activation="linear",
 ):
-    """Returns ``(y, new_moving_mean, new_moving_variance, cache)``."""
+    """Returns ``(act(y), new_moving_mean, new_moving_variance, cache)``."""
     x2, m = _rows(x, mask)
     if training:
         n = m.sum()
@@ -68,8 +74,10 @@ def batch_norm_forward(
         mean, var = moving_mean, moving_variance
         new_mean, new_var = moving_mean, moving_variance
     xhat = (x2 - mean) / np.sqrt(var + epsilon)
-    y = gamma * xhat + beta
+    y = activation_forward(gamma * xhat + beta, activation)
     cache = dict(
+        y=y,
+        activation=activation,
         x2=x2,
         m=m,
         mean=mean,
@@ -86,7 +94,7 @@ def batch_norm_forward(
 def batch_norm_backward(cache, dy):
     """``dict(x=dL/dx, gamma=dL/dgamma, beta=dL/dbeta)``."""
     x2, m, mean, var = cache["x2"], cache["m"], cache["mean"], cache["var"]
-    dy2 = dy.reshape(x2.shape)
+    dy2 = activation_backward(cache["y"], dy.reshape(x2.shape), cache["activation"])
     dxhat = dy2 * cache["gamma"]
     std = np.sqrt(var + cache["epsilon"])
     dx = dxhat / std
