@@ -124,25 +124,27 @@ ROUNDS = 5
 def _paired_times(ours, theirs, min_seconds, rounds=ROUNDS):
     """Wall times of ``ours()`` and ``theirs()``, timed alternately, one pair per round.
 
-    On a shared machine the speed drifts over seconds (two runs of the same script
-    gave LSTM-FCN ratios of 1.02, 0.66 and 0.85 when each library was timed in
-    one stretch after the other), so each round times both, and both see the same
-    drift. Every switch starts with a pause, as in :func:`_best_time`: the idle
+    On a shared machine the speed drifts over seconds (three runs of the same
+    script gave LSTM-FCN ratios of 1.02, 0.66 and 0.85 when each library was timed
+    in one stretch after the other), so each round times both, and both see the
+    same drift; the order alternates from round to round, so neither always runs
+    first. Every call starts after a pause, as in :func:`_best_time`: the idle
     threads of the library timed before busy-wait for a while and would steal a
-    core.
+    core. Returns ``(rounds, 2)`` seconds, ours in the first column.
     """
     ours(), theirs()  # warm-up (compilation, allocator)
     pause = min(0.5, min_seconds)  # quick runs (tests) skip most of it
     times, total = [], 0.0
     while len(times) < rounds or total < 2 * min_seconds:
-        pair = []
-        for fn in (ours, theirs):
+        pair = {}
+        order = ((0, ours), (1, theirs)) if len(times) % 2 == 0 else ((1, theirs), (0, ours))
+        for i, fn in order:
             time.sleep(pause)
             start = time.perf_counter()
             fn()
-            pair.append(time.perf_counter() - start)
-        times.append(pair)
-        total += sum(pair)
+            pair[i] = time.perf_counter() - start
+        times.append([pair[0], pair[1]])
+        total += pair[0] + pair[1]
     return np.array(times)
 
 

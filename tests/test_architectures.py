@@ -368,3 +368,55 @@ def test_recurrent_settings_given_to_a_convolutional_preset_are_named_in_a_warni
             max_epochs=1,
             random_state=0,
         ).fit(X, y)
+
+
+def _unfused(layers):
+    """``layers``, each BatchNormalization(activation=a) made BatchNormalization, Activation(a)."""
+    out = []
+    for layer in layers:
+        if isinstance(layer, Parallel):
+            out.append(Parallel([_unfused(b) for b in layer.branches]))
+        elif isinstance(layer, Residual):
+            shortcut = None if layer.shortcut is None else _unfused(layer.shortcut)
+            out.append(Residual(_unfused(layer.layers), shortcut=shortcut))
+        elif isinstance(layer, BatchNormalization) and layer.activation != "linear":
+            config = {k: v for k, v in layer.get_config().items() if k != "activation"}
+            out += [BatchNormalization(**config), Activation(layer.activation)]
+        else:
+            out.append(layer)
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "preset",
+    [
+        lambda: architectures.fcn(1, False, width=4),
+        lambda: architectures.resnet(1, False, width=4),
+        lambda: architectures.lstm_fcn(1, False, width=4, hidden_size=3),
+        lambda: architectures.inception_time(1, False, width=2, depth=3),
+    ],
+)
+def test_the_presets_fused_activations_train_to_the_bits_of_separate_layers(preset, dtype):
+    from tsrnn.losses import get_loss
+    from tsrnn.training import Adam, train_step
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 30, 2))
+    y = X[:, -3:, 0].sum(axis=1, keepdims=True)
+    mask = np.ones((6, 30), bool)
+    mask[2, 20:] = False
+    fused = preset()
+    activations = [str(_layer_names(la)).count("Activation") for la in (fused, _unfused(preset()))]
+    assert activations[1] > activations[0]  # the comparison has fused layers to undo
+    weights = []
+    for layers in (fused, _unfused(preset())):
+        net = tsrnn.Network(layers, dtype=dtype).build((30, 2), random_state=1)
+        Xc, m = net.check_input(X, mask)
+        opt, loss = Adam(learning_rate=0.01), get_loss("mse")
+        drop = np.random.default_rng(2)
+        for _ in range(3):
+            train_step(net, opt, loss, Xc, y.astype(dtype), m, rng=drop)
+        weights.append((net.params.flat.copy(), net.predict(Xc, m)))
+    np.testing.assert_array_equal(weights[0][0], weights[1][0])
+    np.testing.assert_array_equal(weights[0][1], weights[1][1])

@@ -67,11 +67,11 @@ def test_benchmark_layers_part_compares_both_networks_with_torch(tmp_path):
 def test_compare_times_the_libraries_alternately_and_reports_each_round(monkeypatch):
     import benchmarks.training as training
 
-    clock, calls = [0.0], []
+    clock, calls, pauses = [0.0], [], []
 
     class FakeTime:  # each call "takes" a set time; pauses take none
         perf_counter = staticmethod(lambda: clock[0])
-        sleep = staticmethod(lambda seconds: None)
+        sleep = staticmethod(lambda seconds: pauses.append((seconds, len(calls))))
 
     def timed(name, seconds):
         def fn():
@@ -82,8 +82,13 @@ def test_compare_times_the_libraries_alternately_and_reports_each_round(monkeypa
 
     monkeypatch.setattr(training, "time", FakeTime)
     row = training._compare("case", timed("ours", [1.0]), timed("theirs", [3.0, 2.0]), 10, 1.0)
-    # A warm-up pair, then alternating rounds: both libraries see the same drift.
-    assert calls == ["ours", "theirs"] * (training.ROUNDS + 1)
+    # A warm-up pair, then rounds of one call each, in alternating order: both
+    # libraries see the same drift, and neither always runs first.
+    rounds = [calls[i : i + 2] for i in range(2, len(calls), 2)]
+    assert calls[:2] == ["ours", "theirs"] and len(rounds) == training.ROUNDS
+    assert rounds == [["ours", "theirs"], ["theirs", "ours"]] * 2 + [["ours", "theirs"]]
+    # A pause before every timed call (the other library's idle threads spin).
+    assert pauses == [(0.5, n) for n in range(2, len(calls))]
     assert row["ratio"] == 2.0  # best against best: 10/1 against 10/2 per second
     assert len(row["ratio_rounds"]) == training.ROUNDS
     assert set(row["ratio_rounds"]) <= {2.0, 3.0}

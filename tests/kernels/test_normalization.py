@@ -169,24 +169,41 @@ def test_batch_norm_gradients_match_finite_differences(mask_kind, training, acti
             assert err <= 1e-6, f"d{name}: relative error {err:.2e}"
 
 
+#: (x's shape, mask kind, center, scale, x's dtype if not the layer's, dy's likewise)
+FUSED_CASES = [
+    ((5, 40, 7), "holes", True, True, None, None),
+    ((5, 40, 7), "lengths", False, True, None, None),
+    ((5, 40, 7), "none", True, False, None, None),
+    ((30, 7), "none", False, False, None, None),  # vectors
+    ((5, 40, 7), "holes", True, True, "other", None),  # x in the other dtype
+    ((5, 40, 7), "holes", True, True, None, "other"),  # dy in the other dtype
+]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("activation", ACTIVATIONS[1:])
 @pytest.mark.parametrize("training", [True, False])
-def test_a_fused_activation_gives_the_bits_of_an_activation_layer(dtype, activation, training):
+@pytest.mark.parametrize("case", FUSED_CASES)
+def test_a_fused_activation_gives_the_bits_of_an_activation_layer(
+    dtype, activation, training, case
+):
     """BatchNormalization(activation=a) == BatchNormalization() then Activation(a), exactly."""
+    shape, mask_kind, center, scale, x_dtype, dy_dtype = case
+    other = np.float64 if dtype == np.float32 else np.float32
     rng = np.random.default_rng(8)
-    x = (rng.standard_normal((5, 40, 7)) * 2 + 0.5).astype(dtype)
-    mask = _mask("holes", 5, 40, rng)
-    fused = BatchNormalization(momentum=0.9, activation=activation)
-    plain, act = BatchNormalization(momentum=0.9), Activation(activation)
+    x = (rng.standard_normal(shape) * 2 + 0.5).astype(other if x_dtype else dtype)
+    mask = _mask(mask_kind, shape[0], shape[1], rng) if len(shape) == 3 else None
+    fused = BatchNormalization(0.9, center=center, scale=scale, activation=activation)
+    plain = BatchNormalization(0.9, center=center, scale=scale)
+    act = Activation(activation)
     for layer in (fused, plain, act):
-        layer.build(x.shape[1:], dtype)
+        layer.build(shape[1:], dtype)
     params = {k: v.astype(dtype) for k, v in _params(fused).items()}
-    dy = rng.standard_normal(x.shape).astype(dtype)
+    dy = rng.standard_normal(shape).astype(other if dy_dtype else dtype)
     ctx = Context(training=training, mask=mask)
 
     def grads_of(layer):
-        return {name: np.full(shape, np.nan, dtype) for name, shape in layer.param_specs()}
+        return {name: np.full(s, np.nan, dtype) for name, s in layer.param_specs()}
 
     after, grads = {k: v.copy() for k, v in params.items()}, grads_of(fused)
     y, cache = fused.forward(after, x, ctx)
@@ -195,7 +212,7 @@ def test_a_fused_activation_gives_the_bits_of_an_activation_layer(dtype, activat
     z, z_cache = plain.forward(p, x, ctx)
     y_plain, a_cache = act.forward({}, z, ctx)
     dx_plain = plain.backward(p, z_cache, act.backward({}, a_cache, dy, {}), g)
-    assert y.dtype == dx.dtype == dtype
+    assert y.dtype == dtype and dx.dtype == x.dtype and dx.shape == x.shape
     np.testing.assert_array_equal(y, y_plain)
     np.testing.assert_array_equal(dx, dx_plain)
     for name in g:

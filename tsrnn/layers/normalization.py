@@ -10,6 +10,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 
+from tsrnn.kernels.scalar import LINEAR
 from tsrnn.layers.base import Layer, check_activation
 
 _NORMALIZATION_CONSTRAINTS = {
@@ -113,10 +114,9 @@ class BatchNormalization(_Normalization):
 
     Examples
     --------
-    >>> from tsrnn import Activation, BatchNormalization, Conv1D, Dense, Network
-    >>> from tsrnn import GlobalAveragePooling1D
+    >>> from tsrnn import BatchNormalization, Conv1D, Dense, GlobalAveragePooling1D, Network
     >>> net = Network([Conv1D(8, 3, padding="same", activation="linear"),
-    ...                BatchNormalization(), Activation("relu"), GlobalAveragePooling1D(),
+    ...                BatchNormalization(activation="relu"), GlobalAveragePooling1D(),
     ...                Dense(1)]).build((100, 1), random_state=0)
     >>> [name for name in net.params if "moving" in name]
     ['1.batch_normalization.moving_mean', '1.batch_normalization.moving_variance']
@@ -194,13 +194,22 @@ class BatchNormalization(_Normalization):
         training = mask is not None
         if not training:
             mask = arrays.ones_mask((x2.shape[0],))
+        shape, code = dy.shape, self._code
+        dy = arrays.contiguous(dy.reshape(x2.shape))
+        if code != LINEAR and x2.dtype != self.dtype:
+            # The fused kernel keeps the activation's gradient in dx, in x's dtype; an
+            # Activation layer rounds it to the layer's. Input in another dtype than the
+            # layer's (never from a Network, which casts) takes the two steps apart.
+            da = arrays.empty(x2.shape, self.dtype)
+            self.backend.dense.activation_backward(y, dy, code, da)
+            dy, code = da, LINEAR
         dx = arrays.empty_like(x2)
         dgamma, dbeta = self._affine_grads(grads)
         sums = arrays.empty((3, self.n_features), np.float64)
         self.backend.normalization.batch_norm_backward(
             x2,
             mask,
-            arrays.contiguous(dy.reshape(x2.shape)),
+            dy,
             gamma,
             mean,
             inv_std,
@@ -210,11 +219,11 @@ class BatchNormalization(_Normalization):
             dbeta,
             sums,
             y,
-            self._code,
+            code,
         )
         for name in self.non_trainable_params:
             arrays.copy_into(0.0, grads[name])  # the gradient buffer is reused between steps
-        return dx.reshape(dy.shape)
+        return dx.reshape(shape)
 
 
 class LayerNormalization(_Normalization):
