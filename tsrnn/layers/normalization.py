@@ -196,10 +196,10 @@ class BatchNormalization(_Normalization):
             mask = arrays.ones_mask((x2.shape[0],))
         shape, code = dy.shape, self._code
         dy = arrays.contiguous(dy.reshape(x2.shape))
-        if code != LINEAR and x2.dtype != self.dtype:
-            # The fused kernel keeps the activation's gradient in dx, in x's dtype; an
-            # Activation layer rounds it to the layer's. Input in another dtype than the
-            # layer's (never from a Network, which casts) takes the two steps apart.
+        if code != LINEAR and not x2.dtype == dy.dtype == self.dtype:
+            # An Activation layer rounds its gradient to the layer's dtype; the fused
+            # kernel forms it in x's and dy's. Arrays in another dtype than the layer's
+            # (never from a Network, which casts) take the two steps apart.
             da = arrays.empty(x2.shape, self.dtype)
             self.backend.dense.activation_backward(y, dy, code, da)
             dy, code = da, LINEAR

@@ -16,7 +16,8 @@ from numba import njit
 
 from tsrnn._config import JIT_OPTIONS
 from tsrnn.kernels.cpu._scalar import activate, activation_slope
-from tsrnn.kernels.scalar import LINEAR
+from tsrnn.kernels.cpu.dense import activation_backward
+from tsrnn.kernels.scalar import LINEAR, RELU
 
 
 @njit(**JIT_OPTIONS)
@@ -25,13 +26,18 @@ def _normalize_columns(x, mean, inv_std, gamma, beta, activation, y):
         for r in range(x.shape[0]):
             for c in range(x.shape[1]):
                 y[r, c] = gamma[c] * ((x[r, c] - mean[c]) * inv_std[c]) + beta[c]
-        return
-    # The activation reads the stored (rounded) value, as a separate Activation layer
-    # would: the fused pass gives the same bits without a second pass over y.
-    for r in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            y[r, c] = gamma[c] * ((x[r, c] - mean[c]) * inv_std[c]) + beta[c]
-            y[r, c] = activate(y[r, c], activation)
+    elif activation == RELU:  # a constant code: the loop vectorises
+        for r in range(x.shape[0]):
+            for c in range(x.shape[1]):
+                y[r, c] = gamma[c] * ((x[r, c] - mean[c]) * inv_std[c]) + beta[c]
+                y[r, c] = activate(y[r, c], RELU)
+    else:
+        # The activation reads the stored (rounded) value, as a separate Activation
+        # layer would: the same bits without a second pass over y.
+        for r in range(x.shape[0]):
+            for c in range(x.shape[1]):
+                y[r, c] = gamma[c] * ((x[r, c] - mean[c]) * inv_std[c]) + beta[c]
+                y[r, c] = activate(y[r, c], activation)
 
 
 @njit(**JIT_OPTIONS)
@@ -99,38 +105,39 @@ def batch_norm_inference_forward(
 
 
 @njit(**JIT_OPTIONS)
-def _column_sums(x, mask, dy, mean, inv_std, sums):
-    """``sums[0]`` = column sums of dy, ``sums[1]`` of dy * xhat; returns the real rows."""
-    n_rows, n_features = x.shape
+def _column_sums(x, mask, dy, y, relu, mean, inv_std, sums):
+    """``sums[0]`` = column sums of g, ``sums[1]`` of g * xhat; returns the real rows.
+
+    ``g`` is ``dy``, or with ``relu`` ``dy * relu'(y)``: exactly the value an Activation
+    layer would store (a product by 1 or 0), formed again where it is needed.
+    """
     n = 0
-    for c in range(n_features):
-        sums[0, c] = 0.0
-        sums[1, c] = 0.0
-    for r in range(n_rows):
+    sums[:2] = 0.0
+    for r in range(x.shape[0]):
         if mask[r]:
             n += 1
-        for c in range(n_features):
-            sums[0, c] += dy[r, c]
-            sums[1, c] += dy[r, c] * ((x[r, c] - mean[c]) * inv_std[c])
+        for c in range(x.shape[1]):
+            g = dy[r, c] * activation_slope(y[r, c], RELU) if relu else dy[r, c]
+            sums[0, c] += g
+            sums[1, c] += g * ((x[r, c] - mean[c]) * inv_std[c])
     return n
 
 
 @njit(**JIT_OPTIONS)
-def _column_sums_through(x, mask, dy, y, activation, mean, inv_std, sums, da):
-    """:func:`_column_sums` of ``da = dy * act'(y)``, which is stored (rounded) in ``da``."""
-    n_rows, n_features = x.shape
-    n = 0
-    for c in range(n_features):
-        sums[0, c] = 0.0
-        sums[1, c] = 0.0
-    for r in range(n_rows):
-        if mask[r]:
-            n += 1
-        for c in range(n_features):
-            da[r, c] = dy[r, c] * activation_slope(y[r, c], activation)
-            sums[0, c] += da[r, c]
-            sums[1, c] += da[r, c] * ((x[r, c] - mean[c]) * inv_std[c])
-    return n
+def _input_gradient(x, mask, dy, y, relu, gamma, mean, inv_std, training, n, sums, dx):
+    """``dx`` from the column sums and g (as in :func:`_column_sums`).
+
+    ``dy`` may be ``dx`` itself: each element is read before it is overwritten.
+    """
+    for r in range(x.shape[0]):
+        through_stats = training and mask[r]
+        for c in range(x.shape[1]):
+            g = dy[r, c] * activation_slope(y[r, c], RELU) if relu else dy[r, c]
+            g = g * gamma[c]
+            if through_stats:
+                xhat = (x[r, c] - mean[c]) * inv_std[c]
+                g -= gamma[c] * (sums[0, c] + xhat * sums[1, c]) / n
+            dx[r, c] = g * inv_std[c]
 
 
 @njit(**JIT_OPTIONS)
@@ -142,36 +149,26 @@ def batch_norm_backward(
     ``training`` says whether those were batch statistics (which depend on the real
     rows of x) or the moving ones (constants). ``sums`` is a float64 ``(3,
     features)`` workspace. With an ``activation``, ``dy`` is the gradient of its
-    output ``y``: the gradient before it is formed in ``dx`` on the first pass (the
-    values an Activation layer's backward would give) and read from there.
+    output ``y``, and the gradient before it is the value an Activation layer's
+    backward would give: formed on the fly for ReLU, stored in ``dx`` first for the
+    others. ``x``, ``y`` and ``dy`` must then share a dtype (the layer sees to it).
     """
-    if activation == LINEAR:
-        n = _column_sums(x, mask, dy, mean, inv_std, sums)
-        _input_gradient(x, mask, dy, gamma, mean, inv_std, training, n, sums, dgamma, dbeta, dx)
-    else:
-        n = _column_sums_through(x, mask, dy, y, activation, mean, inv_std, sums, dx)
-        _input_gradient(x, mask, dx, gamma, mean, inv_std, training, n, sums, dgamma, dbeta, dx)
+    if activation == LINEAR or activation == RELU:
+        relu = activation == RELU
+        _gradients(x, mask, dy, y, relu, gamma, mean, inv_std, training, dx, dgamma, dbeta, sums)
+    else:  # (separate calls: dy and dx may differ in dtype, and one variable cannot)
+        activation_backward(y, dy, activation, dx)
+        _gradients(x, mask, dx, y, False, gamma, mean, inv_std, training, dx, dgamma, dbeta, sums)
 
 
 @njit(**JIT_OPTIONS)
-def _input_gradient(x, mask, da, gamma, mean, inv_std, training, n, sums, dgamma, dbeta, dx):
-    """``dx`` from ``da``, the gradient of the normalised output, and the column sums.
-
-    ``da`` may be ``dx`` itself: each element is read before it is overwritten.
-    """
-    n_rows, n_features = x.shape
-    for c in range(n_features):
+def _gradients(x, mask, dy, y, relu, gamma, mean, inv_std, training, dx, dgamma, dbeta, sums):
+    n = _column_sums(x, mask, dy, y, relu, mean, inv_std, sums)
+    for c in range(x.shape[1]):
         dbeta[c] = sums[0, c]
         dgamma[c] = sums[1, c]
         sums[2, c] = n
-    for r in range(n_rows):
-        through_stats = training and mask[r]
-        for c in range(n_features):
-            g = da[r, c] * gamma[c]
-            if through_stats:
-                xhat = (x[r, c] - mean[c]) * inv_std[c]
-                g -= gamma[c] * (sums[0, c] + xhat * sums[1, c]) / n
-            dx[r, c] = g * inv_std[c]
+    _input_gradient(x, mask, dy, y, relu, gamma, mean, inv_std, training, n, sums, dx)
 
 
 @njit(**JIT_OPTIONS)
