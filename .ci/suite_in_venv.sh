@@ -63,4 +63,4 @@ pytest_command="$(python3 "$root/.ci/readme_commands.py" test | sed 's/^.*&& *//
 cd "$root"
 echo "=== $pytest_command ($(date -u +%H:%M:%S))"
 PATH="$work/venv/bin:$PATH" NUMBA_CACHE_DIR="$work/numba-cache" \
-    bash -euo pipefail -c "$pytest_command -p no:cacheprovider --basetemp '$work/pytest'"
+    bash -euo pipefail -c "$pytest_command -p no:cacheprovider --basetemp '$work/pytest' ${SUITE_SKIP:-}"

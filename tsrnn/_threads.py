@@ -23,6 +23,7 @@ import contextlib
 import os
 import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 from joblib import cpu_count
 from threadpoolctl import OpenBLASController, ThreadpoolController
@@ -30,6 +31,9 @@ from threadpoolctl import OpenBLASController, ThreadpoolController
 _lock = threading.Lock()
 _users = 0
 _limiter = None
+_training = 0  # networks training now, in any thread of this process
+_helper = None  # (pid, one-thread executor) that runs the other half of split kernels
+_helper_busy = threading.Lock()
 
 
 def _take_control():
@@ -107,3 +111,74 @@ def default_thread_count():
     if setting.isdigit() and int(setting) > 0:
         cores = min(cores, int(setting))
     return max(cores, 1)
+
+
+@contextlib.contextmanager
+def training_network():
+    """Count a network's training while the block runs, with BLAS on one thread.
+
+    The count is how :func:`run_pair` knows whether a core is spare: ensemble members
+    and other fits training at the same time in this process use the cores already.
+
+    Yields
+    ------
+    None
+    """
+    global _training
+    with single_blas_thread():
+        with _lock:
+            _training += 1
+        try:
+            yield
+        finally:
+            with _lock:
+                _training -= 1
+
+
+def _spare_core():
+    with _lock:
+        busy = _training
+    return busy == 1 and default_thread_count() >= 2
+
+
+def _executor():
+    global _helper
+    # A forked child inherits the executor object but not its thread: make a new one.
+    if _helper is None or _helper[0] != os.getpid():
+        _helper = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="tsrnn-pair"))
+    return _helper[1]
+
+
+def run_pair(first, second, worth_a_thread=True):
+    """Call ``first()`` and ``second()``: at the same time when a core is spare, else in turn.
+
+    The kernels split their work into two halves by the shapes alone, and each half
+    does the same arithmetic wherever it runs, so results do not depend on whether
+    the halves ran at the same time. They do when one network trains (in
+    :func:`training_network`) and the process may use two cores or more
+    (:func:`default_thread_count`); ``first`` then runs in a helper thread while this
+    thread runs ``second``. Both have finished when this returns; an exception of
+    either is raised.
+
+    Handing a call to the helper thread costs about 0.1 ms, so callers pass
+    ``worth_a_thread=False`` for halves shorter than that.
+
+    Parameters
+    ----------
+    first, second : callable
+        Called without arguments; they must write to different memory.
+    worth_a_thread : bool, default=True
+        False runs them in turn whatever the cores.
+    """
+    if not (worth_a_thread and _spare_core() and _helper_busy.acquire(blocking=False)):
+        first()
+        second()
+        return
+    try:
+        future = _executor().submit(first)
+        try:
+            second()
+        finally:
+            future.result()  # wait even when second() failed: first still writes
+    finally:
+        _helper_busy.release()

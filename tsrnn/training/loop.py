@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tsrnn._random import as_generator
+from tsrnn._threads import training_network
 from tsrnn.backend import backend_of
 from tsrnn.kernels.workspace import reusing
 from tsrnn.losses import get_loss
@@ -263,6 +264,7 @@ def array_batches(X, y, mask, sample_weight, batch_size, shuffle=True):
     return epoch_batches
 
 
+@training_network()
 def fit_batches(
     network,
     epoch_batches,
@@ -287,6 +289,8 @@ def fit_batches(
     ``(X, y, mask, sample_weight)`` (mask and weight may be None) for one epoch; it
     is how data larger than memory is streamed (see :mod:`tsrnn.streaming`).
     ``validation_data`` must already be validated. Other parameters as in :func:`fit`.
+    Training runs with BLAS on one thread (:func:`tsrnn._threads.training_network`),
+    so that a seeded fit does not depend on the number of threads.
     """
     loss = get_loss(loss)
     schedule = get_schedule(schedule)

@@ -2,42 +2,80 @@
 
 Convolution is an im2col copy followed by one GEMM: ``cols`` has a row per
 (sample, output step) and ``kernel_size * channels`` columns, so the whole batch is
-one ``(batch * n_out, K * C) @ (K * C, filters)`` product.
+one ``(batch * n_out, K * C) @ (K * C, filters)`` product, computed in two halves of
+rows that can run at the same time (:func:`tsrnn._threads.run_pair`).
 """
+
+import functools
 
 import numpy as np
 from numba import njit
 
 from tsrnn._config import JIT_OPTIONS
+from tsrnn._threads import run_pair
 from tsrnn.kernels.cpu._scalar import activate, activation_slope
 from tsrnn.kernels.scalar import LINEAR
 
+# Rows of one output (or cols) matrix are split at a multiple of this many rows: OpenBLAS
+# tiles the columns of its column-major product (our rows) in blocks of 2 or 3 times
+# its kernel width (up to 32), so the halves' products then get every row exactly as
+# the whole product does (tested, float32 and float64, AVX2 and AVX-512 kernels).
+ROW_ALIGNMENT = 96
+
+
+# Halves of fewer multiply-adds (or, for copies, elements) than these run in turn: a
+# hand-over to the helper thread costs about as much as they take.
+PARALLEL_PRODUCT = 1 << 24
+PARALLEL_COPY = 1 << 20
+
+
+def _split_rows(n_rows):
+    """Where the rows of a batch are split in two (0: too few rows to split)."""
+    return n_rows // 2 // ROW_ALIGNMENT * ROW_ALIGNMENT
+
 
 @njit(**JIT_OPTIONS)
-def _im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols):
-    batch, n_steps, channels = x.shape
-    for bi in range(batch):
-        for t in range(n_out):
-            row = bi * n_out + t
-            for k in range(kernel_size):
-                s = t * stride + k * dilation - pad_left
-                inside = 0 <= s < n_steps
-                for c in range(channels):
-                    cols[row, k * channels + c] = x[bi, s, c] if inside else 0
+def _im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols, start, stop):
+    """Rows ``start:stop`` of ``cols`` (row = sample * n_out + output step)."""
+    n_steps, channels = x.shape[1], x.shape[2]
+    for row in range(start, stop):
+        bi, t = divmod(row, n_out)
+        for k in range(kernel_size):
+            s = t * stride + k * dilation - pad_left
+            inside = 0 <= s < n_steps
+            for c in range(channels):
+                cols[row, k * channels + c] = x[bi, s, c] if inside else 0
 
 
 @njit(**JIT_OPTIONS)
-def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
-    """Y (batch, n_out, filters) = act(conv(x, W) + b); ``cols`` is kept for backward."""
-    batch, _, channels = x.shape
-    kernel_size, _, filters = W.shape
+def _forward_rows(x, W, b, stride, dilation, pad_left, activation, cols, y, start, stop):
+    kernel_size, channels, filters = W.shape
     n_out = y.shape[1]
-    _im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols)
-    y2 = y.reshape(batch * n_out, filters)
-    np.dot(cols, W.reshape(kernel_size * channels, filters), y2)
-    for r in range(batch * n_out):
+    _im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols, start, stop)
+    y2 = y.reshape(-1, filters)[start:stop]
+    np.dot(cols[start:stop], W.reshape(kernel_size * channels, filters), y2)
+    for r in range(stop - start):
         for f in range(filters):
             y2[r, f] = activate(y2[r, f] + b[f], activation)
+
+
+def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
+    """Y (batch, n_out, filters) = act(conv(x, W) + b); ``cols`` is kept for backward.
+
+    The rows (sample, output step) are computed in two halves, at the same time when
+    a core is spare (:func:`tsrnn._threads.run_pair`).
+    """
+    n_rows = y.shape[0] * y.shape[1]
+    half = _split_rows(n_rows)
+    args = (x, W, b, stride, dilation, pad_left, activation, cols, y)
+    if half == 0:
+        _forward_rows(*args, 0, n_rows)
+        return
+    run_pair(
+        functools.partial(_forward_rows, *args, 0, half),
+        functools.partial(_forward_rows, *args, half, n_rows),
+        n_rows * cols.shape[1] * W.shape[2] >= PARALLEL_PRODUCT,
+    )
 
 
 @njit(**JIT_OPTIONS)
@@ -68,15 +106,16 @@ def _bias_gradient(y, dy, activation, da, db):
 
 
 @njit(**JIT_OPTIONS)
-def _col2im(dcols, stride, dilation, pad_left, n_out, dx):
-    """``dx`` = the sum of the ``dcols`` entries that each input step was copied to.
+def _col2im(dcols, stride, dilation, pad_left, n_out, dx, start, stop):
+    """Samples ``start:stop`` of ``dx``: sums of the ``dcols`` entries of each input step.
 
-    A gather (each step of dx written once, no zeroing pass) that adds the rows in
-    increasing output step, the order of the im2col scatter, so the sums are the same.
+    ``dx`` at a step is the sum of the entries that the step was copied to. A gather
+    (each step of dx written once, no zeroing pass) that adds the rows in increasing
+    output step, the order of the im2col scatter, so the sums are the same.
     """
-    batch, n_steps, channels = dx.shape
+    n_steps, channels = dx.shape[1], dx.shape[2]
     kernel_size = dcols.shape[1] // channels
-    for bi in range(batch):
+    for bi in range(start, stop):
         for s in range(n_steps):
             out = dx[bi, s]
             for c in range(channels):
@@ -96,22 +135,41 @@ def _col2im(dcols, stride, dilation, pad_left, n_out, dx):
 
 
 @njit(**JIT_OPTIONS)
+def _weight_gradient(cols, da2, dW):
+    kernel_size, channels, filters = dW.shape
+    np.dot(cols.T, da2, dW.reshape(kernel_size * channels, filters))
+
+
+@njit(**JIT_OPTIONS)
+def _column_gradient(da2, W, dcols):
+    kernel_size, channels, filters = W.shape
+    np.dot(da2, W.reshape(kernel_size * channels, filters).T, dcols)
+
+
 def conv1d_backward(
     x, W, stride, dilation, pad_left, activation, cols, y, dy, dx, dW, db, da, dcols, need_dx
 ):
     """Gradients of :func:`conv1d_forward`, written into ``dx``, ``dW`` and ``db``.
 
     ``da`` (like y) and ``dcols`` (like cols) are workspaces. With ``need_dx`` False
-    (a network's first layer) ``dx`` is left untouched.
+    (a network's first layer) ``dx`` is left untouched. The weight gradient and the
+    gradient of ``cols``, then the two halves of the samples' ``dx``, are computed at
+    the same time when a core is spare (:func:`tsrnn._threads.run_pair`).
     """
-    kernel_size, channels, filters = W.shape
-    n_out = y.shape[1]
     da2 = _bias_gradient(y, dy, activation, da, db)
-    np.dot(cols.T, da2, dW.reshape(kernel_size * channels, filters))
+    weights = functools.partial(_weight_gradient, cols, da2, dW)
     if not need_dx:
+        weights()
         return
-    np.dot(da2, W.reshape(kernel_size * channels, filters).T, dcols)
-    _col2im(dcols, stride, dilation, pad_left, n_out, dx)
+    columns = functools.partial(_column_gradient, da2, W, dcols)
+    run_pair(weights, columns, cols.size * W.shape[2] >= PARALLEL_PRODUCT)
+    batch, n_out = y.shape[0], y.shape[1]
+    args = (dcols, stride, dilation, pad_left, n_out, dx)
+    run_pair(
+        functools.partial(_col2im, *args, 0, batch // 2),
+        functools.partial(_col2im, *args, batch // 2, batch),
+        dcols.size >= PARALLEL_COPY,
+    )
 
 
 @njit(**JIT_OPTIONS)

@@ -1,0 +1,145 @@
+"""Kernels split in two halves (:func:`tsrnn._threads.run_pair`): same bits, any threads.
+
+The convolution computes its rows, and its weight and input gradients, in halves that
+run at the same time when one network trains and a core is spare. Each half must do
+exactly the arithmetic of the whole: the results are compared bit for bit with one
+unsplit matrix product, with the halves run in turn and at the same time.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+from numba import njit
+
+import tsrnn._threads as threads
+from tsrnn.kernels.cpu import conv
+from tsrnn.kernels.cpu._scalar import activate, activation_slope
+from tsrnn.kernels.scalar import LINEAR, RELU, TANH
+
+
+@pytest.fixture
+def two_cores(monkeypatch):
+    monkeypatch.setattr(threads, "default_thread_count", lambda: 2)
+
+
+@njit
+def _whole_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
+    kernel_size, channels, filters = W.shape
+    conv._im2col(x, kernel_size, stride, dilation, pad_left, y.shape[1], cols, 0, cols.shape[0])
+    y2 = y.reshape(-1, filters)
+    np.dot(cols, W.reshape(kernel_size * channels, filters), y2)
+    for r in range(y2.shape[0]):
+        for f in range(filters):
+            y2[r, f] = activate(y2[r, f] + b[f], activation)
+
+
+@njit
+def _whole_backward(W, stride, dilation, pad_left, activation, cols, y, dy, dx, dW, db, dcols):
+    kernel_size, channels, filters = W.shape
+    da = dy.reshape(-1, filters).copy()
+    y2 = y.reshape(-1, filters)
+    db[:] = 0
+    for r in range(da.shape[0]):
+        for f in range(filters):
+            if activation != LINEAR:
+                da[r, f] = da[r, f] * activation_slope(y2[r, f], activation)
+            db[f] += da[r, f]
+    np.dot(cols.T, da, dW.reshape(kernel_size * channels, filters))
+    np.dot(da, W.reshape(kernel_size * channels, filters).T, dcols)
+    conv._col2im(dcols, stride, dilation, pad_left, y.shape[1], dx, 0, dx.shape[0])
+
+
+CASES = [
+    # batch, steps, channels, kernel, filters, stride, dilation, activation
+    (32, 250, 64, 5, 128, 1, 1, LINEAR),  # the LSTM-FCN's middle block
+    (32, 250, 128, 3, 64, 1, 1, RELU),
+    (13, 97, 7, 4, 9, 2, 1, TANH),  # rows not a multiple of anything
+    (5, 300, 3, 3, 16, 1, 4, LINEAR),
+]
+
+
+def _run(dtype, case, parallel):
+    batch, steps, channels, kernel, filters, stride, dilation, activation = case
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, steps, channels)).astype(dtype)
+    W = rng.standard_normal((kernel, channels, filters)).astype(dtype)
+    b = rng.standard_normal(filters).astype(dtype)
+    pad_left = (kernel - 1) * dilation // 2
+    n_out = (steps + 2 * pad_left - dilation * (kernel - 1) - 1) // stride + 1
+    cols = np.empty((batch * n_out, kernel * channels), dtype)
+    y = np.empty((batch, n_out, filters), dtype)
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    grads = [np.empty_like(x), np.empty_like(W), np.empty_like(b)]
+    if parallel is None:
+        _whole_forward(x, W, b, stride, dilation, pad_left, activation, cols, y)
+        _whole_backward(
+            W, stride, dilation, pad_left, activation, cols, y, dy, *grads, np.empty_like(cols)
+        )
+        return y, *grads
+    with threads.training_network() if parallel else threads.single_blas_thread():
+        conv.conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y)
+        conv.conv1d_backward(
+            x, W, stride, dilation, pad_left, activation, cols, y, dy, *grads,
+            np.empty_like(y), np.empty_like(cols), True,
+        )  # fmt: skip
+    return y, *grads
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_halves_give_the_bits_of_the_whole_product(two_cores, dtype, case):
+    with threads.single_blas_thread():
+        whole = _run(dtype, case, None)
+    names = ["y", "dx", "dW", "db"]
+    for parallel in (False, True):
+        for got, want, name in zip(_run(dtype, case, parallel), whole, names, strict=True):
+            np.testing.assert_array_equal(got, want, err_msg=f"{name}, parallel={parallel}")
+
+
+def test_the_halves_run_at_the_same_time_only_while_one_network_trains(two_cores):
+    def names_of_the_threads(**kwargs):
+        names = {}
+        threads.run_pair(
+            lambda: names.update(first=threading.current_thread().name),
+            lambda: names.update(second=threading.current_thread().name),
+            **kwargs,
+        )
+        return names["first"], names["second"]
+
+    main = threading.current_thread().name
+    assert names_of_the_threads() == (main, main)  # outside training: BLAS' own threads
+    with threads.training_network():
+        first, second = names_of_the_threads()
+        assert first.startswith("tsrnn-pair") and second == main
+        assert names_of_the_threads(worth_a_thread=False) == (main, main)
+        with threads.training_network():  # a second network training at the same time
+            assert names_of_the_threads() == (main, main)
+
+
+def test_one_core_runs_the_halves_in_turn(monkeypatch):
+    monkeypatch.setattr(threads, "default_thread_count", lambda: 1)
+    names = []
+    with threads.training_network():
+        threads.run_pair(*[lambda: names.append(threading.current_thread().name)] * 2)
+    assert names == [threading.current_thread().name] * 2
+
+
+@pytest.mark.parametrize("failing", ["first", "second"])
+def test_an_error_in_either_half_is_raised_after_both_have_finished(two_cores, failing):
+    finished = []
+
+    def half(name):
+        def call():
+            if name == failing:
+                raise ValueError(f"{name} failed")
+            finished.append(name)
+
+        return call
+
+    with threads.training_network(), pytest.raises(ValueError, match=f"{failing} failed"):
+        threads.run_pair(half("first"), half("second"))
+    assert finished == [n for n in ("first", "second") if n != failing]
+    # The helper is free again.
+    with threads.training_network():
+        threads.run_pair(half("first") if failing == "second" else half("second"), lambda: None)
