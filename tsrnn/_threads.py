@@ -32,6 +32,7 @@ _lock = threading.Lock()
 _users = 0
 _limiter = None
 _training = 0  # networks training now, in any thread of this process
+_threads_allowed = 1  # default_thread_count() when the first of them started
 _helper = None  # (pid, one-thread executor) that runs the other half of split kernels
 _helper_busy = threading.Lock()
 
@@ -124,9 +125,13 @@ def training_network():
     ------
     None
     """
-    global _training
+    global _training, _threads_allowed
     with single_blas_thread():
         with _lock:
+            if _training == 0:
+                # Read once per fit: it costs about 50 us (joblib reads the cgroup
+                # limits), as much as the halves it decides about.
+                _threads_allowed = default_thread_count()
             _training += 1
         try:
             yield
@@ -136,9 +141,7 @@ def training_network():
 
 
 def _spare_core():
-    with _lock:
-        busy = _training
-    return busy == 1 and default_thread_count() >= 2
+    return _training == 1 and _threads_allowed >= 2
 
 
 def _executor():
