@@ -127,17 +127,29 @@ def training_network():
     """
     global _training, _threads_allowed
     with single_blas_thread():
-        with _lock:
-            if _training == 0:
-                # Read once per fit: it costs about 50 us (joblib reads the cgroup
-                # limits), as much as the halves it decides about.
-                _threads_allowed = default_thread_count()
-            _training += 1
+        counted = False
         try:
+            with _lock:
+                if _training == 0:
+                    # Read once per fit: it costs about 50 us (joblib reads the cgroup
+                    # limits), as much as the halves it decides about.
+                    _threads_allowed = _allowed_threads()
+                _training += 1
+                counted = True
             yield
         finally:
-            with _lock:
-                _training -= 1
+            if counted:
+                with _lock:
+                    _training -= 1
+
+
+def _allowed_threads():
+    # OPENBLAS_NUM_THREADS=1 (or OMP_NUM_THREADS=1) says the process should use one core.
+    setting = os.environ.get("OPENBLAS_NUM_THREADS", "").strip()
+    cores = default_thread_count()
+    if setting.isdigit() and int(setting) > 0:
+        cores = min(cores, int(setting))
+    return cores
 
 
 def _spare_core():
@@ -178,10 +190,26 @@ def run_pair(first, second, worth_a_thread=True):
         second()
         return
     try:
-        future = _executor().submit(first)
+        try:
+            future = _executor().submit(first)
+        except RuntimeError:  # the interpreter is shutting down: no new threads
+            first()
+            second()
+            return
         try:
             second()
         finally:
-            future.result()  # wait even when second() failed: first still writes
+            # Wait even when second() failed or Ctrl-C came: first still writes.
+            interrupted = None
+            while True:
+                try:
+                    future.result()
+                    break
+                except KeyboardInterrupt as exc:
+                    if future.done():
+                        raise
+                    interrupted = exc
+            if interrupted is not None:
+                raise interrupted
     finally:
         _helper_busy.release()
