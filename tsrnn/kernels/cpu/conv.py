@@ -23,8 +23,9 @@ from tsrnn.kernels.scalar import LINEAR
 ROW_ALIGNMENT = 96
 
 
-# Halves of fewer multiply-adds (or, for copies, elements) than these run in turn: a
-# hand-over to the helper thread costs about as much as they take.
+# Work of fewer multiply-adds (or, for copies, elements) than these runs in one thread:
+# a hand-over to the helper costs about as much. A forward product below the first is
+# not split at all (see conv1d_forward).
 PARALLEL_PRODUCT = 1 << 24
 PARALLEL_COPY = 1 << 20
 
