@@ -34,7 +34,6 @@ _limiter = None
 _training = 0  # networks training now, in any thread of this process
 _threads_allowed = 1  # default_thread_count() when the first of them started
 _helper = None  # (pid, one-thread executor) that runs the other half of split kernels
-_helper_busy = threading.Lock()
 
 
 def _take_control():
@@ -156,12 +155,67 @@ def _spare_core():
     return _training == 1 and _threads_allowed >= 2
 
 
+_local = threading.local()  # .on_helper: this is the helper; .pending: deferred tasks
+
+
+def _mark_helper():
+    _local.on_helper = True
+
+
 def _executor():
     global _helper
     # A forked child inherits the executor object but not its thread: make a new one.
     if _helper is None or _helper[0] != os.getpid():
-        _helper = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="tsrnn-pair"))
+        _helper = (
+            os.getpid(),
+            ThreadPoolExecutor(1, thread_name_prefix="tsrnn-pair", initializer=_mark_helper),
+        )
     return _helper[1]
+
+
+def _hand_over(task):
+    """A future of ``task`` queued on the helper thread, or None to run it here.
+
+    None when no core is spare, on the helper itself (its tasks never wait for the
+    helper, so they cannot wait for each other), and when the interpreter is shutting
+    down (no new threads then).
+    """
+    if not _spare_core() or getattr(_local, "on_helper", False):
+        return None
+    try:
+        return _executor().submit(task)
+    except RuntimeError:
+        return None
+
+
+def _wait(future):
+    """The result of a started ``future``; Ctrl-C waits on (the task still writes)."""
+    interrupted = None
+    while True:
+        try:
+            future.result()
+            break
+        except KeyboardInterrupt as exc:
+            if future.done():
+                raise
+            interrupted = exc
+    if interrupted is not None:
+        raise interrupted
+
+
+def _take_back(future, task):
+    """Finish a handed-over ``task``: here if the helper has not started it, else wait."""
+    if future.cancel():
+        task()
+    else:
+        _wait(future)
+
+
+def _drop(future):
+    """After a failure here: cancel ``future``, or let it finish (it still writes)."""
+    if not future.cancel():
+        with contextlib.suppress(Exception):
+            _wait(future)
 
 
 def run_pair(first, second, worth_a_thread=True):
@@ -171,9 +225,10 @@ def run_pair(first, second, worth_a_thread=True):
     does the same arithmetic wherever it runs, so results do not depend on whether
     the halves ran at the same time. They do when one network trains (in
     :func:`training_network`) and the process may use two cores or more
-    (:func:`default_thread_count`); ``first`` then runs in a helper thread while this
-    thread runs ``second``. Both have finished when this returns; an exception of
-    either is raised.
+    (:func:`default_thread_count`); ``first`` is then queued on a helper thread while
+    this thread runs ``second``, and if the helper has not started it by then (it may
+    still be busy with a task from :func:`defer`), this thread runs it too. Both have
+    finished when this returns; an exception of either is raised.
 
     Handing a call to the helper thread costs about 30-40 us, so callers pass
     ``worth_a_thread=False`` for halves not much longer than that.
@@ -185,31 +240,70 @@ def run_pair(first, second, worth_a_thread=True):
     worth_a_thread : bool, default=True
         False runs them in turn whatever the cores.
     """
-    if not (worth_a_thread and _spare_core() and _helper_busy.acquire(blocking=False)):
+    future = _hand_over(first) if worth_a_thread else None
+    if future is None:
         first()
         second()
         return
     try:
-        try:
-            future = _executor().submit(first)
-        except RuntimeError:  # the interpreter is shutting down: no new threads
-            first()
-            second()
-            return
-        try:
-            second()
-        finally:
-            # Wait even when second() failed or Ctrl-C came: first still writes.
-            interrupted = None
-            while True:
-                try:
-                    future.result()
-                    break
-                except KeyboardInterrupt as exc:
-                    if future.done():
-                        raise
-                    interrupted = exc
-            if interrupted is not None:
-                raise interrupted
+        second()
+    except BaseException:
+        _drop(future)
+        raise
+    _take_back(future, first)
+
+
+@contextlib.contextmanager
+def deferring():
+    """A scope in which :func:`defer` may leave tasks to the helper thread.
+
+    Every deferred task has finished when the block exits (the first exception of
+    one of them is then raised). Nested scopes finish their tasks at the outermost
+    exit.
+
+    Yields
+    ------
+    None
+    """
+    if getattr(_local, "pending", None) is not None:
+        yield
+        return
+    _local.pending = pending = []
+    try:
+        yield
+    except BaseException:
+        for future, _ in pending:
+            _drop(future)
+        raise
     finally:
-        _helper_busy.release()
+        _local.pending = None
+    # Taken back in order: a task the helper has not started runs here.
+    error = None
+    for future, task in pending:
+        try:
+            _take_back(future, task)
+        except Exception as exc:  # the others still write: finish them first
+            error = error or exc
+    if error is not None:
+        raise error
+
+
+def defer(task):
+    """Call ``task()`` now, or inside a :func:`deferring` scope maybe later on the helper.
+
+    For work whose result nothing in the scope reads (a weight gradient during a
+    backward pass): it then runs beside the rest of the pass when a core is spare.
+    ``task`` must write memory that nothing else in the scope reads or writes, and
+    read memory that nothing in the scope writes.
+
+    Parameters
+    ----------
+    task : callable
+        Called without arguments.
+    """
+    pending = getattr(_local, "pending", None)
+    future = None if pending is None else _hand_over(task)
+    if future is None:
+        task()
+    else:
+        pending.append((future, task))

@@ -11,6 +11,7 @@ import numpy as np
 
 from tsrnn._dtypes import check_float_dtype
 from tsrnn._random import as_generator
+from tsrnn._threads import deferring
 from tsrnn.backend import device_of, get_backend, to_host
 from tsrnn.layers._params import ParameterBuffer
 from tsrnn.layers.base import Context, Layer
@@ -219,8 +220,11 @@ class Network:
             grads = self.params.zeros_like()
         grad_views = self._views(grads)
         d = self.backend.arrays.to_device(dout, self.dtype)
-        for i in reversed(range(len(self.layers))):
-            d = self.layers[i].backward(self._layer_params[i], caches[i], d, grad_views[i])
+        # Weight gradients may be left to a helper thread (tsrnn._threads.defer); all
+        # are complete when the scope ends.
+        with deferring():
+            for i in reversed(range(len(self.layers))):
+                d = self.layers[i].backward(self._layer_params[i], caches[i], d, grad_views[i])
         return grads
 
     def predict(self, X, mask=None, batch_size=512, validate=True):

@@ -7,6 +7,7 @@ unsplit matrix product, with the halves run in turn and at the same time.
 """
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -80,7 +81,10 @@ def _run(dtype, case, parallel):
             W, stride, dilation, pad_left, activation, cols, y, dy, *grads, np.empty_like(cols)
         )
         return y, *grads
-    with threads.training_network() if parallel else threads.single_blas_thread():
+    with (
+        threads.training_network() if parallel else threads.single_blas_thread(),
+        threads.deferring(),  # the weight gradient, left to the helper
+    ):
         conv.conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y)
         conv.conv1d_backward(
             x, W, stride, dilation, pad_left, activation, cols, y, dy, *grads,
@@ -100,24 +104,42 @@ def test_halves_give_the_bits_of_the_whole_product(two_cores, dtype, case):
             np.testing.assert_array_equal(got, want, err_msg=f"{name}, parallel={parallel}")
 
 
-def test_the_halves_run_at_the_same_time_only_while_one_network_trains(two_cores):
-    def names_of_the_threads(**kwargs):
-        names = {}
-        threads.run_pair(
-            lambda: names.update(first=threading.current_thread().name),
-            lambda: names.update(second=threading.current_thread().name),
-            **kwargs,
-        )
-        return names["first"], names["second"]
+def _names_of_the_threads(**kwargs):
+    """The threads that ran the two halves; the second waits until the first has started
+    (else this thread would take the first back from a helper that has not started it)."""
+    names, started = {}, threading.Event()
 
+    def first():
+        names["first"] = threading.current_thread().name
+        started.set()
+
+    def second():
+        assert started.wait(5)
+        names["second"] = threading.current_thread().name
+
+    threads.run_pair(first, second, **kwargs)
+    return names["first"], names["second"]
+
+
+def test_the_halves_run_at_the_same_time_only_while_one_network_trains(two_cores):
     main = threading.current_thread().name
-    assert names_of_the_threads() == (main, main)  # outside training: BLAS' own threads
+    assert _names_of_the_threads() == (main, main)  # outside training: BLAS' own threads
     with threads.training_network():
-        first, second = names_of_the_threads()
+        first, second = _names_of_the_threads()
         assert first.startswith("tsrnn-pair") and second == main
-        assert names_of_the_threads(worth_a_thread=False) == (main, main)
+        assert _names_of_the_threads(worth_a_thread=False) == (main, main)
         with threads.training_network():  # a second network training at the same time
-            assert names_of_the_threads() == (main, main)
+            assert _names_of_the_threads() == (main, main)
+
+
+def test_a_half_the_helper_has_not_started_is_taken_back(two_cores):
+    main = threading.current_thread().name
+    release, names = threading.Event(), []
+    with threads.training_network(), threads.deferring():
+        threads.defer(lambda: release.wait(5))  # keeps the helper busy
+        threads.run_pair(lambda: names.append(threading.current_thread().name), lambda: None)
+        assert names == [main]  # ran here, before the helper was free
+        release.set()
 
 
 def test_one_core_runs_the_halves_in_turn(monkeypatch):
@@ -130,19 +152,79 @@ def test_one_core_runs_the_halves_in_turn(monkeypatch):
 
 @pytest.mark.parametrize("failing", ["first", "second"])
 def test_an_error_in_either_half_is_raised_after_both_have_finished(two_cores, failing):
-    finished = []
+    finished, started = [], threading.Event()
 
-    def half(name):
+    def first():
+        started.set()
+        time.sleep(0.05)  # still running when the second fails
+        if failing == "first":
+            raise ValueError("first failed")
+        finished.append("first")
+
+    def second():
+        assert started.wait(5)
+        if failing == "second":
+            raise ValueError("second failed")
+        finished.append("second")
+
+    with threads.training_network(), pytest.raises(ValueError, match=f"{failing} failed"):
+        threads.run_pair(first, second)
+    assert sorted(finished) == [n for n in ("first", "second") if n != failing]
+    # The helper is free again.
+    with threads.training_network():
+        assert _names_of_the_threads()[0].startswith("tsrnn-pair")
+
+
+def test_defer_runs_at_once_outside_a_deferring_scope(two_cores):
+    ran = []
+    with threads.training_network():
+        threads.defer(lambda: ran.append(threading.current_thread().name))
+        assert ran == [threading.current_thread().name]
+
+
+def test_deferred_tasks_run_on_the_helper_and_have_finished_when_the_scope_ends(two_cores):
+    ran, started = [], threading.Event()
+
+    def task(name):
         def call():
-            if name == failing:
-                raise ValueError(f"{name} failed")
-            finished.append(name)
+            started.set()
+            time.sleep(0.02)
+            ran.append((name, threading.current_thread().name))
 
         return call
 
-    with threads.training_network(), pytest.raises(ValueError, match=f"{failing} failed"):
-        threads.run_pair(half("first"), half("second"))
-    assert finished == [n for n in ("first", "second") if n != failing]
-    # The helper is free again.
     with threads.training_network():
-        threads.run_pair(half("first") if failing == "second" else half("second"), lambda: None)
+        with threads.deferring():
+            threads.defer(task("a"))
+            assert started.wait(5)
+            threads.defer(task("b"))
+            with threads.deferring():  # nested: finished at the outer exit
+                threads.defer(task("c"))
+        assert [name for name, _ in ran] == ["a", "b", "c"]
+        assert ran[0][1].startswith("tsrnn-pair")
+    with threads.deferring():  # no network training: no helper
+        threads.defer(task("d"))
+        assert ran[-1] == ("d", threading.current_thread().name)
+
+
+def test_a_deferred_error_is_raised_when_the_scope_ends(two_cores):
+    ran = []
+
+    def fails():
+        raise ValueError("deferred failed")
+
+    with threads.training_network():
+        with pytest.raises(ValueError, match="deferred failed"), threads.deferring():
+            threads.defer(fails)
+            threads.defer(lambda: ran.append("after"))
+        assert ran == ["after"]  # the other tasks finished before it was raised
+        # A failure inside the scope: the deferred tasks are finished or dropped.
+        release = threading.Event()
+        with pytest.raises(KeyError), threads.deferring():
+            threads.defer(lambda: release.wait(5) and ran.append("running"))
+            release.set()
+            raise KeyError("in the scope")
+        assert ran in (["after"], ["after", "running"])
+        n = len(ran)
+        time.sleep(0.05)
+        assert len(ran) == n  # nothing runs after the scope has ended

@@ -301,3 +301,45 @@ def test_crafted_nesting_is_refused_cleanly(tmp_path, edit, message):
     _rewrite_state(path, lambda state: edit(_network_entry(state)))
     with pytest.raises(tsrnn.ModelFileError, match=message):
         tsrnn.load(path)
+
+
+def two_dropout_branches():
+    return [Parallel([[LSTM(2), Dropout(0.5)], [GRU(2), Dropout(0.3)]]), Dense(1)]
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["full", "masked"])
+@pytest.mark.parametrize("name", [*sorted(NETWORKS), "two-dropout"])
+def test_branches_side_by_side_train_to_the_same_bits(name, masked, monkeypatch):
+    """With a core to spare, a container's other branches run in a helper thread; the
+    fit must not change by a bit, and branches that both draw dropout masks stay in turn."""
+    import tsrnn._threads as threads
+    from tsrnn.layers import composite
+    from tsrnn.training import Adam, fit
+
+    layers = two_dropout_branches if name == "two-dropout" else NETWORKS[name]
+    rng = np.random.default_rng(3)
+    n_rows = composite.SIDE_BY_SIDE_ROWS  # 16 sequences of 128 steps: just enough
+    X = rng.standard_normal((32, n_rows // 16, 2))
+    mask = _mask(32, X.shape[1]) if masked else None
+    handed_over = []
+    hand_over = threads._hand_over
+
+    def counting(task):
+        future = hand_over(task)
+        handed_over.append(future is not None)
+        return future
+
+    monkeypatch.setattr(threads, "_hand_over", counting)
+    weights = {}
+    for cores in (1, 2):
+        monkeypatch.setattr(threads, "default_thread_count", lambda cores=cores: cores)
+        handed_over.clear()
+        net = Network(layers()).build(X.shape[1:], random_state=0)
+        y = rng.standard_normal((32, *net.output_shape)) if cores == 1 else y
+        fit(net, X, y, mask=mask, optimizer=Adam(1e-2), epochs=2, batch_size=16, random_state=0)
+        weights[cores] = net.get_weights()
+        if cores == 1 or name == "two-dropout":
+            assert not any(handed_over)
+        else:
+            assert any(handed_over)
+    np.testing.assert_array_equal(weights[2], weights[1])

@@ -40,6 +40,7 @@ class Workspace:
         self._allocate = allocate
         self._pool = {}
         self._taken = {}
+        self._children = {}
 
     def take(self, shape, dtype):
         """An array of ``shape`` and ``dtype`` not handed out since the last release.
@@ -55,14 +56,28 @@ class Workspace:
             arrays.append(self._allocate(shape, dtype))
         return arrays[n]
 
+    def child(self, key):
+        """The workspace of ``key``'s share of a step, released with this one.
+
+        A container's branch that may run in another thread takes its temporaries
+        from a child of its own (:func:`using`): which arrays it gets then does not
+        depend on how its requests interleave with the other thread's.
+        """
+        if key not in self._children:
+            self._children[key] = Workspace(self._allocate)
+        return self._children[key]
+
     def release(self):
         """Every array handed out since the last release may be handed out again."""
         self._taken.clear()
+        for child in self._children.values():
+            child.release()
 
     @property
     def nbytes(self):
-        """Bytes held by every array in the pool."""
-        return sum(a.nbytes for arrays in self._pool.values() for a in arrays)
+        """Bytes held by every array in the pool and its children."""
+        own = sum(a.nbytes for arrays in self._pool.values() for a in arrays)
+        return own + sum(child.nbytes for child in self._children.values())
 
 
 def shape_key(shape):
@@ -97,11 +112,24 @@ def reusing(workspace):
 
     They are all released on exit, so nothing made inside may be used afterwards.
     """
+    try:
+        with using(workspace):
+            yield workspace
+    finally:
+        if workspace is not None:
+            workspace.release()
+
+
+@contextlib.contextmanager
+def using(workspace):
+    """Take temporaries from ``workspace`` (None: allocate) in this thread, releasing nothing.
+
+    For a share of a step (see :meth:`Workspace.child`): its temporaries live until
+    the step's workspace is released.
+    """
     previous = active()
     _active.workspace = workspace
     try:
         yield workspace
     finally:
         _active.workspace = previous
-        if workspace is not None:
-            workspace.release()

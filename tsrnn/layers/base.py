@@ -73,6 +73,11 @@ class Layer:
     needs_input_gradient = True
     #: Where the layer's kernels run ('cpu' or 'cuda'); set by ``Network.to``.
     device = "cpu"
+
+    #: Whether a training forward pass draws from ``ctx.rng`` (dropout). Containers
+    #: run two branches at the same time only when at most one of them draws, so the
+    #: draws keep their order.
+    draws_random = False
     #: Parameters that hold state rather than weights (BatchNormalization's moving
     #: statistics): their gradient is zero and optimizer updates leave them unchanged.
     non_trainable_params = ()

@@ -5,11 +5,27 @@ of its children's, named ``'{branch}.{position}.{child name}.{parameter}'``; the
 network's flat buffer therefore stays one buffer, and each child gets views into it
 exactly as a top-level layer does. Forward and backward call the children's own
 kernels, so a container runs wherever its children run.
+
+On the CPU, while one network trains with a core to spare, a container's first
+sequence runs in this thread and the others beside it in a helper thread
+(:func:`tsrnn._threads.run_pair`); each writes its own arrays, so the results are
+the same bits as in turn.
 """
 
 import dataclasses
+import functools
 
+from tsrnn._threads import run_pair
+from tsrnn.kernels import workspace
 from tsrnn.layers.base import Layer
+
+#: Inputs of fewer rows (samples times steps) run their branches in turn: handing one
+#: to the helper thread costs 30-40 us, about a small branch's whole pass.
+SIDE_BY_SIDE_ROWS = 2048
+
+
+def _rows(x):
+    return x.shape[0] * x.shape[1] if len(x.shape) == 3 else x.shape[0]
 
 
 def _check_sequence(layers, what):
@@ -106,6 +122,34 @@ class _Container(Layer):
             for j, layer in enumerate(seq):
                 layer.needs_input_gradient = self._needs_input_gradient if j == 0 else True
 
+    @property
+    def draws_random(self):
+        """Whether a child draws from the random generator in training."""
+        return any(layer.draws_random for seq in self._sequences() for layer in seq)
+
+    def _side_by_side(self, tasks, rows):
+        """Run ``tasks`` (one per sequence; the first here, the others beside it if they may).
+
+        At the same time only on the CPU, for inputs of at least :data:`SIDE_BY_SIDE_ROWS`
+        ``rows`` (samples times steps), and when at most one sequence draws random
+        numbers (their order would otherwise depend on the threads' timing).
+        """
+        pool = workspace.active()
+
+        def others():
+            # Each in a workspace of its own, wherever it runs: the arrays it gets do
+            # not depend on the other thread's requests.
+            for i, task in enumerate(tasks[1:], 1):
+                with workspace.using(None if pool is None else pool.child((id(self), i))):
+                    task()
+
+        drawing = sum(any(layer.draws_random for layer in seq) for seq in self._sequences())
+        if len(tasks) == 1 or self.device != "cpu" or drawing > 1 or rows < SIDE_BY_SIDE_ROWS:
+            tasks[0]()
+            others()
+        else:
+            run_pair(others, tasks[0])
+
     def to(self, device):
         for seq in self._sequences():
             for layer in seq:
@@ -130,6 +174,9 @@ class _Container(Layer):
         ):
             d = layer.backward(p, cache, d, g)
         return d
+
+    def _backward_into(self, parts, i, seq, views, grad_views, caches, d):
+        parts[i] = self._run_backward(seq, views, grad_views, caches, d)
 
     def _sum_input_gradients(self, parts):
         if not self._needs_input_gradient:
@@ -209,25 +256,40 @@ class Parallel(_Container):
 
     def forward(self, params, x, ctx):
         """Run the children on ``x``; return the output and the cache for backward."""
-        outs, caches = [], []
-        for b, views in zip(self.branches, self._child_views(params), strict=True):
+        arrays = self.backend.arrays
+        results = [None] * len(self.branches)
+
+        def branch(i, b, views):
             out, cache = self._run(b, views, x, ctx)
-            outs.append(self.backend.arrays.contiguous(out))
-            caches.append(cache)
+            results[i] = (arrays.contiguous(out), cache)
+
+        rows = _rows(x)
+        self._side_by_side(
+            [
+                functools.partial(branch, i, b, views)
+                for i, (b, views) in enumerate(
+                    zip(self.branches, self._child_views(params), strict=True)
+                )
+            ],
+            rows,
+        )
         self._end_mask(ctx)
-        return self.backend.arrays.concat_last(outs), caches
+        return arrays.concat_last([out for out, _ in results]), ([c for _, c in results], rows)
 
     def backward(self, params, cache, dy, grads):
         """Backpropagate ``dy`` through the children; return the input gradient."""
         arrays = self.backend.arrays
-        parts, lo = [], 0
+        cache, rows = cache
         views, grad_views = self._child_views(params), self._child_views(grads)
-        for b, v, g, c, width in zip(
-            self.branches, views, grad_views, cache, self._widths, strict=True
+        parts = [None] * len(self.branches)
+        tasks, lo = [], 0
+        for i, (b, v, g, c, width) in enumerate(
+            zip(self.branches, views, grad_views, cache, self._widths, strict=True)
         ):
             d = dy if len(self.branches) == 1 else arrays.take_last(dy, lo, lo + width)
-            parts.append(self._run_backward(b, v, g, c, d))
+            tasks.append(functools.partial(self._backward_into, parts, i, b, v, g, c, d))
             lo += width
+        self._side_by_side(tasks, rows)
         return self._sum_input_gradients(parts)
 
 
@@ -292,25 +354,47 @@ class Residual(_Container):
         """Run the children on ``x``; return the output and the cache for backward."""
         arrays = self.backend.arrays
         views = self._child_views(params)
-        out, main_cache = self._run(self.layers, views[0], x, ctx)
         if self.shortcut is None:
+            out, main_cache = self._run(self.layers, views[0], x, ctx)
             short, short_cache = x, None
         else:
-            short, short_cache = self._run(self.shortcut, views[1], x, ctx)
+            paths = [None, None]
+
+            def path(i, seq):
+                paths[i] = self._run(seq, views[i], x, ctx)
+
+            self._side_by_side(
+                [functools.partial(path, i, seq) for i, seq in enumerate(self._sequences())],
+                _rows(x),
+            )
+            (out, main_cache), (short, short_cache) = paths
         y = arrays.copy(arrays.contiguous(out))
         arrays.add_into(y, arrays.contiguous(short))
         self._end_mask(ctx)
-        return y, (main_cache, short_cache)
+        return y, (main_cache, short_cache, _rows(x))
 
     def backward(self, params, cache, dy, grads):
         """Backpropagate ``dy`` through the children; return the input gradient."""
-        main_cache, short_cache = cache
+        main_cache, short_cache, rows = cache
         views, grad_views = self._child_views(params), self._child_views(grads)
-        parts = [self._run_backward(self.layers, views[0], grad_views[0], main_cache, dy)]
         if self.shortcut is None:
+            parts = [self._run_backward(self.layers, views[0], grad_views[0], main_cache, dy)]
             parts.append(dy)
-        else:
-            parts.append(
-                self._run_backward(self.shortcut, views[1], grad_views[1], short_cache, dy)
-            )
+            return self._sum_input_gradients(parts)
+        parts = [None, None]
+        self._side_by_side(
+            [
+                functools.partial(self._backward_into, parts, i, seq, v, g, c, dy)
+                for i, (seq, v, g, c) in enumerate(
+                    zip(
+                        self._sequences(),
+                        views,
+                        grad_views,
+                        (main_cache, short_cache),
+                        strict=True,
+                    )
+                )
+            ],
+            rows,
+        )
         return self._sum_input_gradients(parts)

@@ -94,6 +94,11 @@ class Dropout(Layer):
             raise ValueError(f"dropout rate must be in [0, 1), got {rate!r}")
         self.rate = float(rate)
 
+    @property
+    def draws_random(self):
+        """Whether training draws a mask (a rate above 0)."""
+        return self.rate > 0
+
     def get_config(self):
         """Constructor arguments (used by repr and by persistence)."""
         return {"rate": self.rate}

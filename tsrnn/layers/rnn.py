@@ -75,6 +75,11 @@ class RNN(Layer):
         Recurrent(cell, 1, self.hidden_size, activation=activation)
 
     @property
+    def draws_random(self):
+        """Whether training draws dropout masks."""
+        return self.dropout > 0 or self.recurrent_dropout > 0
+
+    @property
     def name(self):
         """The cell type, used in parameter names (``'0.lstm.weight_ih_l0'``)."""
         return self.cell

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from tsrnn._config import JIT_OPTIONS
-from tsrnn._threads import run_pair
+from tsrnn._threads import defer, run_pair
 from tsrnn.kernels.cpu._scalar import activate, activation_slope
 from tsrnn.kernels.scalar import LINEAR
 
@@ -155,17 +155,23 @@ def conv1d_backward(
     """Gradients of :func:`conv1d_forward`, written into ``dx``, ``dW`` and ``db``.
 
     ``da`` (like y) and ``dcols`` (like cols) are workspaces. With ``need_dx`` False
-    (a network's first layer) ``dx`` is left untouched. The weight gradient and the
-    gradient of ``cols``, then the two halves of the samples' ``dx``, are computed at
-    the same time when a core is spare (:func:`tsrnn._threads.run_pair`).
+    (a network's first layer) ``dx`` is left untouched. When a core is spare, the
+    weight gradient of a large product is left to the helper thread
+    (:func:`tsrnn._threads.defer`: it is complete when the enclosing deferring scope
+    ends), and the two halves of the samples' ``dx`` are computed at the same time
+    (:func:`tsrnn._threads.run_pair`).
     """
     da2 = _bias_gradient(y, dy, activation, da, db)
     weights = functools.partial(_weight_gradient, cols, da2, dW)
-    if not need_dx:
+    if cols.size * W.shape[2] >= PARALLEL_PRODUCT:
+        # Nothing else in the backward pass reads dW: in a deferring scope (a network's
+        # backward pass) the helper computes it while this thread goes on.
+        defer(weights)
+    else:
         weights()
+    if not need_dx:
         return
-    columns = functools.partial(_column_gradient, da2, W, dcols)
-    run_pair(weights, columns, cols.size * W.shape[2] >= PARALLEL_PRODUCT)
+    _column_gradient(da2, W, dcols)
     batch, n_out = y.shape[0], y.shape[1]
     args = (dcols, stride, dilation, pad_left, n_out, dx)
     run_pair(
