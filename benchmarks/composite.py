@@ -5,9 +5,13 @@ Part of ``python -m benchmarks`` (alone: ``python -m benchmarks --only layers``)
 The network is the 'lstm-fcn' preset (:func:`tsrnn.architectures.lstm_fcn`): the FCN
 body (Conv1D-BatchNormalization-ReLU blocks with kernels 8, 5, 3 and (64, 128, 64)
 filters, 'same' padding, global average pooling) beside an LSTM(8) whose last state
-goes through dropout 0.8, concatenated, Dense(1) (Karim et al. 2018). One epoch over
+goes through dropout 0.8, concatenated, Dense(1) (Karim et al. 2018). Epochs over
 256 univariate sequences of 250 steps, batch 32, MSE, Adam, float32, after a warm-up
-epoch; samples per second, and their ratio (> 1: tsrnn faster). PyTorch runs the
+fit; samples per second, and their ratio (> 1: tsrnn faster). Each timed call is
+one fit of :data:`EPOCHS` epochs (PyTorch: as many epochs of its loop), as in a
+training run; ``ratio_one_epoch_fit`` times fits of one epoch each, which also pay
+a fit's setup every epoch (BLAS limit, first touch of the step's temporaries: about
+90 MB here, whose fresh pages the kernel zeroes). PyTorch runs the
 same network with ``Conv1d`` (padded as tsrnn's 'same': one step more on the right
 for an even kernel), ``BatchNorm1d`` and ``LSTM``.
 
@@ -27,6 +31,7 @@ from benchmarks.recurrent import _best_time, blas_core
 from benchmarks.training import _compare, _data, _print, _torch, _torch_epoch, _tsrnn_epoch
 
 N_SAMPLES, N_STEPS, WIDTH, HIDDEN, BATCH = 256, 250, 64, 8, 32
+EPOCHS = 4  # per timed fit
 
 
 def _torch_model(n_steps, width, hidden, bn):
@@ -97,21 +102,23 @@ def bench_lstm_fcn(n_samples, n_steps, width, min_seconds):
     X, y = _data(n_samples, n_steps, 1)
     layers = lstm_fcn(1, True, hidden_size=HIDDEN, width=width)
     bn = layers[0].branches[0][1]  # the first conv block's: same settings as the others
-    ours = _tsrnn_epoch(layers, X, y, BATCH)
-    theirs = (
-        _torch_epoch(_torch_model(n_steps, width, HIDDEN, bn), X, y, BATCH) if _torch() else None
-    )
-    row = _compare(
-        "lstm_fcn",
-        ours,
-        theirs,
-        n_samples,
-        min_seconds,
-        batch=BATCH,
-        n_steps=n_steps,
-        width=width,
-        hidden=HIDDEN,
-    )
+
+    def pair(epochs):
+        ours = _tsrnn_epoch(layers, X, y, BATCH, epochs=epochs)
+        if not _torch():
+            return ours, None
+        model = _torch_model(n_steps, width, HIDDEN, bn)
+        return ours, _torch_epoch(model, X, y, BATCH, epochs=epochs)
+
+    info = dict(batch=BATCH, n_steps=n_steps, width=width, hidden=HIDDEN, epochs_per_fit=EPOCHS)
+    row = _compare("lstm_fcn", *pair(EPOCHS), n_samples * EPOCHS, min_seconds, **info)
+    if "torch_per_s" in row:
+        one = _compare("lstm_fcn", *pair(1), n_samples, min_seconds / 2)
+        row.update(
+            ratio_one_epoch_fit=one["ratio"],
+            ratio_one_epoch_fit_median=one["ratio_median"],
+            ratio_one_epoch_fit_rounds=one["ratio_rounds"],
+        )
     gemm_s, step_s = _gemm_floor(layers, n_steps, min_seconds), BATCH / row["tsrnn_per_s"]
     row.update(
         gemm_ms_per_batch=gemm_s * 1e3,

@@ -62,7 +62,9 @@ def _torch():
 # --- training throughput --------------------------------------------------------------------
 
 
-def _tsrnn_epoch(layers, X, y, batch):
+def _tsrnn_epoch(layers, X, y, batch, epochs=1):
+    """One call: a fit of ``epochs`` epochs (each fit also sets up its BLAS limit and
+    first touches its step's temporaries, which a longer fit pays once)."""
     from tsrnn import Network
     from tsrnn.training import Adam
     from tsrnn.training import fit as fit_network
@@ -71,12 +73,12 @@ def _tsrnn_epoch(layers, X, y, batch):
     opt = Adam(1e-3)
 
     def epoch():
-        fit_network(net, X, y, optimizer=opt, epochs=1, batch_size=batch, shuffle=False)
+        fit_network(net, X, y, optimizer=opt, epochs=epochs, batch_size=batch, shuffle=False)
 
     return epoch
 
 
-def _torch_epoch(model, X, y, batch, device="cpu"):
+def _torch_epoch(model, X, y, batch, device="cpu", epochs=1):
     torch = _torch()
     model = model.to(device)
     Xt, yt = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
@@ -84,11 +86,12 @@ def _torch_epoch(model, X, y, batch, device="cpu"):
     loss_fn = torch.nn.MSELoss()
 
     def epoch():
-        for start in range(0, len(Xt), batch):
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(Xt[start : start + batch]), yt[start : start + batch])
-            loss.backward()
-            opt.step()
+        for _ in range(epochs):
+            for start in range(0, len(Xt), batch):
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(model(Xt[start : start + batch]), yt[start : start + batch])
+                loss.backward()
+                opt.step()
         if device != "cpu":
             torch.cuda.synchronize()  # kernels run asynchronously
 

@@ -62,6 +62,9 @@ def test_benchmark_layers_part_compares_both_networks_with_torch(tmp_path):
     if "torch_per_s" in rows[0]:
         assert all(row["ratio"] == row["tsrnn_per_s"] / row["torch_per_s"] for row in rows)
         assert all(len(row["ratio_rounds"]) >= 2 for row in rows)
+        # Fits of several epochs, and the figure for fits of one epoch each beside them.
+        assert fcn["epochs_per_fit"] >= 2
+        assert fcn["ratio_one_epoch_fit"] > 0 and len(fcn["ratio_one_epoch_fit_rounds"]) >= 2
 
 
 def test_compare_times_the_libraries_alternately_and_reports_each_round(monkeypatch):

@@ -331,11 +331,11 @@ def test_branches_side_by_side_train_to_the_same_bits(name, masked, monkeypatch)
 
     monkeypatch.setattr(threads, "_hand_over", counting)
     weights = {}
+    y = rng.standard_normal((32, *Network(layers()).build(X.shape[1:]).output_shape))
     for cores in (1, 2):
         monkeypatch.setattr(threads, "default_thread_count", lambda cores=cores: cores)
         handed_over.clear()
         net = Network(layers()).build(X.shape[1:], random_state=0)
-        y = rng.standard_normal((32, *net.output_shape)) if cores == 1 else y
         fit(net, X, y, mask=mask, optimizer=Adam(1e-2), epochs=2, batch_size=16, random_state=0)
         weights[cores] = net.get_weights()
         if cores == 1 or name == "two-dropout":

@@ -3,7 +3,9 @@
 Convolution is an im2col copy followed by one GEMM: ``cols`` has a row per
 (sample, output step) and ``kernel_size * channels`` columns, so the whole batch is
 one ``(batch * n_out, K * C) @ (K * C, filters)`` product, computed in two halves of
-rows that can run at the same time (:func:`tsrnn._threads.run_pair`).
+rows that can run at the same time (:func:`tsrnn._threads.run_pair`), each in blocks
+of rows (:data:`BLOCK_ROWS`). In the backward pass the weight gradient may run in a
+helper thread (:func:`tsrnn._threads.defer`) beside the input gradient.
 """
 
 import functools
@@ -23,11 +25,31 @@ from tsrnn.kernels.scalar import LINEAR
 ROW_ALIGNMENT = 96
 
 
-# Work of fewer multiply-adds (or, for copies, elements) than these runs in one thread:
-# a hand-over to the helper costs about as much. A forward product below the first is
-# not split at all (see conv1d_forward).
+# Products of fewer multiply-adds than this run in one thread: a hand-over to the
+# helper costs about as much. A forward product below it is not split at all (see
+# conv1d_forward).
 PARALLEL_PRODUCT = 1 << 24
-PARALLEL_COPY = 1 << 20
+
+
+# The products run in blocks of this many rows (a multiple of ROW_ALIGNMENT, so each
+# block's product gives the whole product's bits), and the copies and sums around
+# each product handle its block while it is still in the core's cache: im2col just
+# before the forward product, bias and activation after it, col2im after the input
+# gradient's product (read back from memory, col2im took 3-4 times as long, and the
+# LSTM-FCN step was 5-7% slower).
+BLOCK_ROWS = 5 * ROW_ALIGNMENT
+# Products of fewer multiply-adds per block are not blocked: OpenBLAS' AVX-512 kernels
+# round products of at most 1e6 multiply-adds differently (see conv1d_forward). The
+# last block takes the rows left over (fewer than BLOCK_ROWS) for the same reason.
+SMALLEST_BLOCK_PRODUCT = 1 << 21
+
+
+@njit(**JIT_OPTIONS)
+def _block_end(lo, stop, product_per_row):
+    """Where the block of rows starting at ``lo`` ends (see BLOCK_ROWS)."""
+    if BLOCK_ROWS * product_per_row < SMALLEST_BLOCK_PRODUCT or stop - lo < 2 * BLOCK_ROWS:
+        return stop
+    return lo + BLOCK_ROWS
 
 
 def _split_rows(n_rows):
@@ -52,12 +74,17 @@ def _im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols, start, stop
 def _forward_rows(x, W, b, stride, dilation, pad_left, activation, cols, y, start, stop):
     kernel_size, channels, filters = W.shape
     n_out = y.shape[1]
-    _im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols, start, stop)
-    y2 = y.reshape(-1, filters)[start:stop]
-    np.dot(cols[start:stop], W.reshape(kernel_size * channels, filters), y2)
-    for r in range(stop - start):
-        for f in range(filters):
-            y2[r, f] = activate(y2[r, f] + b[f], activation)
+    W2 = W.reshape(kernel_size * channels, filters)
+    lo = start
+    while lo < stop:
+        hi = _block_end(lo, stop, W2.size)
+        _im2col(x, kernel_size, stride, dilation, pad_left, n_out, cols, lo, hi)
+        y2 = y.reshape(-1, filters)[lo:hi]
+        np.dot(cols[lo:hi], W2, y2)
+        for r in range(hi - lo):
+            for f in range(filters):
+                y2[r, f] = activate(y2[r, f] + b[f], activation)
+        lo = hi
 
 
 def conv1d_forward(x, W, b, stride, dilation, pad_left, activation, cols, y):
@@ -138,15 +165,28 @@ def _col2im(dcols, stride, dilation, pad_left, n_out, dx, start, stop):
 
 
 @njit(**JIT_OPTIONS)
-def _weight_gradient(cols, da2, dW):
-    kernel_size, channels, filters = dW.shape
-    np.dot(cols.T, da2, dW.reshape(kernel_size * channels, filters))
+def _input_gradient(da2, W, stride, dilation, pad_left, n_out, dcols, dx):
+    """``dx`` through ``dcols = da2 @ W.T`` and col2im, block by block of rows.
+
+    Each block's complete samples are gathered into ``dx`` at once.
+    """
+    kernel_size, channels, filters = W.shape
+    W2T = W.reshape(kernel_size * channels, filters).T
+    n_rows, done, lo = dcols.shape[0], 0, 0
+    while lo < n_rows:
+        hi = _block_end(lo, n_rows, W2T.size)
+        np.dot(da2[lo:hi], W2T, dcols[lo:hi])
+        complete = hi // n_out  # the samples whose rows are all done
+        if complete > done:
+            _col2im(dcols, stride, dilation, pad_left, n_out, dx, done, complete)
+            done = complete
+        lo = hi
 
 
 @njit(**JIT_OPTIONS)
-def _column_gradient(da2, W, dcols):
-    kernel_size, channels, filters = W.shape
-    np.dot(da2, W.reshape(kernel_size * channels, filters).T, dcols)
+def _weight_gradient(cols, da2, dW):
+    kernel_size, channels, filters = dW.shape
+    np.dot(cols.T, da2, dW.reshape(kernel_size * channels, filters))
 
 
 def conv1d_backward(
@@ -158,8 +198,7 @@ def conv1d_backward(
     (a network's first layer) ``dx`` is left untouched. When a core is spare, the
     weight gradient of a large product is left to the helper thread
     (:func:`tsrnn._threads.defer`: it is complete when the enclosing deferring scope
-    ends), and the two halves of the samples' ``dx`` are computed at the same time
-    (:func:`tsrnn._threads.run_pair`).
+    ends) while this thread computes ``dx``.
     """
     da2 = _bias_gradient(y, dy, activation, da, db)
     weights = functools.partial(_weight_gradient, cols, da2, dW)
@@ -171,14 +210,7 @@ def conv1d_backward(
         weights()
     if not need_dx:
         return
-    _column_gradient(da2, W, dcols)
-    batch, n_out = y.shape[0], y.shape[1]
-    args = (dcols, stride, dilation, pad_left, n_out, dx)
-    run_pair(
-        functools.partial(_col2im, *args, 0, batch // 2),
-        functools.partial(_col2im, *args, batch // 2, batch),
-        dcols.size >= PARALLEL_COPY,
-    )
+    _input_gradient(da2, W, stride, dilation, pad_left, y.shape[1], dcols, dx)
 
 
 @njit(**JIT_OPTIONS)
