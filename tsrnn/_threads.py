@@ -31,6 +31,7 @@ from threadpoolctl import OpenBLASController, ThreadpoolController
 _lock = threading.Lock()
 _users = 0
 _limiter = None
+_blas_threads_before = None  # BLAS' thread limit when the limit to one was set
 _training = 0  # networks training now, in any thread of this process
 _threads_allowed = 1  # default_thread_count() when the first of them started
 _helper = None  # (pid, one-thread executor) that runs the other half of split kernels
@@ -67,7 +68,7 @@ def single_blas_thread():
     ------
     None
     """
-    global _users, _limiter
+    global _users, _limiter, _blas_threads_before
     import scipy.linalg.cython_blas  # noqa: F401 - loads the BLAS that Numba calls
 
     with _lock:
@@ -76,6 +77,7 @@ def single_blas_thread():
             blas = ThreadpoolController().select(user_api="blas")
             if not blas.lib_controllers:
                 _warn_no_blas()
+            _blas_threads_before = min((c.num_threads for c in blas.lib_controllers), default=None)
             _limiter = blas.limit(limits=1)
             _take_control()
         _users += 1
@@ -143,11 +145,15 @@ def training_network():
 
 
 def _allowed_threads():
-    # OPENBLAS_NUM_THREADS=1 (or OMP_NUM_THREADS=1) says the process should use one core.
+    # OPENBLAS_NUM_THREADS=1 (or OMP_NUM_THREADS=1) says the process should use one core,
+    # and so does BLAS limited to one thread when training began (threadpoolctl's
+    # threadpool_limits(1) around a fit, as a worker of a parallel search may set).
     setting = os.environ.get("OPENBLAS_NUM_THREADS", "").strip()
     cores = default_thread_count()
     if setting.isdigit() and int(setting) > 0:
         cores = min(cores, int(setting))
+    if _blas_threads_before is not None and _blas_threads_before > 0:
+        cores = min(cores, _blas_threads_before)
     return cores
 
 

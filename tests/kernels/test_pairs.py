@@ -150,6 +150,16 @@ def test_one_core_runs_the_halves_in_turn(monkeypatch):
     assert names == [threading.current_thread().name] * 2
 
 
+def test_blas_limited_to_one_thread_by_the_caller_keeps_a_fit_on_one_core(two_cores):
+    from threadpoolctl import threadpool_limits
+
+    main = threading.current_thread().name
+    with threadpool_limits(1, user_api="blas"), threads.training_network():
+        assert _names_of_the_threads() == (main, main)
+    with threads.training_network():  # the caller's limit is gone
+        assert _names_of_the_threads()[0].startswith("tsrnn-pair")
+
+
 @pytest.mark.parametrize("failing", ["first", "second"])
 def test_an_error_in_either_half_is_raised_after_both_have_finished(two_cores, failing):
     finished, started = [], threading.Event()

@@ -42,6 +42,7 @@ def test_kernels_under_numba_boundscheck(boundscheck_env):
         "tests/test_network.py",
         "tests/training/test_loop.py",
         "tests/kernels/test_recurrent.py",
+        "tests/kernels/test_pairs.py",  # the convolutions' halves and blocks
         "-k",
         "validation or ones or hidden1 or float32",
     ]
