@@ -94,3 +94,49 @@ def test_bad_input_to_the_network():
         Network([Dense(1)]).predict(np.zeros((1, 2, 2)))
     with pytest.raises(ValueError, match="X has 64 samples but y has 3"):
         fit(net, _data()[0], np.zeros((3, 1)), optimizer=Adam(), epochs=1)
+
+
+def _every_layer():
+    """One network per layer kind (and activation), each layer last before its output."""
+    from tsrnn import (
+        RNN,
+        Activation,
+        AveragePooling1D,
+        BatchNormalization,
+        Dropout,
+        LayerNormalization,
+        Parallel,
+        Residual,
+    )
+
+    sequences = [
+        *(Conv1D(4, 3, padding="same", activation=a) for a in ("linear", "relu", "tanh")),
+        *(BatchNormalization(activation=a) for a in ("linear", "relu", "tanh")),
+        LayerNormalization(),
+        Activation("relu"),
+        Activation("sigmoid"),
+        Dropout(0.5),
+        LSTM(3, return_sequences=True),
+        GRU(3, return_sequences=True, bidirectional=True),
+        RNN("rnn", 3, return_sequences=True, dropout=0.2),
+        MaxPooling1D(2),
+        AveragePooling1D(2),
+        Dense(3),
+        Parallel([[Conv1D(2, 3, padding="same")], [LSTM(2, return_sequences=True)]]),
+        Residual([Conv1D(3, 3, padding="same", activation="linear")]),
+    ]
+    vectors = [GlobalAveragePooling1D(), GlobalMaxPooling1D(), Flatten(), LSTM(3)]
+    return [[layer] for layer in sequences + vectors] + [[GlobalAveragePooling1D(), Dense(2)]]
+
+
+@pytest.mark.parametrize("layers", _every_layer(), ids=lambda layers: repr(layers[-1])[:40])
+def test_backward_never_writes_the_gradient_it_is_given(layers):
+    """dy is read only: both paths of a residual block read it, and a convolution's
+    weight gradient may still read it in a helper thread after backward returns."""
+    net = Network([Conv1D(3, 2, padding="same"), *layers]).build((12, 3), random_state=0)
+    X = np.random.default_rng(0).standard_normal((8, 12, 3))
+    out, caches = net.forward(X, training=True, rng=np.random.default_rng(1))
+    dout = np.random.default_rng(2).standard_normal(out.shape)
+    before = dout.copy()
+    net.backward(caches, dout)
+    np.testing.assert_array_equal(dout, before)

@@ -170,13 +170,14 @@ def _mark_helper():
 
 def _executor():
     global _helper
-    # A forked child inherits the executor object but not its thread: make a new one.
-    if _helper is None or _helper[0] != os.getpid():
-        _helper = (
-            os.getpid(),
-            ThreadPoolExecutor(1, thread_name_prefix="tsrnn-pair", initializer=_mark_helper),
-        )
-    return _helper[1]
+    with _lock:
+        # A forked child inherits the executor object but not its thread: make a new one.
+        if _helper is None or _helper[0] != os.getpid():
+            _helper = (
+                os.getpid(),
+                ThreadPoolExecutor(1, thread_name_prefix="tsrnn-pair", initializer=_mark_helper),
+            )
+        return _helper[1]
 
 
 def _hand_over(task):
@@ -218,10 +219,40 @@ def _take_back(future, task):
 
 
 def _drop(future):
-    """After a failure here: cancel ``future``, or let it finish (it still writes)."""
-    if not future.cancel():
-        with contextlib.suppress(Exception):
-            _wait(future)
+    """After a failure here: cancel ``future``, or let it finish (it still writes).
+
+    Returns the exception that came while waiting, Ctrl-C included (None if none):
+    the caller raises it once every other task is accounted for.
+    """
+    if future.cancel():
+        return None
+    try:
+        _wait(future)
+    except BaseException as exc:  # noqa: BLE001 - raised by the caller, after the rest
+        return exc
+    return None
+
+
+def _finish_all(pending, error=None):
+    """Finish the handed-over ``(future, task)`` pairs in order; raise the first error.
+
+    Until an error (``error``, if given, is one already), each is taken back
+    (:func:`_take_back`); after it, the rest are dropped (:func:`_drop`): cancelled if
+    not started, else waited for. No task still runs when this returns or raises,
+    even after Ctrl-C.
+    """
+    for future, task in pending:
+        if future is None:  # interrupted before the hand-over: it never ran
+            continue
+        if error is None:
+            try:
+                _take_back(future, task)
+            except BaseException as exc:  # noqa: BLE001 - raised below, after the rest
+                error = exc
+        else:
+            _drop(future)
+    if error is not None:
+        raise error
 
 
 def run_pair(first, second, worth_a_thread=True):
@@ -251,47 +282,39 @@ def run_pair(first, second, worth_a_thread=True):
         first()
         second()
         return
+    error = None
     try:
         second()
-    except BaseException:
-        _drop(future)
-        raise
-    _take_back(future, first)
+    except BaseException as exc:  # noqa: BLE001 - raised once first is accounted for
+        error = exc
+    _finish_all([(future, first)], error)
 
 
 @contextlib.contextmanager
 def deferring():
     """A scope in which :func:`defer` may leave tasks to the helper thread.
 
-    Every deferred task has finished when the block exits (the first exception of
-    one of them is then raised). Nested scopes finish their tasks at the outermost
-    exit.
+    Every task deferred in the scope has finished when the block exits (the first
+    exception of one of them is then raised), also when the block raises or is
+    interrupted: a task the helper has not started is then cancelled, one it has
+    started is waited for.
 
     Yields
     ------
     None
     """
-    if getattr(_local, "pending", None) is not None:
-        yield
-        return
+    outer = getattr(_local, "pending", None)
     _local.pending = pending = []
+    error = None
     try:
         yield
-    except BaseException:
-        for future, _ in pending:
-            _drop(future)
-        raise
+    except BaseException as exc:  # noqa: BLE001 - raised once the tasks are accounted for
+        error = exc
     finally:
-        _local.pending = None
-    # Taken back in order: a task the helper has not started runs here.
-    error = None
-    for future, task in pending:
-        try:
-            _take_back(future, task)
-        except Exception as exc:  # the others still write: finish them first
-            error = error or exc
-    if error is not None:
-        raise error
+        _local.pending = outer
+        # Taken back in order (a task the helper has not started runs here), or after
+        # an error dropped.
+        _finish_all(pending, error)
 
 
 def defer(task):
@@ -308,8 +331,13 @@ def defer(task):
         Called without arguments.
     """
     pending = getattr(_local, "pending", None)
-    future = None if pending is None else _hand_over(task)
-    if future is None:
+    if pending is None:
         task()
-    else:
-        pending.append((future, task))
+        return
+    # The slot is taken first: a Ctrl-C right after the hand-over still finds the task.
+    slot = [None, task]
+    pending.append(slot)
+    slot[0] = _hand_over(task)
+    if slot[0] is None:
+        pending.pop()
+        task()

@@ -307,16 +307,41 @@ def two_dropout_branches():
     return [Parallel([[LSTM(2), Dropout(0.5)], [GRU(2), Dropout(0.3)]]), Dense(1)]
 
 
+class Doubled(tsrnn.layers.base.Layer):
+    """A layer written outside tsrnn (it could keep state or draw random numbers)."""
+
+    name = "doubled"
+
+    def forward(self, params, x, ctx):
+        return 2 * x, None
+
+    def backward(self, params, cache, dy, grads):
+        return 2 * dy
+
+
+def a_layer_of_our_own():
+    return [
+        Parallel([[Conv1D(2, 3, padding="causal"), Doubled()], [LSTM(2, return_sequences=True)]]),
+        GlobalAveragePooling1D(),
+        Dense(1),
+    ]
+
+
+SIDE_BY_SIDE = {**NETWORKS, "two-dropout": two_dropout_branches, "own-layer": a_layer_of_our_own}
+IN_TURN = {"two-dropout", "own-layer"}
+
+
 @pytest.mark.parametrize("masked", [False, True], ids=["full", "masked"])
-@pytest.mark.parametrize("name", [*sorted(NETWORKS), "two-dropout"])
+@pytest.mark.parametrize("name", sorted(SIDE_BY_SIDE))
 def test_branches_side_by_side_train_to_the_same_bits(name, masked, monkeypatch):
     """With a core to spare, a container's other branches run in a helper thread; the
-    fit must not change by a bit, and branches that both draw dropout masks stay in turn."""
+    fit must not change by a bit. Branches that both draw dropout masks, and layers
+    written outside tsrnn, stay in turn."""
     import tsrnn._threads as threads
     from tsrnn.layers import composite
     from tsrnn.training import Adam, fit
 
-    layers = two_dropout_branches if name == "two-dropout" else NETWORKS[name]
+    layers = SIDE_BY_SIDE[name]
     rng = np.random.default_rng(3)
     n_rows = composite.SIDE_BY_SIDE_ROWS  # 16 sequences of 128 steps: just enough
     X = rng.standard_normal((32, n_rows // 16, 2))
@@ -338,7 +363,7 @@ def test_branches_side_by_side_train_to_the_same_bits(name, masked, monkeypatch)
         net = Network(layers()).build(X.shape[1:], random_state=0)
         fit(net, X, y, mask=mask, optimizer=Adam(1e-2), epochs=2, batch_size=16, random_state=0)
         weights[cores] = net.get_weights()
-        if cores == 1 or name == "two-dropout":
+        if cores == 1 or name in IN_TURN:
             assert not any(handed_over)
         else:
             assert any(handed_over)

@@ -76,7 +76,7 @@ class Layer:
 
     #: Whether a training forward pass draws from ``ctx.rng`` (dropout). Containers
     #: run two branches at the same time only when at most one of them draws, so the
-    #: draws keep their order.
+    #: draws keep their order (and only when all their layers are tsrnn's own).
     draws_random = False
     #: Parameters that hold state rather than weights (BatchNormalization's moving
     #: statistics): their gradient is zero and optimizer updates leave them unchanged.
@@ -184,7 +184,9 @@ class Layer:
         cache : object
             The cache :meth:`forward` returned.
         dy : ndarray
-            dL/dy, the shape of the forward output.
+            dL/dy, the shape of the forward output. Read only: never written, since
+            other readers may hold it (both paths of a residual block, a weight
+            gradient still being computed in a helper thread).
         grads : dict of str to ndarray
             Views of the network's gradient buffer for this layer's parameters,
             overwritten with dL/dparam.

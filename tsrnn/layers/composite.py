@@ -127,12 +127,26 @@ class _Container(Layer):
         """Whether a child draws from the random generator in training."""
         return any(layer.draws_random for seq in self._sequences() for layer in seq)
 
+    def _own_layers_only(self):
+        """Whether every layer inside is one of tsrnn's (whose thread safety is known).
+
+        A layer written elsewhere may keep state or draw random numbers without saying
+        so: its container runs the branches in turn.
+        """
+        return all(
+            type(layer).__module__.startswith("tsrnn.")
+            and (not isinstance(layer, _Container) or layer._own_layers_only())
+            for seq in self._sequences()
+            for layer in seq
+        )
+
     def _side_by_side(self, tasks, rows):
         """Run ``tasks`` (one per sequence; the first here, the others beside it if they may).
 
         At the same time only on the CPU, for inputs of at least :data:`SIDE_BY_SIDE_ROWS`
-        ``rows`` (samples times steps), and when at most one sequence draws random
-        numbers (their order would otherwise depend on the threads' timing).
+        ``rows`` (samples times steps), when at most one sequence draws random numbers
+        (their order would otherwise depend on the threads' timing), and when every
+        layer inside is tsrnn's own.
         """
         pool = workspace.active()
 
@@ -144,7 +158,13 @@ class _Container(Layer):
                     task()
 
         drawing = sum(any(layer.draws_random for layer in seq) for seq in self._sequences())
-        if len(tasks) == 1 or self.device != "cpu" or drawing > 1 or rows < SIDE_BY_SIDE_ROWS:
+        if (
+            len(tasks) == 1
+            or self.device != "cpu"
+            or drawing > 1
+            or rows < SIDE_BY_SIDE_ROWS
+            or not self._own_layers_only()
+        ):
             tasks[0]()
             others()
         else:
