@@ -270,3 +270,17 @@ def one_line_error(err):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tsrnn: error: "), err
     return lines[0][len("tsrnn: error: ") :]
+
+
+def allow_threads(monkeypatch, n):
+    """Let a fit use ``n`` threads (tsrnn._threads), whatever the machine and environment.
+
+    The cores, the thread variables and the BLAS limit found when training begins all
+    cap the threads; tests of the helper thread set them here.
+    """
+    import tsrnn._threads as threads
+
+    monkeypatch.setattr(threads, "default_thread_count", lambda: n)
+    monkeypatch.setattr(threads, "_caller_blas_limit", lambda: None)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)

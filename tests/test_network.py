@@ -136,7 +136,8 @@ def test_backward_never_writes_the_gradient_it_is_given(layers):
     net = Network([Conv1D(3, 2, padding="same"), *layers]).build((12, 3), random_state=0)
     X = np.random.default_rng(0).standard_normal((8, 12, 3))
     out, caches = net.forward(X, training=True, rng=np.random.default_rng(1))
-    dout = np.random.default_rng(2).standard_normal(out.shape)
+    # In the network's dtype: another would be converted, and the layers see a copy.
+    dout = np.random.default_rng(2).standard_normal(out.shape).astype(out.dtype)
     before = dout.copy()
     net.backward(caches, dout)
     np.testing.assert_array_equal(dout, before)

@@ -23,7 +23,7 @@ import contextlib
 import os
 import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from joblib import cpu_count
 from threadpoolctl import OpenBLASController, ThreadpoolController
@@ -77,7 +77,11 @@ def single_blas_thread():
             blas = ThreadpoolController().select(user_api="blas")
             if not blas.lib_controllers:
                 _warn_no_blas()
-            _blas_threads_before = min((c.num_threads for c in blas.lib_controllers), default=None)
+            # (None where a library does not report it)
+            counts = [c.num_threads for c in blas.lib_controllers]
+            _blas_threads_before = min(
+                (n for n in counts if isinstance(n, int) and n > 0), default=None
+            )
             _limiter = blas.limit(limits=1)
             _take_control()
         _users += 1
@@ -152,9 +156,20 @@ def _allowed_threads():
     cores = default_thread_count()
     if setting.isdigit() and int(setting) > 0:
         cores = min(cores, int(setting))
-    if _blas_threads_before is not None and _blas_threads_before > 0:
-        cores = min(cores, _blas_threads_before)
+    limit = _caller_blas_limit()
+    if limit is not None:
+        cores = min(cores, limit)
     return cores
+
+
+def _caller_blas_limit():
+    """BLAS' thread limit when the process began to limit it to one (None: unknown).
+
+    One reading for the process: the limit in force when the first of the fits (or
+    predictions) running at once entered :func:`single_blas_thread`. A serial BLAS
+    build reports 1, and then keeps fits on one core too.
+    """
+    return _blas_threads_before
 
 
 def _spare_core():
@@ -180,19 +195,36 @@ def _executor():
         return _helper[1]
 
 
-def _hand_over(task):
-    """A future of ``task`` queued on the helper thread, or None to run it here.
+def _can_hand_over():
+    """Whether a task may go to the helper thread.
 
-    None when no core is spare, on the helper itself (its tasks never wait for the
-    helper, so they cannot wait for each other), and when the interpreter is shutting
-    down (no new threads then).
+    Only when a core is spare, and never from the helper itself: its tasks never wait
+    for the helper, so they cannot wait for each other.
     """
-    if not _spare_core() or getattr(_local, "on_helper", False):
-        return None
+    return _spare_core() and not getattr(_local, "on_helper", False)
+
+
+def _queue(future, task):
+    """Queue ``task`` on the helper, to settle ``future``; False if it cannot be queued.
+
+    ``future`` is made (and registered) by the caller before this is called, so that
+    a Ctrl-C at any point still finds it: cancelling it before the helper starts
+    keeps the task from running at all.
+    """
+
+    def run():
+        if not future.set_running_or_notify_cancel():
+            return  # cancelled: taken back, or dropped after a failure
+        try:
+            future.set_result(task())
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+            future.set_exception(exc)
+
     try:
-        return _executor().submit(task)
-    except RuntimeError:
-        return None
+        _executor().submit(run)
+    except RuntimeError:  # the interpreter is shutting down: no new threads
+        return False
+    return True
 
 
 def _wait(future):
@@ -221,8 +253,7 @@ def _take_back(future, task):
 def _drop(future):
     """After a failure here: cancel ``future``, or let it finish (it still writes).
 
-    Returns the exception that came while waiting, Ctrl-C included (None if none):
-    the caller raises it once every other task is accounted for.
+    Returns the exception that came while waiting, Ctrl-C included (None if none).
     """
     if future.cancel():
         return None
@@ -242,15 +273,23 @@ def _finish_all(pending, error=None):
     even after Ctrl-C.
     """
     for future, task in pending:
-        if future is None:  # interrupted before the hand-over: it never ran
-            continue
         if error is None:
             try:
                 _take_back(future, task)
             except BaseException as exc:  # noqa: BLE001 - raised below, after the rest
                 error = exc
+                _drop(future)  # interrupted before it finished: it may still run
         else:
-            _drop(future)
+            late = _drop(future)
+            if (
+                late is not None
+                and not isinstance(late, Exception)
+                and isinstance(error, Exception)
+            ):
+                # A Ctrl-C while cleaning up after an error wins (a caller may catch
+                # the error, e.g. a search's error_score, and would lose the Ctrl-C).
+                late.__context__ = error
+                error = late
     if error is not None:
         raise error
 
@@ -277,17 +316,13 @@ def run_pair(first, second, worth_a_thread=True):
     worth_a_thread : bool, default=True
         False runs them in turn whatever the cores.
     """
-    future = _hand_over(first) if worth_a_thread else None
-    if future is None:
+    if not worth_a_thread:
         first()
         second()
         return
-    error = None
-    try:
+    with deferring():  # first has finished (here or on the helper) when this ends
+        defer(first)
         second()
-    except BaseException as exc:  # noqa: BLE001 - raised once first is accounted for
-        error = exc
-    _finish_all([(future, first)], error)
 
 
 @contextlib.contextmanager
@@ -331,13 +366,11 @@ def defer(task):
         Called without arguments.
     """
     pending = getattr(_local, "pending", None)
-    if pending is None:
+    if pending is None or not _can_hand_over():
         task()
         return
-    # The slot is taken first: a Ctrl-C right after the hand-over still finds the task.
-    slot = [None, task]
-    pending.append(slot)
-    slot[0] = _hand_over(task)
-    if slot[0] is None:
+    future = Future()
+    pending.append((future, task))  # before queueing: a Ctrl-C from here on finds it
+    if not _queue(future, task):
         pending.pop()
         task()

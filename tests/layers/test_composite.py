@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tsrnn
-from tests.helpers import numeric_gradient, rel_err
+from tests.helpers import allow_threads, numeric_gradient, rel_err
 from tests.modelfile.craft import members_of, reseal
 from tsrnn import (
     GRU,
@@ -347,18 +347,17 @@ def test_branches_side_by_side_train_to_the_same_bits(name, masked, monkeypatch)
     X = rng.standard_normal((32, n_rows // 16, 2))
     mask = _mask(32, X.shape[1]) if masked else None
     handed_over = []
-    hand_over = threads._hand_over
+    queue = threads._queue
 
-    def counting(task):
-        future = hand_over(task)
-        handed_over.append(future is not None)
-        return future
+    def counting(future, task):
+        handed_over.append(queue(future, task))
+        return handed_over[-1]
 
-    monkeypatch.setattr(threads, "_hand_over", counting)
+    monkeypatch.setattr(threads, "_queue", counting)
     weights = {}
     y = rng.standard_normal((32, *Network(layers()).build(X.shape[1:]).output_shape))
     for cores in (1, 2):
-        monkeypatch.setattr(threads, "default_thread_count", lambda cores=cores: cores)
+        allow_threads(monkeypatch, cores)
         handed_over.clear()
         net = Network(layers()).build(X.shape[1:], random_state=0)
         fit(net, X, y, mask=mask, optimizer=Adam(1e-2), epochs=2, batch_size=16, random_state=0)
