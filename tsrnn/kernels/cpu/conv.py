@@ -36,7 +36,7 @@ PARALLEL_PRODUCT = 1 << 24
 # each product handle its block while it is still in the core's cache: im2col just
 # before the forward product, bias and activation after it, col2im after the input
 # gradient's product (read back from memory, col2im took 3-4 times as long, and the
-# LSTM-FCN step was 5-7% slower).
+# LSTM-FCN step 3-7% longer).
 BLOCK_ROWS = 5 * ROW_ALIGNMENT
 # Products of fewer multiply-adds per block are not blocked: OpenBLAS' AVX-512 kernels
 # round products of at most 1e6 multiply-adds differently (see conv1d_forward). The
